@@ -1,0 +1,1 @@
+"""The ``wharf`` command: docker's verbs and flags on top of ``runtime``."""

@@ -1,0 +1,84 @@
+"""Entry point of the ``wharf`` command.
+
+Each group of verbs lives in its own module under ``runtime.cli`` and exposes
+``register(subparsers)``, adding its top-level verbs (``run``, ``pull``) and its
+management-command forms (``container ls``, ``image rm``). Command modules only
+build parsers at import time; they import the heavy parts of the runtime inside
+the handler, so ``wharf run`` never pays for ``import pyroute2`` or ``httpx``
+unless it needs them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import sys
+from collections.abc import Sequence
+
+from runtime.errors import WharfError
+
+COMMAND_MODULES = (
+    "runtime.cli.system",
+    "runtime.cli.images",
+    "runtime.cli.containers",
+    "runtime.cli.networks",
+    "runtime.cli.volumes",
+    "runtime.cli.build",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Assemble the parser from every command module that exists."""
+    parser = argparse.ArgumentParser(prog="wharf", description="Wharf: run containers like Docker.")
+    parser.add_argument("--root", help="state directory (default $WHARF_ROOT or /var/lib/wharf)")
+    parser.add_argument("--run-dir", help="volatile state directory (default $WHARF_RUN or /run/wharf)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    groups: dict[str, argparse._SubParsersAction] = {}
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name == name:
+                continue  # that part of the CLI is not written yet
+            raise
+        module.register(sub, groups)
+    return parser
+
+
+def management_group(sub: argparse._SubParsersAction, groups: dict[str, argparse._SubParsersAction],
+                     name: str, help_text: str) -> argparse._SubParsersAction:
+    """Return the sub-verb table of a management command (``image``, ``container``), made once."""
+    if name not in groups:
+        p = sub.add_parser(name, help=help_text)
+        groups[name] = p.add_subparsers(dest=f"{name}_command", metavar="COMMAND")
+        p.set_defaults(func=lambda args, _p=p: _p.print_help() or 0)
+    return groups[name]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run one wharf command; errors become one line on stderr and Docker's exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.root:
+        os.environ["WHARF_ROOT"] = args.root
+    if args.run_dir:
+        os.environ["WHARF_RUN"] = args.run_dir
+    func = getattr(args, "func", None)
+    if func is None:
+        parser.print_help()
+        return 0
+    try:
+        code = func(args)
+    except WharfError as exc:
+        print(f"wharf: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+    return int(code or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

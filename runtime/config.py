@@ -1,0 +1,87 @@
+"""Where a Wharf host keeps its state, and the host's configuration.
+
+Everything lives under one root (``WHARF_ROOT``, default ``/var/lib/wharf``) and
+one volatile directory (``WHARF_RUN``, default ``/run/wharf``), so tests and
+benchmarks can run several isolated "hosts" on one machine by pointing these
+at temporary directories.
+
+The host configuration is a small JSON file (``WHARF_CONFIG``, default
+``$WHARF_ROOT/config.json``): insecure registries, bind-mount policy, the
+default bridge subnet, the OCI runtime to prefer. A missing file means defaults.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from runtime.errors import InvalidArgument
+
+
+@dataclass(frozen=True)
+class HostConfig:
+    """The admin's choices for this host; see the module docstring for the file."""
+
+    insecure_registries: tuple[str, ...] = ()
+    allowed_bind_paths: tuple[str, ...] = ()
+    default_bridge_subnet: str | None = None
+    oci_runtime: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> HostConfig:
+        """Read the config file; absent means all defaults, malformed is an error."""
+        try:
+            data = json.loads(path.read_text())
+        except FileNotFoundError:
+            return cls()
+        except (OSError, ValueError) as exc:
+            raise InvalidArgument(f"host configuration {path}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise InvalidArgument(f"host configuration {path}: expected a JSON object")
+        known = {"insecure_registries", "allowed_bind_paths", "default_bridge_subnet", "oci_runtime"}
+        return cls(
+            insecure_registries=tuple(data.get("insecure_registries", ())),
+            allowed_bind_paths=tuple(data.get("allowed_bind_paths", ())),
+            default_bridge_subnet=data.get("default_bridge_subnet"),
+            oci_runtime=data.get("oci_runtime"),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+@dataclass(frozen=True)
+class Paths:
+    """The directories of one Wharf host."""
+
+    root: Path
+    run: Path
+
+    @classmethod
+    def from_env(cls, root: str | os.PathLike[str] | None = None,
+                 run: str | os.PathLike[str] | None = None) -> Paths:
+        """Resolve the root and run directories: explicit argument, then env, then default."""
+        root = Path(root or os.environ.get("WHARF_ROOT") or "/var/lib/wharf")
+        run = Path(run or os.environ.get("WHARF_RUN") or "/run/wharf")
+        return cls(root=root.absolute(), run=run.absolute())
+
+    @property
+    def db(self) -> Path:
+        return self.root / "wharf.db"
+
+    @property
+    def config_file(self) -> Path:
+        env = os.environ.get("WHARF_CONFIG")
+        return Path(env) if env else self.root / "config.json"
+
+    @cached_property
+    def config(self) -> HostConfig:
+        return HostConfig.load(self.config_file)
+
+    def ensure(self) -> None:
+        """Create the root and run directories (private to root) if missing."""
+        for d in (self.root, self.run):
+            d.mkdir(parents=True, exist_ok=True, mode=0o711)

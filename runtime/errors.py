@@ -1,0 +1,96 @@
+"""The one error tree of the runtime.
+
+Every failure the runtime reports to a caller is a ``WharfError``; the CLI turns
+it into one line on stderr and Docker's exit code (125 for Wharf's own errors),
+the worker stores its message as the job's failure. Subprocess and netlink
+failures are mapped onto this tree in one place (``from_subprocess``), never ad
+hoc.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+
+class WharfError(Exception):
+    """Base of every error the runtime raises on purpose."""
+
+    exit_code = 125
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFound(WharfError):
+    """A named object (image, container, network, volume, file) does not exist."""
+
+
+class ImageNotFound(NotFound):
+    pass
+
+
+class ContainerNotFound(NotFound):
+    pass
+
+
+class NetworkNotFound(NotFound):
+    pass
+
+
+class VolumeNotFound(NotFound):
+    pass
+
+
+class Conflict(WharfError):
+    """The request clashes with existing state: a name in use, an object in use."""
+
+
+class InvalidArgument(WharfError):
+    """The caller's input is wrong: a bad flag value, a malformed reference, a bad tar entry."""
+
+
+class RegistryError(WharfError):
+    """A registry refused or failed a request; carries the registry's own message."""
+
+    def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
+class AuthenticationError(RegistryError):
+    """The registry wants credentials we do not have, or refused the ones we sent."""
+
+
+class OCIRuntimeError(WharfError):
+    """The OCI runtime (runc, crun) failed; the message is its own stderr, trimmed."""
+
+
+class CommandNotFound(WharfError):
+    """The container's command does not exist (Docker's exit code 127)."""
+
+    exit_code = 127
+
+
+class CommandNotExecutable(WharfError):
+    """The container's command exists but cannot be run (Docker's exit code 126)."""
+
+    exit_code = 126
+
+
+class HostError(WharfError):
+    """The host lacks something the operation needs: root, a kernel feature, a program."""
+
+
+def from_subprocess(exc: subprocess.CalledProcessError, what: str) -> WharfError:
+    """Map a failed host command onto the tree, keeping its last stderr line as the reason."""
+    stderr = exc.stderr
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode(errors="replace")
+    lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
+    reason = lines[-1] if lines else f"exit status {exc.returncode}"
+    return WharfError(f"{what}: {reason}")

@@ -1,0 +1,12 @@
+# Environment of the embedded default install; sourced by setup.sh and wharfctl.
+# Every value can be overridden by exporting it before running them.
+: "${WHARF_REPO:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+export DJANGO_SETTINGS_MODULE=webapp.settings
+export WHARF_ENV="${WHARF_ENV:-local}"
+export SECRET_KEY_FILE="${SECRET_KEY_FILE:-$WHARF_REPO/var/secret_key}"
+export DATABASE_URL="${DATABASE_URL:-sqlite:///$WHARF_REPO/var/db.sqlite3}"
+export WHARF_REDIS_PORT="${WHARF_REDIS_PORT:-6379}"
+export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:$WHARF_REDIS_PORT/0}"
+export WHARF_PORT="${WHARF_PORT:-8000}"
+export WHARF_BIND="${WHARF_BIND:-127.0.0.1}"
+export ALLOWED_HOSTS="${ALLOWED_HOSTS:-127.0.0.1,localhost,$(hostname)}"

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run Wharf's whole test suite: lint, Django's checks, then every test.
+# Needs root (real containers, mounts, namespaces) and a finished setup.sh.
+#   sudo ./scripts/test.sh [pytest args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "$(id -u)" = 0 ] || { echo "test.sh: run as root; the integration tests need real namespaces and mounts" >&2; exit 1; }
+[ -x .venv/bin/pytest ] || { echo "test.sh: run scripts/setup.sh first (no .venv)" >&2; exit 1; }
+export PATH="$PWD/.venv/bin:$PATH"
+export DJANGO_SETTINGS_MODULE=webapp.settings WHARF_ENV=test
+echo "== ruff"
+ruff check .
+echo "== django checks"
+python manage.py check --fail-level WARNING
+python manage.py makemigrations --check --dry-run >/dev/null || { echo "test.sh: models changed without a migration" >&2; exit 1; }
+echo "== pytest"
+exec pytest "$@"
