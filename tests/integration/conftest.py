@@ -46,3 +46,22 @@ def rt(wharf_paths: Paths) -> Iterator[Runtime]:
     """A Runtime on a fresh isolated root."""
     with Runtime(wharf_paths.root, wharf_paths.run) as runtime:
         yield runtime
+
+
+@pytest.fixture(scope="session")
+def busybox_rootfs_tar(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The starter image's rootfs tar, built once per test session."""
+    from runtime.images import starter
+
+    path = tmp_path_factory.mktemp("busybox") / "rootfs.tar"
+    with open(path, "wb") as out:
+        starter.build_rootfs_tar(out)
+    return path
+
+
+@pytest.fixture
+def busybox_image(rt: Runtime, busybox_rootfs_tar: Path):
+    """``busybox:latest`` imported into the test's own store; returns the Image."""
+    from runtime.images import starter
+
+    return starter.install(rt.images, "busybox:latest", busybox_rootfs_tar)
