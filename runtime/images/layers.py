@@ -428,3 +428,21 @@ def _write_tree(
         elif stat.S_ISFIFO(st.st_mode):
             tar.addfile(_header(arc, st, tarfile.FIFOTYPE, xattrs))
         # sockets cannot be stored in a tar; Docker skips them too
+
+
+def gzip_file(src: Path, dest: Path) -> tuple[str, int]:
+    """Gzip a plain layer tar (for push); return the compressed blob's digest and size."""
+    comp = zlib.compressobj(6, zlib.DEFLATED, 31)
+    sha = hashlib.sha256()
+    size = 0
+    with open(src, "rb") as fin, open(dest, "wb") as fout:
+        while chunk := fin.read(_CHUNK):
+            for out in (comp.compress(chunk),):
+                sha.update(out)
+                size += len(out)
+                fout.write(out)
+        out = comp.flush()
+        sha.update(out)
+        size += len(out)
+        fout.write(out)
+    return "sha256:" + sha.hexdigest(), size

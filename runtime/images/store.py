@@ -29,6 +29,7 @@ import platform
 import secrets
 import shutil
 import sqlite3
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,11 +43,13 @@ from runtime.images.layers import (
     AppliedLayer,
     HashingReader,
     apply_layer,
+    gzip_file,
     write_layer_from_upper,
 )
 from runtime.images.reference import DIGEST_RE, Reference, is_image_id, parse_reference
 
 MEDIA_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
+MEDIA_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
@@ -178,13 +181,19 @@ class Staging:
         self.blobs: dict[str, Path] = {}
         self.layers: dict[str, StagedLayer] = {}
         self._n = 0
+        self._lock = threading.Lock()  # pulls unpack layers from several threads
 
     def path(self, prefix: str) -> Path:
-        self._n += 1
-        return self.dir / f"{prefix}{self._n}"
+        with self._lock:
+            self._n += 1
+            return self.dir / f"{prefix}{self._n}"
 
     def add_blob_file(self, src: Path, digest: str) -> None:
         """Take a verified file as the blob ``digest`` (moved, not copied)."""
+        with self._lock:
+            self._add_blob_file(src, digest)
+
+    def _add_blob_file(self, src: Path, digest: str) -> None:
         if digest in self.blobs or self.store.has_blob(digest):
             src.unlink(missing_ok=True)
             return
@@ -356,15 +365,10 @@ class ImageStore:
         if [layer.diff_id for layer in layers] != list(diff_ids):
             raise InvalidArgument(f"image config {image_id}: diff ids do not match its layers")
         staging.add_blob_bytes(config_bytes)
-        self.blobs_dir.mkdir(parents=True, exist_ok=True)
         self.layers_dir.mkdir(parents=True, exist_ok=True)
         moved: list[Path] = []
         try:
-            for digest, src in list(staging.blobs.items()):
-                dest = self.blob_path(digest)
-                if not dest.exists():
-                    os.rename(src, dest)
-                    moved.append(dest)
+            self._move_blobs(staging, moved)
             for layer in layers:
                 if layer.staged_dir is None:
                     continue
@@ -383,6 +387,48 @@ class ImageStore:
                     shutil.rmtree(path) if path.is_dir() else path.unlink(missing_ok=True)
             raise
         return image
+
+    def _move_blobs(self, staging: Staging, moved: list[Path]) -> None:
+        self.blobs_dir.mkdir(parents=True, exist_ok=True)
+        for digest, src in list(staging.blobs.items()):
+            dest = self.blob_path(digest)
+            if not dest.exists():
+                os.rename(src, dest)
+                moved.append(dest)
+        staging.blobs.clear()
+
+    def existing_layer(self, staging: Staging, chain_id: str) -> StagedLayer | None:
+        """Return a stored layer as a StagedLayer (for a new image's list), or None."""
+        row = self.conn.execute(
+            "SELECT diff_id, parent, size FROM layers WHERE chain_id=?", (chain_id,)
+        ).fetchone()
+        if row is None or not self.layer_dir(chain_id).is_dir():
+            return None
+        return staging.add_layer(chain_id, row[0], row[1], row[2], None)
+
+    def compressed_layer_blob(self, diff_id: str) -> tuple[str, str, int]:
+        """Return a compressed blob (digest, media type, size) of a layer, gzipping once if needed."""
+        blobs = self.layer_blobs(diff_id)
+        if not blobs:
+            raise ImageNotFound(f"layer {diff_id} has no blob in the store")
+        if blobs[0][1] != MEDIA_LAYER_TAR:
+            return blobs[0]
+        with self.staging() as staging:
+            tmp = staging.path("gzip-")
+            digest, size = gzip_file(self.blob_path(blobs[0][0]), tmp)
+            staging.add_blob_file(tmp, digest)
+            self._move_blobs(staging, [])
+            with db.transaction(self.conn) as conn:
+                conn.execute(
+                    "INSERT OR IGNORE INTO layer_blobs VALUES (?,?,?,?)",
+                    (diff_id, digest, MEDIA_LAYER_GZIP, size),
+                )
+        return digest, MEDIA_LAYER_GZIP, size
+
+    def add_repo_digest(self, ref: str, image_id: str) -> None:
+        """Record ``name@sha256:…`` (a pushed or pulled manifest) for an image."""
+        with db.transaction(self.conn) as conn:
+            self._set_ref(conn, ref, image_id)
 
     def _is_referenced_path(self, path: Path) -> bool:
         key = "sha256:" + path.name
