@@ -134,6 +134,11 @@ class HashingReader(io.RawIOBase):
             self._on_read(len(data))
         return data
 
+    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[: len(data)] = data
+        return len(data)
+
     def drain(self) -> None:
         while self.read(_CHUNK):
             pass

@@ -1,0 +1,501 @@
+"""Image verbs of the ``wharf`` CLI, shaped like docker's.
+
+``images``, ``pull``, ``push``, ``tag``, ``rmi``, ``history``, ``save``,
+``load``, ``import``, ``login``, ``logout`` and the ``image …`` management
+forms (``ls``, ``inspect``, ``rm``, ``prune``, ...). Each handler is one call on
+``runtime.images``; the registry module (and httpx) is imported only by the
+verbs that talk to a registry.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+from typing import Any
+
+from runtime.cli.main import management_group
+
+
+def _runtime() -> Any:
+    from runtime import Runtime
+
+    return Runtime()
+
+
+def _progress(quiet: bool) -> Any:
+    from runtime.images.progress import for_stream
+
+    return for_stream(sys.stdout, quiet)
+
+
+def _since(created: str) -> str:
+    """Return Docker's "N units ago" for an RFC 3339 time."""
+    try:
+        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return "N/A"
+    secs = (dt.datetime.now(dt.UTC) - when).total_seconds()
+    for unit, size in (
+        ("year", 365 * 86400),
+        ("month", 30 * 86400),
+        ("week", 7 * 86400),
+        ("day", 86400),
+        ("hour", 3600),
+        ("minute", 60),
+    ):
+        n = int(secs // size)
+        if n >= 2 or (n == 1 and unit in ("minute",)):
+            return f"{n} {unit}s ago" if n > 1 else f"About a {unit} ago"
+        if n == 1:
+            return f"About an {unit} ago" if unit == "hour" else f"1 {unit} ago"
+    return "Less than a second ago" if secs < 1 else f"{int(secs)} seconds ago"
+
+
+def _size(n: int) -> str:
+    from runtime.images.progress import human_size
+
+    return human_size(n)
+
+
+def _table(rows: list[list[str]], headers: list[str]) -> None:
+    widths = [
+        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
+    ]
+    for row in [headers, *rows]:
+        print("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+
+
+def _split_tag(ref: str) -> tuple[str, str]:
+    name, sep, tag = ref.rpartition(":")
+    if not sep or "/" in tag:
+        return ref, "<none>"
+    return name, tag
+
+
+# --- handlers ------------------------------------------------------------------------
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    dangling = None
+    reference = args.reference
+    for f in args.filter or []:
+        key, _, value = f.partition("=")
+        if key == "dangling":
+            dangling = value.lower() in ("true", "1")
+        elif key == "reference":
+            reference = value
+        else:
+            from runtime.errors import InvalidArgument
+
+            raise InvalidArgument(f"invalid filter {key!r} (use dangling=true|false, reference=)")
+    with _runtime() as rt:
+        images = rt.images.list(all=args.all, dangling=dangling, reference=reference)
+    rows = []
+    for img in images:
+        pairs = [_split_tag(t) for t in img.repo_tags] or [("<none>", "<none>")]
+        digests = {d.split("@")[0]: d.split("@")[1] for d in img.repo_digests}
+        for repo, tag in pairs:
+            rows.append((img, repo, tag, digests.get(repo, "<none>")))
+    if args.quiet:
+        seen = []
+        for img, *_ in rows:
+            ident = img.id if args.no_trunc else img.short_id
+            if ident not in seen:
+                seen.append(ident)
+        print("\n".join(seen)) if seen else None
+        return 0
+    if args.format == "json":
+        for img, repo, tag, digest in rows:
+            print(
+                json.dumps(
+                    {
+                        "Containers": "N/A",
+                        "CreatedAt": img.created,
+                        "CreatedSince": _since(img.created),
+                        "Digest": digest,
+                        "ID": img.id if args.no_trunc else img.short_id,
+                        "Repository": repo,
+                        "SharedSize": "N/A",
+                        "Size": _size(img.size),
+                        "Tag": tag,
+                        "UniqueSize": "N/A",
+                        "VirtualSize": _size(img.size),
+                    }
+                )
+            )
+        return 0
+    headers = (
+        ["REPOSITORY", "TAG"]
+        + (["DIGEST"] if args.digests else [])
+        + ["IMAGE ID", "CREATED", "SIZE"]
+    )
+    table = []
+    for img, repo, tag, digest in rows:
+        table.append(
+            [repo, tag]
+            + ([digest] if args.digests else [])
+            + [img.id if args.no_trunc else img.short_id, _since(img.created), _size(img.size)]
+        )
+    _table(table, headers)
+    return 0
+
+
+def cmd_pull(args: argparse.Namespace) -> int:
+    from runtime.images import registry
+
+    with _runtime() as rt:
+        image = registry.pull(
+            rt.images, args.name, platform=args.platform, progress=_progress(args.quiet)
+        )
+    if args.quiet:
+        print(image.repo_tags[0] if image.repo_tags else image.id)
+    else:
+        print(
+            args.name
+            if "/" in args.name and "." in args.name.split("/")[0]
+            else _full_name(args.name)
+        )
+    return 0
+
+
+def _full_name(name: str) -> str:
+    from runtime.images.reference import parse_reference
+
+    ref = parse_reference(name)
+    return f"{ref.full_name}@{ref.digest}" if ref.digest else f"{ref.full_name}:{ref.tag}"
+
+
+def cmd_push(args: argparse.Namespace) -> int:
+    from runtime.images import registry
+
+    with _runtime() as rt:
+        digest = registry.push(rt.images, args.name, progress=_progress(args.quiet))
+    if args.quiet:
+        print(digest)
+    return 0
+
+
+def cmd_tag(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        rt.images.tag(args.source, args.target)
+    return 0
+
+
+def cmd_rmi(args: argparse.Namespace) -> int:
+    from runtime.errors import WharfError
+
+    failed = 0
+    with _runtime() as rt:
+        for name in args.images:
+            try:
+                result = rt.images.remove(name, force=args.force, prune_parents=not args.no_prune)
+            except WharfError as exc:
+                print(f"Error response from daemon: {exc}", file=sys.stderr)
+                failed = 1
+                continue
+            for entry in result:
+                for key, value in entry.items():
+                    print(f"{key}: {value}")
+    return failed
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from runtime.errors import ImageNotFound
+
+    out, missing = [], []
+    with _runtime() as rt:
+        for name in args.images:
+            try:
+                out.append(rt.images.inspect(name))
+            except ImageNotFound as exc:
+                missing.append(str(exc))
+    print(json.dumps(out, indent=4))
+    for m in missing:
+        print(f"Error: {m}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def cmd_history(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        entries = rt.images.history(args.image)
+    if args.format == "json":
+        for e in entries:
+            print(
+                json.dumps(
+                    {
+                        "CreatedAt": e["Created"],
+                        "CreatedBy": e["CreatedBy"],
+                        "CreatedSince": _since(e["Created"]),
+                        "Comment": e["Comment"],
+                        "ID": e["Id"],
+                        "Size": _size(e["Size"]),
+                    }
+                )
+            )
+        return 0
+    if args.quiet:
+        for e in entries:
+            print(
+                e["Id"]
+                if args.no_trunc or e["Id"] == "<missing>"
+                else e["Id"].removeprefix("sha256:")[:12]
+            )
+        return 0
+    rows = []
+    for e in entries:
+        ident = (
+            e["Id"]
+            if args.no_trunc or e["Id"] == "<missing>"
+            else e["Id"].removeprefix("sha256:")[:12]
+        )
+        created_by = e["CreatedBy"]
+        if not args.no_trunc and len(created_by) > 45:
+            created_by = created_by[:44] + "…"
+        rows.append([ident, _since(e["Created"]), created_by, _size(e["Size"]), e["Comment"]])
+    _table(rows, ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"])
+    return 0
+
+
+def cmd_save(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    from runtime.errors import InvalidArgument
+    from runtime.images import archive
+
+    with _runtime() as rt:
+        if not args.output:
+            if sys.stdout.isatty():
+                raise InvalidArgument("cowardly refusing to save to a terminal; use -o FILE")
+            archive.save(rt.images, args.images, sys.stdout.buffer)
+            return 0
+        dest = Path(args.output)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent or ".")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                archive.save(rt.images, args.images, out)
+            os.replace(tmp, dest)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    return 0
+
+
+def cmd_load(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from runtime.images import archive
+    from runtime.images.progress import LineProgress, ignore
+
+    def report(p: Any) -> None:
+        if not p.id:
+            LineProgress(sys.stdout)(p)
+
+    with _runtime() as rt:
+        source = Path(args.input) if args.input else sys.stdin.buffer
+        archive.load(rt.images, source, progress=ignore if args.quiet else report)
+    return 0
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from runtime.errors import InvalidArgument
+    from runtime.images.archive import apply_changes
+
+    config = apply_changes({}, args.change or [])
+    with _runtime() as rt:
+        if args.file == "-":
+            image = rt.images.import_rootfs(
+                sys.stdin.buffer, args.reference, config=config, message=args.message or ""
+            )
+        else:
+            try:
+                f = open(args.file, "rb")  # noqa: SIM115 - closed below
+            except OSError as exc:
+                raise InvalidArgument(f"import {args.file}: {exc.strerror}") from exc
+            with f:
+                image = rt.images.import_rootfs(
+                    f,
+                    args.reference,
+                    config=config,
+                    message=args.message or "",
+                    created_by=f"Imported from {args.file}",
+                )
+    print(image.id)
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    if not args.force and sys.stdin.isatty():
+        what = "all images without at least one container" if args.all else "all dangling images"
+        answer = input(
+            f"WARNING! This will remove {what}.\nAre you sure you want to continue? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            return 0
+    with _runtime() as rt:
+        result = rt.images.prune(all=args.all)
+    if result:
+        print("Deleted Images:")
+        for entry in result:
+            for key, value in entry.items():
+                print(f"{key.lower()}: {value}")
+    print(f"\nTotal reclaimed space: {'see above' if result else '0B'}")
+    return 0
+
+
+def cmd_login(args: argparse.Namespace) -> int:
+    from runtime.errors import InvalidArgument
+    from runtime.images import registry
+
+    host = args.server or "docker.io"
+    user = args.username or input("Username: ")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif args.password is not None:
+        password = args.password
+    else:
+        import getpass
+
+        password = getpass.getpass("Password: ")
+    if not user or not password:
+        raise InvalidArgument("login: username and password are required")
+    with _runtime() as rt:
+        registry.login(rt.paths, host, user, password)
+    print("Login Succeeded")
+    return 0
+
+
+def cmd_logout(args: argparse.Namespace) -> int:
+    from runtime.images.auth import CredentialStore
+
+    host = args.server or "docker.io"
+    with _runtime() as rt:
+        found = CredentialStore(rt.paths).remove(host)
+    print(f"Removing login credentials for {host}" if found else f"Not logged in to {host}")
+    return 0
+
+
+# --- parsers -------------------------------------------------------------------------
+
+
+def _images_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("reference", nargs="?", help="REPOSITORY[:TAG] to show")
+    p.add_argument("-a", "--all", action="store_true", help="show intermediate images too")
+    p.add_argument("--digests", action="store_true", help="show digests")
+    p.add_argument("-f", "--filter", action="append", help="dangling=true|false, reference=PATTERN")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true", help="only show image ids")
+    p.set_defaults(func=cmd_images)
+
+
+def _pull_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="NAME[:TAG|@DIGEST]")
+    p.add_argument("--platform", help="os/arch[/variant] to pick from a manifest list")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_pull)
+
+
+def _push_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("name", help="NAME[:TAG]")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_push)
+
+
+def _tag_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="SOURCE_IMAGE[:TAG]")
+    p.add_argument("target", help="TARGET_IMAGE[:TAG]")
+    p.set_defaults(func=cmd_tag)
+
+
+def _rmi_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("-f", "--force", action="store_true")
+    p.add_argument("--no-prune", action="store_true", help="keep untagged parents")
+    p.set_defaults(func=cmd_rmi)
+
+
+def _history_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("image")
+    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_history)
+
+
+def _save_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("-o", "--output", help="write to FILE instead of stdout")
+    p.set_defaults(func=cmd_save)
+
+
+def _load_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-i", "--input", help="read from FILE or DIR instead of stdin")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.set_defaults(func=cmd_load)
+
+
+def _import_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="rootfs tarball (plain or compressed), or - for stdin")
+    p.add_argument("reference", nargs="?", help="REPOSITORY[:TAG]")
+    p.add_argument("-c", "--change", action="append", help="Dockerfile instruction to apply")
+    p.add_argument("-m", "--message", help="commit message")
+    p.set_defaults(func=cmd_import)
+
+
+def _inspect_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("images", nargs="+", metavar="IMAGE")
+    p.add_argument("--format", choices=["json"], default="json")
+    p.set_defaults(func=cmd_inspect)
+
+
+def _prune_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true", help="remove all unused images")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt")
+    p.set_defaults(func=cmd_prune)
+
+
+def register(
+    sub: argparse._SubParsersAction, groups: dict[str, argparse._SubParsersAction]
+) -> None:
+    """Add the image verbs and the ``image`` management command."""
+    top = [
+        ("images", "List images", _images_parser),
+        ("pull", "Pull an image", _pull_parser),
+        ("push", "Push an image", _push_parser),
+        ("tag", "Tag an image", _tag_parser),
+        ("rmi", "Remove images", _rmi_parser),
+        ("history", "Show image history", _history_parser),
+        ("save", "Save images to a tar archive", _save_parser),
+        ("load", "Load images from a tar archive or OCI layout", _load_parser),
+        ("import", "Import a rootfs tarball as an image", _import_parser),
+    ]
+    for name, help_text, build in top:
+        build(sub.add_parser(name, help=help_text))
+    image = management_group(sub, groups, "image", "Manage images")
+    for names, help_text, build in [
+        (("ls", "list"), "List images", _images_parser),
+        (("pull",), "Pull an image", _pull_parser),
+        (("push",), "Push an image", _push_parser),
+        (("tag",), "Tag an image", _tag_parser),
+        (("rm", "remove"), "Remove images", _rmi_parser),
+        (("history",), "Show image history", _history_parser),
+        (("save",), "Save images", _save_parser),
+        (("load",), "Load images", _load_parser),
+        (("import",), "Import a rootfs tarball", _import_parser),
+        (("inspect",), "Show images as JSON", _inspect_parser),
+        (("prune",), "Remove unused images", _prune_parser),
+    ]:
+        build(image.add_parser(names[0], aliases=list(names[1:]), help=help_text))
+    login = sub.add_parser("login", help="Log in to a registry")
+    login.add_argument("server", nargs="?")
+    login.add_argument("-u", "--username")
+    login.add_argument("-p", "--password")
+    login.add_argument("--password-stdin", action="store_true")
+    login.set_defaults(func=cmd_login)
+    logout = sub.add_parser("logout", help="Log out from a registry")
+    logout.add_argument("server", nargs="?")
+    logout.set_defaults(func=cmd_logout)
