@@ -162,11 +162,10 @@ class Transport:
         realm = challenge.params.get("realm")
         if not realm:
             raise AuthenticationError(f"{self.host}: bearer challenge without a realm", status=401)
-        params = {}
+        params: list[tuple[str, str]] = []
         if challenge.params.get("service"):
-            params["service"] = challenge.params["service"]
-        if scope:
-            params["scope"] = scope
+            params.append(("service", challenge.params["service"]))
+        params += [("scope", one) for one in scope.split()]
         auth = httpx.BasicAuth(*self.credentials) if self.credentials else None
         try:
             resp = self.client.get(realm, params=params, auth=auth)

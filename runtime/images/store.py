@@ -37,7 +37,7 @@ from typing import Any, BinaryIO
 
 from runtime import db
 from runtime.config import Paths
-from runtime.errors import Conflict, ImageNotFound, InvalidArgument
+from runtime.errors import Conflict, HostError, ImageNotFound, InvalidArgument, WharfError
 from runtime.images.layers import (
     DEFAULT_MAX_LAYER_SIZE,
     AppliedLayer,
@@ -312,6 +312,10 @@ class ImageStore:
             staging = Staging(self)
             try:
                 yield staging
+            except OSError as exc:
+                if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise HostError(f"no space left on the device of {self.root}: {exc}") from exc
+                raise WharfError(f"image store {self.root}: {exc}") from exc
             finally:
                 staging.cleanup()
 
