@@ -63,11 +63,14 @@ def store_state(rt: Runtime) -> dict:
             if rel.startswith(("wharf.db", "images.lock", "tmp")):
                 continue  # the database is compared by rows, staging below
             files.add(rel)
-    leftovers = sorted(os.listdir(root / "tmp" / "images")) if (root / "tmp" / "images").is_dir() \
-        else []
+    leftovers = (
+        sorted(os.listdir(root / "tmp" / "images")) if (root / "tmp" / "images").is_dir() else []
+    )
     conn = rt.images.conn
-    rows = {t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}"))  # noqa: S608
-            for t in ("images", "image_refs", "layers", "image_chain", "layer_blobs")}
+    rows = {
+        t: sorted(tuple(r) for r in conn.execute(f"SELECT * FROM {t}"))  # noqa: S608
+        for t in ("images", "image_refs", "layers", "image_chain", "layer_blobs")
+    }
     return {"files": files, "staging": leftovers, "rows": rows}
 
 

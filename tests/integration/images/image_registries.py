@@ -48,12 +48,17 @@ class TokenServer:
         self.key = ec.generate_private_key(ec.SECP256R1())
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "wharf test token signer")])
         now = dt.datetime.now(dt.UTC)
-        cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name)
-                .public_key(self.key.public_key()).serial_number(x509.random_serial_number())
-                .not_valid_before(now - dt.timedelta(days=1))
-                .not_valid_after(now + dt.timedelta(days=1))
-                .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-                .sign(self.key, hashes.SHA256()))
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self.key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self.key, hashes.SHA256())
+        )
         self.cert_der = cert.public_bytes(serialization.Encoding.DER)
         self.cert_path = workdir / "token-cert.pem"
         self.cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
@@ -78,11 +83,18 @@ class TokenServer:
                         self.send_response(401)
                         self.send_header("Content-Type", "application/json")
                         self.end_headers()
-                        self.wfile.write(b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}')
+                        self.wfile.write(
+                            b'{"errors":[{"code":"UNAUTHORIZED","message":"bad credentials"}]}'
+                        )
                         return
                     user = u
-                server.requests.append({"user": user, "scope": query.get("scope", []),
-                                        "service": query.get("service", [])})
+                server.requests.append(
+                    {
+                        "user": user,
+                        "scope": query.get("scope", []),
+                        "service": query.get("service", []),
+                    }
+                )
                 token = server.token(user, query.get("scope", []))
                 body = json.dumps({"token": token}).encode()
                 self.send_response(200)
@@ -92,7 +104,7 @@ class TokenServer:
                 self.wfile.write(body)
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     def token(self, user: str | None, scopes: list[str]) -> str:
         """Sign a JWT granting the scopes (pull only for anonymous users)."""
@@ -109,8 +121,16 @@ class TokenServer:
             access.append({"type": kind, "name": name, "actions": granted})
         now = int(time.time())
         header = {"typ": "JWT", "alg": "ES256", "x5c": [base64.b64encode(self.cert_der).decode()]}
-        claims = {"iss": self.issuer, "sub": user or "", "aud": self.service, "exp": now + 300,
-                  "nbf": now - 10, "iat": now, "jti": os.urandom(8).hex(), "access": access}
+        claims = {
+            "iss": self.issuer,
+            "sub": user or "",
+            "aud": self.service,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": os.urandom(8).hex(),
+            "access": access,
+        }
         signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
         der = self.key.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256()))
         r, s = decode_dss_signature(der)
@@ -132,29 +152,40 @@ class RealRegistry:
         self.token_server: TokenServer | None = None
         auth_yaml = ""
         if auth == "htpasswd":
-            lines = [subprocess.run(["htpasswd", "-Bbn", u, p], check=True, capture_output=True,
-                                    text=True).stdout.strip() for u, p in self.users.items()]
+            lines = [
+                subprocess.run(
+                    ["htpasswd", "-Bbn", u, p], check=True, capture_output=True, text=True
+                ).stdout.strip()
+                for u, p in self.users.items()
+            ]
             (workdir / "htpasswd").write_text("\n".join(lines) + "\n")
-            auth_yaml = (f"auth:\n  htpasswd:\n    realm: wharf-test\n"
-                         f"    path: {workdir / 'htpasswd'}\n")
+            auth_yaml = (
+                f"auth:\n  htpasswd:\n    realm: wharf-test\n    path: {workdir / 'htpasswd'}\n"
+            )
         elif auth == "token":
             self.token_server = TokenServer(workdir, self.users)
             ts = self.token_server
-            auth_yaml = (f"auth:\n  token:\n    realm: {ts.realm}\n    service: {ts.service}\n"
-                         f"    issuer: {ts.issuer}\n    rootcertbundle: {ts.cert_path}\n")
+            auth_yaml = (
+                f"auth:\n  token:\n    realm: {ts.realm}\n    service: {ts.service}\n"
+                f"    issuer: {ts.issuer}\n    rootcertbundle: {ts.cert_path}\n"
+            )
         config = workdir / "config.yml"
         config.write_text(
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
             "  delete:\n    enabled: true\n"
-            f"http:\n  addr: {self.host}\n{auth_yaml}")
+            f"http:\n  addr: {self.host}\n{auth_yaml}"
+        )
         self.log = open(workdir / "registry.log", "wb")  # noqa: SIM115 - closed in stop()
-        self.proc = subprocess.Popen([REGISTRY_BIN, "serve", str(config)], stdout=self.log,
-                                     stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(
+            [REGISTRY_BIN, "serve", str(config)], stdout=self.log, stderr=subprocess.STDOUT
+        )
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"docker-registry exited: {(workdir / 'registry.log').read_text()}")
+                raise RuntimeError(
+                    f"docker-registry exited: {(workdir / 'registry.log').read_text()}"
+                )
             try:
                 urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).close()
                 return
@@ -184,8 +215,12 @@ class FakeRegistry:
     (HTTP 503 the first time), or raw bytes to send instead.
     """
 
-    def __init__(self, manifest: bytes, blobs: dict[str, bytes],
-                 media_type: str = "application/vnd.docker.distribution.manifest.v2+json") -> None:
+    def __init__(
+        self,
+        manifest: bytes,
+        blobs: dict[str, bytes],
+        media_type: str = "application/vnd.docker.distribution.manifest.v2+json",
+    ) -> None:
         self.manifest, self.blobs, self.media_type = manifest, blobs, media_type
         self.faults: dict[str, object] = {}
         self.hits: dict[str, int] = {}
@@ -199,8 +234,13 @@ class FakeRegistry:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def _send(self, code: int, body: bytes, ctype: str = "application/octet-stream",
-                      fault: object = None) -> None:
+            def _send(
+                self,
+                code: int,
+                body: bytes,
+                ctype: str = "application/octet-stream",
+                fault: object = None,
+            ) -> None:
                 length = len(body)
                 if fault == "wrong-bytes":
                     body = bytes(b ^ 0xFF for b in body[:64]) + body[64:]
@@ -224,8 +264,11 @@ class FakeRegistry:
                 fake.hits[key] = fake.hits.get(key, 0) + 1
                 fault = fake.faults.get(key)
                 if fault == "flaky" and fake.hits[key] == 1:
-                    self._send(503, b'{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}',
-                               "application/json")
+                    self._send(
+                        503,
+                        b'{"errors":[{"code":"UNAVAILABLE","message":"try again"}]}',
+                        "application/json",
+                    )
                     return
                 if path == "/v2/":
                     self._send(200, b"{}", "application/json")
@@ -236,13 +279,16 @@ class FakeRegistry:
                     body = fault if isinstance(fault, bytes) else fake.blobs[key]
                     self._send(200, body, fault=fault)
                 else:
-                    self._send(404, b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}',
-                               "application/json")
+                    self._send(
+                        404,
+                        b'{"errors":[{"code":"BLOB_UNKNOWN","message":"blob unknown"}]}',
+                        "application/json",
+                    )
 
             do_HEAD = do_GET  # noqa: N815
 
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True).start()
 
     @classmethod
     def for_layers(cls, layers: list[bytes], config_extra: dict | None = None) -> FakeRegistry:
@@ -250,17 +296,35 @@ class FakeRegistry:
         import gzip
 
         diff_ids = ["sha256:" + hashlib.sha256(gzip.decompress(b)).hexdigest() for b in layers]
-        config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                             "rootfs": {"type": "layers", "diff_ids": diff_ids},
-                             **(config_extra or {})}).encode()
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "config": {},
+                "rootfs": {"type": "layers", "diff_ids": diff_ids},
+                **(config_extra or {}),
+            }
+        ).encode()
         blobs = {"sha256:" + hashlib.sha256(b).hexdigest(): b for b in [config, *layers]}
-        manifest = json.dumps({
-            "schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-            "config": {"mediaType": "application/vnd.docker.container.image.v1+json",
-                       "digest": "sha256:" + hashlib.sha256(config).hexdigest(), "size": len(config)},
-            "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                        "digest": "sha256:" + hashlib.sha256(b).hexdigest(), "size": len(b)}
-                       for b in layers]}).encode()
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+                "config": {
+                    "mediaType": "application/vnd.docker.container.image.v1+json",
+                    "digest": "sha256:" + hashlib.sha256(config).hexdigest(),
+                    "size": len(config),
+                },
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                        "digest": "sha256:" + hashlib.sha256(b).hexdigest(),
+                        "size": len(b),
+                    }
+                    for b in layers
+                ],
+            }
+        ).encode()
         return cls(manifest, blobs)
 
     def close(self) -> None:

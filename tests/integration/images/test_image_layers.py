@@ -23,16 +23,28 @@ def _import(rt, layer: bytes, ref: str = "layer:test"):
 
 
 def test_it_applies_every_entry_kind_exactly(rt):
-    layer = make_tar([
-        ("etc", "dir", {"mode": 0o750, "uid": 12, "gid": 34, "mtime": 1_500_000_000}),
-        ("etc/file", "file", {"data": b"hello", "mode": 0o4755, "uid": 1234, "gid": 5678,
-                              "mtime": 1_234_567_890,
-                              "pax": {"SCHILY.xattr.user.color": "blue"}}),
-        ("etc/hard", "link", {"target": "etc/file"}),
-        ("abs", "symlink", {"target": "/etc/passwd", "uid": 7, "gid": 8}),
-        ("dev/null", "chr", {"dev": (1, 3), "mode": 0o666}),
-        ("pipe", "fifo", {"mode": 0o600}),
-    ], compress="gzip")
+    layer = make_tar(
+        [
+            ("etc", "dir", {"mode": 0o750, "uid": 12, "gid": 34, "mtime": 1_500_000_000}),
+            (
+                "etc/file",
+                "file",
+                {
+                    "data": b"hello",
+                    "mode": 0o4755,
+                    "uid": 1234,
+                    "gid": 5678,
+                    "mtime": 1_234_567_890,
+                    "pax": {"SCHILY.xattr.user.color": "blue"},
+                },
+            ),
+            ("etc/hard", "link", {"target": "etc/file"}),
+            ("abs", "symlink", {"target": "/etc/passwd", "uid": 7, "gid": 8}),
+            ("dev/null", "chr", {"dev": (1, 3), "mode": 0o666}),
+            ("pipe", "fifo", {"mode": 0o600}),
+        ],
+        compress="gzip",
+    )
     image = _import(rt, layer)
     (diff,) = rt.images.layer_paths(image)
     st = os.lstat(diff / "etc/file")
@@ -70,30 +82,52 @@ def _docker_archive(tmp_path: Path, layers: list[bytes], tag: str) -> Path:
         digest = hashlib.sha256(layer).hexdigest()
         (root / f"{digest}.tar").write_bytes(layer)
         names.append(f"{digest}.tar")
-    config = json.dumps({"architecture": "amd64", "os": "linux", "config": {},
-                         "rootfs": {"type": "layers",
-                                    "diff_ids": ["sha256:" + n[:-4] for n in names]}}).encode()
+    config = json.dumps(
+        {
+            "architecture": "amd64",
+            "os": "linux",
+            "config": {},
+            "rootfs": {"type": "layers", "diff_ids": ["sha256:" + n[:-4] for n in names]},
+        }
+    ).encode()
     (root / "config.json").write_bytes(config)
-    (root / "manifest.json").write_text(json.dumps(
-        [{"Config": "config.json", "RepoTags": [tag], "Layers": names}]))
+    (root / "manifest.json").write_text(
+        json.dumps([{"Config": "config.json", "RepoTags": [tag], "Layers": names}])
+    )
     return root
 
 
 def test_whiteouts_across_three_layers_through_a_real_overlay_mount(rt, tmp_path):
     from runtime.images import archive
 
-    base = make_tar([
-        ("a", "dir"), ("a/f1", "file", {"data": b"1"}), ("a/f2", "file", {"data": b"2"}),
-        ("b", "dir"), ("b/x", "file", {"data": b"x"}), ("c", "file", {"data": b"c"}),
-    ])
-    middle = make_tar([
-        ("a", "dir"), ("a/.wh.f1", "file"),                        # delete a/f1
-        ("b", "dir"), ("b/.wh..wh..opq", "file"), ("b/y", "file", {"data": b"y"}),  # opaque b
-        ("d", "file", {"data": b"d"}),
-    ])
-    top = make_tar([
-        (".wh.c", "file"), ("a", "dir"), ("a/f1", "file", {"data": b"new"}), (".wh.d", "file"),
-    ])
+    base = make_tar(
+        [
+            ("a", "dir"),
+            ("a/f1", "file", {"data": b"1"}),
+            ("a/f2", "file", {"data": b"2"}),
+            ("b", "dir"),
+            ("b/x", "file", {"data": b"x"}),
+            ("c", "file", {"data": b"c"}),
+        ]
+    )
+    middle = make_tar(
+        [
+            ("a", "dir"),
+            ("a/.wh.f1", "file"),  # delete a/f1
+            ("b", "dir"),
+            ("b/.wh..wh..opq", "file"),
+            ("b/y", "file", {"data": b"y"}),  # opaque b
+            ("d", "file", {"data": b"d"}),
+        ]
+    )
+    top = make_tar(
+        [
+            (".wh.c", "file"),
+            ("a", "dir"),
+            ("a/f1", "file", {"data": b"new"}),
+            (".wh.d", "file"),
+        ]
+    )
     (image,) = archive.load(rt.images, _docker_archive(tmp_path, [base, middle, top], "wo:1"))
     paths = rt.images.layer_paths(image)
     assert len(paths) == 3
@@ -105,8 +139,9 @@ def test_whiteouts_across_three_layers_through_a_real_overlay_mount(rt, tmp_path
     mnt = tmp_path / "mnt"
     mnt.mkdir()
     lower = ":".join(str(p) for p in reversed(paths))
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower}", str(mnt)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower}", str(mnt)], check=True
+    )
     try:
         assert sorted(os.listdir(mnt)) == ["a", "b"]
         assert sorted(os.listdir(mnt / "a")) == ["f1", "f2"]
@@ -121,9 +156,18 @@ def test_commit_turns_overlay_deletions_into_whiteouts(rt, busybox_image, tmp_pa
     for d in dirs.values():
         d.mkdir()
     lower = ":".join(str(p) for p in reversed(rt.images.layer_paths(busybox_image)))
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o",
-                    f"lowerdir={lower},upperdir={dirs['upper']},workdir={dirs['work']}",
-                    str(dirs["merged"])], check=True)
+    subprocess.run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            f"lowerdir={lower},upperdir={dirs['upper']},workdir={dirs['work']}",
+            str(dirs["merged"]),
+        ],
+        check=True,
+    )
     try:
         merged = dirs["merged"]
         os.unlink(merged / "etc/hostname")
@@ -133,16 +177,22 @@ def test_commit_turns_overlay_deletions_into_whiteouts(rt, busybox_image, tmp_pa
         (merged / "new.txt").write_text("n")
     finally:
         subprocess.run(["umount", str(dirs["merged"])], check=True)
-    new = rt.images.commit(busybox_image, dirs["upper"], {"Cmd": ["cat", "/new.txt"]},
-                           created_by="test commit", tags=["committed:1"])
+    new = rt.images.commit(
+        busybox_image,
+        dirs["upper"],
+        {"Cmd": ["cat", "/new.txt"]},
+        created_by="test commit",
+        tags=["committed:1"],
+    )
     assert new.diff_ids[:1] == busybox_image.diff_ids and len(new.diff_ids) == 2
     assert new.config["config"]["Cmd"] == ["cat", "/new.txt"]
     assert new.config["history"][-1]["created_by"] == "test commit"
     mnt = tmp_path / "check"
     mnt.mkdir()
     lower = ":".join(str(p) for p in reversed(rt.images.layer_paths(new)))
-    subprocess.run(["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower}", str(mnt)],
-                   check=True)
+    subprocess.run(
+        ["mount", "-t", "overlay", "overlay", "-o", f"lowerdir={lower}", str(mnt)], check=True
+    )
     try:
         assert not (mnt / "etc/hostname").exists() and (mnt / "etc/passwd").exists()
         assert os.listdir(mnt / "usr/sbin") == ["tool"]
@@ -161,14 +211,20 @@ ESCAPES = {
     "dotdot": ([("../evil", "file", {"data": b"x"})], "../evil"),
     "dotdot-inside": ([("a", "dir"), ("a/../../evil", "file", {"data": b"x"})], "a/../../evil"),
     "absolute": ([("/evil", "file", {"data": b"x"})], "/evil"),
-    "through-symlink": ([("link", "symlink", {"target": "/tmp"}),
-                         ("link/evil", "file", {"data": b"x"})], "link/evil"),
-    "through-relative-symlink": ([("up", "symlink", {"target": "../../../.."}),
-                                  ("up/evil", "file", {"data": b"x"})], "up/evil"),
+    "through-symlink": (
+        [("link", "symlink", {"target": "/tmp"}), ("link/evil", "file", {"data": b"x"})],
+        "link/evil",
+    ),
+    "through-relative-symlink": (
+        [("up", "symlink", {"target": "../../../.."}), ("up/evil", "file", {"data": b"x"})],
+        "up/evil",
+    ),
     "hardlink-outside": ([("h", "link", {"target": "../../../etc/passwd"})], "h"),
     "hardlink-absolute": ([("h", "link", {"target": "/etc/passwd"})], "h"),
-    "hardlink-through-symlink": ([("link", "symlink", {"target": "/etc"}),
-                                  ("h", "link", {"target": "link/passwd"})], "h"),
+    "hardlink-through-symlink": (
+        [("link", "symlink", {"target": "/etc"}), ("h", "link", {"target": "link/passwd"})],
+        "h",
+    ),
     "whiteout-dotdot": ([("a", "dir"), ("a/.wh...", "file")], "a/.wh..."),
     "whiteout-dot": ([(".wh..", "file")], ".wh.."),
 }
