@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shlex
 import shutil
 import tarfile
@@ -218,7 +219,7 @@ def _stage_layer_file(
             shutil.copyfileobj(open_decompressed(f)[0], out, 1 << 20)
         digest, media_type = layer.diff_id, MEDIA_LAYER_TAR
     elif path.is_relative_to(staging.dir):
-        path.rename(kept)  # extracted by us: move, do not copy
+        os.link(path, kept)  # extracted by us: no copy (another image may share the file)
     else:
         shutil.copyfile(path, kept)
     layer.blob = (digest, media_type, kept.stat().st_size)
@@ -248,7 +249,7 @@ def _load_one(
     staging: Staging,
     root: Path,
     config_rel: str,
-    layer_paths: list[Path],
+    layer_paths: list[str],
     layer_digests: list[str | None],
     refs: list[str],
     progress: ProgressFn,
@@ -273,7 +274,13 @@ def _load_one(
             continue
         progress(Progress(short, "Loading layer"))
         layers.append(
-            _stage_layer_file(staging, path, layers[-1] if layers else None, diff_ids[i], digest)
+            _stage_layer_file(
+                staging,
+                _inside(root, path, "layer"),
+                layers[-1] if layers else None,
+                diff_ids[i],
+                digest,
+            )
         )
     return store.publish(staging, config_bytes, layers, refs=refs)
 
@@ -327,7 +334,7 @@ def _load_docker(
         ):
             raise InvalidArgument(f"image archive: manifest.json entry {n} is malformed")
         tags = [str(t) for t in entry.get("RepoTags") or []]
-        paths = [_inside(root, str(rel), "layer") for rel in entry["Layers"]]
+        paths = [str(rel) for rel in entry["Layers"]]
         images.append(
             _load_one(
                 store, staging, root, entry["Config"], paths, [None] * len(paths), tags, progress
@@ -336,10 +343,14 @@ def _load_docker(
     return images
 
 
-def _blob(root: Path, digest: str) -> Path:
+def _blob_rel(digest: str) -> str:
     if not DIGEST_RE.match(digest):
         raise InvalidArgument(f"image archive: unsupported digest {digest!r}")
-    return _inside(root, f"blobs/sha256/{digest.removeprefix('sha256:')}", "blob")
+    return f"blobs/sha256/{digest.removeprefix('sha256:')}"
+
+
+def _blob(root: Path, digest: str) -> Path:
+    return _inside(root, _blob_rel(digest), "blob")
 
 
 def _load_oci(store: ImageStore, staging: Staging, root: Path, progress: ProgressFn) -> list[Image]:
@@ -365,7 +376,7 @@ def _load_oci(store: ImageStore, staging: Staging, root: Path, progress: Progres
         if not name and ("/" in ref_name or ":" in ref_name):
             name = ref_name
         refs = [str(parse_reference(name))] if name else []
-        paths = [_blob(root, layer.digest) for layer in parsed.layers]
+        paths = [_blob_rel(layer.digest) for layer in parsed.layers]
         config_rel = f"blobs/sha256/{parsed.config.digest.removeprefix('sha256:')}"
         images.append(
             _load_one(
