@@ -914,6 +914,54 @@ class ImageStore:
         }
         return base
 
+    # --- the outside world (imported lazily: httpx only when a registry is used) ------
+
+    def pull(
+        self,
+        name: str,
+        *,
+        platform: str | None = None,
+        progress: Any = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> Image:
+        """Pull an image from its registry (see ``runtime.images.registry.pull``)."""
+        from runtime.images import registry
+
+        return registry.pull(
+            self,
+            name,
+            platform=platform,
+            credentials=credentials,
+            progress=progress or (lambda _p: None),
+        )
+
+    def push(
+        self,
+        name: str,
+        dest: str | None = None,
+        *,
+        progress: Any = None,
+        credentials: tuple[str, str] | None = None,
+    ) -> str:
+        """Push an image to the registry its name points at; return the manifest digest."""
+        from runtime.images import registry
+
+        return registry.push(
+            self, name, dest, credentials=credentials, progress=progress or (lambda _p: None)
+        )
+
+    def save(self, names: Iterable[str], out: BinaryIO) -> None:
+        """Write images as a docker-save + OCI-layout tar (see ``runtime.images.archive``)."""
+        from runtime.images import archive
+
+        archive.save(self, names, out)
+
+    def load(self, source: Path | BinaryIO, progress: Any = None) -> list[Image]:
+        """Load a docker-save archive or OCI layout (tar, compressed tar or directory)."""
+        from runtime.images import archive
+
+        return archive.load(self, source, progress=progress or (lambda _p: None))
+
     def import_rootfs(
         self,
         source: BinaryIO,
