@@ -33,7 +33,7 @@ sys.path.insert(0, str(REPO / "tests/integration/images"))
 from image_registries import RealRegistry  # noqa: E402
 
 DOCKER = "/usr/bin/docker"
-DOCKERD = "/usr/bin/dockerd"
+DOCKERD = "/usr/sbin/dockerd"
 
 
 def make_image(work: Path, layers: int, layer_mb: int) -> Path:
