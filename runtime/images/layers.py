@@ -153,11 +153,12 @@ class HashingReader(io.RawIOBase):
 
 @dataclass
 class AppliedLayer:
-    """What unpacking a layer found: the diff id (digest of the plain tar) and its size."""
+    """What unpacking a layer found: diff id (digest of the plain tar), tar and content sizes."""
 
     diff_id: str
     size: int
     compression: str
+    content_size: int = 0  # bytes of regular files, what Docker reports as a layer's size
 
 
 def _entry_parts(name: str, entry: str) -> list[str]:
@@ -233,16 +234,19 @@ def apply_layer(
     plain, compression = open_decompressed(raw)
     reader = HashingReader(plain, limit, on_read)
     dir_times: list[tuple[Path, int]] = []
+    content_size = 0
     try:
         with tarfile.open(fileobj=reader, mode="r|", bufsize=_CHUNK, errorlevel=2) as tar:  # type: ignore[call-overload]
             for member in tar:
                 _apply_member(tar, member, dest, dir_times)
+                if member.isreg():
+                    content_size += member.size
     except tarfile.TarError as exc:
         raise InvalidArgument(f"layer is not a valid tar archive: {exc}") from exc
     reader.drain()  # the diff id covers the whole stream, padding included
     for path, mtime in reversed(dir_times):
         os.utime(path, ns=(mtime, mtime), follow_symlinks=False)
-    return AppliedLayer(reader.digest, reader.size, compression)
+    return AppliedLayer(reader.digest, reader.size, compression, content_size)
 
 
 def _apply_member(

@@ -55,7 +55,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,            -- sha256:<hex> of the config blob
     created TEXT NOT NULL,
-    size INTEGER NOT NULL,          -- sum of the layers' plain tar sizes
+    size INTEGER NOT NULL,          -- sum of the layers' content sizes (Docker's Size)
     parent TEXT,                    -- the local image this one was committed on
     added TEXT NOT NULL
 );
@@ -70,7 +70,8 @@ CREATE TABLE IF NOT EXISTS layers (
     chain_id TEXT PRIMARY KEY,
     diff_id TEXT NOT NULL,
     parent TEXT,
-    size INTEGER NOT NULL
+    size INTEGER NOT NULL,          -- bytes of the plain tar (the diff)
+    content_size INTEGER NOT NULL   -- bytes of its regular files
 );
 CREATE TABLE IF NOT EXISTS image_chain (
     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
@@ -168,6 +169,7 @@ class StagedLayer:
     size: int
     staged_dir: Path | None  # None: the layer is already in the store
     blob: tuple[str, str, int] | None = None  # (digest, media type, size) of a blob for it
+    content_size: int = 0
 
 
 class Staging:
@@ -236,10 +238,18 @@ class Staging:
                 f"diff id {expected_diff_id}"
             )
         chain = chain_ids([parent_chain, applied.diff_id])[1] if parent_chain else applied.diff_id
-        return self.add_layer(chain, applied.diff_id, parent_chain, applied.size, layer_dir)
+        return self.add_layer(
+            chain, applied.diff_id, parent_chain, applied.size, layer_dir, applied.content_size
+        )
 
     def add_layer(
-        self, chain_id: str, diff_id: str, parent: str | None, size: int, layer_dir: Path | None
+        self,
+        chain_id: str,
+        diff_id: str,
+        parent: str | None,
+        size: int,
+        layer_dir: Path | None,
+        content_size: int = 0,
     ) -> StagedLayer:
         if chain_id in self.layers or self.store.has_layer(chain_id):
             if layer_dir is not None:
@@ -248,7 +258,7 @@ class Staging:
             if existing:
                 return existing
             layer_dir = None
-        staged = StagedLayer(chain_id, diff_id, parent, size, layer_dir)
+        staged = StagedLayer(chain_id, diff_id, parent, size, layer_dir, None, content_size)
         self.layers[chain_id] = staged
         return staged
 
@@ -404,11 +414,11 @@ class ImageStore:
     def existing_layer(self, staging: Staging, chain_id: str) -> StagedLayer | None:
         """Return a stored layer as a StagedLayer (for a new image's list), or None."""
         row = self.conn.execute(
-            "SELECT diff_id, parent, size FROM layers WHERE chain_id=?", (chain_id,)
+            "SELECT diff_id, parent, size, content_size FROM layers WHERE chain_id=?", (chain_id,)
         ).fetchone()
         if row is None or not self.layer_dir(chain_id).is_dir():
             return None
-        return staging.add_layer(chain_id, row[0], row[1], row[2], None)
+        return staging.add_layer(chain_id, row[0], row[1], row[2], None, row[3])
 
     def compressed_layer_blob(self, diff_id: str) -> tuple[str, str, int]:
         """Return a compressed blob (digest, media type, size) of a layer, gzipping once if needed."""
@@ -456,13 +466,13 @@ class ImageStore:
         parent: str | None,
         replace_refs: bool,
     ) -> Image:
-        size = sum(layer.size for layer in layers)
+        size = sum(layer.content_size for layer in layers)
         created = str(config.get("created") or "")
         with db.transaction(self.conn) as conn:
             for layer in layers:
                 conn.execute(
-                    "INSERT OR IGNORE INTO layers VALUES (?,?,?,?)",
-                    (layer.chain_id, layer.diff_id, layer.parent, layer.size),
+                    "INSERT OR IGNORE INTO layers VALUES (?,?,?,?,?)",
+                    (layer.chain_id, layer.diff_id, layer.parent, layer.size, layer.content_size),
                 )
                 if layer.blob:
                     digest, media_type, blob_size = layer.blob
@@ -593,7 +603,7 @@ class ImageStore:
         image = self.get(ref_or_id)
         sizes = dict(
             self.conn.execute(
-                "SELECT l.diff_id, l.size FROM image_chain c JOIN layers l USING (chain_id) "
+                "SELECT l.diff_id, l.content_size FROM image_chain c JOIN layers l USING (chain_id) "
                 "WHERE c.image_id=?",
                 (image.id,),
             ).fetchall()
@@ -842,13 +852,13 @@ class ImageStore:
         if parent is None:
             return []
         rows = self.conn.execute(
-            "SELECT l.chain_id, l.diff_id, l.parent, l.size FROM image_chain c "
+            "SELECT l.chain_id, l.diff_id, l.parent, l.size, l.content_size FROM image_chain c "
             "JOIN layers l USING (chain_id) WHERE c.image_id=? ORDER BY c.position",
             (parent.id,),
         ).fetchall()
         if len(rows) != len(parent.diff_ids):
             raise ImageNotFound(f"image {parent.short_id} is missing layers in the store")
-        return [staging.add_layer(r[0], r[1], r[2], r[3], None) for r in rows]
+        return [staging.add_layer(r[0], r[1], r[2], r[3], None, r[4]) for r in rows]
 
     def _stage_plain_tar(
         self, staging: Staging, tar_path: Path, below: list[StagedLayer]
