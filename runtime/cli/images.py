@@ -152,11 +152,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     if args.quiet:
         print(image.repo_tags[0] if image.repo_tags else image.id)
     else:
-        print(
-            args.name
-            if "/" in args.name and "." in args.name.split("/")[0]
-            else _full_name(args.name)
-        )
+        print(_full_name(args.name))
     return 0
 
 

@@ -81,10 +81,12 @@ class TerminalProgress:
                 self._items.clear()
                 self._order.clear()
                 return
-            if p.id not in self._items:
+            previous = self._items.get(p.id)
+            if previous is None:
                 self._order.append(p.id)
             self._items[p.id] = p
-            self._draw(force=p.total is None or p.current == p.total)
+            changed = previous is None or previous.status != p.status
+            self._draw(force=changed or p.current == p.total)
 
     def _line(self, p: Progress) -> str:
         if p.total:
@@ -92,6 +94,8 @@ class TerminalProgress:
             done = min(width, int(width * p.current / p.total))
             bar = "=" * max(0, done - 1) + (">" if done < width else "=") + " " * (width - done)
             return f"{p.id}: {p.status:<12} [{bar}] {human_size(p.current)}/{human_size(p.total)}"
+        if p.current:
+            return f"{p.id}: {p.status:<12} {human_size(p.current)}"
         return f"{p.id}: {p.status}"
 
     def _draw(self, force: bool) -> None:
