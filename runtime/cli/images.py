@@ -332,13 +332,14 @@ def cmd_prune(args: argparse.Namespace) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             return 0
     with _runtime() as rt:
-        result = rt.images.prune(all=args.all)
-    if result:
+        report = rt.images.prune(all=args.all)
+    if report["ImagesDeleted"]:
         print("Deleted Images:")
-        for entry in result:
+        for entry in report["ImagesDeleted"]:
             for key, value in entry.items():
                 print(f"{key.lower()}: {value}")
-    print(f"\nTotal reclaimed space: {'see above' if result else '0B'}")
+        print()
+    print(f"Total reclaimed space: {_size(report['SpaceReclaimed'])}")
     return 0
 
 

@@ -269,10 +269,11 @@ class RegistryClient:
     def get_manifest(self, repo: str, reference: str) -> tuple[bytes, str, str]:
         """Return (bytes, media type, digest) of a manifest by tag or digest."""
         scope = f"repository:{repo}:pull"
+        name = f"{self.transport.host}/{repo}"
         what = (
-            f"manifest for {repo}:{reference}"
+            f"manifest for {name}:{reference}"
             if not reference.startswith("sha256:")
-            else f"manifest {repo}@{reference}"
+            else f"manifest {name}@{reference}"
         )
         resp = self.transport.request(
             "GET",

@@ -731,9 +731,10 @@ class ImageStore:
             result.append({"Untagged": name})
         if users or self._children(image.id):
             return result  # a container or a child image still needs it: now dangling
-        return result + self._delete_images([image.id], prune_parents)
+        return result + self._delete_images([image.id], prune_parents)[0]
 
-    def _delete_images(self, image_ids: list[str], prune_parents: bool) -> list[dict]:
+    def _delete_images(self, image_ids: list[str], prune_parents: bool) -> tuple[list[dict], int]:
+        """Delete images (and untagged parents); return the records and the bytes freed."""
         deleted: list[dict] = []
         with self._lock(exclusive=True):
             todo = list(image_ids)
@@ -760,13 +761,17 @@ class ImageStore:
                     ).fetchone()
                 ):
                     todo.append(parent)
-            self._collect_garbage()
-        return deleted
+            freed = self._collect_garbage()
+        return deleted, freed
 
-    def _collect_garbage(self) -> None:
+    def _collect_garbage(self) -> int:
         """Delete layers, blobs and rows no image needs (caller holds the exclusive lock)."""
         conn = self.conn
         with db.transaction(conn):
+            (freed,) = conn.execute(
+                "SELECT coalesce(sum(content_size), 0) FROM layers "
+                "WHERE chain_id NOT IN (SELECT chain_id FROM image_chain)"
+            ).fetchone()
             conn.execute(
                 "DELETE FROM layers WHERE chain_id NOT IN (SELECT chain_id FROM image_chain)"
             )
@@ -788,10 +793,15 @@ class ImageStore:
             for entry in self.blobs_dir.iterdir():
                 if entry.name not in keep_blobs:
                     entry.unlink(missing_ok=True)
+        return int(freed)
 
-    def prune(self, all: bool = False) -> list[dict]:  # noqa: A002 - docker's flag
-        """Delete dangling images (``all``: every image no container uses), like ``image prune``."""
+    def prune(self, all: bool = False) -> dict:  # noqa: A002 - docker's flag
+        """Delete dangling images (``all``: every image no container uses), like ``image prune``.
+
+        Returns Docker's prune report: ``{"ImagesDeleted": [...], "SpaceReclaimed": bytes}``.
+        """
         result: list[dict] = []
+        freed = 0
         while True:
             victims = []
             for img in self.list(all=True):
@@ -801,11 +811,13 @@ class ImageStore:
                     continue
                 victims.append(img)
             if not victims:
-                return result
+                return {"ImagesDeleted": result, "SpaceReclaimed": freed}
             for img in victims:
                 for ref in img.repo_tags + img.repo_digests:
                     result.append({"Untagged": ref})
-                result += self._delete_images([img.id], prune_parents=False)
+                records, size = self._delete_images([img.id], prune_parents=False)
+                result += records
+                freed += size
 
     # --- making images locally -------------------------------------------------------
 

@@ -122,5 +122,5 @@ def test_prune_removes_dangling_images(rt, busybox_image, tmp_path):
     child = rt.images.commit(busybox_image, upper, {}, tags=["tmp:1"])
     rt.images.untag("tmp:1")
     pruned = out(wharf(rt, "image", "prune", "-f"))
-    assert f"deleted: {child.id}" in pruned
+    assert f"deleted: {child.id}" in pruned and "Total reclaimed space: 1B" in pruned
     assert out(wharf(rt, "images", "-q", "--filter", "dangling=true")).strip() == ""

@@ -92,7 +92,7 @@ def test_rmi_untags_first_and_refuses_images_in_use(rt, busybox_image):
         rt.images.remove(busybox_image.id)
     assert rt.images.remove("busybox", force=True) == [{"Untagged": "busybox:latest"}]
     assert rt.images.get(busybox_image.id).repo_tags == []  # kept for the container
-    assert rt.images.prune(all=True) == []
+    assert rt.images.prune(all=True) == {"ImagesDeleted": [], "SpaceReclaimed": 0}
 
 
 def test_tag_moves_a_name_and_prune_removes_dangling(rt, busybox_image, tmp_path):
@@ -101,11 +101,13 @@ def test_tag_moves_a_name_and_prune_removes_dangling(rt, busybox_image, tmp_path
     rt.images.tag(two.id, "moving:1")
     assert rt.images.get("moving:1").id == two.id
     assert [i.id for i in rt.images.list(dangling=True)] == [one.id]
-    assert rt.images.prune() == [{"Deleted": one.id}]
+    assert rt.images.prune() == {"ImagesDeleted": [{"Deleted": one.id}], "SpaceReclaimed": 1}
     with pytest.raises(ImageNotFound):
         rt.images.get(one.id)
     pruned = rt.images.prune(all=True)
-    assert {e["Deleted"] for e in pruned if "Deleted" in e} == {two.id, busybox_image.id}
+    deleted = {e["Deleted"] for e in pruned["ImagesDeleted"] if "Deleted" in e}
+    assert deleted == {two.id, busybox_image.id}
+    assert pruned["SpaceReclaimed"] == busybox_image.size + 1
     assert rt.images.list(all=True) == []
 
 
