@@ -582,14 +582,22 @@ class RegistryClient:
         self.progress(Progress("", f"The push refers to repository [{ref.full_name}]"))
         mount_from = _mount_sources(image, ref)
         descs: list[mf.Descriptor] = []
-        for diff_id in image.diff_ids:
+        for diff_id in image.diff_ids:  # gzip plain layers first: one database user at a time
             digest, media_type, size = store.compressed_layer_blob(diff_id)
-            short = digest.removeprefix("sha256:")[:12]
-            self.progress(Progress(short, "Preparing"))
-            path = store.blob_path(digest)
-            opener = lambda p=path: open(p, "rb")  # noqa: E731, SIM115 - closed by _upload
-            self.push_blob(repo, digest, size, opener, mount_from, short)
+            self.progress(Progress(digest.removeprefix("sha256:")[:12], "Preparing"))
             descs.append(mf.Descriptor(media_type, digest, size))
+        unique = list({d.digest: d for d in descs}.values())
+
+        def upload(desc: mf.Descriptor) -> None:
+            path = store.blob_path(desc.digest)
+            short = desc.digest.removeprefix("sha256:")[:12]
+            opener = lambda: open(path, "rb")  # noqa: E731, SIM115 - closed by _upload
+            self.push_blob(repo, desc.digest, desc.size, opener, mount_from, short)
+
+        if unique:
+            with ThreadPoolExecutor(max_workers=min(self.max_workers, len(unique))) as pool:
+                for future in [pool.submit(upload, d) for d in unique]:
+                    future.result()
         config_bytes = store.read_blob(image.id)
         self.push_blob(
             repo,
