@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import re
 import sys
 from typing import Any
 
@@ -67,6 +68,49 @@ def _table(rows: list[list[str]], headers: list[str]) -> None:
         print("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
+_TEMPLATE_RE = re.compile(r"\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}")
+_HEADERS = {
+    "ID": "IMAGE ID",
+    "CreatedSince": "CREATED",
+    "CreatedAt": "CREATED AT",
+    "CreatedBy": "CREATED BY",
+}
+
+
+def render_template(fmt: str, record: dict) -> str:
+    """Render the Go-template subset scripts use: ``{{.A.B}}``, ``{{json .A}}``, ``{{.}}``."""
+
+    def value(path: str) -> object:
+        cur: object = record
+        for part in [p for p in path.split(".") if p]:
+            cur = cur.get(part) if isinstance(cur, dict) else None
+        return cur
+
+    def sub(m: re.Match[str]) -> str:
+        v = value(m.group(2))
+        if m.group(1) or isinstance(v, dict | list):
+            return json.dumps(v)
+        return "<no value>" if v is None else str(v)
+
+    text = fmt.removeprefix("table ").replace("\\t", "\t").replace("\\n", "\n")
+    return _TEMPLATE_RE.sub(sub, text)
+
+
+def print_records(records: list[dict], fmt: str) -> None:
+    """Print records as JSON lines (``json``) or through a template (``table …`` adds a header)."""
+    if fmt == "json":
+        for r in records:
+            print(json.dumps(r))
+        return
+    if fmt.startswith("table "):
+        header = _TEMPLATE_RE.sub(
+            lambda m: _HEADERS.get(m.group(2).strip("."), m.group(2).strip(".").upper()), fmt[6:]
+        )
+        print(header.replace("\\t", "\t"))
+    for r in records:
+        print(render_template(fmt, r))
+
+
 def _split_tag(ref: str) -> tuple[str, str]:
     name, sep, tag = ref.rpartition(":")
     if not sep or "/" in tag:
@@ -106,25 +150,26 @@ def cmd_images(args: argparse.Namespace) -> int:
                 seen.append(ident)
         print("\n".join(seen)) if seen else None
         return 0
-    if args.format == "json":
-        for img, repo, tag, digest in rows:
-            print(
-                json.dumps(
-                    {
-                        "Containers": "N/A",
-                        "CreatedAt": img.created,
-                        "CreatedSince": _since(img.created),
-                        "Digest": digest,
-                        "ID": img.id if args.no_trunc else img.short_id,
-                        "Repository": repo,
-                        "SharedSize": "N/A",
-                        "Size": _size(img.size),
-                        "Tag": tag,
-                        "UniqueSize": "N/A",
-                        "VirtualSize": _size(img.size),
-                    }
-                )
-            )
+    if args.format != "table":
+        print_records(
+            [
+                {
+                    "Containers": "N/A",
+                    "CreatedAt": img.created,
+                    "CreatedSince": _since(img.created),
+                    "Digest": digest,
+                    "ID": img.id if args.no_trunc else img.short_id,
+                    "Repository": repo,
+                    "SharedSize": "N/A",
+                    "Size": _size(img.size),
+                    "Tag": tag,
+                    "UniqueSize": "N/A",
+                    "VirtualSize": _size(img.size),
+                }
+                for img, repo, tag, digest in rows
+            ],
+            args.format,
+        )
         return 0
     headers = (
         ["REPOSITORY", "TAG"]
@@ -207,7 +252,11 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 out.append(rt.images.inspect(name))
             except ImageNotFound as exc:
                 missing.append(str(exc))
-    print(json.dumps(out, indent=4))
+    if args.format == "json":
+        print(json.dumps(out, indent=4))
+    else:
+        for obj in out:
+            print(render_template(args.format, obj))
     for m in missing:
         print(f"Error: {m}", file=sys.stderr)
     return 1 if missing else 0
@@ -216,20 +265,21 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_history(args: argparse.Namespace) -> int:
     with _runtime() as rt:
         entries = rt.images.history(args.image)
-    if args.format == "json":
-        for e in entries:
-            print(
-                json.dumps(
-                    {
-                        "CreatedAt": e["Created"],
-                        "CreatedBy": e["CreatedBy"],
-                        "CreatedSince": _since(e["Created"]),
-                        "Comment": e["Comment"],
-                        "ID": e["Id"],
-                        "Size": _size(e["Size"]),
-                    }
-                )
-            )
+    if args.format != "table":
+        print_records(
+            [
+                {
+                    "CreatedAt": e["Created"],
+                    "CreatedBy": e["CreatedBy"],
+                    "CreatedSince": _since(e["Created"]),
+                    "Comment": e["Comment"],
+                    "ID": e["Id"],
+                    "Size": _size(e["Size"]),
+                }
+                for e in entries
+            ],
+            args.format,
+        )
         return 0
     if args.quiet:
         for e in entries:
@@ -383,7 +433,7 @@ def _images_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("-a", "--all", action="store_true", help="show intermediate images too")
     p.add_argument("--digests", action="store_true", help="show digests")
     p.add_argument("-f", "--filter", action="append", help="dangling=true|false, reference=PATTERN")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", default="table", help="table, json or a Go-style template")
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true", help="only show image ids")
     p.set_defaults(func=cmd_images)
@@ -417,7 +467,7 @@ def _rmi_parser(p: argparse.ArgumentParser) -> None:
 
 def _history_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("image")
-    p.add_argument("--format", choices=["table", "json"], default="table")
+    p.add_argument("--format", default="table", help="table, json or a Go-style template")
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=cmd_history)
@@ -445,7 +495,7 @@ def _import_parser(p: argparse.ArgumentParser) -> None:
 
 def _inspect_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--format", choices=["json"], default="json")
+    p.add_argument("--format", default="json", help="json or a Go-style template")
     p.set_defaults(func=cmd_inspect)
 
 

@@ -59,6 +59,12 @@ def test_inspect_and_history(rt, busybox_image):
     assert data["RootFS"]["Layers"] == busybox_image.diff_ids and data["Config"]["Cmd"] == ["sh"]
     history = out(wharf(rt, "history", "busybox")).splitlines()
     assert history[0].split()[:2] == ["IMAGE", "CREATED"] and busybox_image.short_id in history[1]
+    templated = out(
+        wharf(rt, "image", "inspect", "--format", "{{.Id}} {{json .Config.Cmd}}", "busybox")
+    )
+    assert templated.strip() == f'{busybox_image.id} ["sh"]'
+    listed = out(wharf(rt, "images", "--format", "{{.Repository}}:{{.Tag}} {{.ID}}"))
+    assert listed.strip() == f"busybox:latest {busybox_image.short_id}"
     bad = wharf(rt, "image", "inspect", "nope", check=False)
     assert bad.returncode == 1 and json.loads(bad.stdout) == []
 
