@@ -51,7 +51,10 @@ from runtime.images.reference import DIGEST_RE, Reference, is_image_id, parse_re
 MEDIA_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 MEDIA_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 
+SCHEMA_VERSION = "1"
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS image_store_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+INSERT OR IGNORE INTO image_store_meta VALUES ('schema', '1');
 CREATE TABLE IF NOT EXISTS images (
     id TEXT PRIMARY KEY,            -- sha256:<hex> of the config blob
     created TEXT NOT NULL,
@@ -286,6 +289,17 @@ class ImageStore:
             self.paths.ensure()
             self._conn = db.connect(self.paths.db)
             db.ensure_schema(self._conn, "images", SCHEMA)
+            row = self._conn.execute(
+                "SELECT value FROM image_store_meta WHERE key='schema'"
+            ).fetchone()
+            if row is None or row[0] != SCHEMA_VERSION:
+                found = row[0] if row else "unknown"
+                self._conn.close()
+                self._conn = None
+                raise HostError(
+                    f"image store in {self.paths.db} has schema {found}, this wharf needs "
+                    f"{SCHEMA_VERSION}"
+                )
             self._remove_stale_staging()
         return self._conn
 
