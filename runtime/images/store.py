@@ -213,9 +213,6 @@ class Staging:
         self.add_blob_file(tmp, digest)
         return digest
 
-    def blob_path(self, digest: str) -> Path:
-        return self.blobs.get(digest) or self.store.blob_path(digest)
-
     def unpack(
         self,
         raw: BinaryIO,

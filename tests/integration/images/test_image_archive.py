@@ -10,7 +10,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from conftest import make_tar, store_state
+from image_helpers import make_tar, store_state
 
 from runtime.errors import InvalidArgument
 from runtime.images import archive

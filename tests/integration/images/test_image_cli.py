@@ -9,7 +9,7 @@ import sys
 import tarfile
 from pathlib import Path
 
-from conftest import make_tar
+from image_helpers import make_tar
 
 REPO = Path(__file__).resolve().parents[3]
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import make_tar, store_state
+from image_helpers import make_tar, store_state
 from image_registries import FakeRegistry
 
 from runtime import Runtime

@@ -9,7 +9,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
-from conftest import make_tar
+from image_helpers import make_tar
 
 from runtime.images import archive
 from runtime.images import registry as reg

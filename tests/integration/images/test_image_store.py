@@ -7,7 +7,7 @@ import os
 import subprocess
 
 import pytest
-from conftest import make_tar, store_state
+from image_helpers import make_tar, store_state
 
 from runtime.errors import Conflict, ImageNotFound
 
