@@ -402,14 +402,7 @@ class RegistryClient:
     ) -> Image:
         """Pull one image into the store; see the module docstring."""
         label = ref.digest or ref.tag or "latest"
-        self.progress(
-            Progress(
-                "",
-                f"{label}: Pulling from {ref.path.removeprefix('library/')}"
-                if ref.domain == "docker.io"
-                else f"{label}: Pulling from {ref.path}",
-            )
-        )
+        self.progress(Progress("", f"{label}: Pulling from {ref.path}"))
         manifest, digest = self.resolve(ref, platform)
         config_bytes = self.get_blob_bytes(ref.path, manifest.config, MAX_CONFIG)
         diff_ids = _config_diff_ids(config_bytes, manifest)
