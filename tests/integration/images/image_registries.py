@@ -327,6 +327,53 @@ class FakeRegistry:
         ).encode()
         return cls(manifest, blobs)
 
+    @classmethod
+    def for_oci(cls, plain_layers: list[tuple[bytes, str]]) -> FakeRegistry:
+        """Make a fake serving an OCI image; each plain tar is sent as none, gzip or zstd."""
+        import gzip
+
+        import zstandard
+
+        packers = {
+            "none": (lambda b: b, ""),
+            "gzip": (gzip.compress, "+gzip"),
+            "zstd": (zstandard.ZstdCompressor().compress, "+zstd"),
+        }
+        blobs_list = [(packers[c][0](tar), packers[c][1]) for tar, c in plain_layers]
+        diff_ids = ["sha256:" + hashlib.sha256(tar).hexdigest() for tar, _ in plain_layers]
+        config = json.dumps(
+            {
+                "architecture": "amd64",
+                "os": "linux",
+                "config": {},
+                "rootfs": {"type": "layers", "diff_ids": diff_ids},
+            }
+        ).encode()
+
+        def desc(data: bytes, media_type: str) -> dict:
+            return {
+                "mediaType": media_type,
+                "digest": "sha256:" + hashlib.sha256(data).hexdigest(),
+                "size": len(data),
+            }
+
+        manifest = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": desc(config, "application/vnd.oci.image.config.v1+json"),
+                "layers": [
+                    desc(b, "application/vnd.oci.image.layer.v1.tar" + suffix)
+                    for b, suffix in blobs_list
+                ],
+            }
+        ).encode()
+        blobs = {
+            "sha256:" + hashlib.sha256(b).hexdigest(): b
+            for b in [config, *(b for b, _ in blobs_list)]
+        }
+        return cls(manifest, blobs, "application/vnd.oci.image.manifest.v1+json")
+
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()

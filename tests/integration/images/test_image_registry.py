@@ -136,6 +136,23 @@ def _layer_digest(fake: FakeRegistry, n: int) -> str:
     return json.loads(fake.manifest)["layers"][n]["digest"]
 
 
+def test_pull_of_oci_zstd_gzip_and_plain_layers(rt):
+    layers = [
+        (make_tar([(name, "file", {"data": name.encode() * 1000})]), name)
+        for name in ("zstd", "gzip", "none")
+    ]
+    server = FakeRegistry.for_oci(layers)
+    try:
+        image = reg.pull(rt.images, f"{server.host}/oci/mixed:1")
+    finally:
+        server.close()
+    paths = rt.images.layer_paths(image)
+    for path, (_, name) in zip(paths, layers, strict=True):
+        assert (path / name).read_bytes() == name.encode() * 1000
+    types = {b[1] for d in image.diff_ids for b in rt.images.layer_blobs(d)}
+    assert types == {"application/vnd.oci.image.layer.v1.tar" + s for s in ("", "+gzip", "+zstd")}
+
+
 def test_fake_registry_baseline_pull_works(rt, fake):
     image = reg.pull(rt.images, f"{fake.host}/x:1")
     assert len(rt.images.layer_paths(image)) == 3

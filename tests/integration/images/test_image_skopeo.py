@@ -9,6 +9,7 @@ import subprocess
 import tarfile
 from pathlib import Path
 
+import zstandard
 from image_helpers import make_tar
 
 from runtime.images import archive
@@ -34,7 +35,10 @@ def _oci_layer_files(layout: Path, tag: str) -> dict[str, bytes]:
     manifest = json.loads((layout / "blobs/sha256" / desc["digest"][7:]).read_bytes())
     files: dict[str, bytes] = {}
     for layer in manifest["layers"]:
-        with tarfile.open(layout / "blobs/sha256" / layer["digest"][7:], "r:*") as tar:
+        data = (layout / "blobs/sha256" / layer["digest"][7:]).read_bytes()
+        if layer["mediaType"].endswith("+zstd"):
+            data = zstandard.ZstdDecompressor().stream_reader(io.BytesIO(data)).read()
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
             for m in tar:
                 if m.isfile():
                     files[m.name.removeprefix("./")] = tar.extractfile(m).read()
@@ -128,3 +132,25 @@ def test_wharf_loads_what_skopeo_wrote(rt, tmp_path):
     skopeo("copy", f"docker-archive:{source}", f"docker-archive:{docker_tar}:sk/hand:3")
     (from_docker,) = archive.load(rt.images, docker_tar)
     assert "sk/hand:3" in rt.images.get(from_docker.id).repo_tags
+
+
+def test_an_oci_image_with_zstd_layers_is_pushed_as_oci(rt, registry, tmp_path):
+    from image_registries import FakeRegistry
+
+    layers = [
+        (make_tar([("z", "file", {"data": b"zstd layer\n"})]), "zstd"),
+        (make_tar([("g", "file", {"data": b"gzip layer\n"})]), "gzip"),
+    ]
+    server = FakeRegistry.for_oci(layers)
+    try:
+        image = reg.pull(rt.images, f"{server.host}/src/oci:1")
+    finally:
+        server.close()
+    name = f"{registry.host}/interop/oci:1"
+    reg.push(rt.images, image.id, name)
+    raw = json.loads(skopeo("inspect", "--raw", "--tls-verify=false", f"docker://{name}"))
+    assert raw["mediaType"] == "application/vnd.oci.image.manifest.v1+json"
+    assert [m["mediaType"].rsplit("+", 1)[-1] for m in raw["layers"]] == ["zstd", "gzip"]
+    layout = tmp_path / "oci-zstd"
+    skopeo("copy", "--src-tls-verify=false", f"docker://{name}", f"oci:{layout}:z")
+    assert _oci_layer_files(layout, "z") == {"z": b"zstd layer\n", "g": b"gzip layer\n"}
