@@ -4,6 +4,7 @@ Layout under the Wharf root::
 
     blobs/sha256/<hex>        image configs and layer blobs (as pulled, or plain tar)
     layers/<chain-id-hex>/diff each distinct layer unpacked once, an overlay lowerdir
+    l/<24 hex>                 short symlinks to those dirs (``layer_links``) for long stacks
     tmp/images/<pid>-<rand>/   staging of one operation; removed whatever happens
     images.lock                shared by operations that add, exclusive for removal
 
@@ -609,6 +610,26 @@ class ImageStore:
         ).fetchall()
         return [self.layer_dir(r[0]) / "diff" for r in rows]
 
+    def layer_links(self, image: Image) -> list[str]:
+        """Return short names of the layer dirs relative to the store root, BASE FIRST.
+
+        ``l/<24 hex>`` symlinks to ``layers/<chain>/diff``, as Docker's overlay2
+        keeps: mount with the store root as working directory and
+        ``lowerdir=l/…:l/…`` to fit ~150 layers in the one page of mount data
+        that absolute paths (~90 bytes each) would fill after ~40.
+        """
+        links_dir = self.root / "l"
+        links_dir.mkdir(exist_ok=True)
+        names = []
+        for path in self.layer_paths(image):
+            chain_hex = path.parent.name
+            link = links_dir / chain_hex[:24]
+            target = f"../layers/{chain_hex}/diff"
+            with contextlib.suppress(FileExistsError):
+                os.symlink(target, link)
+            names.append(f"l/{chain_hex[:24]}")
+        return names
+
     def history(self, ref_or_id: str) -> list[dict]:
         """Return the image's history newest first, with Docker's fields (Id, Size, ...)."""
         image = self.get(ref_or_id)
@@ -800,6 +821,12 @@ class ImageStore:
             for entry in self.layers_dir.iterdir():
                 if entry.name not in keep_layers:
                     shutil.rmtree(entry, ignore_errors=True)
+        links_dir = self.root / "l"
+        if links_dir.is_dir():
+            short = {name[:24] for name in keep_layers}
+            for entry in links_dir.iterdir():
+                if entry.name not in short:
+                    entry.unlink(missing_ok=True)
         if self.blobs_dir.is_dir():
             for entry in self.blobs_dir.iterdir():
                 if entry.name not in keep_blobs:

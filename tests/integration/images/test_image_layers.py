@@ -151,6 +151,38 @@ def test_whiteouts_across_three_layers_through_a_real_overlay_mount(rt, tmp_path
         subprocess.run(["umount", str(mnt)], check=True)
 
 
+def test_short_layer_links_mount_a_deep_stack(rt, busybox_image, tmp_path):
+    image = busybox_image
+    for i in range(60):  # far more than absolute lowerdir paths fit in one page
+        upper = tmp_path / f"u{i}"
+        upper.mkdir()
+        (upper / f"step{i}").write_text(str(i))
+        image = rt.images.commit(image, upper, {}, created_by=f"step {i}")
+    links = rt.images.layer_links(image)
+    assert len(links) == 61 and len(":".join(map(str, rt.images.layer_paths(image)))) > 4096
+    mnt = tmp_path / "deep"
+    mnt.mkdir()
+    subprocess.run(
+        [
+            "mount",
+            "-t",
+            "overlay",
+            "overlay",
+            "-o",
+            "lowerdir=" + ":".join(reversed(links)),
+            str(mnt),
+        ],
+        check=True,
+        cwd=rt.paths.root,
+    )
+    try:
+        assert (mnt / "step59").read_text() == "59" and (mnt / "bin/busybox").exists()
+    finally:
+        subprocess.run(["umount", str(mnt)], check=True)
+    rt.images.prune(all=True)
+    assert os.listdir(rt.paths.root / "l") == []
+
+
 def test_commit_turns_overlay_deletions_into_whiteouts(rt, busybox_image, tmp_path):
     dirs = {n: tmp_path / n for n in ("upper", "work", "merged")}
     for d in dirs.values():
