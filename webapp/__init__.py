@@ -1,0 +1,1 @@
+"""Wharf's Django site: records, permissions, jobs, pages, API."""

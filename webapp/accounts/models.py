@@ -1,0 +1,56 @@
+"""Teams own every resource; a user reaches a resource through a membership."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from webapp.accounts.choices import WRITE_ROLES, Role
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    created = models.DateTimeField(auto_now_add=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+def is_fleet_admin(user: object) -> bool:
+    """Staff users run the fleet: they see every team's resources."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+
+
+def visible_teams(user: object) -> models.QuerySet[Team]:
+    """Return the teams whose resources this user may see."""
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    if is_fleet_admin(user):
+        return Team.objects.all()
+    return Team.objects.filter(memberships__user=user)
+
+
+def writable_teams(user: object) -> models.QuerySet[Team]:
+    """Return the teams in which this user may start jobs."""
+    if is_fleet_admin(user):
+        return Team.objects.all()
+    if not getattr(user, "is_authenticated", False):
+        return Team.objects.none()
+    return Team.objects.filter(memberships__user=user, memberships__role__in=WRITE_ROLES)

@@ -1,0 +1,68 @@
+"""A host is one machine running a Wharf worker; it registers itself and beats."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+from webapp.fleet.choices import ADMIN_STATES, SCHEDULABLE_STATES, HostState
+
+
+class Host(models.Model):
+    name = models.CharField(max_length=200, unique=True)
+    state = models.CharField(max_length=16, choices=HostState.choices, default=HostState.ONLINE)
+    facts = models.JSONField(default=dict, blank=True)
+    last_heartbeat = models.DateTimeField(null=True, blank=True)
+    registered = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def queue(self) -> str:
+        """The Celery queue this host's worker consumes."""
+        return queue_for(self.name)
+
+    @property
+    def schedulable(self) -> bool:
+        return self.state in SCHEDULABLE_STATES
+
+    @classmethod
+    def beat(cls, name: str, facts: dict | None = None) -> Host:
+        """Record a heartbeat (and fresh facts); an unreachable host comes back online.
+
+        An admin's drain or cordon survives heartbeats: only the admin lifts it.
+        """
+        now = timezone.now()
+        host, created = cls.objects.get_or_create(
+            name=name, defaults={"facts": facts or {}, "last_heartbeat": now}
+        )
+        if not created:
+            fields = {"last_heartbeat": now}
+            if facts is not None:
+                fields["facts"] = facts
+            cls.objects.filter(pk=host.pk).update(**fields)
+            cls.objects.filter(pk=host.pk, state=HostState.UNREACHABLE).update(state=HostState.ONLINE)
+            host.refresh_from_db()
+        return host
+
+    @classmethod
+    def mark_unreachable(cls, now: timezone.datetime | None = None) -> list[str]:
+        """Mark every host whose heartbeat is older than the limit unreachable; return their names."""
+        now = now or timezone.now()
+        limit = now - timedelta(seconds=settings.WHARF_UNREACHABLE_AFTER)
+        stale = cls.objects.filter(models.Q(last_heartbeat__lt=limit) | models.Q(last_heartbeat__isnull=True))
+        stale = stale.exclude(state=HostState.UNREACHABLE).exclude(state__in=ADMIN_STATES)
+        names = list(stale.values_list("name", flat=True))
+        cls.objects.filter(name__in=names).update(state=HostState.UNREACHABLE)
+        return names
+
+
+def queue_for(host_name: str) -> str:
+    return f"host.{host_name}"

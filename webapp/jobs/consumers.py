@@ -1,0 +1,60 @@
+"""Websocket of one job's output: authenticate, check access, then only relay."""
+
+from __future__ import annotations
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from webapp.jobs.models import Job, visible_jobs
+
+
+class JobOutputConsumer(AsyncWebsocketConsumer):
+    """Send a job's stored lines after ``?after=SEQ``, then its live lines and state changes."""
+
+    async def connect(self) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=4401)
+            return
+        job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
+        job = await self._visible_job(user, job_id)
+        if job is None:
+            await self.close(code=4403)
+            return
+        self.group = job.group
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+        # Joined first, then the backlog: a line published in between arrives twice
+        # at worst, and clients drop lines whose seq they already have.
+        for text in await self._backlog(job_id, self._after()):
+            await self.send(text_data=text)
+
+    async def disconnect(self, code: int) -> None:
+        group = getattr(self, "group", None)
+        if group:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def relay(self, event: dict) -> None:
+        await self.send(text_data=event["text"])
+
+    def _after(self) -> int:
+        from urllib.parse import parse_qs
+
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        try:
+            return int(query.get("after", ["0"])[0])
+        except ValueError:
+            return 0
+
+    @database_sync_to_async
+    def _visible_job(self, user: object, job_id: int) -> Job | None:
+        return visible_jobs(user).filter(pk=job_id).first()
+
+    @database_sync_to_async
+    def _backlog(self, job_id: int, after: int) -> list[str]:
+        import json
+
+        job = Job.objects.get(pk=job_id)
+        texts = [json.dumps(line.as_message()) for line in job.lines.filter(seq__gt=after)]
+        texts.append(json.dumps({"type": "state", "state": job.state, "error": job.error}))
+        return texts

@@ -1,0 +1,7 @@
+from django.urls import path
+
+from webapp.jobs.consumers import JobOutputConsumer
+
+websocket_urlpatterns = [
+    path("ws/jobs/<int:job_id>/", JobOutputConsumer.as_asgi()),
+]

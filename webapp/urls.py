@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from webapp.fleet.api.views import HostViewSet
+from webapp.jobs import views as job_views
+from webapp.jobs.api.views import JobViewSet
+
+router = DefaultRouter()
+router.register("hosts", HostViewSet, basename="host")
+router.register("jobs", JobViewSet, basename="job")
+
+urlpatterns = [
+    path("", job_views.dashboard, name="dashboard"),
+    path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
+    path("hosts/<str:host_name>/check/", job_views.start_host_check, name="host-check"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(router.urls)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
