@@ -1,0 +1,1 @@
+"""The host side of Wharf: one Celery worker per host runs jobs through ``runtime``."""
