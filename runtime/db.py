@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -25,11 +26,24 @@ def connect(path: Path) -> sqlite3.Connection:
     # the ``with transaction(conn)`` block and nothing is left open by accident.
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
+    _use_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA foreign_keys=ON")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new database to WAL; SQLite answers "locked" without waiting while two
+    processes create the file at once, so retry (the mode persists once set)."""
+    for attempt in range(100):
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or attempt == 99:
+                raise
+            time.sleep(0.05)
 
 
 @contextmanager
@@ -52,5 +66,12 @@ def ensure_schema(conn: sqlite3.Connection, owner: str, statements: str) -> None
     with _ensured_lock:
         if key in _ensured:
             return
-        conn.executescript(statements)
+        # One write transaction taken up front: two processes creating tables at once
+        # would otherwise meet SQLite's "locked" answer that skips the busy timeout.
+        try:
+            conn.executescript(f"BEGIN IMMEDIATE;\n{statements}\nCOMMIT;")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
         _ensured.add(key)
