@@ -1,0 +1,62 @@
+"""Factories shared by the site's tests: users, teams, hosts, tokens."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+_counter = itertools.count(1)
+
+
+@pytest.fixture
+def make_user(db):
+    from django.contrib.auth import get_user_model
+
+    def make(username: str | None = None, *, staff: bool = False, team=None, role: str = "member"):
+        from webapp.accounts.models import Membership
+
+        user = get_user_model().objects.create_user(
+            username or f"user{next(_counter)}", password="pw-for-tests-only", is_staff=staff
+        )
+        if team is not None:
+            Membership.objects.create(user=user, team=team, role=role)
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_team(db):
+    from webapp.accounts.models import Team
+
+    def make(name: str | None = None):
+        name = name or f"team{next(_counter)}"
+        return Team.objects.create(name=name, slug=name.lower())
+
+    return make
+
+
+@pytest.fixture
+def make_host(db):
+    from webapp.fleet.models import Host
+
+    def make(name: str | None = None, **facts):
+        return Host.beat(name or f"host{next(_counter)}", facts or {"kernel": "test"})
+
+    return make
+
+
+@pytest.fixture
+def api_client():
+    from rest_framework.test import APIClient
+
+    def make(user):
+        from rest_framework.authtoken.models import Token
+
+        client = APIClient()
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        return client
+
+    return make

@@ -1,0 +1,47 @@
+"""Hosts register by beating; a host that stops beating is shown unreachable."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from webapp.fleet.choices import HostState
+from webapp.fleet.models import Host
+from worker.tasks import mark_unreachable
+
+
+def test_it_registers_a_host_on_first_beat(db):
+    host = Host.beat("alpha", {"kernel": "6.1"})
+    assert host.state == HostState.ONLINE
+    assert host.facts == {"kernel": "6.1"}
+    assert host.queue == "host.alpha"
+
+
+def test_it_marks_a_silent_host_unreachable(db, settings):
+    settings.WHARF_UNREACHABLE_AFTER = 45
+    Host.beat("quiet")
+    Host.beat("lively")
+    Host.objects.filter(name="quiet").update(last_heartbeat=timezone.now() - timedelta(seconds=60))
+    assert mark_unreachable() == ["quiet"]
+    assert Host.objects.get(name="quiet").state == HostState.UNREACHABLE
+    assert Host.objects.get(name="lively").state == HostState.ONLINE
+
+
+def test_a_new_beat_brings_an_unreachable_host_back(db):
+    Host.beat("flaky")
+    Host.objects.filter(name="flaky").update(state=HostState.UNREACHABLE)
+    assert Host.beat("flaky", {"kernel": "new"}).state == HostState.ONLINE
+    assert Host.objects.get(name="flaky").facts == {"kernel": "new"}
+
+
+def test_a_beat_never_lifts_an_admin_cordon(db):
+    Host.beat("maint")
+    Host.objects.filter(name="maint").update(state=HostState.CORDONED)
+    assert Host.beat("maint").state == HostState.CORDONED
+
+
+def test_the_scheduler_runs_the_check_often_enough(settings):
+    from worker.celery import app
+
+    entry = app.conf.beat_schedule["mark-unreachable-hosts"]
+    # unreachable within a minute: the limit plus one period must stay under 60 s
+    assert settings.WHARF_UNREACHABLE_AFTER + entry["schedule"] <= 60

@@ -1,0 +1,145 @@
+"""The job-output websocket: signed-in users of the job's team only, same-origin only."""
+
+import json
+
+import pytest
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from webapp.asgi import application
+from webapp.jobs.models import Job
+from webapp.jobs.publish import publish
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def _session_cookie(user) -> bytes:
+    client = Client()
+    client.force_login(user)
+    return f"sessionid={client.cookies['sessionid'].value}".encode()
+
+
+def _communicator(job_id: int, *, cookie: bytes | None = None, origin: bytes = b"http://127.0.0.1",
+                  headers: list | None = None, after: int = 0) -> WebsocketCommunicator:
+    hdrs = [(b"origin", origin), (b"host", b"127.0.0.1")]
+    if cookie:
+        hdrs.append((b"cookie", cookie))
+    hdrs += headers or []
+    return WebsocketCommunicator(application, f"/ws/jobs/{job_id}/?after={after}", headers=hdrs)
+
+
+@pytest.fixture
+def job_of_blue(make_team, make_user, make_host):
+    blue = make_team("blue")
+    alice = make_user("alice", team=blue)
+    job = Job.objects.create(kind="host.check", host=make_host(), team=blue, requester=alice)
+    job.log("first line")
+    return job, alice
+
+
+def _run(coro):
+    from asgiref.sync import async_to_sync
+
+    return async_to_sync(coro)()
+
+
+def test_a_team_member_gets_the_backlog_then_live_lines(job_of_blue):
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie)
+        connected, _ = await comm.connect()
+        assert connected
+        first = json.loads(await comm.receive_from())
+        assert (first["type"], first["seq"], first["text"]) == ("line", 1, "first line")
+        state = json.loads(await comm.receive_from())
+        assert state == {"type": "state", "state": "queued", "error": ""}
+
+        @database_sync_to_async
+        def produce():
+            line = job.log("live line")
+            publish(job.group, line.as_message())
+
+        await produce()
+        live = json.loads(await comm.receive_from(timeout=5))
+        assert (live["seq"], live["text"]) == (2, "live line")
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+def test_a_reconnecting_client_gets_only_what_it_missed(job_of_blue):
+    job, alice = job_of_blue
+    job.log("second")
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie, after=1)
+        assert (await comm.connect())[0]
+        msg = json.loads(await comm.receive_from())
+        assert (msg["seq"], msg["text"]) == (2, "second")
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+def test_an_anonymous_user_is_refused(job_of_blue):
+    job, _ = job_of_blue
+
+    async def scenario():
+        connected, code = await _communicator(job.pk).connect()
+        assert not connected and code == 4401
+
+    _run(scenario)
+
+
+def test_a_user_of_another_team_is_refused(job_of_blue, make_team, make_user):
+    job, _ = job_of_blue
+    mallory = make_user("mallory", team=make_team("red"))
+    cookie = _session_cookie(mallory)
+
+    async def scenario():
+        connected, code = await _communicator(job.pk, cookie=cookie).connect()
+        assert not connected and code == 4403
+
+    _run(scenario)
+
+
+def test_a_foreign_origin_is_refused_even_with_a_valid_session(job_of_blue):
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie, origin=b"https://evil.example")
+        connected, _ = await comm.connect()
+        assert not connected
+
+    _run(scenario)
+
+
+def test_an_api_token_in_the_header_authenticates(job_of_blue):
+    from rest_framework.authtoken.models import Token
+
+    job, alice = job_of_blue
+    token = Token.objects.create(user=alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, headers=[(b"authorization", f"Token {token.key}".encode())])
+        assert (await comm.connect())[0]
+        assert json.loads(await comm.receive_from())["text"] == "first line"
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+def test_a_wrong_token_is_anonymous(job_of_blue):
+    job, _ = job_of_blue
+
+    async def scenario():
+        comm = _communicator(job.pk, headers=[(b"authorization", b"Token not-a-token")])
+        connected, code = await comm.connect()
+        assert not connected and code == 4401
+
+    _run(scenario)
