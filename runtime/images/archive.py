@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
-from runtime.errors import InvalidArgument
+from runtime.errors import ImageNotFound, InvalidArgument
 from runtime.images import manifest as mf
 from runtime.images.layers import HashingReader, open_decompressed
 from runtime.images.progress import Progress, ProgressFn, ignore
@@ -55,7 +55,10 @@ class _PlainLayer(io.RawIOBase):
     """Read a stored layer blob as plain tar, checking it against the layer's diff id."""
 
     def __init__(self, store: ImageStore, diff_id: str) -> None:
-        digest, media_type, _ = store.layer_blobs(diff_id)[-1]
+        blobs = store.layer_blobs(diff_id)
+        if not blobs:
+            raise ImageNotFound(f"layer {diff_id} has no blob in the store")
+        digest, media_type, _ = blobs[-1]
         self._file = open(store.blob_path(digest), "rb")  # noqa: SIM115 - closed in close()
         plain = self._file if media_type == MEDIA_LAYER_TAR else open_decompressed(self._file)[0]
         self._reader = HashingReader(plain)
