@@ -448,15 +448,13 @@ class RegistryClient:
             self.progress(Progress(short, "Waiting"))
             tmp = staging.path("download-")
             self.download_blob(repo, desc, tmp, cancel)
-            done = [0]
-
-            def on_read(n: int) -> None:
-                if cancel.is_set():
-                    raise _Cancelled()
-                done[0] += n
-                self.progress(Progress(short, "Extracting", done[0]))
-
             with open(tmp, "rb") as raw:
+
+                def on_read(_n: int, raw: Any = raw) -> None:
+                    if cancel.is_set():
+                        raise _Cancelled()
+                    self.progress(Progress(short, "Extracting", raw.tell(), desc.size))
+
                 layer = staging.unpack(
                     raw, chains[i - 1] if i else None, expected_diff_id=diff_ids[i], on_read=on_read
                 )
