@@ -1,0 +1,167 @@
+"""The whole embedded stack as real processes: Redis, the ASGI server, a root Celery worker.
+
+Used by the end-to-end tests; every process gets its own temporary directory,
+database, Redis port and Wharf root, and everything is stopped afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
+    """Poll until ``predicate()`` is truthy; fail with ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+@dataclass
+class Stack:
+    base: Path
+    env: dict[str, str]
+    web_url: str
+    host_name: str
+    token: str = ""
+    password: str = ""
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    dropdb: str | None = None
+
+    def api(self) -> httpx.Client:
+        return httpx.Client(base_url=self.web_url, headers={"Authorization": f"Token {self.token}"},
+                            timeout=30)
+
+    def log(self, name: str) -> str:
+        path = self.base / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def start(self, name: str, argv: list[str]) -> None:
+        out = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
+        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out,
+                                            stderr=subprocess.STDOUT, start_new_session=True)
+
+    def manage(self, *args: str) -> str:
+        r = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env,
+                           capture_output=True, text=True, timeout=120)
+        if r.returncode != 0:
+            raise AssertionError(f"manage.py {' '.join(args)} failed: {r.stderr[-2000:]}")
+        return r.stdout
+
+    def stop(self) -> None:
+        for proc in reversed(list(self.procs.values())):
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if self.dropdb:
+            _postgres_admin(self.env["WHARF_E2E_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{self.dropdb}"')
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _postgres_admin(url: str, sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def start_stack() -> Stack:
+    """Start Redis, migrate a fresh database, start the worker and the ASGI server."""
+    if os.geteuid() != 0:
+        raise AssertionError("the end-to-end tests need root: the worker runs as root (sudo ./scripts/test.sh)")
+    for tool in ("redis-server", "runc"):
+        if shutil.which(tool) is None:
+            raise AssertionError(f"{tool} is not installed; run scripts/setup.sh")
+    base = Path(os.environ.get("TMPDIR", "/var/tmp")) / f"wharf-e2e-{uuid.uuid4().hex[:8]}"
+    base.mkdir(parents=True)
+    redis_port, web_port = free_port(), free_port()
+    host_name = f"e2e-{uuid.uuid4().hex[:6]}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
+    env.update(
+        DJANGO_SETTINGS_MODULE="webapp.settings",
+        WHARF_ENV="local",
+        SECRET_KEY=secrets.token_urlsafe(50),
+        ALLOWED_HOSTS="127.0.0.1,localhost",
+        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
+        WHARF_HOST_NAME=host_name,
+        WHARF_ROOT=str(base / "wharf-root"),
+        WHARF_RUN=str(base / "wharf-run"),
+        STATIC_ROOT=str(base / "static"),
+        WHARF_HEARTBEAT_SECONDS="2",
+    )
+    stack = Stack(base=base, env=env, web_url=f"http://127.0.0.1:{web_port}", host_name=host_name)
+    db_url = os.environ.get("DATABASE_URL", "")
+    if db_url.startswith("postgres"):
+        name = f"wharf_e2e_{uuid.uuid4().hex[:8]}"
+        admin_url = db_url.rsplit("/", 1)[0] + "/postgres"
+        env["WHARF_E2E_ADMIN_URL"] = admin_url
+        _postgres_admin(admin_url, f'CREATE DATABASE "{name}"')
+        stack.dropdb = name
+        env["DATABASE_URL"] = db_url.rsplit("/", 1)[0] + "/" + name
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{base / 'db.sqlite3'}"
+    try:
+        stack.start("redis", ["redis-server", str(REPO / "scripts" / "redis.conf"), "--port", str(redis_port),
+                              "--dir", str(base), "--daemonize", "no", "--appendonly", "no"])
+        _wait_redis(redis_port)
+        stack.manage("migrate", "--noinput", "-v0")
+        stack.manage("collectstatic", "--noinput", "-v0")
+        stack.password = secrets.token_urlsafe(12)
+        env["WHARF_ADMIN_PASSWORD"] = stack.password
+        stack.manage("ensure_admin")
+        stack.token = stack.manage("drf_create_token", "admin").split()[2]
+        stack.start("worker", [sys.executable, "-m", "worker", "run", "--concurrency", "1"])
+        stack.start("web", [str(Path(sys.executable).parent / "uvicorn"), "webapp.asgi:application",
+                            "--host", "127.0.0.1", "--port", str(web_port), "--no-access-log"])
+        with stack.api() as api:
+            def host_online():
+                try:
+                    hosts = api.get("/api/v1/hosts/").json()["results"]
+                except (httpx.HTTPError, ValueError, KeyError):
+                    return None
+                return [h for h in hosts if h["name"] == host_name and h["state"] == "online"]
+            wait_for(host_online, 60, f"host {host_name} to register (worker log: {stack.log('worker')[-1500:]})")
+        wait_for(lambda: "ready" in stack.log("worker"), 60, "the worker to be ready")
+    except BaseException:
+        stack.stop()
+        raise
+    return stack
+
+
+def _wait_redis(port: int) -> None:
+    def ping():
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
+                s.sendall(b"PING\r\n")
+                return s.recv(16).startswith(b"+PONG")
+        except OSError:
+            return False
+    wait_for(ping, 10, f"redis on port {port}")
