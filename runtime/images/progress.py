@@ -36,6 +36,23 @@ def ignore(_: Progress) -> None:
     """Drop progress (the default when nobody watches)."""
 
 
+def throttled(fn: ProgressFn, interval: float = 0.1) -> ProgressFn:
+    """Pass status changes at once, byte-count updates of one item at most every ``interval``."""
+    last: dict[str, tuple[str, float]] = {}
+    lock = threading.Lock()
+
+    def report(p: Progress) -> None:
+        now = time.monotonic()
+        with lock:
+            status, when = last.get(p.id, ("", 0.0))
+            if status == p.status and now - when < interval and p.current != p.total:
+                return
+            last[p.id] = (p.status, now)
+        fn(p)
+
+    return report
+
+
 def human_size(n: float) -> str:
     """Format a byte count like Docker (``3.2MB``, decimal units)."""
     for unit in ("B", "kB", "MB", "GB", "TB"):

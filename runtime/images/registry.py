@@ -33,7 +33,7 @@ from runtime.config import Paths
 from runtime.errors import AuthenticationError, ImageNotFound, InvalidArgument, RegistryError
 from runtime.images import manifest as mf
 from runtime.images.auth import Challenge, CredentialStore, parse_challenge
-from runtime.images.progress import Progress, ProgressFn, ignore
+from runtime.images.progress import Progress, ProgressFn, ignore, throttled
 from runtime.images.reference import Reference, parse_reference
 from runtime.images.store import (
     Image,
@@ -255,7 +255,7 @@ class RegistryClient:
     ) -> None:
         self.paths = paths
         self.transport = Transport(host, paths, credentials)
-        self.progress = progress
+        self.progress = throttled(progress)
         self.max_workers = max_workers
 
     def __enter__(self) -> RegistryClient:
@@ -349,7 +349,6 @@ class RegistryClient:
         )
         sha = hashlib.sha256()
         got = 0
-        last = 0.0
         try:
             for chunk in resp.iter_raw(CHUNK):
                 if cancel is not None and cancel.is_set():
@@ -362,9 +361,7 @@ class RegistryClient:
                     )
                 sha.update(chunk)
                 sink(chunk)
-                now = time.monotonic()
-                if short and now - last > 0.1:
-                    last = now
+                if short:
                     self.progress(Progress(short, "Downloading", got, desc.size))
         except httpx.TransportError as exc:
             raise _TransientDownload(str(exc) or type(exc).__name__) from exc

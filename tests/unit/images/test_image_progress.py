@@ -37,3 +37,18 @@ def test_terminal_redraws_bars_in_place():
 
 def test_sizes_read_like_dockers():
     assert [human_size(n) for n in (512, 2_140_160, 170_000_000)] == ["512B", "2.14MB", "170MB"]
+
+
+def test_throttling_keeps_status_changes_and_drops_rapid_byte_updates():
+    from runtime.images.progress import throttled
+
+    seen: list[Progress] = []
+    report = throttled(seen.append, interval=60)
+    for n in range(1, 11):
+        report(Progress("a", "Downloading", n, 10))
+    report(Progress("a", "Pull complete"))
+    assert [(p.status, p.current) for p in seen] == [
+        ("Downloading", 1),
+        ("Downloading", 10),
+        ("Pull complete", 0),
+    ]
