@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -24,10 +26,11 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
         self.group = job.group
         await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
-        # Joined first, then the backlog: a line published in between arrives twice
-        # at worst, and clients drop lines whose seq they already have.
-        for text in await self._backlog(job_id, self._after()):
-            await self.send(text_data=text)
+        # Joined first, then the backlog, so no line falls in between; a line that
+        # comes both ways is sent once, because relay() skips seqs already sent.
+        self.last_seq = self._after()
+        for text in await self._backlog(job_id, self.last_seq):
+            await self._send_once(text)
 
     async def disconnect(self, code: int) -> None:
         group = getattr(self, "group", None)
@@ -35,7 +38,15 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
             await self.channel_layer.group_discard(group, self.channel_name)
 
     async def relay(self, event: dict) -> None:
-        await self.send(text_data=event["text"])
+        await self._send_once(event["text"])
+
+    async def _send_once(self, text: str) -> None:
+        seq = json.loads(text).get("seq")
+        if seq is not None:
+            if seq <= self.last_seq:
+                return
+            self.last_seq = seq
+        await self.send(text_data=text)
 
     def _after(self) -> int:
         from urllib.parse import parse_qs
@@ -52,8 +63,6 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _backlog(self, job_id: int, after: int) -> list[str]:
-        import json
-
         job = Job.objects.get(pk=job_id)
         texts = [json.dumps(line.as_message()) for line in job.lines.filter(seq__gt=after)]
         texts.append(json.dumps({"type": "state", "state": job.state, "error": job.error}))
