@@ -20,6 +20,7 @@ import base64
 import hashlib
 import ipaddress
 import json
+import ssl
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -82,6 +83,30 @@ def is_insecure(host: str, paths: Paths) -> bool:
     return False
 
 
+def tls_context(host: str, paths: Paths) -> ssl.SSLContext:
+    """Trust the system's and certifi's roots plus a registry's own CA, like Docker's certs.d.
+
+    ``$WHARF_ROOT/certs.d/<host[:port]>/`` (or ``/etc/docker/certs.d/…``): ``*.crt``
+    are CA certificates, ``NAME.cert`` + ``NAME.key`` a client certificate.
+    """
+    import certifi
+
+    ctx = ssl.create_default_context()
+    ctx.load_verify_locations(cafile=certifi.where())
+    for base in (paths.root / "certs.d", Path("/etc/docker/certs.d")):
+        folder = base / host
+        if not folder.is_dir():
+            continue
+        try:
+            for ca in sorted(folder.glob("*.crt")):
+                ctx.load_verify_locations(cafile=str(ca))
+            for cert in sorted(folder.glob("*.cert")):
+                ctx.load_cert_chain(str(cert), str(cert.with_suffix(".key")))
+        except (OSError, ssl.SSLError) as exc:
+            raise InvalidArgument(f"registry certificates in {folder}: {exc}") from exc
+    return ctx
+
+
 def _error_message(resp: httpx.Response) -> tuple[str, str | None]:
     """Return the registry's own message (and code) from an error response."""
     try:
@@ -109,7 +134,7 @@ class Transport:
         self.client = httpx.Client(
             timeout=httpx.Timeout(60.0, connect=15.0),
             follow_redirects=True,
-            verify=not self.insecure,
+            verify=False if self.insecure else tls_context(host, paths),
             limits=httpx.Limits(max_connections=16, max_keepalive_connections=16),
             headers={"User-Agent": "wharf/0.1"},
         )
@@ -210,7 +235,7 @@ class Transport:
                 resp = self.client.send(request, stream=stream)
             except httpx.TransportError as exc:
                 attempt += 1
-                if attempt >= RETRIES:
+                if attempt >= RETRIES or "CERTIFICATE_VERIFY_FAILED" in str(exc):
                     raise RegistryError(
                         f"{what}: {self.host}: {exc or type(exc).__name__}"
                     ) from exc

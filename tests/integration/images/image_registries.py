@@ -19,7 +19,6 @@ import socket
 import subprocess
 import threading
 import time
-import urllib.request
 from pathlib import Path
 
 REGISTRY_BIN = "/usr/bin/docker-registry"
@@ -144,7 +143,13 @@ class TokenServer:
 class RealRegistry:
     """Debian's docker-registry on 127.0.0.1:<free port>, storage in ``workdir``."""
 
-    def __init__(self, workdir: Path, auth: str = "none", users: dict[str, str] | None = None):
+    def __init__(
+        self,
+        workdir: Path,
+        auth: str = "none",
+        users: dict[str, str] | None = None,
+        tls: tuple[Path, Path] | None = None,
+    ):
         self.workdir = workdir
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
@@ -174,7 +179,9 @@ class RealRegistry:
             "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\n"
             f"storage:\n  filesystem:\n    rootdirectory: {workdir / 'data'}\n"
             "  delete:\n    enabled: true\n"
-            f"http:\n  addr: {self.host}\n{auth_yaml}"
+            f"http:\n  addr: {self.host}\n"
+            + (f"  tls:\n    certificate: {tls[0]}\n    key: {tls[1]}\n" if tls else "")
+            + auth_yaml
         )
         self.log = open(workdir / "registry.log", "wb")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
@@ -187,10 +194,8 @@ class RealRegistry:
                     f"docker-registry exited: {(workdir / 'registry.log').read_text()}"
                 )
             try:
-                urllib.request.urlopen(f"http://{self.host}/v2/", timeout=1).close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
                 return
-            except urllib.error.HTTPError:
-                return  # 401: up, and wants auth
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("docker-registry did not start within 15s")
@@ -377,3 +382,51 @@ class FakeRegistry:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+def make_tls(workdir: Path, hostname: str) -> tuple[Path, Path, Path]:
+    """Make a private CA and a server certificate for ``hostname``; return (ca, cert, key)."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = dt.datetime.now(dt.UTC)
+
+    def build(subject: str, key, issuer: str, issuer_key, ca: bool):  # noqa: ANN001
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=1))
+            .not_valid_after(now + dt.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if not ca:
+            import ipaddress
+
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName(
+                    [x509.DNSName(hostname), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
+                ),
+                critical=False,
+            )
+        return builder.sign(issuer_key, hashes.SHA256())
+
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = build("wharf test CA", ca_key, "wharf test CA", ca_key, True)
+    key = ec.generate_private_key(ec.SECP256R1())
+    cert = build(hostname, key, "wharf test CA", ca_key, False)
+    paths = workdir / "ca.crt", workdir / "server.crt", workdir / "server.key"
+    paths[0].write_bytes(ca.public_bytes(serialization.Encoding.PEM))
+    paths[1].write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    paths[2].write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return paths

@@ -118,6 +118,36 @@ def test_bearer_token_flow(rt, other_rt, busybox_image, token_registry):
         reg.pull(other_rt.images, name, credentials=("alice", "wrong"))
 
 
+def test_tls_registry_is_verified_against_a_ca_from_certs_d(rt, other_rt, busybox_image, tmp_path):
+    import shutil
+    import socket
+
+    from image_registries import RealRegistry, make_tls
+
+    hostname = socket.gethostname()
+    if not socket.gethostbyname(hostname).startswith("127."):
+        pytest.fail(f"this test needs the host name {hostname!r} to resolve to 127.0.0.0/8")
+    workdir = tmp_path / "tls-registry"
+    workdir.mkdir()
+    ca, cert, key = make_tls(workdir, hostname)
+    server = RealRegistry(workdir, tls=(cert, key))
+    try:
+        host = f"{hostname}:{server.port}"
+        name = f"{host}/secure/bb:1"
+        assert not reg.is_insecure(host, rt.paths)
+        with pytest.raises(RegistryError, match="CERTIFICATE_VERIFY_FAILED"):
+            reg.push(rt.images, "busybox", name)
+        for runtime in (rt, other_rt):
+            folder = runtime.paths.root / "certs.d" / host
+            folder.mkdir(parents=True)
+            shutil.copy(ca, folder / "ca.crt")
+        digest = reg.push(rt.images, "busybox", name)
+        pulled = reg.pull(other_rt.images, name)
+        assert pulled.id == busybox_image.id and pulled.repo_digests[0].endswith(digest)
+    finally:
+        server.stop()
+
+
 # --- a registry that lies ----------------------------------------------------------------
 
 
