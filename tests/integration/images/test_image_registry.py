@@ -116,6 +116,10 @@ def test_bearer_token_flow(rt, other_rt, busybox_image, token_registry):
     assert any(r["user"] is None and r["scope"] == ["repository:team/bb:pull"] for r in asked)
     with pytest.raises(AuthenticationError, match="bad credentials"):
         reg.pull(other_rt.images, name, credentials=("alice", "wrong"))
+    with pytest.raises(AuthenticationError, match="login to .* failed"):
+        reg.login(rt.paths, host, "alice", "wrong")
+    reg.login(rt.paths, host, "alice", "s3cret")  # stored, then used without being passed
+    reg.push(rt.images, "busybox", f"{host}/team/bb:2")
 
 
 def test_tls_registry_is_verified_against_a_ca_from_certs_d(rt, other_rt, busybox_image, tmp_path):
