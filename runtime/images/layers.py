@@ -29,7 +29,7 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from runtime.errors import InvalidArgument
 
@@ -82,6 +82,23 @@ class _GzipReader(io.RawIOBase):
         return out
 
 
+class _ZstdReader(io.RawIOBase):
+    """Decompress zstd frames, reporting corrupt data as InvalidArgument."""
+
+    def __init__(self, zstandard: Any, raw: BinaryIO) -> None:
+        self._error = zstandard.ZstdError
+        self._reader = zstandard.ZstdDecompressor().stream_reader(raw, read_across_frames=True)
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int = -1) -> bytes:
+        try:
+            return self._reader.read(n)
+        except self._error as exc:
+            raise InvalidArgument(f"layer data is not valid zstd: {exc}") from exc
+
+
 def open_decompressed(raw: BinaryIO) -> tuple[BinaryIO, str]:
     """Detect the compression by magic bytes; return a reader of the plain tar and its name."""
     buffered = raw if hasattr(raw, "peek") else io.BufferedReader(raw)  # type: ignore[arg-type]
@@ -91,7 +108,7 @@ def open_decompressed(raw: BinaryIO) -> tuple[BinaryIO, str]:
     if head[:4] == b"\x28\xb5\x2f\xfd":
         import zstandard
 
-        return zstandard.ZstdDecompressor().stream_reader(buffered, read_across_frames=True), "zstd"
+        return _ZstdReader(zstandard, buffered), "zstd"  # type: ignore[return-value]
     if head[:6] == b"\xfd7zXZ\x00":
         return lzma.LZMAFile(buffered), "xz"  # type: ignore[return-value]
     if head[:3] == b"BZh":

@@ -289,9 +289,18 @@ def test_it_stops_a_gzip_bomb_at_the_size_limit(rt):
 
 def test_it_refuses_garbage_and_truncated_layers(rt):
     before = store_state(rt)
-    good = make_tar([("f", "file", {"data": os.urandom(100_000)})], compress="gzip")
-    with pytest.raises(InvalidArgument, match="truncated|corrupt"):
-        _import(rt, good[: len(good) // 2])
+    for compress in ("gzip", "zstd"):
+        good = make_tar([("f", "file", {"data": os.urandom(100_000)})], compress=compress)
+        with pytest.raises(InvalidArgument, match="truncated|corrupt|unexpected end|not a valid tar"):
+            _import(rt, good[: len(good) // 2])
+    for garbage in (
+        b"(\xb5/\xfd" + b"junk" * 100,
+        b"\xfd7zXZ\x00" + b"x" * 100,
+        b"BZh9" + b"y" * 100,
+        b"\x1f\x8b" + b"z" * 100,
+    ):
+        with pytest.raises(InvalidArgument, match="not valid|corrupt|truncated"):
+            _import(rt, garbage)
     with pytest.raises(InvalidArgument, match="not a valid tar"):
         _import(rt, b"this is not a tar archive at all" * 40)
     assert store_state(rt) == before
