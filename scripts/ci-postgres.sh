@@ -10,6 +10,7 @@ case "$1" in
     runuser -u postgres -- "$PGBIN/initdb" -D "$DIR/data" -A trust -U postgres >/dev/null
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -l "$DIR/log" -w \
       -o "-c listen_addresses=127.0.0.1 -c port=$PORT -c unix_socket_directories=$DIR -c fsync=off" start >/dev/null
+    runuser -u postgres -- "$PGBIN/createdb" -h 127.0.0.1 -p "$PORT" wharf
     echo "postgres: up on 127.0.0.1:$PORT" ;;
   stop)
     runuser -u postgres -- "$PGBIN/pg_ctl" -D "$DIR/data" -m fast stop >/dev/null 2>&1 || true ;;
