@@ -27,7 +27,8 @@ def main(argv: list[str] | None = None) -> int:
     from worker.celery import FLEET_QUEUE, app
 
     if args.command == "beat":
-        schedule = os.path.join(settings.BASE_DIR, "var", "celerybeat-schedule")
+        schedule = os.environ.get("WHARF_BEAT_SCHEDULE") or os.path.join(
+            settings.BASE_DIR, "var", "celerybeat-schedule")
         os.makedirs(os.path.dirname(schedule), exist_ok=True)
         app.Beat(loglevel=args.loglevel, schedule=schedule).run()
         return 0

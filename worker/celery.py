@@ -44,8 +44,9 @@ def _configure() -> None:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule={
-            "mark-unreachable-hosts": {"task": "wharf.mark_unreachable", "schedule": 15.0,
-                                       "options": {"queue": FLEET_QUEUE, "expires": 15}},
+            "mark-unreachable-hosts": {"task": "wharf.mark_unreachable", "schedule": float(settings.WHARF_UNREACHABLE_CHECK_SECONDS),
+                                       "options": {"queue": FLEET_QUEUE,
+                                                   "expires": settings.WHARF_UNREACHABLE_CHECK_SECONDS}},
         },
     )
 

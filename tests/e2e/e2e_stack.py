@@ -59,9 +59,9 @@ class Stack:
         path = self.base / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def start(self, name: str, argv: list[str]) -> None:
+    def start(self, name: str, argv: list[str], **extra_env: str) -> None:
         out = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env=self.env, stdout=out,
+        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env={**self.env, **extra_env}, stdout=out,
                                             stderr=subprocess.STDOUT, start_new_session=True)
 
     def manage(self, *args: str) -> str:
@@ -116,6 +116,9 @@ def start_stack() -> Stack:
         WHARF_RUN=str(base / "wharf-run"),
         STATIC_ROOT=str(base / "static"),
         WHARF_HEARTBEAT_SECONDS="2",
+        WHARF_UNREACHABLE_AFTER="6",
+        WHARF_UNREACHABLE_CHECK_SECONDS="2",
+        WHARF_BEAT_SCHEDULE=str(base / "celerybeat-schedule"),
     )
     stack = Stack(base=base, env=env, web_url=f"http://127.0.0.1:{web_port}", host_name=host_name)
     db_url = os.environ.get("DATABASE_URL", "")
@@ -139,6 +142,7 @@ def start_stack() -> Stack:
         stack.manage("ensure_admin")
         stack.token = stack.manage("drf_create_token", "admin").split()[2]
         stack.start("worker", [sys.executable, "-m", "worker", "run", "--concurrency", "1"])
+        stack.start("beat", [sys.executable, "-m", "worker", "beat"])
         stack.start("web", [str(Path(sys.executable).parent / "uvicorn"), "webapp.asgi:application",
                             "--host", "127.0.0.1", "--port", str(web_port), "--no-access-log"])
         with stack.api() as api:
