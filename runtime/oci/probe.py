@@ -70,13 +70,17 @@ def choose_runtime(paths: Paths, preferred: str | None = None) -> RuntimeInfo:
         for info in runtimes:
             if wanted in (info.name, info.path):
                 if not info.usable:
-                    raise HostError(f"OCI runtime {info.name} does not work on this host: {info.reason}")
+                    raise HostError(
+                        f"OCI runtime {info.name} does not work on this host: {info.reason}"
+                    )
                 return info
         raise HostError(f"OCI runtime {wanted!r} is not installed")
     for info in runtimes:
         if info.usable:
             return info
-    reasons = "; ".join(f"{i.name}: {i.reason}" for i in runtimes) or "none of runc, crun is installed"
+    reasons = (
+        "; ".join(f"{i.name}: {i.reason}" for i in runtimes) or "none of runc, crun is installed"
+    )
     raise HostError(f"no usable OCI runtime on this host ({reasons})")
 
 
@@ -94,7 +98,9 @@ def _probe_one(name: str, path: str, paths: Paths) -> RuntimeInfo:
     if os.geteuid() != 0:
         return RuntimeInfo(name, path, version, False, "probe needs root")
     if not os.path.exists(PROBE_BINARY):
-        return RuntimeInfo(name, path, version, False, f"{PROBE_BINARY} missing (install busybox-static)")
+        return RuntimeInfo(
+            name, path, version, False, f"{PROBE_BINARY} missing (install busybox-static)"
+        )
     paths.run.mkdir(parents=True, exist_ok=True)
     bundle = Path(tempfile.mkdtemp(prefix="oci-probe-", dir=paths.run))
     container_id = f"wharf-probe-{uuid.uuid4().hex[:12]}"
@@ -108,17 +114,25 @@ def _probe_one(name: str, path: str, paths: Paths) -> RuntimeInfo:
         (bundle / "config.json").write_text(json.dumps(_probe_config()))
         proc = subprocess.run(
             [path, "--root", str(state_root), "run", "--bundle", str(bundle), container_id],
-            capture_output=True, text=True, timeout=30, stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=30,
+            stdin=subprocess.DEVNULL,
         )
         if proc.returncode == 0:
             return RuntimeInfo(name, path, version, True, "")
         lines = [ln for ln in (proc.stderr or proc.stdout).splitlines() if ln.strip()]
-        return RuntimeInfo(name, path, version, False, lines[-1].strip() if lines else f"exit {proc.returncode}")
+        return RuntimeInfo(
+            name, path, version, False, lines[-1].strip() if lines else f"exit {proc.returncode}"
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return RuntimeInfo(name, path, version, False, str(exc))
     finally:
-        subprocess.run([path, "--root", str(state_root), "delete", "--force", container_id],
-                       capture_output=True, timeout=30)
+        subprocess.run(
+            [path, "--root", str(state_root), "delete", "--force", container_id],
+            capture_output=True,
+            timeout=30,
+        )
         shutil.rmtree(bundle, ignore_errors=True)
 
 
@@ -126,8 +140,14 @@ def _probe_config() -> dict:
     """Return the smallest config.json that exercises namespaces, mounts and cgroups."""
     return {
         "ociVersion": "1.0.2",
-        "process": {"terminal": False, "user": {"uid": 0, "gid": 0}, "args": ["/busybox", "true"],
-                    "env": ["PATH=/"], "cwd": "/", "noNewPrivileges": True},
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": ["/busybox", "true"],
+            "env": ["PATH=/"],
+            "cwd": "/",
+            "noNewPrivileges": True,
+        },
         "root": {"path": "rootfs", "readonly": True},
         "hostname": "probe",
         "mounts": [{"destination": "/proc", "type": "proc", "source": "proc"}],

@@ -1,0 +1,4 @@
+"""Containers on one host: records, lifecycle, logs, exec, stats, commit, cleanup.
+
+Use them through ``Runtime().containers`` (a ``ContainerManager``).
+"""

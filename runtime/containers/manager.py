@@ -1,0 +1,1283 @@
+"""The containers of one host: create, start, stop, remove, and everything in between.
+
+State lives in the shared ``wharf.db`` (table ``containers``), in
+``root/containers/<id>/`` (upper/work dirs, log, exit file, /etc files) and in
+``run/containers/<id>/`` (bundle, rootfs mount point, attach socket, pid file).
+A per-container shim (``runtime.oci.shim``) outlives every Wharf process and
+writes the exit file; the record here catches up with it whenever it is read,
+so ``ps -a`` is right after any crash of the caller.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import importlib.util
+import json
+import os
+import secrets
+import shutil
+import signal as _signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from runtime import db
+from runtime.containers import rootfs as rootfs_mod
+from runtime.containers.model import Container, ContainerSpec
+from runtime.errors import (
+    Conflict,
+    ContainerNotFound,
+    InvalidArgument,
+    NotFound,
+    WharfError,
+)
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS containers (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    image_id TEXT NOT NULL,
+    image TEXT NOT NULL,
+    created TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL,
+    pid INTEGER NOT NULL DEFAULT 0,
+    exit_code INTEGER NOT NULL DEFAULT 0,
+    started_at TEXT NOT NULL DEFAULT '',
+    finished_at TEXT NOT NULL DEFAULT '',
+    oom_killed INTEGER NOT NULL DEFAULT 0,
+    error TEXT NOT NULL DEFAULT '',
+    restart_count INTEGER NOT NULL DEFAULT 0,
+    runtime TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
+CREATE TABLE IF NOT EXISTS container_events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    time TEXT NOT NULL,
+    container_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    attributes TEXT NOT NULL DEFAULT '{}'
+);
+"""
+ZERO_TIME = "0001-01-01T00:00:00Z"
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+DEFAULT_STOP_TIMEOUT = 10
+INIT_BINARY = "/usr/bin/tini-static"
+
+
+def now_iso() -> str:
+    """Return the current UTC time in RFC 3339 with nanoseconds, as Docker prints it."""
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+
+
+def signal_number(sig: str | int) -> int:
+    """Parse ``KILL``, ``SIGKILL`` or ``9`` into a signal number."""
+    if isinstance(sig, int) or str(sig).isdigit():
+        return int(sig)
+    name = str(sig).upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    try:
+        return int(getattr(_signal.Signals, name))
+    except AttributeError:
+        raise InvalidArgument(f"invalid signal: {sig}") from None
+
+
+def _module_exists(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:
+        return False
+
+
+def cgroup_mode() -> str:
+    """Return ``v2``, ``hybrid`` or ``v1`` for this host."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "v2"
+    return "hybrid" if os.path.isdir("/sys/fs/cgroup/unified") else "v1"
+
+
+class ContainerManager:
+    """All containers of one host; the Python API under the ``wharf`` container verbs."""
+
+    def __init__(self, rt: Any) -> None:
+        self.rt = rt
+        self.paths = rt.paths
+        self._conn: sqlite3.Connection | None = None
+        self._oci: Any = None
+
+    # --- plumbing --------------------------------------------------------------------
+
+    @property
+    def conn(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.paths.ensure()
+            self._conn = db.connect(self.paths.db)
+            db.ensure_schema(self._conn, "containers", SCHEMA)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def dir(self, ctr_id: str) -> Path:
+        return self.paths.root / "containers" / ctr_id
+
+    def run_dir(self, ctr_id: str) -> Path:
+        return self.paths.run / "containers" / ctr_id
+
+    def upper_dir(self, ctr_id: str) -> Path:
+        """Return the container's overlay upper dir (its changes to the image)."""
+        return self.dir(self.get(ctr_id).id) / "upper"
+
+    def oci(self, name: str = "") -> Any:
+        """Return the OCI runtime adapter (probed once, cached under the run dir)."""
+        from runtime.oci.probe import choose_runtime
+        from runtime.oci.runc import OCIRuntime
+
+        if self._oci is None or (name and name not in (self._oci.name, self._oci.path)):
+            info = choose_runtime(self.paths, name or None)
+            adapter = OCIRuntime(info.path, self.paths.run / info.name)
+            adapter.name = info.name  # type: ignore[attr-defined]
+            if name:
+                return adapter
+            self._oci = adapter
+        return self._oci
+
+    def _oci_for(self, c: Container) -> Any:
+        return self.oci(c.runtime) if c.runtime else self.oci()
+
+    @contextlib.contextmanager
+    def _locked(self, ctr_id: str) -> Iterator[None]:
+        """Serialize state changes of one container across processes."""
+        lock_dir = self.paths.run / "locks"
+        lock_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(lock_dir / ctr_id, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)
+
+    def _event(self, ctr_id: str, action: str, **attrs: Any) -> None:
+        self.conn.execute(
+            "INSERT INTO container_events (time, container_id, action, attributes) VALUES (?,?,?,?)",
+            (now_iso(), ctr_id, action, json.dumps(attrs)),
+        )
+
+    def events(self, since: int = 0) -> list[dict]:
+        """Return container events after sequence number ``since`` (the worker follows these)."""
+        self._sync_all()
+        rows = self.conn.execute(
+            "SELECT seq, time, container_id, action, attributes FROM container_events "
+            "WHERE seq > ? ORDER BY seq",
+            (since,),
+        ).fetchall()
+        return [
+            {"seq": r[0], "time": r[1], "id": r[2], "action": r[3], "attributes": json.loads(r[4])}
+            for r in rows
+        ]
+
+    def _update(self, ctr_id: str, **values: Any) -> None:
+        cols = ", ".join(f"{k}=?" for k in values)
+        self.conn.execute(f"UPDATE containers SET {cols} WHERE id=?", (*values.values(), ctr_id))  # noqa: S608
+
+    # --- lookup ----------------------------------------------------------------------
+
+    def _row_to_container(self, row: sqlite3.Row) -> Container:
+        return Container(
+            id=row["id"],
+            name=row["name"],
+            image_id=row["image_id"],
+            image=row["image"],
+            created=row["created"],
+            spec=ContainerSpec.from_dict(json.loads(row["spec"])),
+            config=json.loads(row["config"]),
+            status=row["status"],
+            pid=row["pid"],
+            exit_code=row["exit_code"],
+            started_at=row["started_at"],
+            finished_at=row["finished_at"],
+            oom_killed=bool(row["oom_killed"]),
+            error=row["error"],
+            restart_count=row["restart_count"],
+            runtime=row["runtime"],
+        )
+
+    def _find(self, id_or_name: str) -> Container:
+        key = id_or_name.lstrip("/")
+        if not key:
+            raise ContainerNotFound("No such container: ''")
+        row = self.conn.execute(
+            "SELECT * FROM containers WHERE id=? OR name=?", (key, key)
+        ).fetchone()
+        if row is None and all(ch in "0123456789abcdef" for ch in key):
+            rows = self.conn.execute(
+                "SELECT * FROM containers WHERE id >= ? AND id < ? LIMIT 2", (key, key + "g")
+            ).fetchall()
+            if len(rows) > 1:
+                raise Conflict(f"multiple containers match the prefix {key!r}; give more of the id")
+            row = rows[0] if rows else None
+        if row is None:
+            raise ContainerNotFound(f"No such container: {id_or_name}")
+        return self._row_to_container(row)
+
+    def get(self, id_or_name: str) -> Container:
+        """Return a container by full id, unique id prefix or name (its state brought up to date)."""
+        return self._sync(self._find(id_or_name))
+
+    def list(self, all: bool = False) -> list[Container]:  # noqa: A002 - docker's flag
+        """Return the containers, newest first; only running ones unless ``all``."""
+        rows = self.conn.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
+        out = [self._sync(self._row_to_container(r)) for r in rows]
+        return out if all else [c for c in out if c.running]
+
+    def _sync_all(self) -> None:
+        for row in self.conn.execute(
+            "SELECT * FROM containers WHERE status IN ('running','paused')"
+        ).fetchall():
+            self._sync(self._row_to_container(row))
+
+    # --- state catch-up with the shim ---------------------------------------------------
+
+    def _read_exit(self, ctr_id: str) -> dict | None:
+        try:
+            return json.loads((self.dir(ctr_id) / "exit.json").read_text())
+        except (OSError, ValueError):
+            return None
+
+    def _sync(self, c: Container) -> Container:
+        """Bring a running record up to date with what the shim wrote (or mark it dead)."""
+        if not c.running:
+            return c
+        info = self._read_exit(c.id)
+        if info is None:
+            if c.pid and _pid_alive(c.pid):
+                return c
+            time.sleep(0.05)  # the shim may be writing the exit file right now
+            info = self._read_exit(c.id)
+            if info is None:
+                if c.pid and _pid_alive(c.pid):
+                    return c
+                self._finish(
+                    c,
+                    255,
+                    now_iso(),
+                    False,
+                    "the container's monitor (shim) died; its exit code is lost",
+                    status="dead",
+                )
+                return self._find(c.id)
+        self._finish(c, int(info["exit_code"]), info["finished_at"], bool(info.get("oom_killed")))
+        return self._find(c.id)
+
+    def _finish(
+        self,
+        c: Container,
+        code: int,
+        finished: str,
+        oom: bool,
+        error: str = "",
+        status: str = "exited",
+    ) -> None:
+        with db.transaction(self.conn):
+            cur = self.conn.execute(
+                "UPDATE containers SET status=?, exit_code=?, finished_at=?, oom_killed=?, error=?, "
+                "pid=0 WHERE id=? AND status IN ('running','paused')",
+                (status, code, finished, int(oom), error, c.id),
+            )
+            if cur.rowcount:
+                if oom:
+                    self._event(c.id, "oom")
+                self._event(c.id, "die", exitCode=code)
+        if cur.rowcount:
+            self._release_run_resources(c)
+
+    def _release_run_resources(self, c: Container) -> None:
+        """Free what only a running container holds: network, rootfs mount (idempotent)."""
+        if _module_exists("runtime.network.manager"):
+            with contextlib.suppress(WharfError):
+                self.rt.networks.teardown(c.id)
+        with contextlib.suppress(WharfError):
+            rootfs_mod.unmount(self.run_dir(c.id) / "rootfs")
+
+    # --- create ----------------------------------------------------------------------
+
+    def create(self, spec: ContainerSpec) -> Container:
+        """Record a new container from an image; nothing runs yet."""
+        spec.validate()
+        image = self.rt.images.get(spec.image)
+        ctr_id = secrets.token_hex(32)
+        name = spec.name.lstrip("/") if spec.name else ""
+        config = merge_config(spec, image.container_config, ctr_id, image_ref=spec.image)
+        if not (config.get("Entrypoint") or []) + (config.get("Cmd") or []):
+            raise InvalidArgument("no command specified")
+        wants_volumes = spec.volumes or spec.mounts or spec.tmpfs or spec.volumes_from
+        if wants_volumes and not _module_exists("runtime.volumes"):
+            raise InvalidArgument(
+                "volumes (-v/--mount/--tmpfs/--volumes-from) are not supported yet"
+            )
+        from runtime.containers.names import random_name
+
+        created = now_iso()
+        for _ in range(20):
+            candidate = name or random_name()
+            try:
+                with db.transaction(self.conn):
+                    self.conn.execute(
+                        "INSERT INTO containers (id, name, image_id, image, created, spec, config, "
+                        "status, runtime) VALUES (?,?,?,?,?,?,?,?,?)",
+                        (
+                            ctr_id,
+                            candidate,
+                            image.id,
+                            spec.image,
+                            created,
+                            json.dumps(spec.to_dict()),
+                            json.dumps(config),
+                            "created",
+                            spec.runtime,
+                        ),
+                    )
+                    self._event(ctr_id, "create", name=candidate, image=spec.image)
+                break
+            except sqlite3.IntegrityError:
+                if name:
+                    other = self._find(name)
+                    raise Conflict(
+                        f'Conflict. The container name "/{name}" is already in use by container '
+                        f'"{other.id}". You have to remove (or rename) that container to be able '
+                        "to reuse that name."
+                    ) from None
+        try:
+            self._make_dirs(ctr_id)
+            if _module_exists("runtime.volumes") and self._uses_volumes(spec, image):
+                self.rt.volumes.plan(ctr_id, spec, image)
+        except BaseException:
+            self._discard(ctr_id)
+            raise
+        return self._find(ctr_id)
+
+    @staticmethod
+    def _uses_volumes(spec: ContainerSpec, image: Any) -> bool:
+        return bool(
+            spec.volumes
+            or spec.mounts
+            or spec.tmpfs
+            or spec.volumes_from
+            or image.container_config.get("Volumes")
+        )
+
+    def _make_dirs(self, ctr_id: str) -> None:
+        base = self.dir(ctr_id)
+        for sub in ("upper", "work"):
+            (base / sub).mkdir(parents=True, exist_ok=True)
+        os.chmod(base, 0o700)
+
+    def _discard(self, ctr_id: str) -> None:
+        """Undo a create that failed half-way: row and directories."""
+        with db.transaction(self.conn):
+            self.conn.execute("DELETE FROM containers WHERE id=?", (ctr_id,))
+            self.conn.execute("DELETE FROM container_events WHERE container_id=?", (ctr_id,))
+        shutil.rmtree(self.dir(ctr_id), ignore_errors=True)
+
+    # --- start -----------------------------------------------------------------------
+
+    def start(self, id_or_name: str, attach_fd: int | None = None) -> Container:
+        """Start a container; a running one is left as it is (a redelivered start is harmless).
+
+        ``attach_fd`` is one end of a socket pair the shim treats as an attached
+        client from the first byte (``wharf run`` in the foreground).
+        """
+        c = self.get(id_or_name)
+        with self._locked(c.id):
+            c = self.get(c.id)
+            if c.status == "paused":
+                raise Conflict(f"cannot start a paused container {c.name}, try unpause instead")
+            if c.status == "running":
+                return c
+            try:
+                self._start_locked(c, attach_fd)
+            except WharfError as exc:
+                with db.transaction(self.conn):
+                    self._update(c.id, error=str(exc), exit_code=exc.exit_code)
+                raise
+        return self._find(c.id)
+
+    def _start_locked(self, c: Container, attach_fd: int | None) -> int:
+        from runtime.oci.shim import shim_binary
+
+        oci = self._oci_for(c)
+        base, run = self.dir(c.id), self.run_dir(c.id)
+        self._make_dirs(c.id)
+        run.mkdir(parents=True, exist_ok=True)
+        rootfs = run / "rootfs"
+        (base / "exit.json").unlink(missing_ok=True)
+        oci.delete(c.id)  # a stale runtime record from a crash would block the name
+        image = self.rt.images.get(c.image_id)
+        lower = [p for p in reversed(self.rt.images.layer_paths(image))]
+        if not lower:
+            empty = base / "empty"
+            empty.mkdir(exist_ok=True)
+            lower = [empty]
+        rootfs_mod.unmount(rootfs)
+        rootfs_mod.mount_overlay(lower, base / "upper", base / "work", rootfs)
+        netns_done = False
+        try:
+            rootfs_mod.check_guarded(rootfs)
+            config_json, netns_done = self._oci_config(c, rootfs)
+            (run / "config.json").write_text(json.dumps(config_json))
+            started = now_iso()
+            pid = self._spawn_shim(c, oci, shim_binary(), attach_fd)
+        except BaseException:
+            if netns_done:
+                with contextlib.suppress(WharfError):
+                    self.rt.networks.teardown(c.id)
+            rootfs_mod.unmount(rootfs)
+            raise
+        with db.transaction(self.conn):
+            self._update(
+                c.id,
+                status="running",
+                pid=pid,
+                started_at=started,
+                finished_at=ZERO_TIME,
+                exit_code=0,
+                oom_killed=0,
+                error="",
+            )
+            self._event(c.id, "start")
+        return pid
+
+    def _oci_config(self, c: Container, rootfs: Path) -> tuple[dict, bool]:
+        """Build config.json for this run; returns it and whether a network was set up."""
+        from runtime.oci.spec import OCIOptions, build_config
+
+        spec, cfg = c.spec, c.config
+        uid, gid, extra_gids, home = rootfs_mod.resolve_user(rootfs, cfg.get("User") or "")
+        env = list(cfg.get("Env") or [])
+        keys = {e.split("=", 1)[0] for e in env}
+        env = [f"HOSTNAME={cfg['Hostname']}"] + [e for e in env if not e.startswith("HOSTNAME=")]
+        if "HOME" not in keys:
+            env.append(f"HOME={home or '/'}")
+        if spec.tty and "TERM" not in keys:
+            env.append("TERM=xterm")
+        workdir = cfg.get("WorkingDir") or "/"
+        rootfs_mod.make_workdir(rootfs, workdir, uid, gid)
+        args = list(cfg.get("Entrypoint") or []) + list(cfg.get("Cmd") or [])
+        mounts: list[dict] = []
+        if spec.init:
+            mounts.append(
+                {
+                    "destination": "/sbin/docker-init",
+                    "type": "bind",
+                    "source": INIT_BINARY,
+                    "options": ["rbind", "ro"],
+                }
+            )
+            args = ["/sbin/docker-init", "--", *args]
+        else:
+            self._check_command(rootfs, args[0], env, workdir)
+
+        netns: str | None = None
+        net_done = False
+        hosts = (
+            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+            "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
+        )
+        resolv = _host_resolv_conf()
+        if spec.network == "host":
+            netns = "host"
+        elif _module_exists("runtime.network.manager"):
+            exposed = list((cfg.get("ExposedPorts") or {}).keys())
+            setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
+            net_done = True
+            netns = setup.netns_path or "host"
+            hosts, resolv = setup.hosts, setup.resolv_conf
+        base = self.dir(c.id)
+        (base / "hostname").write_text(cfg["Hostname"] + "\n")
+        (base / "hosts").write_text(hosts)
+        (base / "resolv.conf").write_text(resolv)
+        for name in ("hostname", "hosts", "resolv.conf"):
+            mounts.append(
+                {
+                    "destination": f"/etc/{name}",
+                    "type": "bind",
+                    "source": str(base / name),
+                    "options": ["rbind", "rprivate"],
+                }
+            )
+        if _module_exists("runtime.volumes") and self._uses_volumes(
+            spec, self.rt.images.get(c.image_id)
+        ):
+            mounts += self.rt.volumes.mounts(c.id, rootfs)
+
+        security = _parse_security_opts(spec.security_opt)
+        opts = OCIOptions(
+            args=args,
+            env=env,
+            cwd=workdir,
+            uid=uid,
+            gid=gid,
+            additional_gids=extra_gids,
+            terminal=False,
+            hostname=cfg["Hostname"],
+            rootfs=str(rootfs),
+            readonly_rootfs=spec.read_only,
+            privileged=spec.privileged,
+            cap_add=spec.cap_add,
+            cap_drop=spec.cap_drop,
+            seccomp=security.get("seccomp"),
+            no_new_privileges=security.get("no-new-privileges") in ("", "true"),
+            mounts=mounts,
+            netns=netns,
+            share_uts_with_host=spec.network == "host",
+            resources=self._resources(spec),
+            cgroups_path=f"/wharf/{c.id}",
+            ulimits=[_parse_ulimit(u) for u in spec.ulimits],
+            oom_score_adj=spec.oom_score_adj,
+            sysctls=spec.sysctls,
+        )
+        return build_config(opts), net_done
+
+    @staticmethod
+    def _check_command(rootfs: Path, cmd: str, env: list[str], cwd: str) -> None:
+        """Fail like Docker (127/126) before the runtime runs a command that cannot start."""
+        from runtime.errors import CommandNotExecutable, CommandNotFound
+
+        path = rootfs_mod.find_executable(rootfs, cmd, env, cwd)
+        if path is None:
+            raise CommandNotFound(
+                f'failed to create task: exec: "{cmd}": executable file not found in $PATH'
+                if "/" not in cmd
+                else f'failed to create task: exec: "{cmd}": stat {cmd}: no such file or directory'
+            )
+        if path.is_dir() or not os.access(path, os.X_OK):
+            raise CommandNotExecutable(f'failed to create task: exec: "{cmd}": permission denied')
+
+    @staticmethod
+    def _resources(spec: ContainerSpec) -> dict:
+        res: dict[str, Any] = {}
+        memory: dict[str, int] = {}
+        if spec.memory > 0:
+            memory["limit"] = spec.memory
+            if _swap_accounting():
+                if spec.memory_swap == -1:
+                    memory["swap"] = -1
+                elif spec.memory_swap > 0:
+                    memory["swap"] = spec.memory_swap
+                else:
+                    memory["swap"] = 2 * spec.memory
+        if spec.memory_reservation > 0:
+            memory["reservation"] = spec.memory_reservation
+        if memory:
+            res["memory"] = memory
+        cpu: dict[str, Any] = {}
+        if spec.cpus:
+            cpu["period"] = 100000
+            cpu["quota"] = int(spec.cpus * 100000)
+        if spec.cpu_shares:
+            cpu["shares"] = spec.cpu_shares
+        if spec.cpuset_cpus:
+            cpu["cpus"] = spec.cpuset_cpus
+        if cpu:
+            res["cpu"] = cpu
+        if spec.pids_limit:
+            res["pids"] = {"limit": spec.pids_limit}
+        return res
+
+    def _spawn_shim(self, c: Container, oci: Any, shim: Path, attach_fd: int | None) -> int:
+        run, base = self.run_dir(c.id), self.dir(c.id)
+        mode = cgroup_mode()
+        oom_file = (
+            f"/sys/fs/cgroup/wharf/{c.id}/memory.events"
+            if mode == "v2"
+            else f"/sys/fs/cgroup/memory/wharf/{c.id}/memory.oom_control"
+        )
+        argv = [
+            str(shim),
+            "-r",
+            oci.path,
+            "-i",
+            c.id,
+            "-b",
+            str(run),
+            "-S",
+            str(oci.state_root),
+            "-p",
+            str(run / "pid"),
+            "-l",
+            str(base / "json.log"),
+            "-e",
+            str(base / "exit.json"),
+            "-s",
+            str(run / "attach.sock"),
+            "-o",
+            oom_file,
+            "-m",
+            str(run / "rootfs"),
+        ]
+        if c.spec.stdin_open:
+            argv.append("-I")
+        if c.spec.tty:
+            argv.append("-t")
+        if c.spec.auto_remove:
+            argv += ["-x", self._remove_command(c.id)]
+        read_end, write_end = os.pipe()
+        fds = [write_end]
+        argv += ["-y", str(write_end)]
+        if attach_fd is not None:
+            argv += ["-A", str(attach_fd)]
+            fds.append(attach_fd)
+        try:
+            proc = subprocess.Popen(
+                argv,
+                pass_fds=fds,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+            )
+        except BaseException:
+            os.close(read_end)
+            raise
+        finally:
+            os.close(write_end)
+        with os.fdopen(read_end, "rb") as f:
+            line = f.readline().decode(errors="replace").strip()
+        _, err = proc.communicate()
+        if line.startswith("ok "):
+            return int(line.split()[1])
+        from runtime.oci.runc import classify_start_error
+
+        message = (
+            line[4:] if line.startswith("err ") else (err.decode().strip() or "the shim failed")
+        )
+        raise classify_start_error(message)
+
+    def _remove_command(self, ctr_id: str) -> str:
+        import shlex
+
+        argv = [
+            sys.executable,
+            "-m",
+            "runtime.cli.main",
+            "--root",
+            str(self.paths.root),
+            "--run-dir",
+            str(self.paths.run),
+            "rm",
+            "-f",
+            ctr_id,
+        ]
+        env = f"PYTHONPATH={shlex.quote(str(Path(__file__).resolve().parents[2]))}"
+        return f"{env} exec {' '.join(shlex.quote(a) for a in argv)}"
+
+    # --- signals, stop, wait -------------------------------------------------------------
+
+    def _require_running(self, c: Container) -> None:
+        if not c.running:
+            raise Conflict(f"Container {c.id} is not running")
+
+    def kill(self, id_or_name: str, signal: str | int = "KILL") -> None:
+        """Send a signal to the container's main process."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        num = signal_number(signal)
+        if c.status == "paused" and num != 9:
+            raise Conflict(
+                f"Container {c.id} is paused. Unpause the container before stopping or killing"
+            )
+        self._signal(c, num)
+        with db.transaction(self.conn):
+            self._event(c.id, "kill", signal=num)
+
+    def _signal(self, c: Container, num: int) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(c.pid, num)
+
+    def stop(self, id_or_name: str, timeout: int | None = None) -> Container:
+        """Send STOPSIGNAL, then SIGKILL after the timeout (Docker's default 10 s)."""
+        c = self.get(id_or_name)
+        if not c.running:
+            return c
+        if timeout is None:
+            timeout = (
+                c.spec.stop_timeout if c.spec.stop_timeout is not None else DEFAULT_STOP_TIMEOUT
+            )
+        if c.status == "paused":
+            self._oci_for(c).resume(c.id)
+            with db.transaction(self.conn):
+                self._update(c.id, status="running")
+        sig = signal_number(c.config.get("StopSignal") or "SIGTERM")
+        self._signal(c, sig)
+        if timeout < 0 or not self._wait_exit(c.id, timeout):
+            self._signal(c, 9)
+            self._wait_exit(c.id, 30)
+        with db.transaction(self.conn):
+            self._event(c.id, "stop")
+        return self.get(c.id)
+
+    def _wait_exit(self, ctr_id: str, timeout: float | None) -> bool:
+        """Wait for the shim's exit file; True when the container has exited."""
+        exit_file = self.dir(ctr_id) / "exit.json"
+        if exit_file.exists():
+            return True
+        deadline = None if timeout is None else time.monotonic() + timeout
+        sock = self._connect(ctr_id)
+        if sock is not None:
+            with sock:
+                sock.settimeout(timeout)
+                with contextlib.suppress(OSError):
+                    while sock.recv(65536):
+                        pass
+        delay = 0.002
+        while not exit_file.exists():
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            c = self._find(ctr_id)
+            if not c.running:
+                return True
+            if c.pid and not _pid_alive(c.pid) and not exit_file.exists():
+                time.sleep(0.1)
+                self._sync(self._find(ctr_id))
+                return True
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+        return True
+
+    def _connect(self, ctr_id: str) -> socket.socket | None:
+        """Connect to the shim's attach socket (through /proc: unix paths max 108 bytes)."""
+        run = self.run_dir(ctr_id)
+        try:
+            dfd = os.open(run, os.O_PATH)
+        except OSError:
+            return None
+        try:
+            sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                sock.connect(f"/proc/self/fd/{dfd}/attach.sock")
+            except OSError:
+                sock.close()
+                return None
+            return sock
+        finally:
+            os.close(dfd)
+
+    def attach_socket(self, id_or_name: str) -> socket.socket:
+        """Return a connection to a running container's stdio (frames, see the shim)."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        sock = self._connect(c.id)
+        if sock is None:
+            raise Conflict(f"cannot attach to container {c.name}: its monitor does not answer")
+        return sock
+
+    def wait(self, id_or_name: str, timeout: float | None = None) -> int:
+        """Block until the container exits; return its exit code."""
+        c = self.get(id_or_name)
+        if c.running:
+            self._wait_exit(c.id, timeout)
+        return self.get(c.id).exit_code
+
+    def restart(self, id_or_name: str, timeout: int | None = None) -> Container:
+        c = self.stop(id_or_name, timeout)
+        with db.transaction(self.conn):
+            self.conn.execute(
+                "UPDATE containers SET restart_count=restart_count+1 WHERE id=?", (c.id,)
+            )
+        return self.start(c.id)
+
+    def pause(self, id_or_name: str) -> None:
+        """Freeze every process of the container (cgroup freezer)."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        if c.status == "paused":
+            raise Conflict(f"Container {c.id} is already paused")
+        self._oci_for(c).pause(c.id)
+        with db.transaction(self.conn):
+            self._update(c.id, status="paused")
+            self._event(c.id, "pause")
+
+    def unpause(self, id_or_name: str) -> None:
+        c = self.get(id_or_name)
+        if c.status != "paused":
+            raise Conflict(f"Container {c.id} is not paused")
+        self._oci_for(c).resume(c.id)
+        with db.transaction(self.conn):
+            self._update(c.id, status="running")
+            self._event(c.id, "unpause")
+
+    def rename(self, id_or_name: str, new_name: str) -> None:
+        c = self.get(id_or_name)
+        new_name = new_name.lstrip("/")
+        ContainerSpec(image="x", name=new_name).validate()
+        try:
+            with db.transaction(self.conn):
+                self._update(c.id, name=new_name)
+                self._event(c.id, "rename", oldName=c.name, name=new_name)
+        except sqlite3.IntegrityError:
+            raise Conflict(
+                f'Conflict. The container name "/{new_name}" is already in use'
+            ) from None
+
+    # --- remove ----------------------------------------------------------------------
+
+    def remove(self, id_or_name: str, force: bool = False, volumes: bool = False) -> None:
+        """Remove a container and everything it holds; a running one only with ``force``."""
+        c = self.get(id_or_name)
+        with self._locked(c.id):
+            c = self.get(c.id)
+            if c.running:
+                if not force:
+                    raise Conflict(
+                        f"You cannot remove a {c.status} container {c.id}. "
+                        "Stop the container before attempting removal or force remove"
+                    )
+                if c.status == "paused":
+                    with contextlib.suppress(WharfError):
+                        self._oci_for(c).resume(c.id)
+                self._signal(c, 9)
+                self._wait_exit(c.id, 30)
+                c = self.get(c.id)
+            self._cleanup_files(c)
+            if _module_exists("runtime.volumes"):
+                with contextlib.suppress(NotFound):
+                    self.rt.volumes.release(c.id, remove_anonymous=volumes)
+            with db.transaction(self.conn):
+                self.conn.execute("DELETE FROM containers WHERE id=?", (c.id,))
+                self._event(c.id, "destroy", name=c.name)
+            shutil.rmtree(self.dir(c.id), ignore_errors=True)
+
+    def _cleanup_files(self, c: Container) -> None:
+        with contextlib.suppress(WharfError):
+            self._oci_for(c).delete(c.id)
+        self._release_run_resources(c)
+        shutil.rmtree(self.run_dir(c.id), ignore_errors=True)
+        with contextlib.suppress(OSError):
+            (self.paths.run / "locks" / c.id).unlink()
+
+    def prune(self) -> dict:
+        """Remove every stopped container; return Docker's report."""
+        deleted, space = [], 0
+        for c in self.list(all=True):
+            if c.running:
+                continue
+            space += _du(self.dir(c.id) / "upper")
+            self.remove(c.id)
+            deleted.append(c.id)
+        return {"ContainersDeleted": deleted, "SpaceReclaimed": space}
+
+    def repair(self) -> list[str]:
+        """Fix what a crash left behind; return one line per repair made."""
+        done: list[str] = []
+        ids = {r[0] for r in self.conn.execute("SELECT id FROM containers")}
+        for c in [
+            self._row_to_container(r)
+            for r in self.conn.execute(
+                "SELECT * FROM containers WHERE status IN ('running','paused')"
+            )
+        ]:
+            if self._sync(c).status != c.status:
+                done.append(f"{c.id[:12]}: recorded its exit")
+        running = {
+            r[0]
+            for r in self.conn.execute(
+                "SELECT id FROM containers WHERE status IN ('running','paused')"
+            )
+        }
+        for parent in (self.paths.run / "containers", self.paths.root / "containers"):
+            if not parent.is_dir():
+                continue
+            for d in parent.iterdir():
+                if d.name in running:
+                    continue
+                rootfs_mod.unmount(d / "rootfs")
+                if d.name not in ids:
+                    shutil.rmtree(d, ignore_errors=True)
+                    done.append(f"{d.name[:12]}: removed leftover {d}")
+                elif parent == self.paths.run / "containers":
+                    shutil.rmtree(d, ignore_errors=True)
+        for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
+            if ctrl.name not in running and len(ctrl.name) == 64:
+                with contextlib.suppress(OSError):
+                    ctrl.rmdir()
+                    done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
+        return done
+
+    # --- logs ------------------------------------------------------------------------
+
+    def logs(
+        self,
+        id_or_name: str,
+        follow: bool = False,
+        tail: int | None = None,
+        since: str | None = None,
+    ) -> Iterator[dict]:
+        """Yield the container's log records ({"log","stream","time"}), following if asked."""
+        c = self.get(id_or_name)
+        path = self.dir(c.id) / "json.log"
+        pos = 0
+        records: list[dict] = []
+        with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+            data = f.read()
+            pos = data.rfind(b"\n") + 1
+            for line in data[:pos].splitlines():
+                records.append(json.loads(line.decode(errors="replace")))
+        if since:
+            records = [r for r in records if r["time"] >= since]
+        if tail is not None and tail >= 0:
+            records = records[len(records) - tail :] if tail else []
+        yield from records
+        if not follow:
+            return
+        buf = b""
+        while True:
+            alive = self._find(c.id).running and not (self.dir(c.id) / "exit.json").exists()
+            with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+                f.seek(pos)
+                chunk = f.read()
+                pos += len(chunk)
+                buf += chunk
+            *lines, buf = buf.split(b"\n")
+            for line in lines:
+                if line:
+                    yield json.loads(line.decode(errors="replace"))
+            if not alive:
+                return
+            time.sleep(0.05)
+
+    # --- exec ------------------------------------------------------------------------
+
+    def exec(
+        self,
+        id_or_name: str,
+        cmd: list[str],
+        *,
+        user: str = "",
+        workdir: str = "",
+        env: list[str] | None = None,
+        tty: bool = False,
+        detach: bool = False,
+        privileged: bool = False,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+    ) -> int:
+        """Run one more process in a running container; return its exit code (Docker's 126/127)."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        if c.status == "paused":
+            raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
+        if not cmd:
+            raise InvalidArgument("no command specified for exec")
+        run = self.run_dir(c.id)
+        config = json.loads((run / "config.json").read_text())
+        process = config["process"]
+        rootfs = run / "rootfs"
+        if user:
+            uid, gid, extra, _home = rootfs_mod.resolve_user(rootfs, user)
+            process["user"] = {
+                "uid": uid,
+                "gid": gid,
+                **({"additionalGids": extra} if extra else {}),
+            }
+            if uid != 0:
+                process["capabilities"]["effective"] = []
+                process["capabilities"]["permitted"] = []
+        if workdir:
+            process["cwd"] = workdir
+        merged = {e.split("=", 1)[0]: e for e in process["env"]}
+        for e in env or []:
+            merged[e.split("=", 1)[0]] = e
+        process["env"] = list(merged.values())
+        process["args"] = list(cmd)
+        process["terminal"] = False
+        self._check_command(rootfs, cmd[0], process["env"], process["cwd"])
+        proc_file = run / f"exec-{secrets.token_hex(6)}.json"
+        proc_file.write_text(json.dumps(process))
+        oci = self._oci_for(c)
+        try:
+            argv = oci.exec_argv(c.id, proc_file, detach=detach)
+            result = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=stderr)
+        finally:
+            proc_file.unlink(missing_ok=True)
+        with db.transaction(self.conn):
+            self._event(c.id, "exec_start", command=" ".join(cmd))
+        return result.returncode
+
+    # --- inspection ------------------------------------------------------------------
+
+    def top(self, id_or_name: str, ps_args: str = "-ef") -> tuple[list[str], list[list[str]]]:
+        """Return ``ps`` output (titles, rows) for the container's processes."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        pids = set(self._oci_for(c).pids(c.id))
+        out = subprocess.run(["ps", *ps_args.split()], capture_output=True, text=True).stdout
+        lines = out.splitlines()
+        titles = lines[0].split()
+        pid_col = titles.index("PID")
+        rows = []
+        for line in lines[1:]:
+            cols = line.split(None, len(titles) - 1)
+            if len(cols) > pid_col and cols[pid_col].isdigit() and int(cols[pid_col]) in pids:
+                rows.append(cols)
+        return titles, rows
+
+    def stats(self, id_or_name: str) -> dict:
+        """Return a snapshot of the container's cgroup counters (memory, CPU, pids)."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        return cgroup_stats(c.id)
+
+    def inspect(self, id_or_name: str) -> dict:
+        """Return Docker's inspect JSON for the container."""
+        from runtime.containers.inspect import inspect_json
+
+        c = self.get(id_or_name)
+        mounts: list[dict] = []
+        if _module_exists("runtime.volumes"):
+            with contextlib.suppress(WharfError):
+                mounts = self.rt.volumes.mounts_json(c.id)
+        settings: dict = {}
+        if _module_exists("runtime.network.manager"):
+            with contextlib.suppress(WharfError):
+                settings = self.rt.networks.settings(c.id)
+        return inspect_json(self, c, mounts, settings)
+
+    # --- commit, export, cp ----------------------------------------------------------
+
+    def commit(
+        self,
+        id_or_name: str,
+        repository: str = "",
+        *,
+        message: str = "",
+        author: str = "",
+        changes: list[str] | None = None,
+        pause: bool = True,
+    ) -> Any:
+        """Make a new image from the container's changes (its upper dir)."""
+        from runtime.containers.commit import apply_changes
+
+        c = self.get(id_or_name)
+        image = self.rt.images.get(c.image_id)
+        config = apply_changes(dict(c.config), changes or [])
+        for key in (
+            "Hostname",
+            "Domainname",
+            "AttachStdin",
+            "AttachStdout",
+            "AttachStderr",
+            "Tty",
+            "OpenStdin",
+            "StdinOnce",
+            "Image",
+        ):
+            config.pop(key, None)
+        paused_here = False
+        if pause and c.status == "running":
+            self.pause(c.id)
+            paused_here = True
+        try:
+            cmd = " ".join((c.config.get("Entrypoint") or []) + (c.config.get("Cmd") or []))
+            new = self.rt.images.commit(
+                image,
+                self.dir(c.id) / "upper",
+                config,
+                created_by=cmd,
+                comment=message,
+                author=author,
+                tags=[repository] if repository else [],
+            )
+        finally:
+            if paused_here:
+                self.unpause(c.id)
+        with db.transaction(self.conn):
+            self._event(c.id, "commit", image=new.id)
+        return new
+
+    @contextlib.contextmanager
+    def mounted_rootfs(self, id_or_name: str) -> Iterator[Path]:
+        """Yield the container's merged rootfs, mounting it for the block if it is stopped."""
+        c = self.get(id_or_name)
+        rootfs = self.run_dir(c.id) / "rootfs"
+        if c.running:
+            yield rootfs
+            return
+        with self._locked(c.id):
+            image = self.rt.images.get(c.image_id)
+            lower = list(reversed(self.rt.images.layer_paths(image)))
+            base = self.dir(c.id)
+            self._make_dirs(c.id)
+            tmp = self.run_dir(c.id) / f"view-{os.getpid()}"
+            rootfs_mod.mount_overlay(lower, base / "upper", base / "work", tmp)
+            try:
+                yield tmp
+            finally:
+                rootfs_mod.unmount(tmp)
+                with contextlib.suppress(OSError):
+                    tmp.rmdir()
+
+    def export(self, id_or_name: str, out: Any) -> None:
+        """Write the container's filesystem as a tar stream."""
+        with self.mounted_rootfs(id_or_name) as rootfs:
+            subprocess.run(
+                ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."],
+                stdout=out,
+                check=True,
+            )
+
+
+def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: str) -> dict:
+    """Combine the image's config with the create options, with Docker's rules."""
+    entrypoint = image_cfg.get("Entrypoint")
+    cmd = image_cfg.get("Cmd")
+    if spec.entrypoint is not None:
+        entrypoint = spec.entrypoint or None
+        cmd = None  # a new entrypoint drops the image's CMD, as Docker does
+    if spec.cmd:
+        cmd = spec.cmd
+    env: dict[str, str] = {}
+    for item in (image_cfg.get("Env") or []) + spec.env:
+        key = item.split("=", 1)[0]
+        env[key] = item
+    if "PATH" not in env:
+        env = {"PATH": DEFAULT_PATH, **env}
+    labels = dict(image_cfg.get("Labels") or {})
+    labels.update(spec.labels)
+    exposed = dict(image_cfg.get("ExposedPorts") or {})
+    for port in spec.expose:
+        exposed[port if "/" in port else f"{port}/tcp"] = {}
+    return {
+        "Hostname": spec.hostname or ctr_id[:12],
+        "Domainname": spec.domainname,
+        "User": spec.user or image_cfg.get("User") or "",
+        "AttachStdin": spec.stdin_open,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "ExposedPorts": exposed or None,
+        "Tty": spec.tty,
+        "OpenStdin": spec.stdin_open,
+        "StdinOnce": spec.stdin_open,
+        "Env": list(env.values()),
+        "Cmd": cmd,
+        "Healthcheck": spec.healthcheck or image_cfg.get("Healthcheck"),
+        "Image": image_ref,
+        "Volumes": image_cfg.get("Volumes"),
+        "WorkingDir": spec.workdir or image_cfg.get("WorkingDir") or "",
+        "Entrypoint": entrypoint,
+        "OnBuild": image_cfg.get("OnBuild"),
+        "Labels": labels,
+        "StopSignal": spec.stop_signal or image_cfg.get("StopSignal") or None,
+        **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
+    }
+
+
+def cgroup_stats(ctr_id: str) -> dict:
+    """Read memory, CPU and pids counters of a container's cgroup (v1 or v2)."""
+
+    def read(path: str) -> str:
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            return ""
+
+    def num(text: str) -> int:
+        return int(text) if text.isdigit() else 0
+
+    if cgroup_mode() == "v2":
+        base = f"/sys/fs/cgroup/wharf/{ctr_id}"
+        mem = num(read(f"{base}/memory.current"))
+        limit_text = read(f"{base}/memory.max")
+        cpu_line = dict(ln.split() for ln in read(f"{base}/cpu.stat").splitlines() if ln)
+        cpu_ns = int(cpu_line.get("usage_usec", 0)) * 1000
+        pids = num(read(f"{base}/pids.current"))
+    else:
+        base = "/sys/fs/cgroup/{}/wharf/" + ctr_id
+        mem = num(read(base.format("memory") + "/memory.usage_in_bytes"))
+        limit_text = read(base.format("memory") + "/memory.limit_in_bytes")
+        cpu_ns = num(read(base.format("cpuacct") + "/cpuacct.usage"))
+        pids = num(read(base.format("pids") + "/pids.current"))
+    limit = num(limit_text)
+    host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if not limit or limit > host_mem:
+        limit = host_mem
+    return {
+        "memory_usage": mem,
+        "memory_limit": limit,
+        "cpu_usage_ns": cpu_ns,
+        "pids": pids,
+        "read": now_iso(),
+    }
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _swap_accounting() -> bool:
+    if cgroup_mode() == "v2":
+        return True
+    return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+
+
+def _host_resolv_conf() -> str:
+    """Return the host's resolv.conf without loopback resolvers (unreachable from a netns)."""
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        lines = []
+    kept = [
+        ln for ln in lines if not (ln.startswith("nameserver") and (" 127." in ln or " ::1" in ln))
+    ]
+    if not any(ln.startswith("nameserver") for ln in kept):
+        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    return "\n".join(kept) + "\n"
+
+
+def _parse_security_opts(opts: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for opt in opts:
+        key, sep, value = opt.partition("=" if "=" in opt else ":")
+        if key not in ("seccomp", "no-new-privileges", "apparmor", "label"):
+            raise InvalidArgument(f"invalid --security-opt: {opt!r}")
+        if key == "seccomp" and value != "unconfined" and not os.path.isfile(value):
+            raise InvalidArgument(f"opening seccomp profile ({value}) failed: no such file")
+        out[key] = value if sep else ""
+    return out
+
+
+def _parse_ulimit(text: str) -> tuple[str, int, int]:
+    name, _, values = text.partition("=")
+    soft, _, hard = values.partition(":")
+    try:
+        return name, int(soft), int(hard or soft)
+    except ValueError:
+        raise InvalidArgument(f"invalid ulimit argument: {text!r}") from None
+
+
+def _du(path: Path) -> int:
+    total = 0
+    for root, _dirs, files in os.walk(path):
+        for f in files:
+            with contextlib.suppress(OSError):
+                total += os.lstat(os.path.join(root, f)).st_size
+    return total

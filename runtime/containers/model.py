@@ -1,0 +1,158 @@
+"""The plain records of containers: what the user asked for, and what exists."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+from runtime.errors import InvalidArgument
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([bkmgt]?)i?b?\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "b": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+
+
+def parse_size(text: str | int, what: str) -> int:
+    """Parse Docker's sizes (``512m``, ``1g``, ``1024``) into bytes; -1 means unlimited."""
+    if isinstance(text, int):
+        return text
+    if text.strip() == "-1":
+        return -1
+    m = _SIZE.match(text)
+    if not m:
+        raise InvalidArgument(f"invalid {what} value {text!r}: expected a size such as 512m or 1g")
+    return int(float(m.group(1)) * _UNITS[m.group(2).lower()])
+
+
+def parse_cpus(text: str | float) -> float:
+    """Parse ``--cpus``: a positive decimal number of CPUs."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise InvalidArgument(f"invalid --cpus value {text!r}: expected a number") from None
+    if value <= 0:
+        raise InvalidArgument(f"invalid --cpus value {text!r}: must be a positive number")
+    return value
+
+
+@dataclass
+class ContainerSpec:
+    """What a container is made from: Docker's create options, before the image is merged in."""
+
+    image: str
+    cmd: list[str] | None = None
+    entrypoint: list[str] | None = None  # [] resets the image's ENTRYPOINT (--entrypoint "")
+    env: list[str] = field(default_factory=list)
+    workdir: str = ""
+    user: str = ""
+    hostname: str = ""
+    domainname: str = ""
+    name: str = ""
+    labels: dict[str, str] = field(default_factory=dict)
+    tty: bool = False
+    stdin_open: bool = False
+    privileged: bool = False
+    read_only: bool = False
+    auto_remove: bool = False
+    init: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    security_opt: list[str] = field(default_factory=list)
+    sysctls: dict[str, str] = field(default_factory=dict)
+    ulimits: list[str] = field(default_factory=list)
+    # networking (validated by runtime.network)
+    network: str = "bridge"
+    network_aliases: list[str] = field(default_factory=list)
+    ip: str | None = None
+    ports: list[str] = field(default_factory=list)
+    publish_all: bool = False
+    expose: list[str] = field(default_factory=list)
+    dns: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    dns_options: list[str] = field(default_factory=list)
+    add_hosts: list[str] = field(default_factory=list)
+    # storage (validated by runtime.volumes)
+    volumes: list[str] = field(default_factory=list)
+    mounts: list[str] = field(default_factory=list)
+    tmpfs: list[str] = field(default_factory=list)
+    volumes_from: list[str] = field(default_factory=list)
+    # lifecycle
+    restart: str = "no"
+    stop_signal: str = ""
+    stop_timeout: int | None = None
+    healthcheck: dict | None = None
+    # limits
+    memory: int = 0
+    memory_swap: int = 0
+    memory_reservation: int = 0
+    cpus: float = 0.0
+    cpu_shares: int = 0
+    cpuset_cpus: str = ""
+    pids_limit: int = 0
+    oom_score_adj: int | None = None
+    runtime: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ContainerSpec:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def validate(self) -> None:
+        """Refuse values no container could run with, before anything is made."""
+        if self.memory < 0 and self.memory != -1:
+            raise InvalidArgument(f"invalid --memory value {self.memory}")
+        if 0 < self.memory < 6 * 1024 * 1024:
+            raise InvalidArgument("minimum memory limit allowed is 6MB")
+        if self.memory_swap > 0 and self.memory and self.memory_swap < self.memory:
+            raise InvalidArgument("minimum memoryswap limit should be larger than memory limit")
+        if self.memory_swap > 0 and not self.memory:
+            raise InvalidArgument(
+                "you should always set the memory limit when using memoryswap limit"
+            )
+        if self.cpus < 0:
+            raise InvalidArgument(f"invalid --cpus value {self.cpus}: must be a positive number")
+        if self.cpu_shares < 0:
+            raise InvalidArgument(f"invalid --cpu-shares value {self.cpu_shares}")
+        if self.cpuset_cpus and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", self.cpuset_cpus):
+            raise InvalidArgument(f"invalid --cpuset-cpus value {self.cpuset_cpus!r}")
+        if self.restart.split(":")[0] not in ("no", "always", "on-failure", "unless-stopped"):
+            raise InvalidArgument(f"invalid restart policy {self.restart!r}")
+        if self.name and not re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*", self.name):
+            raise InvalidArgument(
+                f"Invalid container name ({self.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
+            )
+        if self.stop_timeout is not None and self.stop_timeout < -1:
+            raise InvalidArgument(f"invalid --stop-timeout value {self.stop_timeout}")
+
+
+@dataclass
+class Container:
+    """One container as recorded on this host, with its last known state."""
+
+    id: str
+    name: str
+    image_id: str
+    image: str
+    created: str
+    spec: ContainerSpec
+    config: dict  # the merged runtime config (Docker's Config: Env, Cmd, Entrypoint, ...)
+    status: str = "created"  # created | running | paused | exited | dead
+    pid: int = 0
+    exit_code: int = 0
+    started_at: str = ""
+    finished_at: str = ""
+    oom_killed: bool = False
+    error: str = ""
+    restart_count: int = 0
+    runtime: str = ""
+
+    @property
+    def short_id(self) -> str:
+        return self.id[:12]
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("running", "paused")

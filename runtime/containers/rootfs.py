@@ -1,0 +1,164 @@
+"""The container's root filesystem: the overlay mount and safe lookups inside it.
+
+Paths inside the container are resolved by walking them component by
+component under the rootfs, following symlinks as the container would see
+them (an absolute link target restarts at the rootfs), so nothing an image
+ships can make Wharf touch a host path.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import stat
+from pathlib import Path
+
+from runtime.errors import HostError, InvalidArgument
+
+_libc = ctypes.CDLL(None, use_errno=True)
+MNT_DETACH = 2
+# Mount points every container gets; an image where one is a symlink could
+# redirect the runtime's mounts onto the host (runc CVE-2019-16884 family).
+GUARDED = ("proc", "sys", "dev")
+
+
+def mount_overlay(lower: list[Path], upper: Path, work: Path, target: Path) -> None:
+    """Mount ``lower`` (top first) + upper/work as an overlay at ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    opts = f"lowerdir={':'.join(map(str, lower))},upperdir={upper},workdir={work}"
+    if len(opts) > 4000:
+        raise HostError(f"too many image layers to mount ({len(lower)})")
+    if _libc.mount(b"overlay", str(target).encode(), b"overlay", 0, opts.encode()) != 0:
+        err = ctypes.get_errno()
+        raise HostError(f"mounting the container's rootfs at {target}: {os.strerror(err)}")
+
+
+def unmount(target: Path) -> None:
+    """Detach a mount if one is there; nothing mounted is fine."""
+    if _libc.umount2(str(target).encode(), MNT_DETACH) != 0:
+        err = ctypes.get_errno()
+        if err not in (22, 2):  # EINVAL: not a mount point; ENOENT: gone
+            raise HostError(f"unmounting {target}: {os.strerror(err)}")
+
+
+def is_mounted(target: Path) -> bool:
+    text = str(target)
+    with open("/proc/self/mountinfo") as f:
+        return any(line.split()[4] == text for line in f)
+
+
+def check_guarded(rootfs: Path) -> None:
+    """Refuse an image whose /proc, /sys or /dev is a symlink (or not a directory)."""
+    for name in GUARDED:
+        path = rootfs / name
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            continue
+        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+            kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a directory"
+            raise InvalidArgument(f"the image's /{name} is {kind}: refusing to mount over it")
+
+
+def resolve(rootfs: Path, path: str, follow_last: bool = True) -> Path:
+    """Return the host path of a container path, never leaving the rootfs."""
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    current: list[str] = []
+    hops = 0
+    while parts:
+        part = parts.pop(0)
+        if part == "..":
+            if current:
+                current.pop()
+            continue
+        candidate = rootfs.joinpath(*current, part)
+        if (parts or follow_last) and candidate.is_symlink():
+            hops += 1
+            if hops > 40:
+                raise InvalidArgument(f"too many levels of symbolic links in {path}")
+            target = os.readlink(candidate)
+            if target.startswith("/"):
+                current = []
+            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
+            continue
+        current.append(part)
+    return rootfs.joinpath(*current)
+
+
+def _read_db(rootfs: Path, name: str) -> list[list[str]]:
+    try:
+        text = resolve(rootfs, f"/etc/{name}").read_text(errors="replace")
+    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        return []
+    return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+
+def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int], str]:
+    """Resolve ``name|uid[:group|gid]`` as Docker does; return uid, gid, extra gids, home."""
+    user = user or "0"
+    name, _, group = user.partition(":")
+    passwd = _read_db(rootfs, "passwd")
+    groups = _read_db(rootfs, "group")
+    entry = None
+    for row in passwd:
+        if len(row) >= 7 and (row[0] == name or (name.isdigit() and row[2] == name)):
+            entry = row
+            break
+    if entry is None and not name.isdigit():
+        raise InvalidArgument(f"unable to find user {name}: no matching entries in passwd file")
+    uid = int(entry[2]) if entry else int(name)
+    gid = int(entry[3]) if entry else 0
+    home = entry[5] if entry else "/"
+    if group:
+        if group.isdigit():
+            gid = int(group)
+        else:
+            found = [g for g in groups if len(g) >= 3 and g[0] == group]
+            if not found:
+                raise InvalidArgument(
+                    f"unable to find group {group}: no matching entries in group file"
+                )
+            gid = int(found[0][2])
+    extra = []
+    if entry and not group:
+        for g in groups:
+            if len(g) >= 4 and entry[0] in g[3].split(",") and int(g[2]) != gid:
+                extra.append(int(g[2]))
+    return uid, gid, extra, home
+
+
+def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
+    """Create the WORKDIR inside the rootfs if missing, as Docker does."""
+    if not workdir.startswith("/"):
+        raise InvalidArgument(
+            f"the working directory {workdir!r} is invalid, it needs to be an absolute path"
+        )
+    top = workdir.strip("/").split("/")[0]
+    if top in ("proc", "sys", "dev"):
+        raise InvalidArgument(f"working directory {workdir} is inside /{top}: refused")
+    target = resolve(rootfs, workdir)
+    try:
+        inside = target.resolve().is_relative_to(rootfs.resolve())
+    except OSError:
+        inside = False
+    if not inside:
+        raise InvalidArgument(f"working directory {workdir} resolves outside the container")
+    if not target.exists():
+        target.mkdir(parents=True, mode=0o755)
+        os.chown(target, uid, gid)
+    elif not target.is_dir():
+        raise InvalidArgument(f"working directory {workdir} is not a directory")
+
+
+def find_executable(rootfs: Path, cmd: str, env: list[str], cwd: str) -> Path | None:
+    """Find a command as the container's exec would (PATH search for a bare name)."""
+    if "/" in cmd:
+        full = cmd if cmd.startswith("/") else os.path.join(cwd, cmd)
+        path = resolve(rootfs, full)
+        return path if path.exists() else None
+    search = next((e[5:] for e in env if e.startswith("PATH=")), "/usr/bin:/bin")
+    for d in search.split(":"):
+        path = resolve(rootfs, os.path.join(d or "/", cmd))
+        if path.is_file():
+            return path
+    return None

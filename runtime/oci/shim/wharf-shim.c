@@ -1,0 +1,447 @@
+/*
+ * wharf-shim: the small process that stays with one container after the CLI exits.
+ *
+ * Why C: an idle Python process costs ~10 MiB RSS, Docker's shim ~4.6 MiB; this
+ * one costs a few hundred KiB, so many idle containers stay cheap.
+ *
+ * What it does (conmon is the reference design):
+ *   1. daemonizes (the caller waits for the first fork only), becomes a child
+ *      subreaper so the container's init is re-parented to it;
+ *   2. makes the container's stdio (pipes, or a pty for -t) and runs
+ *      `RUNTIME --root STATE run -d --pid-file PIDFILE --bundle BUNDLE ID`;
+ *   3. reports "ok PID" or "err MESSAGE" on the sync fd (runc prints its error on
+ *      the stderr it shares with the container, so on failure that pipe holds it);
+ *   4. copies output into a json-file log ({"log","stream","time"} per line) and
+ *      to attached clients on a unix socket (frames: 1 byte stream, 4 bytes
+ *      big-endian length, data; stream 3 carries the exit code at the end);
+ *      client bytes go to the container's stdin;
+ *   5. reaps the container, reads the cgroup's OOM-kill count, deletes the
+ *      runtime's state and writes the exit file atomically, then optionally
+ *      execs an on-exit command (for --rm).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CLIENTS 16
+#define LINE_MAX_BYTES 16384
+
+static const char *opt_runtime, *opt_id, *opt_bundle, *opt_log, *opt_exit, *opt_pidfile;
+static const char *opt_socket, *opt_state, *opt_oom, *opt_onexit, *opt_rootfs;
+static int opt_stdin, opt_tty, opt_attach_fd = -1, opt_sync_fd = -1;
+
+static int log_fd = -1;
+static int clients[MAX_CLIENTS];
+static int client_stdin_once[MAX_CLIENTS];
+static int client_in_open[MAX_CLIENTS];
+static int stdin_w = -1;
+
+struct stream {
+    int fd;
+    const char *name;
+    int num;
+    char buf[LINE_MAX_BYTES];
+    size_t len;
+};
+
+static void die(const char *msg) {
+    if (opt_sync_fd >= 0) {
+        dprintf(opt_sync_fd, "err %s: %s\n", msg, strerror(errno));
+    }
+    _exit(1);
+}
+
+static void timestamp(char *out, size_t n) {
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    size_t k = strftime(out, n, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + k, n - k, ".%09ldZ", ts.tv_nsec);
+}
+
+static void write_all(int fd, const char *p, size_t n) {
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            return;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+}
+
+/* Append one json-file record; the text is JSON-escaped byte by byte. */
+static void log_record(const char *stream, const char *data, size_t n) {
+    if (log_fd < 0 || n == 0) return;
+    static char out[LINE_MAX_BYTES * 6 + 256];
+    size_t k = 0;
+    k += (size_t)snprintf(out + k, sizeof out - k, "{\"log\":\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)data[i];
+        switch (c) {
+        case '"': out[k++] = '\\'; out[k++] = '"'; break;
+        case '\\': out[k++] = '\\'; out[k++] = '\\'; break;
+        case '\n': out[k++] = '\\'; out[k++] = 'n'; break;
+        case '\r': out[k++] = '\\'; out[k++] = 'r'; break;
+        case '\t': out[k++] = '\\'; out[k++] = 't'; break;
+        default:
+            if (c < 0x20 || c == 0x7f) k += (size_t)sprintf(out + k, "\\u%04x", c);
+            else out[k++] = (char)c;
+        }
+    }
+    char ts[64];
+    timestamp(ts, sizeof ts);
+    k += (size_t)snprintf(out + k, sizeof out - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
+    write_all(log_fd, out, k);
+}
+
+static void send_frame(int stream, const char *data, size_t n) {
+    unsigned char hdr[5] = {(unsigned char)stream, (unsigned char)(n >> 24), (unsigned char)(n >> 16),
+                            (unsigned char)(n >> 8), (unsigned char)n};
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i] < 0) continue;
+        if (send(clients[i], hdr, 5, MSG_NOSIGNAL) != 5 || (n && send(clients[i], data, n, MSG_NOSIGNAL) != (ssize_t)n)) {
+            close(clients[i]);
+            clients[i] = -1;
+        }
+    }
+}
+
+/* Feed output: whole lines go to the log as they complete, everything to clients at once. */
+static void stream_data(struct stream *s, const char *data, size_t n) {
+    send_frame(s->num, data, n);
+    for (size_t i = 0; i < n; i++) {
+        s->buf[s->len++] = data[i];
+        if (data[i] == '\n' || s->len == sizeof s->buf) {
+            log_record(s->name, s->buf, s->len);
+            s->len = 0;
+        }
+    }
+}
+
+static void stream_flush(struct stream *s) {
+    log_record(s->name, s->buf, s->len);
+    s->len = 0;
+}
+
+static void add_client(int fd, int stdin_once) {
+    for (int i = 0; i < MAX_CLIENTS; i++) {
+        if (clients[i] < 0) {
+            clients[i] = fd;
+            client_stdin_once[i] = stdin_once;
+            client_in_open[i] = 1;
+            return;
+        }
+    }
+    close(fd);
+}
+
+static long read_oom_kills(void) {
+    if (!opt_oom) return 0;
+    FILE *f = fopen(opt_oom, "r");
+    if (!f) return 0;
+    char key[64];
+    long val, found = 0;
+    while (fscanf(f, "%63s %ld", key, &val) == 2) {
+        if (strcmp(key, "oom_kill") == 0) found = val;
+    }
+    fclose(f);
+    return found;
+}
+
+static void run_delete(void) {
+    pid_t p = fork();
+    if (p == 0) {
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 0); dup2(null, 1); dup2(null, 2);
+        execl(opt_runtime, opt_runtime, "--root", opt_state, "delete", "--force", opt_id, (char *)NULL);
+        _exit(127);
+    }
+    if (p > 0) waitpid(p, NULL, 0);
+    /* The overlay rootfs was mounted for this run only; drop it with the container. */
+    if (opt_rootfs) umount2(opt_rootfs, MNT_DETACH);
+}
+
+static void usage(void) {
+    fprintf(stderr, "usage: wharf-shim -r RUNTIME -i ID -b BUNDLE -S STATE -p PIDFILE -l LOG -e EXITFILE -s SOCKET "
+                    "[-o OOMFILE] [-m ROOTFS] [-I] [-t] [-A FD] [-y FD] [-x ONEXIT]\n");
+    exit(2);
+}
+
+int main(int argc, char **argv) {
+    int c;
+    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:")) != -1) {
+        switch (c) {
+        case 'r': opt_runtime = optarg; break;
+        case 'i': opt_id = optarg; break;
+        case 'b': opt_bundle = optarg; break;
+        case 'S': opt_state = optarg; break;
+        case 'p': opt_pidfile = optarg; break;
+        case 'l': opt_log = optarg; break;
+        case 'e': opt_exit = optarg; break;
+        case 's': opt_socket = optarg; break;
+        case 'o': opt_oom = optarg; break;
+        case 'I': opt_stdin = 1; break;
+        case 't': opt_tty = 1; break;
+        case 'A': opt_attach_fd = atoi(optarg); break;
+        case 'y': opt_sync_fd = atoi(optarg); break;
+        case 'x': opt_onexit = optarg; break;
+        case 'm': opt_rootfs = optarg; break;
+        default: usage();
+        }
+    }
+    if (!opt_runtime || !opt_id || !opt_bundle || !opt_state || !opt_pidfile || !opt_log || !opt_exit || !opt_socket)
+        usage();
+    for (int i = 0; i < MAX_CLIENTS; i++) clients[i] = -1;
+    /* Neither the runtime nor the container may inherit the caller's pipes. */
+    if (opt_sync_fd >= 0) fcntl(opt_sync_fd, F_SETFD, FD_CLOEXEC);
+    if (opt_attach_fd >= 0) fcntl(opt_attach_fd, F_SETFD, FD_CLOEXEC);
+
+    /* The caller waits for this first process only; the monitor lives on detached. */
+    pid_t first = fork();
+    if (first < 0) die("fork");
+    if (first > 0) _exit(0);
+    setsid();
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+    if (null < 0) die("open /dev/null");
+
+    log_fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd < 0) die("open log");
+
+    /* The attach socket: bound relative to its directory (unix paths max 108 bytes). */
+    char sockdir[4096];
+    snprintf(sockdir, sizeof sockdir, "%s", opt_socket);
+    char *slash = strrchr(sockdir, '/');
+    const char *sockname = opt_socket;
+    if (slash) {
+        *slash = 0;
+        sockname = slash + 1;
+        if (chdir(sockdir) < 0) die("chdir to socket dir");
+    }
+    unlink(sockname);
+    int lsock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sockname);
+    if (lsock < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lsock, 8) < 0) die("attach socket");
+    chmod(sockname, 0600);
+    if (chdir("/") < 0) die("chdir /");
+
+    int out_r = -1, out_w = -1, err_r = -1, err_w = -1, in_r = null;
+    int p[2];
+    if (opt_tty) {
+        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) die("pty");
+        int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+        if (slave < 0) die("pty slave");
+        out_r = master;
+        out_w = slave;
+        err_w = slave;
+        in_r = slave;
+        stdin_w = opt_stdin ? dup(master) : -1;
+        if (stdin_w >= 0) fcntl(stdin_w, F_SETFD, FD_CLOEXEC);
+    } else {
+        if (pipe2(p, O_CLOEXEC) < 0) die("pipe");
+        out_r = p[0]; out_w = p[1];
+        if (pipe2(p, O_CLOEXEC) < 0) die("pipe");
+        err_r = p[0]; err_w = p[1];
+        if (opt_stdin) {
+            if (pipe2(p, O_CLOEXEC) < 0) die("pipe");
+            in_r = p[0]; stdin_w = p[1];
+        }
+    }
+
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGCHLD);
+    sigaddset(&mask, SIGPIPE);
+    sigprocmask(SIG_BLOCK, &mask, NULL);
+    sigset_t chld;
+    sigemptyset(&chld);
+    sigaddset(&chld, SIGCHLD);
+    int sfd = signalfd(-1, &chld, SFD_CLOEXEC | SFD_NONBLOCK);
+    if (sfd < 0) die("signalfd");
+
+    pid_t rpid = fork();
+    if (rpid < 0) die("fork runtime");
+    if (rpid == 0) {
+        sigprocmask(SIG_UNBLOCK, &mask, NULL);
+        dup2(in_r, 0);
+        dup2(out_w, 1);
+        dup2(err_w, 2);
+        execl(opt_runtime, opt_runtime, "--root", opt_state, "run", "-d", "--pid-file", opt_pidfile, "--bundle",
+              opt_bundle, opt_id, (char *)NULL);
+        dprintf(2, "exec %s: %s\n", opt_runtime, strerror(errno));
+        _exit(127);
+    }
+    close(out_w);
+    if (!opt_tty) {
+        close(err_w);
+        if (in_r != null) close(in_r);
+    }
+    int rstatus = 0;
+    while (waitpid(rpid, &rstatus, 0) < 0 && errno == EINTR) {
+    }
+    if (!WIFEXITED(rstatus) || WEXITSTATUS(rstatus) != 0) {
+        /* runc's error went to the stderr it shared with the (never started) container. */
+        char msg[4096];
+        int efd = opt_tty ? out_r : err_r;
+        fcntl(efd, F_SETFL, O_NONBLOCK);
+        ssize_t n = read(efd, msg, sizeof msg - 1);
+        if (n < 0) n = 0;
+        msg[n] = 0;
+        for (ssize_t i = 0; i < n; i++)
+            if (msg[i] == '\n' || msg[i] == '\r') msg[i] = ' ';
+        run_delete();
+        unlink(sockname);
+        if (opt_sync_fd >= 0) dprintf(opt_sync_fd, "err %s\n", n ? msg : "the OCI runtime failed");
+        _exit(1);
+    }
+    pid_t cpid = 0;
+    FILE *pf = fopen(opt_pidfile, "r");
+    if (!pf || fscanf(pf, "%d", &cpid) != 1) die("read pid file");
+    fclose(pf);
+    if (opt_sync_fd >= 0) {
+        dprintf(opt_sync_fd, "ok %d\n", cpid);
+        close(opt_sync_fd);
+        opt_sync_fd = -1;
+    }
+    if (opt_attach_fd >= 0) add_client(opt_attach_fd, 1);
+
+    struct stream so = {.fd = out_r, .name = "stdout", .num = 1};
+    struct stream se = {.fd = err_r, .name = "stderr", .num = 2};
+    int exited = 0, status = 0;
+    struct timespec exit_time = {0};
+    char buf[LINE_MAX_BYTES];
+    for (;;) {
+        struct pollfd fds[4 + MAX_CLIENTS];
+        int nf = 0;
+        fds[nf++] = (struct pollfd){.fd = sfd, .events = POLLIN};
+        fds[nf++] = (struct pollfd){.fd = lsock, .events = POLLIN};
+        fds[nf++] = (struct pollfd){.fd = so.fd, .events = POLLIN};
+        fds[nf++] = (struct pollfd){.fd = se.fd, .events = POLLIN};
+        for (int i = 0; i < MAX_CLIENTS; i++)
+            fds[nf++] = (struct pollfd){.fd = clients[i], .events = client_in_open[i] ? POLLIN : 0};
+        if (so.fd < 0 && se.fd < 0 && exited) break;
+        int timeout = -1;
+        if (exited) {
+            /* After pid 1 died, grandchildren holding the pipes are gone too; wait briefly. */
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            long ms = (now.tv_sec - exit_time.tv_sec) * 1000 + (now.tv_nsec - exit_time.tv_nsec) / 1000000;
+            if (ms > 2000) break;
+            timeout = (int)(2000 - ms);
+        }
+        int r = poll(fds, (nfds_t)nf, timeout);
+        if (r < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        if (fds[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            while (read(sfd, &si, sizeof si) > 0) {
+            }
+            int st;
+            pid_t w;
+            while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
+                if (w == cpid) {
+                    exited = 1;
+                    status = st;
+                    clock_gettime(CLOCK_MONOTONIC, &exit_time);
+                }
+            }
+        }
+        if (fds[1].revents & POLLIN) {
+            int cfd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
+            if (cfd >= 0) add_client(cfd, 0);
+        }
+        struct stream *ss[2] = {&so, &se};
+        for (int k = 0; k < 2; k++) {
+            if (ss[k]->fd >= 0 && (fds[2 + k].revents & (POLLIN | POLLHUP | POLLERR))) {
+                ssize_t n = read(ss[k]->fd, buf, sizeof buf);
+                if (n > 0) {
+                    stream_data(ss[k], buf, (size_t)n);
+                } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                    /* EOF on a pipe, EIO on a pty master once every slave holder is gone */
+                    stream_flush(ss[k]);
+                    close(ss[k]->fd);
+                    ss[k]->fd = -1;
+                }
+            }
+        }
+        for (int i = 0; i < MAX_CLIENTS; i++) {
+            int idx = 4 + i;
+            if (clients[i] < 0) continue;
+            if (fds[idx].revents & (POLLHUP | POLLERR)) {
+                close(clients[i]);
+                clients[i] = -1;
+                continue;
+            }
+            if (!(fds[idx].revents & POLLIN)) continue;
+            ssize_t n = read(clients[i], buf, sizeof buf);
+            if (n > 0) {
+                if (stdin_w >= 0) write_all(stdin_w, buf, (size_t)n);
+            } else if (n == 0 || errno != EINTR) {
+                /* The client ended its input: close the container's stdin if it was the run's own
+                   (Docker's StdinOnce), keep the client for output only. */
+                if (client_stdin_once[i] == 1 && stdin_w >= 0) {
+                    if (opt_tty) {
+                        write_all(stdin_w, "\x04", 1);
+                    } else {
+                        close(stdin_w);
+                        stdin_w = -1;
+                    }
+                }
+                client_in_open[i] = 0;
+            }
+        }
+    }
+    stream_flush(&so);
+    stream_flush(&se);
+
+    int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    long ooms = read_oom_kills();
+    run_delete();
+    char ts[64];
+    timestamp(ts, sizeof ts);
+    char tmp[4200];
+    snprintf(tmp, sizeof tmp, "%s.tmp", opt_exit);
+    FILE *ef = fopen(tmp, "w");
+    if (ef) {
+        fprintf(ef, "{\"exit_code\":%d,\"finished_at\":\"%s\",\"oom_killed\":%s,\"pid\":%d}\n", code, ts,
+                ooms > 0 ? "true" : "false", cpid);
+        fflush(ef);
+        fsync(fileno(ef));
+        fclose(ef);
+        rename(tmp, opt_exit);
+    }
+    unsigned char ec[4] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16), (unsigned char)(code >> 8),
+                           (unsigned char)code};
+    send_frame(3, (const char *)ec, 4);
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i] >= 0) close(clients[i]);
+    unlink(opt_socket);
+    if (opt_onexit) {
+        dup2(null, 0); dup2(null, 1); dup2(null, 2);
+        execl("/bin/sh", "sh", "-c", opt_onexit, (char *)NULL);
+    }
+    return 0;
+}

@@ -1,0 +1,373 @@
+"""Generate an OCI ``config.json`` with Docker's defaults.
+
+Docker's defaults, written down once: the 14 default capabilities, the masked
+and read-only /proc and /sys paths, the default mounts, the device rules, the
+seccomp profile (Debian's containers-common ships Docker's profile as data in
+``/usr/share/containers/seccomp.json``; it is converted to the OCI form here).
+Nothing asks the kernel for more than this host allows: rlimits are clamped to
+our own hard limits and ``oomScoreAdj`` is never set below our own value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+from runtime.errors import InvalidArgument
+
+DEFAULT_CAPS = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_FSETID",
+    "CAP_FOWNER",
+    "CAP_MKNOD",
+    "CAP_NET_RAW",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETFCAP",
+    "CAP_SETPCAP",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_SYS_CHROOT",
+    "CAP_KILL",
+    "CAP_AUDIT_WRITE",
+)
+ALL_CAPS = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+)
+MASKED_PATHS = (
+    "/proc/asound",
+    "/proc/acpi",
+    "/proc/interrupts",
+    "/proc/kcore",
+    "/proc/keys",
+    "/proc/latency_stats",
+    "/proc/timer_list",
+    "/proc/timer_stats",
+    "/proc/sched_debug",
+    "/proc/scsi",
+    "/sys/firmware",
+    "/sys/devices/virtual/powercap",
+)
+READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
+SECCOMP_PROFILE = Path("/usr/share/containers/seccomp.json")
+DEFAULT_NOFILE = 1048576
+_SECCOMP_ARCH = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64"}
+# Profile rules name architectures as Go does (GOARCH); only the native one counts.
+_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
+
+
+@dataclass
+class OCIOptions:
+    """Everything config.json needs, already resolved (user ids, paths, limits)."""
+
+    args: list[str]
+    env: list[str]
+    cwd: str = "/"
+    uid: int = 0
+    gid: int = 0
+    additional_gids: list[int] = field(default_factory=list)
+    terminal: bool = False
+    hostname: str = ""
+    rootfs: str = "rootfs"
+    readonly_rootfs: bool = False
+    privileged: bool = False
+    cap_add: list[str] = field(default_factory=list)
+    cap_drop: list[str] = field(default_factory=list)
+    seccomp: str | None = None  # None: Docker's default; "unconfined"; or a profile file
+    no_new_privileges: bool = False
+    mounts: list[dict] = field(default_factory=list)
+    netns: str | None = None  # None: a fresh one; "host": none; else a path to join
+    share_uts_with_host: bool = False
+    resources: dict = field(default_factory=dict)
+    cgroups_path: str = ""
+    ulimits: list[tuple[str, int, int]] = field(default_factory=list)
+    oom_score_adj: int | None = None
+    sysctls: dict[str, str] = field(default_factory=dict)
+
+
+def normalize_cap(name: str) -> str:
+    """Return ``CAP_X`` for ``x``, ``X`` or ``CAP_X``; ``ALL`` stays ``ALL``."""
+    upper = name.strip().upper()
+    if upper == "ALL":
+        return upper
+    cap = upper if upper.startswith("CAP_") else f"CAP_{upper}"
+    if cap not in ALL_CAPS:
+        raise InvalidArgument(f"unknown capability: {name!r}")
+    return cap
+
+
+def capability_set(privileged: bool, add: list[str], drop: list[str]) -> list[str]:
+    """Apply --cap-add/--cap-drop to Docker's default set (ALL works in both)."""
+    if privileged:
+        return list(ALL_CAPS)
+    adds = [normalize_cap(c) for c in add]
+    drops = [normalize_cap(c) for c in drop]
+    caps = [] if "ALL" in drops else list(DEFAULT_CAPS)
+    if "ALL" in adds:
+        caps = list(ALL_CAPS)
+    caps += [c for c in adds if c != "ALL" and c not in caps]
+    return [c for c in caps if c not in drops or c in adds]
+
+
+def _kernel_version() -> tuple[int, int]:
+    parts = platform.release().split(".")
+    return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
+
+
+@lru_cache(maxsize=4)
+def _load_profile(path: str) -> dict:
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument(f"seccomp profile {path}: {exc}") from exc
+
+
+def seccomp_section(profile_path: str, caps: list[str]) -> dict:
+    """Convert a Docker-format seccomp profile to the OCI form for these capabilities."""
+    profile = _load_profile(profile_path)
+    if "syscalls" not in profile and "defaultAction" in profile and "architectures" in profile:
+        return profile  # already OCI-shaped
+    machine = platform.machine()
+    native = _SECCOMP_ARCH.get(machine, f"SCMP_ARCH_{machine.upper()}")
+    arches: list[str] = []
+    for entry in profile.get("archMap") or []:
+        if entry.get("architecture") == native:
+            arches = [native, *entry.get("subArchitectures", [])]
+    arches = arches or list(profile.get("architectures") or [native])
+    kernel = _kernel_version()
+    goarch = _GOARCH.get(machine, machine)
+    syscalls = []
+    for rule in profile.get("syscalls") or []:
+        inc, exc = rule.get("includes") or {}, rule.get("excludes") or {}
+        if inc.get("caps") and not all(c in caps for c in inc["caps"]):
+            continue
+        if inc.get("arches") and goarch not in inc["arches"]:
+            continue
+        if inc.get("minKernel"):
+            major, minor = (int(x) for x in inc["minKernel"].split(".")[:2])
+            if kernel < (major, minor):
+                continue
+        if exc.get("caps") and any(c in caps for c in exc["caps"]):
+            continue
+        if exc.get("arches") and goarch in exc["arches"]:
+            continue
+        names = rule.get("names") or ([rule["name"]] if rule.get("name") else [])
+        out: dict = {"names": names, "action": rule["action"]}
+        if rule.get("errnoRet") is not None:
+            out["errnoRet"] = rule["errnoRet"]
+        if rule.get("args"):
+            out["args"] = [
+                {k: a[k] for k in ("index", "value", "valueTwo", "op") if k in a}
+                for a in rule["args"]
+            ]
+        syscalls.append(out)
+    section = {
+        "defaultAction": profile.get("defaultAction", "SCMP_ACT_ERRNO"),
+        "architectures": arches,
+        "syscalls": syscalls,
+    }
+    if profile.get("defaultErrnoRet") is not None:
+        section["defaultErrnoRet"] = profile["defaultErrnoRet"]
+    return section
+
+
+def clamp_rlimit(name: str, soft: int, hard: int) -> tuple[int, int]:
+    """Lower a wanted rlimit to what this process may grant (no CAP_SYS_RESOURCE here)."""
+    res = getattr(resource, f"RLIMIT_{name.upper()}", None)
+    if res is None:
+        raise InvalidArgument(f"unknown ulimit: {name!r}")
+    _, our_hard = resource.getrlimit(res)
+    if our_hard != resource.RLIM_INFINITY:
+        hard = min(hard, our_hard)
+    return min(soft, hard), hard
+
+
+def _our_oom_score_adj() -> int:
+    try:
+        return int(Path("/proc/self/oom_score_adj").read_text())
+    except (OSError, ValueError):
+        return 0
+
+
+def default_mounts(readonly_sys: bool = True) -> list[dict]:
+    """Return Docker's default mounts (/proc, /dev, /dev/pts, /sys, cgroups, mqueue, shm)."""
+    return [
+        {
+            "destination": "/proc",
+            "type": "proc",
+            "source": "proc",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/dev",
+            "type": "tmpfs",
+            "source": "tmpfs",
+            "options": ["nosuid", "strictatime", "mode=755", "size=65536k"],
+        },
+        {
+            "destination": "/dev/pts",
+            "type": "devpts",
+            "source": "devpts",
+            "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"],
+        },
+        {
+            "destination": "/sys",
+            "type": "sysfs",
+            "source": "sysfs",
+            "options": ["nosuid", "noexec", "nodev", "ro" if readonly_sys else "rw"],
+        },
+        {
+            "destination": "/sys/fs/cgroup",
+            "type": "cgroup",
+            "source": "cgroup",
+            "options": ["nosuid", "noexec", "nodev", "relatime", "ro" if readonly_sys else "rw"],
+        },
+        {
+            "destination": "/dev/mqueue",
+            "type": "mqueue",
+            "source": "mqueue",
+            "options": ["nosuid", "noexec", "nodev"],
+        },
+        {
+            "destination": "/dev/shm",
+            "type": "tmpfs",
+            "source": "shm",
+            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+        },
+    ]
+
+
+def build_config(opts: OCIOptions) -> dict:
+    """Return the OCI runtime config for one container process."""
+    caps = capability_set(opts.privileged, opts.cap_add, opts.cap_drop)
+    # Docker gives a non-root user the bounding set only; effective/permitted stay empty.
+    running_caps = caps if opts.uid == 0 else []
+    rlimits = []
+    wanted = {"nofile": (DEFAULT_NOFILE, DEFAULT_NOFILE)}
+    for name, soft, hard in opts.ulimits:
+        wanted[name.lower()] = (soft, hard)
+    for name, (soft, hard) in wanted.items():
+        soft, hard = clamp_rlimit(name, soft, hard)
+        rlimits.append({"type": f"RLIMIT_{name.upper()}", "soft": soft, "hard": hard})
+    process: dict = {
+        "terminal": opts.terminal,
+        "user": {"uid": opts.uid, "gid": opts.gid},
+        "args": opts.args,
+        "env": opts.env,
+        "cwd": opts.cwd,
+        "capabilities": {"bounding": caps, "effective": running_caps, "permitted": running_caps},
+        "rlimits": rlimits,
+        "noNewPrivileges": opts.no_new_privileges,
+    }
+    if opts.additional_gids:
+        process["user"]["additionalGids"] = opts.additional_gids
+    if opts.oom_score_adj is not None:
+        process["oomScoreAdj"] = max(opts.oom_score_adj, _our_oom_score_adj())
+
+    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}]
+    if not opts.share_uts_with_host:
+        namespaces.append({"type": "uts"})
+    if opts.netns is None:
+        namespaces.append({"type": "network"})
+    elif opts.netns != "host":
+        namespaces.append({"type": "network", "path": opts.netns})
+
+    linux: dict = {
+        "namespaces": namespaces,
+        "resources": {"devices": [{"allow": opts.privileged, "access": "rwm"}], **opts.resources},
+        "cgroupsPath": opts.cgroups_path,
+        "sysctl": opts.sysctls,
+    }
+    if not opts.privileged:
+        linux["maskedPaths"] = list(MASKED_PATHS)
+        linux["readonlyPaths"] = list(READONLY_PATHS)
+        if opts.seccomp != "unconfined":
+            linux["seccomp"] = seccomp_section(opts.seccomp or str(SECCOMP_PROFILE), caps)
+    else:
+        linux["devices"] = _host_devices()
+
+    config: dict = {
+        "ociVersion": "1.0.2-dev",
+        "process": process,
+        "root": {"path": opts.rootfs, "readonly": opts.readonly_rootfs},
+        "mounts": default_mounts(readonly_sys=not opts.privileged) + opts.mounts,
+        "linux": linux,
+    }
+    if not opts.share_uts_with_host:
+        config["hostname"] = opts.hostname
+    return config
+
+
+def _host_devices() -> list[dict]:
+    """List the host's character and block devices for --privileged, as Docker does."""
+    import stat
+
+    out = []
+    for root, dirs, files in os.walk("/dev"):
+        dirs[:] = [d for d in dirs if d not in ("pts", "shm", "mqueue", "fd")]
+        for name in files:
+            path = os.path.join(root, name)
+            try:
+                st = os.lstat(path)
+            except OSError:
+                continue
+            if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode):
+                if path in ("/dev/console", "/dev/ptmx", "/dev/tty"):
+                    continue
+                out.append(
+                    {
+                        "path": path,
+                        "type": "c" if stat.S_ISCHR(st.st_mode) else "b",
+                        "major": os.major(st.st_rdev),
+                        "minor": os.minor(st.st_rdev),
+                        "fileMode": stat.S_IMODE(st.st_mode),
+                        "uid": st.st_uid,
+                        "gid": st.st_gid,
+                    }
+                )
+    return out
