@@ -433,13 +433,18 @@ int main(int argc, char **argv) {
         fclose(ef);
         rename(tmp, opt_exit);
     }
+    /* The caller that started us attached (wharf run in the foreground) removes the
+       container itself; the hook is for detached runs and for a caller that died. */
+    int owner_attached = 0;
+    for (int i = 0; i < MAX_CLIENTS; i++)
+        if (clients[i] >= 0 && client_stdin_once[i] == 1) owner_attached = 1;
     unsigned char ec[4] = {(unsigned char)(code >> 24), (unsigned char)(code >> 16), (unsigned char)(code >> 8),
                            (unsigned char)code};
     send_frame(3, (const char *)ec, 4);
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (clients[i] >= 0) close(clients[i]);
     unlink(opt_socket);
-    if (opt_onexit) {
+    if (opt_onexit && !owner_attached) {
         dup2(null, 0); dup2(null, 1); dup2(null, 2);
         execl("/bin/sh", "sh", "-c", opt_onexit, (char *)NULL);
     }

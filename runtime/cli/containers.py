@@ -1,0 +1,829 @@
+"""Container verbs of the ``wharf`` CLI, shaped like docker's.
+
+``run``, ``create``, ``start``, ``stop``, ``restart``, ``kill``, ``pause``,
+``unpause``, ``rm``, ``wait``, ``logs``, ``exec``, ``attach``, ``ps``,
+``inspect``, ``top``, ``stats``, ``rename``, ``commit``, ``export``, ``cp`` and
+the ``container …`` forms. Handlers call ``runtime.containers``; parsing the
+raw flags into a ``ContainerSpec`` is the only logic here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from runtime.cli.main import management_group
+
+
+def _runtime() -> Any:
+    from runtime import Runtime
+
+    return Runtime()
+
+
+def _fail(message: str, code: int = 1) -> int:
+    print(f"Error: {message}", file=sys.stderr)
+    return code
+
+
+def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = True) -> int:
+    """Apply an action to several containers; report each failure, Docker's exit code 1."""
+    from runtime.errors import WharfError
+
+    failed = 0
+    with _runtime() as rt:
+        for name in names:
+            try:
+                action(rt, name)
+                if echo:
+                    print(name)
+            except WharfError as exc:
+                print(f"Error response from daemon: {exc}", file=sys.stderr)
+                failed = 1
+    return failed
+
+
+# --- run / create ---------------------------------------------------------------------
+
+
+def _env_list(args: argparse.Namespace) -> list[str]:
+    from runtime.errors import InvalidArgument
+
+    env: list[str] = []
+    for path in args.env_file or []:
+        try:
+            lines = open(path).read().splitlines()  # noqa: SIM115
+        except OSError as exc:
+            raise InvalidArgument(f"open {path}: {exc.strerror}") from None
+        for line in lines:
+            line = line.strip()
+            if line and not line.startswith("#"):
+                env.append(line if "=" in line else f"{line}={os.environ.get(line, '')}")
+    for item in args.env or []:
+        if "=" in item:
+            env.append(item)
+        elif item in os.environ:
+            env.append(f"{item}={os.environ[item]}")
+    return env
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        out[key] = value
+    return out
+
+
+def _health(args: argparse.Namespace) -> dict | None:
+    from runtime.errors import InvalidArgument
+
+    if args.no_healthcheck:
+        return {"Test": ["NONE"]}
+    if not args.health_cmd:
+        return None
+
+    def dur(text: str | None) -> int:
+        if not text:
+            return 0
+        units = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
+        for unit in ("ms", "s", "m", "h"):
+            if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
+                return int(float(text[: -len(unit)]) * units[unit])
+        raise InvalidArgument(f"invalid duration {text!r}")
+
+    return {
+        "Test": ["CMD-SHELL", args.health_cmd],
+        "Interval": dur(args.health_interval),
+        "Timeout": dur(args.health_timeout),
+        "StartPeriod": dur(args.health_start_period),
+        "Retries": args.health_retries or 0,
+    }
+
+
+def spec_from_args(args: argparse.Namespace) -> Any:
+    """Turn run/create flags into a ContainerSpec (validation of values happens there)."""
+    from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
+    from runtime.errors import InvalidArgument
+
+    entrypoint = None
+    if args.entrypoint is not None:
+        entrypoint = [args.entrypoint] if args.entrypoint else []
+    try:
+        pids = int(args.pids_limit) if args.pids_limit else 0
+        shares = int(args.cpu_shares) if args.cpu_shares else 0
+    except ValueError:
+        raise InvalidArgument(
+            "invalid --pids-limit/--cpu-shares value: expected an integer"
+        ) from None
+    sysctls = {}
+    for item in args.sysctl or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise InvalidArgument(f"invalid --sysctl {item!r}: expected KEY=VALUE")
+        sysctls[key] = value
+    return ContainerSpec(
+        image=args.image,
+        cmd=list(args.command) or None,
+        entrypoint=entrypoint,
+        env=_env_list(args),
+        workdir=args.workdir or "",
+        user=args.user or "",
+        hostname=args.hostname or "",
+        domainname=args.domainname or "",
+        name=args.name or "",
+        labels=_labels(args.label),
+        tty=args.tty,
+        stdin_open=args.interactive,
+        privileged=args.privileged,
+        read_only=args.read_only,
+        auto_remove=args.rm,
+        init=args.init,
+        cap_add=args.cap_add or [],
+        cap_drop=args.cap_drop or [],
+        security_opt=args.security_opt or [],
+        sysctls=sysctls,
+        ulimits=args.ulimit or [],
+        network=args.network or "bridge",
+        network_aliases=args.network_alias or [],
+        ip=args.ip,
+        ports=args.publish or [],
+        publish_all=args.publish_all,
+        expose=args.expose or [],
+        dns=args.dns or [],
+        dns_search=args.dns_search or [],
+        dns_options=args.dns_option or [],
+        add_hosts=args.add_host or [],
+        volumes=args.volume or [],
+        mounts=args.mount or [],
+        tmpfs=args.tmpfs or [],
+        volumes_from=args.volumes_from or [],
+        restart=args.restart or "no",
+        stop_signal=args.stop_signal or "",
+        stop_timeout=args.stop_timeout,
+        healthcheck=_health(args),
+        memory=parse_size(args.memory, "--memory") if args.memory else 0,
+        memory_swap=parse_size(args.memory_swap, "--memory-swap") if args.memory_swap else 0,
+        memory_reservation=(
+            parse_size(args.memory_reservation, "--memory-reservation")
+            if args.memory_reservation
+            else 0
+        ),
+        cpus=parse_cpus(args.cpus) if args.cpus else 0.0,
+        cpu_shares=shares,
+        cpuset_cpus=args.cpuset_cpus or "",
+        pids_limit=pids,
+        oom_score_adj=args.oom_score_adj,
+        runtime=args.runtime or "",
+    )
+
+
+def cmd_create(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        c = rt.containers.create(spec_from_args(args))
+        print(c.id)
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import socket
+
+    from runtime.errors import WharfError
+
+    spec = spec_from_args(args)
+    with _runtime() as rt:
+        c = rt.containers.create(spec)
+        if args.detach:
+            try:
+                rt.containers.start(c.id)
+            except WharfError:
+                if spec.auto_remove:
+                    rt.containers.remove(c.id, force=True)
+                raise
+            print(c.id)
+            return 0
+        ours, theirs = socket.socketpair()
+        try:
+            rt.containers.start(c.id, attach_fd=theirs.fileno())
+        except WharfError:
+            if spec.auto_remove:
+                rt.containers.remove(c.id, force=True)
+            raise
+        finally:
+            theirs.close()
+        code = _attached(rt, c.id, ours, spec.stdin_open, spec.tty, proxy_signals=not spec.tty)
+        if spec.auto_remove:
+            rt.containers.remove(c.id, force=True)
+        return code
+
+
+def _attached(
+    rt: Any, ctr_id: str, sock: Any, stdin_open: bool, tty: bool, proxy_signals: bool
+) -> int:
+    """Relay a container's stdio over its shim socket until it exits; return the exit code."""
+    from runtime.containers.attach import relay
+
+    code = relay(
+        sock,
+        stdin_open=stdin_open,
+        tty=tty,
+        on_signal=(lambda sig: rt.containers.kill(ctr_id, sig)) if proxy_signals else None,
+    )
+    if code is None:
+        code = rt.containers.wait(ctr_id)
+    return code
+
+
+def cmd_start(args: argparse.Namespace) -> int:
+    if args.attach or args.interactive:
+        if len(args.containers) != 1:
+            return _fail("you cannot start and attach multiple containers at once")
+        import socket
+
+        with _runtime() as rt:
+            c = rt.containers.get(args.containers[0])
+            ours, theirs = socket.socketpair()
+            try:
+                rt.containers.start(c.id, attach_fd=theirs.fileno())
+            finally:
+                theirs.close()
+            return _attached(
+                rt,
+                c.id,
+                ours,
+                args.interactive and c.spec.stdin_open,
+                c.spec.tty,
+                proxy_signals=not c.spec.tty,
+            )
+    return _each(args, args.containers, lambda rt, n: rt.containers.start(n))
+
+
+def cmd_attach(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        c = rt.containers.get(args.container)
+        sock = rt.containers.attach_socket(c.id)
+        return _attached(
+            rt,
+            c.id,
+            sock,
+            not args.no_stdin and c.spec.stdin_open,
+            c.spec.tty,
+            proxy_signals=args.sig_proxy and not c.spec.tty,
+        )
+
+
+def cmd_stop(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: rt.containers.stop(n, args.time))
+
+
+def cmd_restart(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: rt.containers.restart(n, args.time))
+
+
+def cmd_kill(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: rt.containers.kill(n, args.signal))
+
+
+def cmd_pause(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: rt.containers.pause(n))
+
+
+def cmd_unpause(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: rt.containers.unpause(n))
+
+
+def cmd_rm(args: argparse.Namespace) -> int:
+    return _each(
+        args,
+        args.containers,
+        lambda rt, n: rt.containers.remove(n, force=args.force, volumes=args.volumes),
+    )
+
+
+def cmd_wait(args: argparse.Namespace) -> int:
+    return _each(args, args.containers, lambda rt, n: print(rt.containers.wait(n)), echo=False)
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        rt.containers.rename(args.container, args.new_name)
+    return 0
+
+
+# --- output ---------------------------------------------------------------------------
+
+
+def cmd_logs(args: argparse.Namespace) -> int:
+    since = _since_arg(args.since) if args.since else None
+    tail = None if args.tail in (None, "all") else int(args.tail)
+    with _runtime() as rt:
+        for rec in rt.containers.logs(args.container, follow=args.follow, tail=tail, since=since):
+            stream = sys.stdout if rec["stream"] == "stdout" else sys.stderr
+            text = rec["log"]
+            if args.timestamps:
+                text = f"{rec['time']} {text}"
+            stream.write(text)
+            stream.flush()
+    return 0
+
+
+def _since_arg(text: str) -> str:
+    """Turn ``10m``/``30s``/a timestamp into an RFC 3339 lower bound."""
+    import time
+
+    units = {"s": 1, "m": 60, "h": 3600}
+    if text[-1:] in units and text[:-1].isdigit():
+        secs = time.time() - int(text[:-1]) * units[text[-1]]
+    elif text.replace(".", "", 1).isdigit():
+        secs = float(text)
+    else:
+        return text
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{int(secs % 1 * 1e9):09d}Z"
+
+
+def cmd_exec(args: argparse.Namespace) -> int:
+    env = list(args.env or [])
+    with _runtime() as rt:
+        code = rt.containers.exec(
+            args.container,
+            list(args.command),
+            user=args.user or "",
+            workdir=args.workdir or "",
+            env=env,
+            tty=args.tty,
+            detach=args.detach,
+            privileged=args.privileged,
+            stdin=None if args.interactive else open(os.devnull, "rb"),  # noqa: SIM115
+        )
+    return code
+
+
+def _status_text(c: Any) -> str:
+    from runtime.cli.images import _since
+
+    if c.status == "created":
+        return "Created"
+    if c.status == "dead":
+        return "Dead"
+    if c.running:
+        up = _since(c.started_at).replace(" ago", "").replace("About a", "About a")
+        return f"Up {up}" + (" (Paused)" if c.status == "paused" else "")
+    return f"Exited ({c.exit_code}) {_since(c.finished_at)}"
+
+
+def _command_text(c: Any) -> str:
+    argv = (c.config.get("Entrypoint") or []) + (c.config.get("Cmd") or [])
+    text = " ".join(argv)
+    return json.dumps(text if len(text) <= 20 else text[:19] + "…", ensure_ascii=False)
+
+
+def _ps_record(c: Any) -> dict:
+    from runtime.cli.images import _since
+
+    return {
+        "ID": c.short_id,
+        "Image": c.image,
+        "Command": _command_text(c),
+        "CreatedAt": c.created,
+        "RunningFor": _since(c.created),
+        "Status": _status_text(c),
+        "State": c.status,
+        "Names": c.name,
+        "Ports": "",
+        "Mounts": "",
+        "Networks": c.spec.network,
+        "Labels": ",".join(f"{k}={v}" for k, v in (c.config.get("Labels") or {}).items()),
+        "Size": "",
+    }
+
+
+def _matches(c: Any, filters: list[str]) -> bool:
+    for f in filters:
+        key, _, value = f.partition("=")
+        if key == "status" and c.status != value:
+            return False
+        if key == "name" and value not in c.name:
+            return False
+        if key == "id" and not c.id.startswith(value):
+            return False
+        if key == "ancestor" and value not in (c.image, c.image_id, c.image_id[7:19]):
+            return False
+        if key == "label":
+            k, _, v = value.partition("=")
+            labels = c.config.get("Labels") or {}
+            if k not in labels or (v and labels[k] != v):
+                return False
+        if key == "exited" and (c.status != "exited" or str(c.exit_code) != value):
+            return False
+    return True
+
+
+def cmd_ps(args: argparse.Namespace) -> int:
+    from runtime.cli.images import _table, print_records
+
+    with _runtime() as rt:
+        items = rt.containers.list(all=args.all or bool(args.filter))
+        if args.filter and not args.all and not any(f.startswith("status=") for f in args.filter):
+            items = [c for c in items if c.running]
+        items = [c for c in items if _matches(c, args.filter or [])]
+        if args.latest or args.last:
+            items = items[: 1 if args.latest else args.last]
+    if args.quiet:
+        for c in items:
+            print(c.id if args.no_trunc else c.short_id)
+        return 0
+    records = [_ps_record(c) for c in items]
+    if args.no_trunc:
+        for r, c in zip(records, items, strict=True):
+            r["ID"] = c.id
+    if args.format:
+        print_records(records, args.format)
+        return 0
+    _table(
+        [
+            [
+                r["ID"],
+                r["Image"],
+                r["Command"],
+                r["RunningFor"],
+                r["Status"],
+                r["Ports"],
+                r["Names"],
+            ]
+            for r in records
+        ],
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+    )
+    return 0
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from runtime.cli.images import render_template
+    from runtime.errors import ContainerNotFound, ImageNotFound
+
+    out, missing = [], []
+    with _runtime() as rt:
+        for name in args.names:
+            try:
+                if args.type != "image":
+                    out.append(rt.containers.inspect(name))
+                    continue
+            except ContainerNotFound:
+                if args.type == "container":
+                    missing.append(f"No such container: {name}")
+                    continue
+            try:
+                out.append(rt.images.inspect(name))
+            except ImageNotFound:
+                missing.append(f"No such object: {name}")
+    if args.format in (None, "json"):
+        print(json.dumps(out, indent=4))
+    else:
+        for obj in out:
+            print(render_template(args.format, obj))
+    for m in missing:
+        print(f"Error: {m}", file=sys.stderr)
+    return 1 if missing else 0
+
+
+def cmd_top(args: argparse.Namespace) -> int:
+    from runtime.cli.images import _table
+
+    with _runtime() as rt:
+        titles, rows = rt.containers.top(args.container, " ".join(args.ps_args) or "-ef")
+    _table([r + [""] * (len(titles) - len(r)) for r in rows], titles)
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    import time
+
+    from runtime.cli.images import _size, _table, print_records
+
+    with _runtime() as rt:
+        names = args.containers or [c.id for c in rt.containers.list()]
+        prev: dict[str, tuple[int, float]] = {}
+        while True:
+            records = []
+            for name in names:
+                c = rt.containers.get(name)
+                if not c.running:
+                    continue
+                s = rt.containers.stats(c.id)
+                now = time.monotonic()
+                last = prev.get(c.id)
+                cpu = 0.0
+                if last and now > last[1]:
+                    cpu = (s["cpu_usage_ns"] - last[0]) / ((now - last[1]) * 1e9) * 100
+                prev[c.id] = (s["cpu_usage_ns"], now)
+                mem_pct = 100 * s["memory_usage"] / s["memory_limit"] if s["memory_limit"] else 0
+                records.append(
+                    {
+                        "ID": c.short_id,
+                        "Container": c.short_id,
+                        "Name": c.name,
+                        "CPUPerc": f"{cpu:.2f}%",
+                        "MemUsage": f"{_size(s['memory_usage'])} / {_size(s['memory_limit'])}",
+                        "MemPerc": f"{mem_pct:.2f}%",
+                        "PIDs": str(s["pids"]),
+                    }
+                )
+            if args.format:
+                print_records(records, args.format)
+            else:
+                _table(
+                    [
+                        [r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"], r["PIDs"]]
+                        for r in records
+                    ],
+                    ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"],
+                )
+            if args.no_stream:
+                return 0
+            time.sleep(1)
+
+
+def cmd_commit(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        image = rt.containers.commit(
+            args.container,
+            args.repository or "",
+            message=args.message or "",
+            author=args.author or "",
+            changes=args.change or [],
+            pause=args.pause,
+        )
+    print(image.id)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        if args.output:
+            with open(args.output, "wb") as out:
+                rt.containers.export(args.container, out)
+        else:
+            sys.stdout.flush()
+            rt.containers.export(args.container, sys.stdout.buffer)
+    return 0
+
+
+def cmd_cp(args: argparse.Namespace) -> int:
+    from runtime.containers.copy import copy_from, copy_to
+    from runtime.errors import InvalidArgument
+
+    src_ctr, _, src_path = args.src.partition(":") if ":" in args.src else ("", "", args.src)
+    dst_ctr, _, dst_path = args.dest.partition(":") if ":" in args.dest else ("", "", args.dest)
+    with _runtime() as rt:
+        if src_ctr and not dst_ctr:
+            copy_from(rt.containers, src_ctr, src_path, dst_path)
+        elif dst_ctr and not src_ctr:
+            copy_to(rt.containers, args.src, dst_ctr, dst_path)
+        else:
+            raise InvalidArgument(
+                "copying between containers is not supported; one side must be a host path"
+            )
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from runtime.cli.images import _size
+
+    if not args.force:
+        answer = input(
+            "WARNING! This will remove all stopped containers.\n"
+            "Are you sure you want to continue? [y/N] "
+        )
+        if answer.strip().lower() not in ("y", "yes"):
+            return 0
+    with _runtime() as rt:
+        report = rt.containers.prune()
+    if report["ContainersDeleted"]:
+        print("Deleted Containers:")
+        for cid in report["ContainersDeleted"]:
+            print(cid)
+        print()
+    print(f"Total reclaimed space: {_size(report['SpaceReclaimed'])}")
+    return 0
+
+
+# --- parsers --------------------------------------------------------------------------
+
+
+def _create_flags(p: argparse.ArgumentParser) -> None:
+    a = p.add_argument
+    a("-d", "--detach", action="store_true", help="run in the background, print the id")
+    a("--rm", action="store_true", help="remove the container when it exits")
+    a("-i", "--interactive", action="store_true")
+    a("-t", "--tty", action="store_true")
+    a("--name")
+    a("-e", "--env", action="append")
+    a("--env-file", action="append")
+    a("-w", "--workdir")
+    a("-u", "--user")
+    a("--entrypoint")
+    a("-h", "--hostname")
+    a("--domainname")
+    a("-l", "--label", action="append")
+    a("--restart")
+    a("--stop-signal")
+    a("--stop-timeout", type=int)
+    a("--health-cmd")
+    a("--health-interval")
+    a("--health-timeout")
+    a("--health-start-period")
+    a("--health-retries", type=int)
+    a("--no-healthcheck", action="store_true")
+    a("--init", action="store_true")
+    a("--privileged", action="store_true")
+    a("--read-only", action="store_true")
+    a("--cap-add", action="append")
+    a("--cap-drop", action="append")
+    a("--security-opt", action="append")
+    a("--sysctl", action="append")
+    a("--ulimit", action="append")
+    a("--network", "--net")
+    a("--network-alias", "--net-alias", action="append")
+    a("--ip")
+    a("-p", "--publish", action="append")
+    a("-P", "--publish-all", action="store_true")
+    a("--expose", action="append")
+    a("--dns", action="append")
+    a("--dns-search", action="append")
+    a("--dns-option", action="append")
+    a("--add-host", action="append")
+    a("-v", "--volume", action="append")
+    a("--mount", action="append")
+    a("--tmpfs", action="append")
+    a("--volumes-from", action="append")
+    a("-m", "--memory")
+    a("--memory-swap")
+    a("--memory-reservation")
+    a("--cpus")
+    a("-c", "--cpu-shares")
+    a("--cpuset-cpus")
+    a("--pids-limit")
+    a("--oom-score-adj", type=int)
+    a("--runtime")
+    a("image")
+    a("command", nargs=argparse.REMAINDER)
+
+
+def _names(p: argparse.ArgumentParser, dest: str = "containers") -> None:
+    p.add_argument(dest, nargs="+", metavar="CONTAINER")
+
+
+def _ps_parser(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-a", "--all", action="store_true")
+    p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument("-f", "--filter", action="append")
+    p.add_argument("--format")
+    p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-l", "--latest", action="store_true")
+    p.add_argument("-n", "--last", type=int)
+    p.set_defaults(func=cmd_ps)
+
+
+def _build(kind: str, p: argparse.ArgumentParser) -> None:
+    """Fill the parser of one verb (shared by ``wharf VERB`` and ``wharf container VERB``)."""
+    a = p.add_argument
+    if kind in ("run", "create"):
+        _create_flags(p)
+        p.set_defaults(func=cmd_run if kind == "run" else cmd_create)
+    elif kind == "start":
+        a("-a", "--attach", action="store_true")
+        a("-i", "--interactive", action="store_true")
+        _names(p)
+        p.set_defaults(func=cmd_start)
+    elif kind in ("stop", "restart"):
+        a("-t", "--time", "--timeout", type=int)
+        _names(p)
+        p.set_defaults(func=cmd_stop if kind == "stop" else cmd_restart)
+    elif kind == "kill":
+        a("-s", "--signal", default="KILL")
+        _names(p)
+        p.set_defaults(func=cmd_kill)
+    elif kind in ("pause", "unpause", "wait"):
+        _names(p)
+        p.set_defaults(func={"pause": cmd_pause, "unpause": cmd_unpause, "wait": cmd_wait}[kind])
+    elif kind == "rm":
+        a("-f", "--force", action="store_true")
+        a("-v", "--volumes", action="store_true")
+        _names(p)
+        p.set_defaults(func=cmd_rm)
+    elif kind == "logs":
+        a("-f", "--follow", action="store_true")
+        a("-n", "--tail")
+        a("--since")
+        a("-t", "--timestamps", action="store_true")
+        a("container")
+        p.set_defaults(func=cmd_logs)
+    elif kind == "exec":
+        a("-i", "--interactive", action="store_true")
+        a("-t", "--tty", action="store_true")
+        a("-d", "--detach", action="store_true")
+        a("-u", "--user")
+        a("-w", "--workdir")
+        a("-e", "--env", action="append")
+        a("--privileged", action="store_true")
+        a("container")
+        a("command", nargs=argparse.REMAINDER)
+        p.set_defaults(func=cmd_exec)
+    elif kind == "attach":
+        a("--no-stdin", action="store_true")
+        a("--sig-proxy", type=lambda v: v != "false", default=True)
+        a("container")
+        p.set_defaults(func=cmd_attach)
+    elif kind == "ps":
+        _ps_parser(p)
+    elif kind == "inspect":
+        a("-f", "--format")
+        a("--type", choices=("container", "image"))
+        a("-s", "--size", action="store_true")
+        a("names", nargs="+", metavar="NAME")
+        p.set_defaults(func=cmd_inspect)
+    elif kind == "top":
+        a("container")
+        a("ps_args", nargs=argparse.REMAINDER)
+        p.set_defaults(func=cmd_top)
+    elif kind == "stats":
+        a("--no-stream", action="store_true")
+        a("-a", "--all", action="store_true")
+        a("--format")
+        a("containers", nargs="*")
+        p.set_defaults(func=cmd_stats)
+    elif kind == "rename":
+        a("container")
+        a("new_name")
+        p.set_defaults(func=cmd_rename)
+    elif kind == "commit":
+        a("-c", "--change", action="append")
+        a("-m", "--message")
+        a("-a", "--author")
+        a("-p", "--pause", type=lambda v: v != "false", default=True)
+        a("container")
+        a("repository", nargs="?")
+        p.set_defaults(func=cmd_commit)
+    elif kind == "export":
+        a("-o", "--output")
+        a("container")
+        p.set_defaults(func=cmd_export)
+    elif kind == "cp":
+        a("-a", "--archive", action="store_true")
+        a("-L", "--follow-link", action="store_true")
+        a("src")
+        a("dest")
+        p.set_defaults(func=cmd_cp)
+    elif kind == "prune":
+        a("-f", "--force", action="store_true")
+        a("--filter", action="append")
+        p.set_defaults(func=cmd_prune)
+
+
+VERBS = (
+    ("run", "Create and run a new container from an image"),
+    ("create", "Create a new container"),
+    ("start", "Start one or more stopped containers"),
+    ("stop", "Stop one or more running containers"),
+    ("restart", "Restart one or more containers"),
+    ("kill", "Kill one or more running containers"),
+    ("pause", "Pause all processes within one or more containers"),
+    ("unpause", "Unpause all processes within one or more containers"),
+    ("rm", "Remove one or more containers"),
+    ("wait", "Block until containers stop, then print their exit codes"),
+    ("logs", "Fetch the logs of a container"),
+    ("exec", "Execute a command in a running container"),
+    ("attach", "Attach to a running container's input and output"),
+    ("ps", "List containers"),
+    ("inspect", "Return low-level information on containers or images"),
+    ("top", "Display the running processes of a container"),
+    ("stats", "Display a live stream of container resource usage"),
+    ("rename", "Rename a container"),
+    ("commit", "Create a new image from a container's changes"),
+    ("export", "Export a container's filesystem as a tar archive"),
+    ("cp", "Copy files between a container and the local filesystem"),
+)
+
+
+def register(
+    sub: argparse._SubParsersAction, groups: dict[str, argparse._SubParsersAction]
+) -> None:
+    """Add the container verbs and the ``container`` management command."""
+    for name, help_text in VERBS:
+        _build(name, sub.add_parser(name, help=help_text, add_help=name not in ("run", "create")))
+    container = management_group(sub, groups, "container", "Manage containers")
+    aliases = {"ps": ["ls", "list"], "rm": ["remove"]}
+    for name, help_text in VERBS:
+        _build(
+            name,
+            container.add_parser(
+                name,
+                aliases=aliases.get(name, []),
+                help=help_text,
+                add_help=name not in ("run", "create"),
+            ),
+        )
+    _build("prune", container.add_parser("prune", help="Remove all stopped containers"))

@@ -1,0 +1,113 @@
+"""Relay a terminal's stdio to a container through its shim's attach socket.
+
+The shim speaks frames: one byte stream (1 stdout, 2 stderr, 3 exit code),
+four bytes big-endian length, then data. Bytes we send are the container's
+stdin; shutting down our write side closes it (Docker's StdinOnce).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Callable
+
+STDOUT, STDERR, EXIT = 1, 2, 3
+
+
+def _recv_exact(sock: socket.socket, n: int) -> bytes | None:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def read_frames(sock: socket.socket) -> tuple[list[tuple[int, bytes]], int | None]:
+    """Read every frame until the shim closes; return (frames, exit code or None)."""
+    frames, code = [], None
+    for stream, data in iter_frames(sock):
+        if stream == EXIT:
+            code = int.from_bytes(data, "big")
+        else:
+            frames.append((stream, data))
+    return frames, code
+
+
+def iter_frames(sock: socket.socket):  # noqa: ANN201 - a generator of (stream, bytes)
+    while True:
+        head = _recv_exact(sock, 5)
+        if head is None:
+            return
+        data = _recv_exact(sock, int.from_bytes(head[1:], "big")) or b""
+        yield head[0], data
+
+
+def _pump_stdin(sock: socket.socket) -> None:
+    fd = sys.stdin.fileno()
+    try:
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            sock.sendall(data)
+    except OSError:
+        pass
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_WR)
+
+
+def relay(
+    sock: socket.socket,
+    *,
+    stdin_open: bool,
+    tty: bool,
+    on_signal: Callable[[int], object] | None = None,
+) -> int | None:
+    """Copy output to our stdout/stderr (and stdin to the container); return the exit code."""
+    restore = None
+    if tty and stdin_open and sys.stdin.isatty():
+        import termios
+        import tty as tty_mod
+
+        fd = sys.stdin.fileno()
+        saved = termios.tcgetattr(fd)
+        tty_mod.setraw(fd)
+        restore = lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved)  # noqa: E731
+    old_handlers = {}
+    if on_signal is not None:
+        for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
+            old_handlers[sig] = signal.signal(sig, lambda s, _f: on_signal(s))
+    if stdin_open:
+        threading.Thread(target=_pump_stdin, args=(sock,), daemon=True).start()
+    else:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_WR)
+    code = None
+    out, err = sys.stdout.buffer, sys.stderr.buffer
+    try:
+        while True:
+            try:
+                frames = iter_frames(sock)
+                for stream, data in frames:
+                    if stream == EXIT:
+                        code = int.from_bytes(data, "big")
+                    else:
+                        target = err if stream == STDERR else out
+                        target.write(data)
+                        target.flush()
+                break
+            except InterruptedError:
+                continue
+    finally:
+        sock.close()
+        if restore:
+            restore()
+        for sig, handler in old_handlers.items():
+            signal.signal(sig, handler)
+    return code
