@@ -79,6 +79,50 @@ ALL_CAPS = (
     "CAP_BPF",
     "CAP_CHECKPOINT_RESTORE",
 )
+# Capability numbers (linux/capability.h order), to read /proc/self/status masks.
+_CAP_BY_NUMBER = (
+    "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE",
+    "CAP_DAC_READ_SEARCH",
+    "CAP_FOWNER",
+    "CAP_FSETID",
+    "CAP_KILL",
+    "CAP_SETGID",
+    "CAP_SETUID",
+    "CAP_SETPCAP",
+    "CAP_LINUX_IMMUTABLE",
+    "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST",
+    "CAP_NET_ADMIN",
+    "CAP_NET_RAW",
+    "CAP_IPC_LOCK",
+    "CAP_IPC_OWNER",
+    "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO",
+    "CAP_SYS_CHROOT",
+    "CAP_SYS_PTRACE",
+    "CAP_SYS_PACCT",
+    "CAP_SYS_ADMIN",
+    "CAP_SYS_BOOT",
+    "CAP_SYS_NICE",
+    "CAP_SYS_RESOURCE",
+    "CAP_SYS_TIME",
+    "CAP_SYS_TTY_CONFIG",
+    "CAP_MKNOD",
+    "CAP_LEASE",
+    "CAP_AUDIT_WRITE",
+    "CAP_AUDIT_CONTROL",
+    "CAP_SETFCAP",
+    "CAP_MAC_OVERRIDE",
+    "CAP_MAC_ADMIN",
+    "CAP_SYSLOG",
+    "CAP_WAKE_ALARM",
+    "CAP_BLOCK_SUSPEND",
+    "CAP_AUDIT_READ",
+    "CAP_PERFMON",
+    "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+)
 MASKED_PATHS = (
     "/proc/asound",
     "/proc/acpi",
@@ -98,7 +142,13 @@ SECCOMP_PROFILE = Path("/usr/share/containers/seccomp.json")
 DEFAULT_NOFILE = 1048576
 _SECCOMP_ARCH = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64"}
 # Profile rules name architectures as Go does (GOARCH); only the native one counts.
-_GOARCH = {"x86_64": "amd64", "aarch64": "arm64", "armv7l": "arm", "ppc64le": "ppc64le", "s390x": "s390x"}
+_GOARCH = {
+    "x86_64": "amd64",
+    "aarch64": "arm64",
+    "armv7l": "arm",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
+}
 
 
 @dataclass
@@ -141,17 +191,34 @@ def normalize_cap(name: str) -> str:
     return cap
 
 
+def _our_bounding_set() -> set[str]:
+    """Return the capabilities this process may hand on (a container cannot get more)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("CapBnd:"):
+                mask = int(line.split()[1], 16)
+                return {cap for i, cap in enumerate(_CAP_BY_NUMBER) if mask >> i & 1}
+    except OSError:
+        pass
+    return set(ALL_CAPS)
+
+
 def capability_set(privileged: bool, add: list[str], drop: list[str]) -> list[str]:
-    """Apply --cap-add/--cap-drop to Docker's default set (ALL works in both)."""
+    """Apply --cap-add/--cap-drop to Docker's default set (ALL works in both).
+
+    Capabilities this host's Wharf lacks itself (here: CAP_SYS_RESOURCE) are left
+    out; asking the kernel for them would fail the whole start.
+    """
+    ours = _our_bounding_set()
     if privileged:
-        return list(ALL_CAPS)
+        return [c for c in ALL_CAPS if c in ours]
     adds = [normalize_cap(c) for c in add]
     drops = [normalize_cap(c) for c in drop]
     caps = [] if "ALL" in drops else list(DEFAULT_CAPS)
     if "ALL" in adds:
         caps = list(ALL_CAPS)
     caps += [c for c in adds if c != "ALL" and c not in caps]
-    return [c for c in caps if c not in drops or c in adds]
+    return [c for c in caps if (c not in drops or c in adds) and c in ours]
 
 
 def _kernel_version() -> tuple[int, int]:

@@ -224,6 +224,11 @@ int main(int argc, char **argv) {
     int null = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (null < 0) die("open /dev/null");
 
+    /* Keep nothing of the caller's: its pipes must see EOF when the caller is done. */
+    dup2(null, 0);
+    dup2(null, 1);
+    dup2(null, 2);
+
     log_fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
     if (log_fd < 0) die("open log");
 

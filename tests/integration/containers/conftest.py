@@ -1,0 +1,46 @@
+"""Fixtures for container tests: the ``wharf`` CLI bound to the test's isolated host."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from runtime.config import Paths
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def wharf(
+    wharf_paths: Paths, busybox_image
+) -> Iterator[Callable[..., subprocess.CompletedProcess]]:
+    """Run ``wharf ARGS`` against the test's host; returns the completed process (text)."""
+    env = dict(os.environ, WHARF_ROOT=str(wharf_paths.root), WHARF_RUN=str(wharf_paths.run))
+
+    def run(
+        *args: str, check: bool = True, timeout: float = 60, **kw
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-m", "runtime.cli.main", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kw,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"wharf {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
+
+    run.env = env  # type: ignore[attr-defined]
+    yield run
+    # Whatever a test left running is killed and removed, so no shim outlives the test.
+    ids = run("ps", "-aq", "--no-trunc", check=False).stdout.split()
+    if ids:
+        run("rm", "-f", *ids, check=False)
