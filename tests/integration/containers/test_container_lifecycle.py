@@ -1,0 +1,218 @@
+"""Lifecycle from the outside: detach, stop, kill, pause, exec, attach, logs, the shim."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _state(wharf, name: str) -> dict:
+    return json.loads(wharf("inspect", name).stdout)[0]["State"]
+
+
+def test_detached_container_shows_in_ps_and_inspect(wharf):
+    cid = wharf(
+        "run", "-d", "--name", "web", "-l", "tier=front", "busybox", "sleep", "60"
+    ).stdout.strip()
+    assert len(cid) == 64
+    ps = [json.loads(line) for line in wharf("ps", "--format", "json").stdout.splitlines()]
+    assert [(r["ID"], r["Names"], r["State"]) for r in ps] == [(cid[:12], "web", "running")]
+    assert wharf("ps", "-q", "--filter", "label=tier=front").stdout.split() == [cid[:12]]
+    info = json.loads(wharf("inspect", cid[:6]).stdout)[0]
+    assert info["Name"] == "/web" and info["State"]["Running"] and info["State"]["Pid"] > 0
+    assert info["Config"]["Cmd"] == ["sleep", "60"] and info["Config"]["Labels"] == {
+        "tier": "front"
+    }
+    assert os.path.exists(f"/proc/{info['State']['Pid']}")
+
+
+def test_stop_escalates_to_sigkill_after_the_timeout(wharf):
+    cid = wharf(
+        "run", "-d", "busybox", "sh", "-c", "trap '' TERM; while true; do sleep 1; done"
+    ).stdout.strip()
+    time.sleep(0.3)
+    t0 = time.monotonic()
+    wharf("stop", "-t", "1", cid)
+    elapsed = time.monotonic() - t0
+    state = _state(wharf, cid)
+    assert state["Status"] == "exited" and state["ExitCode"] == 137
+    assert 1 <= elapsed < 10
+
+
+def test_stop_uses_the_stop_signal(wharf):
+    cid = wharf(
+        "run",
+        "-d",
+        "--stop-signal",
+        "USR1",
+        "busybox",
+        "sh",
+        "-c",
+        "trap 'exit 7' USR1; while true; do sleep 0.1; done",
+    ).stdout.strip()
+    time.sleep(0.3)
+    wharf("stop", cid)
+    assert _state(wharf, cid)["ExitCode"] == 7
+
+
+def test_pause_freezes_the_processes(wharf):
+    cid = wharf(
+        "run",
+        "-d",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done",
+    ).stdout.strip()
+    time.sleep(0.3)
+    wharf("pause", cid)
+    assert _state(wharf, cid)["Status"] == "paused"
+    freezer = f"/sys/fs/cgroup/freezer/wharf/{cid}/freezer.state"
+    if os.path.exists(freezer):
+        assert open(freezer).read().strip() == "FROZEN"
+    a = _read_counter(wharf, cid)
+    time.sleep(0.4)
+    assert _read_counter(wharf, cid) == a
+    wharf("unpause", cid)
+    time.sleep(0.4)
+    assert _read_counter(wharf, cid) != a
+
+
+def _read_counter(wharf, cid: str) -> str:
+    info = json.loads(wharf("inspect", cid).stdout)[0]
+    return open(os.path.join(info["GraphDriver"]["Data"]["UpperDir"], "tmp", "n")).read()
+
+
+def test_exec_runs_in_the_container(wharf):
+    cid = wharf("run", "-d", "-e", "X=1", "busybox", "sleep", "60").stdout.strip()
+    out = wharf(
+        "exec", "-e", "Y=2", "-w", "/tmp", cid, "sh", "-c", "echo $X$Y; pwd; cat /proc/1/cmdline"
+    )
+    assert out.stdout.split("\n")[:2] == ["12", "/tmp"] and "sleep" in out.stdout
+    assert wharf("exec", "-u", "nobody", cid, "id", "-u").stdout == "65534\n"
+    assert wharf("exec", cid, "sh", "-c", "exit 5", check=False).returncode == 5
+    assert wharf("exec", cid, "nosuch", check=False).returncode == 127
+    assert wharf("exec", "-i", cid, "cat", input="piped\n").stdout == "piped\n"
+
+
+def test_exec_into_a_stopped_container_is_refused(wharf):
+    cid = wharf("create", "busybox", "true").stdout.strip()
+    out = wharf("exec", cid, "true", check=False)
+    assert out.returncode == 125 and "is not running" in out.stderr
+
+
+def test_logs_follow_while_the_container_writes(wharf):
+    cid = wharf(
+        "run", "-d", "busybox", "sh", "-c", "for i in 1 2 3 4 5; do echo line$i; sleep 0.2; done"
+    ).stdout.strip()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli.main", "logs", "-f", cid],
+        cwd=REPO,
+        env=wharf.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    first = proc.stdout.readline()
+    assert first == "line1\n"
+    rest = proc.communicate(timeout=20)[0]
+    assert rest.split() == ["line2", "line3", "line4", "line5"]
+    assert wharf("logs", "--tail", "2", cid).stdout.split() == ["line4", "line5"]
+    stamped = wharf("logs", "-t", "--tail", "1", cid).stdout
+    assert stamped.split()[0].endswith("Z") and stamped.split()[1] == "line5"
+    log_path = json.loads(wharf("inspect", cid).stdout)[0]["LogPath"]
+    records = [json.loads(line) for line in open(log_path)]
+    assert (
+        records[0]["log"] == "line1\n" and records[0]["stream"] == "stdout" and records[0]["time"]
+    )
+
+
+def test_attach_sends_stdin_and_receives_output(wharf):
+    cid = wharf("run", "-d", "-i", "busybox", "sh", "-c", "read x; echo got-$x").stdout.strip()
+    out = wharf("attach", cid, input="hello\n", timeout=20)
+    assert out.stdout == "got-hello\n"
+    assert out.returncode == 0
+
+
+def test_the_shim_keeps_the_container_and_records_its_exit_with_no_wharf_process(wharf):
+    cid = wharf("run", "-d", "busybox", "sh", "-c", "sleep 1; exit 9").stdout.strip()
+    # no wharf process is alive now: only the shim watches the container
+    mine = [p for p in os.listdir("/proc") if p.isdigit()]
+    wharf_procs = []
+    for p in mine:
+        try:
+            cmd = open(f"/proc/{p}/cmdline", "rb").read()
+        except OSError:
+            continue
+        if b"runtime.cli.main" in cmd and cid.encode() in cmd:
+            wharf_procs.append(p)
+    assert not wharf_procs
+    time.sleep(2)
+    # the exit is already on disk, written by the shim alone
+    info = json.loads(wharf("inspect", cid).stdout)[0]
+    assert info["State"]["Status"] == "exited" and info["State"]["ExitCode"] == 9
+    assert info["State"]["FinishedAt"] > info["State"]["StartedAt"]
+
+
+def test_restart_and_rename(wharf):
+    cid = wharf("run", "-d", "--name", "one", "busybox", "sleep", "60").stdout.strip()
+    pid1 = _state(wharf, cid)["Pid"]
+    wharf("restart", "-t", "0", "one")
+    assert _state(wharf, cid)["Pid"] != pid1 and _state(wharf, cid)["Running"]
+    wharf("rename", "one", "two")
+    assert json.loads(wharf("inspect", "two").stdout)[0]["Id"] == cid
+
+
+def test_top_lists_the_containers_processes(wharf):
+    cid = wharf("run", "-d", "busybox", "sleep", "61").stdout.strip()
+    out = wharf("top", cid).stdout
+    assert "sleep 61" in out and "PID" in out.splitlines()[0]
+
+
+def test_rm_refuses_a_running_container_without_force(wharf):
+    cid = wharf("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    out = wharf("rm", cid, check=False)
+    assert out.returncode == 1 and "Stop the container" in out.stderr
+    pid = _state(wharf, cid)["Pid"]
+    wharf("rm", "-f", cid)
+    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    assert wharf("ps", "-aq").stdout == ""
+
+
+def test_detached_rm_removes_itself_when_done(wharf):
+    wharf("run", "-d", "--rm", "busybox", "true")
+    deadline = time.monotonic() + 10
+    while wharf("ps", "-aq").stdout and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert wharf("ps", "-aq").stdout == ""
+
+
+def test_sigint_to_a_foreground_run_reaches_the_container(wharf):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "runtime.cli.main",
+            "run",
+            "--name",
+            "fg",
+            "busybox",
+            "sh",
+            "-c",
+            "trap 'exit 4' INT; echo ready; while true; do sleep 0.1; done",
+        ],
+        cwd=REPO,
+        env=wharf.env,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=20) == 4
