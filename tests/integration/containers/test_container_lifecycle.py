@@ -8,7 +8,6 @@ import signal
 import subprocess
 import sys
 import time
-
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -77,7 +76,7 @@ def test_pause_freezes_the_processes(wharf):
     assert _state(wharf, cid)["Status"] == "paused"
     freezer = f"/sys/fs/cgroup/freezer/wharf/{cid}/freezer.state"
     if os.path.exists(freezer):
-        assert open(freezer).read().strip() == "FROZEN"
+        assert Path(freezer).read_text().strip() == "FROZEN"
     a = _read_counter(wharf, cid)
     time.sleep(0.4)
     assert _read_counter(wharf, cid) == a
@@ -88,7 +87,7 @@ def test_pause_freezes_the_processes(wharf):
 
 def _read_counter(wharf, cid: str) -> str:
     info = json.loads(wharf("inspect", cid).stdout)[0]
-    return open(os.path.join(info["GraphDriver"]["Data"]["UpperDir"], "tmp", "n")).read()
+    return Path(info["GraphDriver"]["Data"]["UpperDir"], "tmp", "n").read_text()
 
 
 def test_exec_runs_in_the_container(wharf):
@@ -128,7 +127,7 @@ def test_logs_follow_while_the_container_writes(wharf):
     stamped = wharf("logs", "-t", "--tail", "1", cid).stdout
     assert stamped.split()[0].endswith("Z") and stamped.split()[1] == "line5"
     log_path = json.loads(wharf("inspect", cid).stdout)[0]["LogPath"]
-    records = [json.loads(line) for line in open(log_path)]
+    records = [json.loads(line) for line in Path(log_path).read_text().splitlines()]
     assert (
         records[0]["log"] == "line1\n" and records[0]["stream"] == "stdout" and records[0]["time"]
     )
@@ -148,7 +147,7 @@ def test_the_shim_keeps_the_container_and_records_its_exit_with_no_wharf_process
     wharf_procs = []
     for p in mine:
         try:
-            cmd = open(f"/proc/{p}/cmdline", "rb").read()
+            cmd = Path(f"/proc/{p}/cmdline").read_bytes()
         except OSError:
             continue
         if b"runtime.cli.main" in cmd and cid.encode() in cmd:
@@ -182,7 +181,10 @@ def test_rm_refuses_a_running_container_without_force(wharf):
     assert out.returncode == 1 and "Stop the container" in out.stderr
     pid = _state(wharf, cid)["Pid"]
     wharf("rm", "-f", cid)
-    assert not os.path.exists(f"/proc/{pid}") or "Z" in open(f"/proc/{pid}/stat").read().split()[2]
+    assert (
+        not os.path.exists(f"/proc/{pid}")
+        or "Z" in Path(f"/proc/{pid}/stat").read_text().split()[2]
+    )
     assert wharf("ps", "-aq").stdout == ""
 
 
