@@ -6,7 +6,7 @@ Use the store through ``Runtime().images`` (``store.ImageStore``)::
         image = rt.images.pull("127.0.0.1:5000/app:1", progress=print)  # -> Image
         rt.images.get("busybox")            # name, name@sha256:…, full or short id
         rt.images.layer_paths(image)        # unpacked layer dirs, base first
-        rt.images.layer_links(image)        # the same as short "l/<id>" names under root
+        rt.images.layer_links(image)        # short symlinks root/l/<id> to them, base first
         rt.images.commit(parent, upper_dir, {"Cmd": ["sh"]}, created_by="RUN …")
         rt.images.tag("busybox", "mine:1"); rt.images.untag("mine:1")
         rt.images.remove("mine:1", force=False)   # docker rmi: Untagged/Deleted records

@@ -4,7 +4,7 @@ Layout under the Wharf root::
 
     blobs/sha256/<hex>        image configs and layer blobs (as pulled, or plain tar)
     layers/<chain-id-hex>/diff each distinct layer unpacked once, an overlay lowerdir
-    l/<24 hex>                 short symlinks to those dirs (``layer_links``) for long stacks
+    l/<24 hex>                 short symlinks to those dirs (``layer_links``) for deep stacks
     tmp/images/<pid>-<rand>/   staging of one operation; removed whatever happens
     images.lock                shared by operations that add, exclusive for removal
 
@@ -610,25 +610,24 @@ class ImageStore:
         ).fetchall()
         return [self.layer_dir(r[0]) / "diff" for r in rows]
 
-    def layer_links(self, image: Image) -> list[str]:
-        """Return short names of the layer dirs relative to the store root, BASE FIRST.
+    def layer_links(self, image: Image) -> list[Path]:
+        """Return short symlinks to the image's layer dirs (``root/l/<24 hex>``), BASE FIRST.
 
-        ``l/<24 hex>`` symlinks to ``layers/<chain>/diff``, as Docker's overlay2
-        keeps: mount with the store root as working directory and
-        ``lowerdir=l/…:l/…`` to fit ~150 layers in the one page of mount data
-        that absolute paths (~90 bytes each) would fill after ~40.
+        Overlay mount options must fit in one page: absolute layer dirs (~90
+        bytes each) fill it after ~40 layers, these links (~40 bytes) after ~95,
+        and their names relative to the store root (``l/…``, for a mount made
+        with the root as working directory, as Docker's overlay2 does) after ~150.
         """
         links_dir = self.root / "l"
         links_dir.mkdir(exist_ok=True)
-        names = []
+        links = []
         for path in self.layer_paths(image):
             chain_hex = path.parent.name
             link = links_dir / chain_hex[:24]
-            target = f"../layers/{chain_hex}/diff"
             with contextlib.suppress(FileExistsError):
-                os.symlink(target, link)
-            names.append(f"l/{chain_hex[:24]}")
-        return names
+                os.symlink(f"../layers/{chain_hex}/diff", link)
+            links.append(link)
+        return links
 
     def history(self, ref_or_id: str) -> list[dict]:
         """Return the image's history newest first, with Docker's fields (Id, Size, ...)."""
