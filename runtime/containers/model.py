@@ -124,6 +124,10 @@ class ContainerSpec:
             raise InvalidArgument(
                 f"Invalid container name ({self.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"
             )
+        from runtime.oci.spec import normalize_cap
+
+        for cap in self.cap_add + self.cap_drop:
+            normalize_cap(cap)
         if self.stop_timeout is not None and self.stop_timeout < -1:
             raise InvalidArgument(f"invalid --stop-timeout value {self.stop_timeout}")
 

@@ -1,0 +1,84 @@
+"""commit (upper dir → layer, deletions as whiteouts, --change), export, cp."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+
+
+def test_commit_round_trip_with_changes_and_deletions(wharf):
+    cid = wharf(
+        "run",
+        "--name",
+        "src",
+        "busybox",
+        "sh",
+        "-c",
+        "echo data > /hello.txt; rm /bin/vi; mkdir -p /opt/x && echo y > /opt/x/f",
+    ).stdout
+    assert cid == ""
+    image_id = wharf(
+        "commit",
+        "-m",
+        "my change",
+        "-c",
+        "ENV FOO=bar",
+        "-c",
+        'CMD ["cat", "/hello.txt"]',
+        "src",
+        "mine:v1",
+    ).stdout.strip()
+    assert image_id.startswith("sha256:")
+    assert wharf("run", "--rm", "mine:v1").stdout == "data\n"
+    out = wharf(
+        "run",
+        "--rm",
+        "mine:v1",
+        "sh",
+        "-c",
+        "echo $FOO; test -e /bin/vi && echo vi || echo no-vi; cat /opt/x/f",
+    )
+    assert out.stdout.split() == ["bar", "no-vi", "y"]
+    info = json.loads(wharf("inspect", "mine:v1").stdout)[0]
+    assert info["Config"]["Cmd"] == ["cat", "/hello.txt"]
+
+
+def test_commit_of_a_running_container(wharf):
+    cid = wharf("run", "-d", "busybox", "sh", "-c", "echo live > /state; sleep 60").stdout.strip()
+    import time
+
+    time.sleep(0.3)
+    wharf("commit", cid, "snap:1")
+    assert json.loads(wharf("inspect", cid).stdout)[0]["State"]["Status"] == "running"
+    assert wharf("run", "--rm", "snap:1", "cat", "/state").stdout == "live\n"
+
+
+def test_export_and_cp_both_ways(wharf, tmp_path):
+    wharf(
+        "run",
+        "--name",
+        "box",
+        "busybox",
+        "sh",
+        "-c",
+        "echo inside > /made.txt; mkdir /d; echo q > /d/q",
+    )
+    tar_path = tmp_path / "fs.tar"
+    wharf("export", "-o", str(tar_path), "box")
+    with tarfile.open(tar_path) as tar:
+        names = tar.getnames()
+        assert "./made.txt" in names and "./bin/busybox" in names
+    wharf("cp", "box:/made.txt", str(tmp_path / "out.txt"))
+    assert (tmp_path / "out.txt").read_text() == "inside\n"
+    wharf("cp", "box:/d", str(tmp_path))
+    assert (tmp_path / "d" / "q").read_text() == "q\n"
+    (tmp_path / "in.txt").write_text("from host\n")
+    wharf("cp", str(tmp_path / "in.txt"), "box:/tmp/")
+    wharf("start", "-a", "box")  # re-runs its command; the copied file is there afterwards
+    cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
+    wharf("cp", str(tmp_path / "in.txt"), f"{cid}:/in.txt")
+    assert wharf("exec", cid, "cat", "/in.txt").stdout == "from host\n"
+    escape = wharf("cp", str(tmp_path / "in.txt"), f"{cid}:/../../../../tmp/escaped-{cid[:8]}")
+    assert escape.returncode == 0
+    assert not (tmp_path.parent / f"escaped-{cid[:8]}").exists()
+    assert wharf("exec", cid, "cat", f"/tmp/escaped-{cid[:8]}").stdout == "from host\n"

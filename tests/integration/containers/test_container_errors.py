@@ -1,0 +1,90 @@
+"""Bad input: one clear line, Docker's exit code, and nothing left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _leftovers(wharf_paths) -> dict:
+    mounts = [
+        ln
+        for ln in Path("/proc/self/mountinfo").read_text().splitlines()
+        if str(wharf_paths.run) in ln or str(wharf_paths.root) in ln
+    ]
+    cgroups = [str(p) for p in Path("/sys/fs/cgroup").glob("*/wharf/*") if p.is_dir()]
+    run_dirs = (
+        list((wharf_paths.run / "containers").glob("*"))
+        if (wharf_paths.run / "containers").exists()
+        else []
+    )
+    return {"mounts": mounts, "cgroups": cgroups, "run_dirs": run_dirs}
+
+
+def _assert_one_line_error(out, code: int, needle: str) -> None:
+    assert out.returncode == code, out.stderr
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and needle in lines[0], out.stderr
+
+
+def test_unknown_image(wharf):
+    out = wharf("run", "--rm", "nosuchimage", "true", check=False)
+    _assert_one_line_error(out, 125, "nosuchimage")
+
+
+def test_bad_flag_values(wharf, wharf_paths):
+    before = _leftovers(wharf_paths)
+    _assert_one_line_error(
+        wharf("run", "-m", "1x", "busybox", "true", check=False), 125, "--memory"
+    )
+    _assert_one_line_error(
+        wharf("run", "--cpus", "-1", "busybox", "true", check=False), 125, "--cpus"
+    )
+    _assert_one_line_error(
+        wharf("run", "--restart", "sometimes", "busybox", "true", check=False),
+        125,
+        "restart policy",
+    )
+    _assert_one_line_error(
+        wharf("run", "--cap-add", "NOT_A_CAP", "busybox", "true", check=False), 125, "capability"
+    )
+    assert wharf("ps", "-aq").stdout == ""
+    assert _leftovers(wharf_paths) == before
+
+
+def test_a_name_in_use(wharf):
+    wharf("create", "--name", "taken", "busybox", "true")
+    out = wharf("create", "--name", "taken", "busybox", "true", check=False)
+    _assert_one_line_error(out, 125, "already in use")
+    assert len(wharf("ps", "-aq").stdout.split()) == 1
+
+
+def test_an_image_whose_proc_is_a_symlink(wharf, wharf_paths):
+    # make the image by committing a container whose upper dir turns /proc into a symlink
+    cid = wharf("create", "busybox", "true").stdout.strip()
+    (wharf_paths.root / "containers" / cid / "upper" / "proc").symlink_to("/tmp")
+    wharf("commit", cid, "evil:proc")
+    wharf("rm", cid)
+    before = _leftovers(wharf_paths)
+    out = wharf("run", "--rm", "evil:proc", "true", check=False)
+    _assert_one_line_error(out, 125, "/proc is a symlink")
+    assert _leftovers(wharf_paths) == before
+    assert wharf("ps", "-aq").stdout == ""
+
+
+def test_a_workdir_in_proc_self_fd(wharf, wharf_paths):
+    out = wharf("run", "--rm", "-w", "/proc/self/fd/7", "busybox", "true", check=False)
+    _assert_one_line_error(out, 125, "/proc/self/fd/7")
+    assert wharf("ps", "-aq").stdout == ""
+    assert not _leftovers(wharf_paths)["mounts"]
+
+
+def test_exec_in_a_stopped_container_and_rm_of_a_running_one(wharf):
+    stopped = wharf("create", "busybox", "true").stdout.strip()
+    _assert_one_line_error(wharf("exec", stopped, "true", check=False), 125, "is not running")
+    running = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
+    _assert_one_line_error(wharf("rm", running, check=False), 1, "Stop the container")
+
+
+def test_an_unknown_container(wharf):
+    _assert_one_line_error(wharf("start", "ghost", check=False), 1, "No such container: ghost")
+    _assert_one_line_error(wharf("logs", "ghost", check=False), 125, "No such container: ghost")

@@ -1,0 +1,49 @@
+"""50 run/rm cycles leave mounts, cgroups, processes and files as they were."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from runtime.containers.model import ContainerSpec
+
+
+def _snapshot(wharf_paths) -> dict:
+    mounts = [ln.split()[4] for ln in Path("/proc/self/mountinfo").read_text().splitlines()]
+    cgroups = sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/wharf/*"))
+    procs = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                procs.append(Path(f"/proc/{p}/cmdline").read_bytes())
+            except OSError:
+                pass
+    shims = sum(1 for c in procs if b"wharf-shim" in c and str(wharf_paths.root).encode() in c)
+    files = sorted(
+        str(p)
+        for d in (wharf_paths.root / "containers", wharf_paths.run / "containers")
+        if d.exists()
+        for p in d.iterdir()
+    )
+    return {"mounts": sorted(mounts), "cgroups": cgroups, "shims": shims, "files": files}
+
+
+def test_fifty_run_rm_cycles_leave_nothing_behind(rt, busybox_image, wharf_paths):
+    cm = rt.containers
+    warm = cm.create(
+        ContainerSpec(image="busybox", cmd=["true"])
+    )  # the first run makes shared dirs
+    cm.start(warm.id)
+    cm.wait(warm.id)
+    cm.remove(warm.id)
+    before = _snapshot(wharf_paths)
+    for i in range(50):
+        c = cm.create(
+            ContainerSpec(image="busybox", cmd=["sh", "-c", f"echo {i} > /f"], memory=32 << 20)
+        )
+        cm.start(c.id)
+        assert cm.wait(c.id) == 0
+        cm.remove(c.id)
+    after = _snapshot(wharf_paths)
+    assert after == before
+    assert cm.list(all=True) == []
