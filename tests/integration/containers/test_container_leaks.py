@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -14,10 +15,8 @@ def _snapshot(wharf_paths) -> dict:
     procs = []
     for p in os.listdir("/proc"):
         if p.isdigit():
-            try:
+            with contextlib.suppress(OSError):
                 procs.append(Path(f"/proc/{p}/cmdline").read_bytes())
-            except OSError:
-                pass
     shims = sum(1 for c in procs if b"wharf-shim" in c and str(wharf_paths.root).encode() in c)
     files = sorted(
         str(p)
