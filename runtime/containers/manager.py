@@ -260,13 +260,10 @@ class ContainerManager:
             return c
         info = self._read_exit(c.id)
         if info is None:
-            if c.pid and _pid_alive(c.pid):
-                return c
-            time.sleep(0.05)  # the shim may be writing the exit file right now
+            if (c.pid and _pid_alive(c.pid)) or self._shim_alive(c.id):
+                return c  # running, or exited with the shim still recording it
             info = self._read_exit(c.id)
             if info is None:
-                if c.pid and _pid_alive(c.pid):
-                    return c
                 self._finish(
                     c,
                     255,
@@ -726,31 +723,39 @@ class ContainerManager:
         return self.get(c.id)
 
     def _wait_exit(self, ctr_id: str, timeout: float | None) -> bool:
-        """Wait for the shim's exit file; True when the container has exited."""
+        """Wait for the container to exit; True when it has (and its exit is recorded)."""
         exit_file = self.dir(ctr_id) / "exit.json"
-        if exit_file.exists():
-            return True
         deadline = None if timeout is None else time.monotonic() + timeout
-        sock = self._connect(ctr_id)
-        if sock is not None:
-            with sock:
-                sock.settimeout(timeout)
-                with contextlib.suppress(OSError):
-                    while sock.recv(65536):
-                        pass
         delay = 0.002
         while not exit_file.exists():
+            # The shim closes every attached client once the exit file is written.
+            sock = self._connect(ctr_id)
+            if sock is not None:
+                with sock:
+                    left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
+                    sock.settimeout(left)
+                    with contextlib.suppress(OSError):
+                        while sock.recv(65536):
+                            pass
+                if deadline is not None and time.monotonic() >= deadline:
+                    return exit_file.exists()
+                continue
+            if not self._find(ctr_id).running:
+                return True
+            if not exit_file.exists() and not _pid_alive(self._find(ctr_id).pid):
+                self._sync(self._find(ctr_id))  # the shim is gone too: records it as dead
+                return True
             if deadline is not None and time.monotonic() >= deadline:
                 return False
-            c = self._find(ctr_id)
-            if not c.running:
-                return True
-            if c.pid and not _pid_alive(c.pid) and not exit_file.exists():
-                time.sleep(0.1)
-                self._sync(self._find(ctr_id))
-                return True
             time.sleep(delay)
             delay = min(delay * 2, 0.05)
+        return True
+
+    def _shim_alive(self, ctr_id: str) -> bool:
+        sock = self._connect(ctr_id)
+        if sock is None:
+            return False
+        sock.close()
         return True
 
     def _connect(self, ctr_id: str) -> socket.socket | None:

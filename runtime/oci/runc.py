@@ -65,8 +65,14 @@ class OCIRuntime:
     def resume(self, ctr_id: str) -> None:
         self._run("resume", ctr_id)
 
+    def knows(self, ctr_id: str) -> bool:
+        """Tell whether the runtime still keeps state for a container (no process started)."""
+        return (self.state_root / ctr_id).exists()
+
     def delete(self, ctr_id: str, force: bool = True) -> None:
         """Delete the runtime's record of a container; a missing one is no error."""
+        if not self.knows(ctr_id):
+            return
         try:
             self._run("delete", *(["--force"] if force else []), ctr_id)
         except OCIRuntimeError as exc:
