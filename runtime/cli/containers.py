@@ -361,7 +361,7 @@ def cmd_exec(args: argparse.Namespace) -> int:
     return code
 
 
-def _status_text(c: Any) -> str:
+def _status_text(c: Any, health: dict | None = None) -> str:
     from runtime.cli.images import _since
 
     if c.status == "created":
@@ -370,7 +370,14 @@ def _status_text(c: Any) -> str:
         return "Dead"
     if c.running:
         up = _since(c.started_at).replace(" ago", "").replace("About a", "About a")
-        return f"Up {up}" + (" (Paused)" if c.status == "paused" else "")
+        suffix = " (Paused)" if c.status == "paused" else ""
+        if health and not suffix:
+            suffix = (
+                " (health: starting)"
+                if health["Status"] == "starting"
+                else f" ({health['Status']})"
+            )
+        return f"Up {up}{suffix}"
     return f"Exited ({c.exit_code}) {_since(c.finished_at)}"
 
 
@@ -380,7 +387,7 @@ def _command_text(c: Any) -> str:
     return json.dumps(text if len(text) <= 20 else text[:19] + "…", ensure_ascii=False)
 
 
-def _ps_record(c: Any) -> dict:
+def _ps_record(c: Any, health: dict | None = None) -> dict:
     from runtime.cli.images import _since
 
     return {
@@ -389,7 +396,7 @@ def _ps_record(c: Any) -> dict:
         "Command": _command_text(c),
         "CreatedAt": c.created,
         "RunningFor": _since(c.created),
-        "Status": _status_text(c),
+        "Status": _status_text(c, health),
         "State": c.status,
         "Names": c.name,
         "Ports": "",
@@ -431,11 +438,11 @@ def cmd_ps(args: argparse.Namespace) -> int:
         items = [c for c in items if _matches(c, args.filter or [])]
         if args.latest or args.last:
             items = items[: 1 if args.latest else args.last]
-    if args.quiet:
-        for c in items:
-            print(c.id if args.no_trunc else c.short_id)
-        return 0
-    records = [_ps_record(c) for c in items]
+        if args.quiet:
+            for c in items:
+                print(c.id if args.no_trunc else c.short_id)
+            return 0
+        records = [_ps_record(c, rt.containers.health(c.id) if c.running else None) for c in items]
     if args.no_trunc:
         for r, c in zip(records, items, strict=True):
             r["ID"] = c.id

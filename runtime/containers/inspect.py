@@ -9,8 +9,8 @@ from runtime.containers.model import Container
 ZERO_TIME = "0001-01-01T00:00:00Z"
 
 
-def state_json(c: Container) -> dict:
-    return {
+def state_json(c: Container, health: dict | None = None) -> dict:
+    state = {
         "Status": c.status,
         "Running": c.status in ("running", "paused"),
         "Paused": c.status == "paused",
@@ -23,6 +23,9 @@ def state_json(c: Container) -> dict:
         "StartedAt": c.started_at or ZERO_TIME,
         "FinishedAt": c.finished_at or ZERO_TIME,
     }
+    if health is not None:
+        state["Health"] = health
+    return state
 
 
 def host_config_json(c: Container) -> dict:
@@ -70,7 +73,7 @@ def inspect_json(manager: Any, c: Container, mounts: list[dict], settings: dict)
         "Created": c.created,
         "Path": ((config.get("Entrypoint") or []) + (config.get("Cmd") or []) or [""])[0],
         "Args": ((config.get("Entrypoint") or []) + (config.get("Cmd") or []))[1:],
-        "State": state_json(c),
+        "State": state_json(c, manager.health(c.id)),
         "Image": c.image_id,
         "ResolvConfPath": str(base / "resolv.conf"),
         "HostnamePath": str(base / "hostname"),

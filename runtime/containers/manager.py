@@ -628,6 +628,7 @@ class ContainerManager:
             argv.append("-t")
         if c.spec.auto_remove:
             argv += ["-x", self._remove_command(c.id)]
+        argv += self._health_args(c)
         read_end, write_end = os.pipe()
         fds = [write_end]
         argv += ["-y", str(write_end)]
@@ -658,6 +659,50 @@ class ContainerManager:
             line[4:] if line.startswith("err ") else (err.decode().strip() or "the shim failed")
         )
         raise classify_start_error(message)
+
+    def _health_args(self, c: Container) -> list[str]:
+        """Return the shim's health-check options (it runs the check every interval)."""
+        check = c.config.get("Healthcheck") or {}
+        test = check.get("Test") or []
+        (self.dir(c.id) / "health.json").unlink(missing_ok=True)
+        if not test or test[0] == "NONE":
+            return []
+        if test[0] == "CMD-SHELL":
+            args = ["/bin/sh", "-c", " ".join(test[1:])]
+        elif test[0] == "CMD":
+            args = list(test[1:])
+        else:
+            args = ["/bin/sh", "-c", " ".join(test)]
+        run = self.run_dir(c.id)
+        process = json.loads((run / "config.json").read_text())["process"]
+        process.update(args=args, terminal=False)
+        (run / "health-process.json").write_text(json.dumps(process))
+
+        def ms(key: str, default_s: int) -> str:
+            return str(int(check.get(key) or default_s * 10**9) // 10**6)
+
+        return [
+            "-k",
+            str(run / "health-process.json"),
+            "-j",
+            str(self.dir(c.id) / "health.json"),
+            "-H",
+            ms("Interval", 30),
+            "-T",
+            ms("Timeout", 30),
+            "-R",
+            str(check.get("Retries") or 3),
+            "-P",
+            ms("StartPeriod", 0),
+        ]
+
+    def health(self, id_or_name: str) -> dict | None:
+        """Return Docker's State.Health of a container with a health check, else None."""
+        c = self._find(id_or_name)
+        try:
+            return json.loads((self.dir(c.id) / "health.json").read_text())
+        except (OSError, ValueError):
+            return None
 
     def _remove_command(self, ctr_id: str) -> str:
         import shlex

@@ -218,3 +218,30 @@ def test_sigint_to_a_foreground_run_reaches_the_container(wharf):
     assert proc.stdout.readline() == "ready\n"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=20) == 4
+
+
+def test_health_check_runs_and_shows_in_ps_and_inspect(wharf):
+    cid = wharf(
+        "run",
+        "-d",
+        "--health-cmd",
+        "test -e /tmp/ok",
+        "--health-interval",
+        "200ms",
+        "--health-retries",
+        "2",
+        "busybox",
+        "sh",
+        "-c",
+        "touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 30",
+    ).stdout.strip()
+    deadline = time.monotonic() + 5
+    seen = set()
+    while time.monotonic() < deadline and "unhealthy" not in seen:
+        status = wharf("ps", "--format", "{{.Status}}").stdout.strip()
+        seen.add(status.rsplit("(", 1)[-1].rstrip(")"))
+        time.sleep(0.2)
+    assert {"healthy", "unhealthy"} <= seen
+    health = json.loads(wharf("inspect", cid).stdout)[0]["State"]["Health"]
+    assert health["Status"] == "unhealthy" and health["FailingStreak"] >= 2
+    assert health["Log"][-1]["ExitCode"] == 1
