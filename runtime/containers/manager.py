@@ -121,6 +121,12 @@ class ContainerManager:
             self.paths.ensure()
             self._conn = db.connect(self.paths.db)
             db.ensure_schema(self._conn, "containers", SCHEMA)
+            marker = self.paths.run / "containers.repaired"
+            if not marker.exists():
+                # The run dir is volatile (tmpfs): a missing marker means a fresh boot or
+                # a fresh host, the moment to repair what a crash or a reboot left behind.
+                self.repair()
+                marker.touch()
         return self._conn
 
     def close(self) -> None:
@@ -256,6 +262,8 @@ class ContainerManager:
 
     def _sync(self, c: Container) -> Container:
         """Bring a running record up to date with what the shim wrote (or mark it dead)."""
+        if c.status == "created" and (self.run_dir(c.id) / "pid").exists():
+            c = self._adopt(c)
         if not c.running:
             return c
         info = self._read_exit(c.id)
@@ -274,6 +282,25 @@ class ContainerManager:
                 )
                 return self._find(c.id)
         self._finish(c, int(info["exit_code"]), info["finished_at"], bool(info.get("oom_killed")))
+        return self._find(c.id)
+
+    def _adopt(self, c: Container) -> Container:
+        """Record a start whose caller died after the shim started the container."""
+        try:
+            pid = int((self.run_dir(c.id) / "pid").read_text())
+            started = (self.run_dir(c.id) / "pid").stat().st_mtime_ns
+        except (OSError, ValueError):
+            return c
+        if not (self._shim_alive(c.id) or self._read_exit(c.id)):
+            return c  # no run happened that anyone still watches: it stays "created"
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started // 10**9))
+        with db.transaction(self.conn):
+            self.conn.execute(
+                "UPDATE containers SET status='running', pid=?, started_at=? "
+                "WHERE id=? AND status='created'",
+                (pid, f"{stamp}.{started % 10**9:09d}Z", c.id),
+            )
+            self._event(c.id, "start")
         return self._find(c.id)
 
     def _finish(
@@ -418,13 +445,9 @@ class ContainerManager:
         run.mkdir(parents=True, exist_ok=True)
         rootfs = run / "rootfs"
         (base / "exit.json").unlink(missing_ok=True)
+        (run / "pid").unlink(missing_ok=True)
         oci.delete(c.id)  # a stale runtime record from a crash would block the name
-        image = self.rt.images.get(c.image_id)
-        lower = [p for p in reversed(self.rt.images.layer_paths(image))]
-        if not lower:
-            empty = base / "empty"
-            empty.mkdir(exist_ok=True)
-            lower = [empty]
+        lower = self._lower_dirs(c)
         rootfs_mod.unmount(rootfs)
         rootfs_mod.mount_overlay(lower, base / "upper", base / "work", rootfs)
         netns_done = False
@@ -453,6 +476,18 @@ class ContainerManager:
             )
             self._event(c.id, "start")
         return pid
+
+    def _lower_dirs(self, c: Container) -> list[Path]:
+        """Return the overlay lowerdirs, top layer first (short links for deep images)."""
+        image = self.rt.images.get(c.image_id)
+        paths = self.rt.images.layer_paths(image)
+        if len(paths) > 30:  # absolute layer dirs would overflow the one page of mount options
+            paths = self.rt.images.layer_links(image)
+        if not paths:
+            empty = self.dir(c.id) / "empty"
+            empty.mkdir(exist_ok=True)
+            return [empty]
+        return list(reversed(paths))
 
     def _oci_config(self, c: Container, rootfs: Path) -> tuple[dict, bool]:
         """Build config.json for this run; returns it and whether a network was set up."""
@@ -947,20 +982,31 @@ class ContainerManager:
             if not parent.is_dir():
                 continue
             for d in parent.iterdir():
-                if d.name in running:
+                if d.name in running or not d.is_dir():
                     continue
-                rootfs_mod.unmount(d / "rootfs")
-                if d.name not in ids:
-                    shutil.rmtree(d, ignore_errors=True)
-                    done.append(f"{d.name[:12]}: removed leftover {d}")
-                elif parent == self.paths.run / "containers":
-                    shutil.rmtree(d, ignore_errors=True)
+                with self._locked(d.name):
+                    if self._sync(self._find(d.name)).running if d.name in ids else False:
+                        continue
+                    self._repair_dir(parent, d, ids, done)
+        # cgroups are shared by every Wharf root on the machine: rmdir only succeeds
+        # on an empty one, so a live container's cgroup (of any root) is never touched
         for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
             if ctrl.name not in running and len(ctrl.name) == 64:
                 with contextlib.suppress(OSError):
                     ctrl.rmdir()
                     done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
         return done
+
+    def _repair_dir(self, parent: Path, d: Path, ids: set[str], done: list[str]) -> None:
+        if rootfs_mod.is_mounted(d / "rootfs"):
+            rootfs_mod.unmount(d / "rootfs")
+            done.append(f"{d.name[:12]}: unmounted a stale rootfs")
+        if d.name not in ids:
+            shutil.rmtree(d, ignore_errors=True)
+            (self.paths.run / "locks" / d.name).unlink(missing_ok=True)
+            done.append(f"{d.name[:12]}: removed leftover {d}")
+        elif parent == self.paths.run / "containers":
+            shutil.rmtree(d, ignore_errors=True)
 
     # --- logs ------------------------------------------------------------------------
 
@@ -1163,8 +1209,7 @@ class ContainerManager:
             yield rootfs
             return
         with self._locked(c.id):
-            image = self.rt.images.get(c.image_id)
-            lower = list(reversed(self.rt.images.layer_paths(image)))
+            lower = self._lower_dirs(c)
             base = self.dir(c.id)
             self._make_dirs(c.id)
             tmp = self.run_dir(c.id) / f"view-{os.getpid()}"
