@@ -178,6 +178,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
+        userns=args.userns or "",
     )
 
 
@@ -675,6 +676,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--pids-limit")
     a("--oom-score-adj", type=int)
     a("--runtime")
+    a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")
     a("image")
     a("command", nargs=argparse.REMAINDER)
 

@@ -404,7 +404,8 @@ class ContainerManager:
         base = self.dir(ctr_id)
         for sub in ("upper", "work"):
             (base / sub).mkdir(parents=True, exist_ok=True)
-        os.chmod(base, 0o700)
+        # bind sources (/etc/hosts, ...) must be reachable from a user namespace
+        os.chmod(base, 0o711)  # noqa: S103 - search only, no listing
 
     def _discard(self, ctr_id: str) -> None:
         """Undo a create that failed half-way: row and directories."""
@@ -539,6 +540,12 @@ class ContainerManager:
         (base / "hosts").write_text(hosts)
         (base / "resolv.conf").write_text(resolv)
         for name in ("hostname", "hosts", "resolv.conf"):
+            # make the mount points as the host's root: a container root in a private
+            # user namespace may not create files in the image's /etc
+            target = rootfs_mod.resolve(rootfs, f"/etc/{name}")
+            if target.is_relative_to(rootfs) and not os.path.lexists(target):
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.touch()
             mounts.append(
                 {
                     "destination": f"/etc/{name}",
@@ -577,8 +584,23 @@ class ContainerManager:
             ulimits=[_parse_ulimit(u) for u in spec.ulimits],
             oom_score_adj=spec.oom_score_adj,
             sysctls=spec.sysctls,
+            userns=self._userns_range(rootfs) if spec.userns == "private" else None,
         )
         return build_config(opts), net_done
+
+    @staticmethod
+    def _userns_range(rootfs: Path) -> tuple[int, int]:
+        """Return the id range for a private user namespace, after checking it can reach the rootfs."""
+        from runtime.errors import HostError
+        from runtime.oci.spec import subordinate_range
+
+        for parent in rootfs.parents:
+            if not os.stat(parent).st_mode & 0o001:
+                raise HostError(
+                    f"{parent} is not searchable by others (mode {os.stat(parent).st_mode & 0o777:o}): "
+                    "a container in a private user namespace cannot reach its rootfs"
+                )
+        return subordinate_range()
 
     @staticmethod
     def _check_command(rootfs: Path, cmd: str, env: list[str], cwd: str) -> None:

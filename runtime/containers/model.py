@@ -60,6 +60,7 @@ class ContainerSpec:
     security_opt: list[str] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
     ulimits: list[str] = field(default_factory=list)
+    userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
     # networking (validated by runtime.network)
     network: str = "bridge"
     network_aliases: list[str] = field(default_factory=list)
@@ -126,6 +127,8 @@ class ContainerSpec:
             )
         from runtime.oci.spec import normalize_cap
 
+        if self.userns not in ("", "host", "private"):
+            raise InvalidArgument(f"invalid --userns value {self.userns!r}: use host or private")
         for cap in self.cap_add + self.cap_drop:
             normalize_cap(cap)
         if self.stop_timeout is not None and self.stop_timeout < -1:

@@ -178,6 +178,20 @@ class OCIOptions:
     ulimits: list[tuple[str, int, int]] = field(default_factory=list)
     oom_score_adj: int | None = None
     sysctls: dict[str, str] = field(default_factory=dict)
+    userns: tuple[int, int] | None = None  # (first host id, count) for a private user namespace
+
+
+def subordinate_range(user: str = "root") -> tuple[int, int]:
+    """Return the host id range for a private user namespace (/etc/subuid, else 100000+65536)."""
+    try:
+        for line in Path("/etc/subuid").read_text().splitlines():
+            name, _, rest = line.partition(":")
+            if name == user:
+                start, _, count = rest.partition(":")
+                return int(start), min(int(count), 65536)
+    except (OSError, ValueError):
+        pass
+    return 100000, 65536
 
 
 def normalize_cap(name: str) -> str:
@@ -384,7 +398,13 @@ def build_config(opts: OCIOptions) -> dict:
     elif opts.netns != "host":
         namespaces.append({"type": "network", "path": opts.netns})
 
-    linux: dict = {
+    linux: dict = {}
+    if opts.userns:
+        namespaces.append({"type": "user"})
+        mapping = [{"containerID": 0, "hostID": opts.userns[0], "size": opts.userns[1]}]
+        linux["uidMappings"] = mapping
+        linux["gidMappings"] = mapping
+    linux |= {
         "namespaces": namespaces,
         "resources": {"devices": [{"allow": opts.privileged, "access": "rwm"}], **opts.resources},
         "cgroupsPath": opts.cgroups_path,

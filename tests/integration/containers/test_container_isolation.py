@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 DOCKER_DEFAULT_CAPS = "00000000a80425fb"
 
@@ -99,3 +100,19 @@ def test_nofile_limit_is_clamped_to_the_host(wharf):
 
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     assert int(out.stdout) <= hard
+
+
+def test_a_private_user_namespace_maps_root_to_an_unprivileged_host_uid(wharf, wharf_paths):
+    from runtime.oci.spec import subordinate_range
+
+    wharf_paths.root.parent.chmod(0o711)  # the test's temp dir is 0700: the mapped root must pass
+
+    first, _count = subordinate_range()
+    cid = wharf("run", "-d", "--userns", "private", "busybox", "sleep", "30").stdout.strip()
+    import json
+
+    pid = json.loads(wharf("inspect", cid).stdout)[0]["State"]["Pid"]
+    status = Path(f"/proc/{pid}/status").read_text().splitlines()
+    uid_line = [ln for ln in status if ln.startswith("Uid:")][0]
+    assert uid_line.split()[1] == str(first)  # root inside, an unprivileged uid outside
+    assert wharf("exec", cid, "id", "-u").stdout == "0\n"
