@@ -54,6 +54,8 @@ if [ "$(cat .venv/.wharf-stamp 2>/dev/null)" != "$STAMP" ]; then
   echo "$STAMP" > .venv/.wharf-stamp
 fi
 ln -sf "$REPO/.venv/bin/wharf" /usr/local/bin/wharf
+# the per-container monitor is a small C program, compiled once (gcc from build-essential)
+.venv/bin/python -m runtime.oci.shim >/dev/null || die "building the container shim failed (is gcc installed?)"
 
 # --- front-end assets from the npm registry --------------------------------
 NSTAMP=$(cat package.json package-lock.json | sha256sum | cut -d' ' -f1)
