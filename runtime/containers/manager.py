@@ -192,6 +192,20 @@ class ContainerManager:
             for r in rows
         ]
 
+    def watch(self, since: int = 0, interval: float = 0.5) -> Iterator[dict]:
+        """Yield container events as they happen (create, start, die, oom, destroy, ...), forever.
+
+        Exits are noticed by reading what the shims wrote, so a follower sees a
+        ``die`` within ``interval`` even when no Wharf process watched the exit.
+        """
+        while True:
+            batch = self.events(since)
+            for event in batch:
+                since = event["seq"]
+                yield event
+            if not batch:
+                time.sleep(interval)
+
     def _update(self, ctr_id: str, **values: Any) -> None:
         cols = ", ".join(f"{k}=?" for k in values)
         self.conn.execute(f"UPDATE containers SET {cols} WHERE id=?", (*values.values(), ctr_id))  # noqa: S608

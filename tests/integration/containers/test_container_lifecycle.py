@@ -245,3 +245,19 @@ def test_health_check_runs_and_shows_in_ps_and_inspect(wharf):
     health = json.loads(wharf("inspect", cid).stdout)[0]["State"]["Health"]
     assert health["Status"] == "unhealthy" and health["FailingStreak"] >= 2
     assert health["Log"][-1]["ExitCode"] == 1
+
+
+def test_the_event_stream_reports_start_and_die(rt, busybox_image):
+    from runtime.containers.model import ContainerSpec
+
+    cm = rt.containers
+    c = cm.create(ContainerSpec(image="busybox", cmd=["sh", "-c", "exit 2"]))
+    cm.start(c.id)
+    seen = []
+    for event in cm.watch(interval=0.05):
+        if event["id"] == c.id:
+            seen.append(event["action"])
+        if event["action"] == "die":
+            assert event["attributes"]["exitCode"] == 2
+            break
+    assert seen == ["create", "start", "die"]
