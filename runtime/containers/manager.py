@@ -541,14 +541,16 @@ class ContainerManager:
             "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
         )
         resolv = _host_resolv_conf()
-        if spec.network == "host":
-            netns = "host"
-        elif _module_exists("runtime.network.manager"):
+        if _module_exists("runtime.network.manager"):
             exposed = list((cfg.get("ExposedPorts") or {}).keys())
             setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
             net_done = True
             netns = setup.netns_path or "host"
             hosts, resolv = setup.hosts, setup.resolv_conf
+        elif spec.network == "host":
+            netns = "host"
+            with contextlib.suppress(OSError):
+                hosts = Path("/etc/hosts").read_text()
         base = self.dir(c.id)
         (base / "hostname").write_text(cfg["Hostname"] + "\n")
         (base / "hosts").write_text(hosts)
@@ -1288,7 +1290,8 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
     for port in spec.expose:
         exposed[port if "/" in port else f"{port}/tcp"] = {}
     return {
-        "Hostname": spec.hostname or ctr_id[:12],
+        "Hostname": spec.hostname
+        or (socket.gethostname() if spec.network == "host" else ctr_id[:12]),
         "Domainname": spec.domainname,
         "User": spec.user or image_cfg.get("User") or "",
         "AttachStdin": spec.stdin_open,
