@@ -17,7 +17,6 @@ import json
 import os
 import secrets
 import shutil
-import signal as _signal
 import socket
 import sqlite3
 import subprocess
@@ -29,6 +28,16 @@ from typing import Any
 
 from runtime import db
 from runtime.containers import rootfs as rootfs_mod
+from runtime.containers.cgroups import cgroup_mode, cgroup_stats, resources
+from runtime.containers.config import (
+    ZERO_TIME,
+    host_resolv_conf,
+    merge_config,
+    now_iso,
+    parse_security_opts,
+    parse_ulimit,
+    signal_number,
+)
 from runtime.containers.model import Container, ContainerSpec
 from runtime.errors import (
     Conflict,
@@ -66,28 +75,8 @@ CREATE TABLE IF NOT EXISTS container_events (
     attributes TEXT NOT NULL DEFAULT '{}'
 );
 """
-ZERO_TIME = "0001-01-01T00:00:00Z"
-DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 DEFAULT_STOP_TIMEOUT = 10
 INIT_BINARY = "/usr/bin/tini-static"
-
-
-def now_iso() -> str:
-    """Return the current UTC time in RFC 3339 with nanoseconds, as Docker prints it."""
-    ns = time.time_ns()
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
-
-
-def signal_number(sig: str | int) -> int:
-    """Parse ``KILL``, ``SIGKILL`` or ``9`` into a signal number."""
-    if isinstance(sig, int) or str(sig).isdigit():
-        return int(sig)
-    name = str(sig).upper()
-    name = name if name.startswith("SIG") else f"SIG{name}"
-    try:
-        return int(getattr(_signal.Signals, name))
-    except AttributeError:
-        raise InvalidArgument(f"invalid signal: {sig}") from None
 
 
 def _module_exists(name: str) -> bool:
@@ -95,13 +84,6 @@ def _module_exists(name: str) -> bool:
         return importlib.util.find_spec(name) is not None
     except ModuleNotFoundError:
         return False
-
-
-def cgroup_mode() -> str:
-    """Return ``v2``, ``hybrid`` or ``v1`` for this host."""
-    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        return "v2"
-    return "hybrid" if os.path.isdir("/sys/fs/cgroup/unified") else "v1"
 
 
 class ContainerManager:
@@ -540,7 +522,7 @@ class ContainerManager:
             "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
             "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
         )
-        resolv = _host_resolv_conf()
+        resolv = host_resolv_conf()
         if _module_exists("runtime.network.manager"):
             exposed = list((cfg.get("ExposedPorts") or {}).keys())
             setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
@@ -575,7 +557,7 @@ class ContainerManager:
         ):
             mounts += self.rt.volumes.mounts(c.id, rootfs)
 
-        security = _parse_security_opts(spec.security_opt)
+        security = parse_security_opts(spec.security_opt)
         opts = OCIOptions(
             args=args,
             env=env,
@@ -595,9 +577,9 @@ class ContainerManager:
             mounts=mounts,
             netns=netns,
             share_uts_with_host=spec.network == "host",
-            resources=self._resources(spec),
+            resources=resources(spec),
             cgroups_path=f"/wharf/{c.id}",
-            ulimits=[_parse_ulimit(u) for u in spec.ulimits],
+            ulimits=[parse_ulimit(u) for u in spec.ulimits],
             oom_score_adj=spec.oom_score_adj,
             sysctls=spec.sysctls,
             userns=self._userns_range(rootfs) if spec.userns == "private" else None,
@@ -632,37 +614,6 @@ class ContainerManager:
             )
         if path.is_dir() or not os.access(path, os.X_OK):
             raise CommandNotExecutable(f'failed to create task: exec: "{cmd}": permission denied')
-
-    @staticmethod
-    def _resources(spec: ContainerSpec) -> dict:
-        res: dict[str, Any] = {}
-        memory: dict[str, int] = {}
-        if spec.memory > 0:
-            memory["limit"] = spec.memory
-            if _swap_accounting():
-                if spec.memory_swap == -1:
-                    memory["swap"] = -1
-                elif spec.memory_swap > 0:
-                    memory["swap"] = spec.memory_swap
-                else:
-                    memory["swap"] = 2 * spec.memory
-        if spec.memory_reservation > 0:
-            memory["reservation"] = spec.memory_reservation
-        if memory:
-            res["memory"] = memory
-        cpu: dict[str, Any] = {}
-        if spec.cpus:
-            cpu["period"] = 100000
-            cpu["quota"] = int(spec.cpus * 100000)
-        if spec.cpu_shares:
-            cpu["shares"] = spec.cpu_shares
-        if spec.cpuset_cpus:
-            cpu["cpus"] = spec.cpuset_cpus
-        if cpu:
-            res["cpu"] = cpu
-        if spec.pids_limit:
-            res["pids"] = {"limit": spec.pids_limit}
-        return res
 
     def _spawn_shim(self, c: Container, oci: Any, shim: Path, attach_fd: int | None) -> int:
         run, base = self.run_dir(c.id), self.dir(c.id)
@@ -1269,90 +1220,6 @@ class ContainerManager:
             )
 
 
-def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: str) -> dict:
-    """Combine the image's config with the create options, with Docker's rules."""
-    entrypoint = image_cfg.get("Entrypoint")
-    cmd = image_cfg.get("Cmd")
-    if spec.entrypoint is not None:
-        entrypoint = spec.entrypoint or None
-        cmd = None  # a new entrypoint drops the image's CMD, as Docker does
-    if spec.cmd:
-        cmd = spec.cmd
-    env: dict[str, str] = {}
-    for item in (image_cfg.get("Env") or []) + spec.env:
-        key = item.split("=", 1)[0]
-        env[key] = item
-    if "PATH" not in env:
-        env = {"PATH": DEFAULT_PATH, **env}
-    labels = dict(image_cfg.get("Labels") or {})
-    labels.update(spec.labels)
-    exposed = dict(image_cfg.get("ExposedPorts") or {})
-    for port in spec.expose:
-        exposed[port if "/" in port else f"{port}/tcp"] = {}
-    return {
-        "Hostname": spec.hostname
-        or (socket.gethostname() if spec.network == "host" else ctr_id[:12]),
-        "Domainname": spec.domainname,
-        "User": spec.user or image_cfg.get("User") or "",
-        "AttachStdin": spec.stdin_open,
-        "AttachStdout": True,
-        "AttachStderr": True,
-        "ExposedPorts": exposed or None,
-        "Tty": spec.tty,
-        "OpenStdin": spec.stdin_open,
-        "StdinOnce": spec.stdin_open,
-        "Env": list(env.values()),
-        "Cmd": cmd,
-        "Healthcheck": spec.healthcheck or image_cfg.get("Healthcheck"),
-        "Image": image_ref,
-        "Volumes": image_cfg.get("Volumes"),
-        "WorkingDir": spec.workdir or image_cfg.get("WorkingDir") or "",
-        "Entrypoint": entrypoint,
-        "OnBuild": image_cfg.get("OnBuild"),
-        "Labels": labels,
-        "StopSignal": spec.stop_signal or image_cfg.get("StopSignal") or None,
-        **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
-    }
-
-
-def cgroup_stats(ctr_id: str) -> dict:
-    """Read memory, CPU and pids counters of a container's cgroup (v1 or v2)."""
-
-    def read(path: str) -> str:
-        try:
-            return Path(path).read_text().strip()
-        except OSError:
-            return ""
-
-    def num(text: str) -> int:
-        return int(text) if text.isdigit() else 0
-
-    if cgroup_mode() == "v2":
-        base = f"/sys/fs/cgroup/wharf/{ctr_id}"
-        mem = num(read(f"{base}/memory.current"))
-        limit_text = read(f"{base}/memory.max")
-        cpu_line = dict(ln.split() for ln in read(f"{base}/cpu.stat").splitlines() if ln)
-        cpu_ns = int(cpu_line.get("usage_usec", 0)) * 1000
-        pids = num(read(f"{base}/pids.current"))
-    else:
-        base = "/sys/fs/cgroup/{}/wharf/" + ctr_id
-        mem = num(read(base.format("memory") + "/memory.usage_in_bytes"))
-        limit_text = read(base.format("memory") + "/memory.limit_in_bytes")
-        cpu_ns = num(read(base.format("cpuacct") + "/cpuacct.usage"))
-        pids = num(read(base.format("pids") + "/pids.current"))
-    limit = num(limit_text)
-    host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    if not limit or limit > host_mem:
-        limit = host_mem
-    return {
-        "memory_usage": mem,
-        "memory_limit": limit,
-        "cpu_usage_ns": cpu_ns,
-        "pids": pids,
-        "read": now_iso(),
-    }
-
-
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -1365,47 +1232,6 @@ def _pid_alive(pid: int) -> bool:
     except (OSError, IndexError):
         return False
     return state != "Z"
-
-
-def _swap_accounting() -> bool:
-    if cgroup_mode() == "v2":
-        return True
-    return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
-
-
-def _host_resolv_conf() -> str:
-    """Return the host's resolv.conf without loopback resolvers (unreachable from a netns)."""
-    try:
-        lines = Path("/etc/resolv.conf").read_text().splitlines()
-    except OSError:
-        lines = []
-    kept = [
-        ln for ln in lines if not (ln.startswith("nameserver") and (" 127." in ln or " ::1" in ln))
-    ]
-    if not any(ln.startswith("nameserver") for ln in kept):
-        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
-    return "\n".join(kept) + "\n"
-
-
-def _parse_security_opts(opts: list[str]) -> dict[str, str]:
-    out: dict[str, str] = {}
-    for opt in opts:
-        key, sep, value = opt.partition("=" if "=" in opt else ":")
-        if key not in ("seccomp", "no-new-privileges", "apparmor", "label"):
-            raise InvalidArgument(f"invalid --security-opt: {opt!r}")
-        if key == "seccomp" and value != "unconfined" and not os.path.isfile(value):
-            raise InvalidArgument(f"opening seccomp profile ({value}) failed: no such file")
-        out[key] = value if sep else ""
-    return out
-
-
-def _parse_ulimit(text: str) -> tuple[str, int, int]:
-    name, _, values = text.partition("=")
-    soft, _, hard = values.partition(":")
-    try:
-        return name, int(soft), int(hard or soft)
-    except ValueError:
-        raise InvalidArgument(f"invalid ulimit argument: {text!r}") from None
 
 
 def _du(path: Path) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from runtime.containers.manager import cgroup_mode
+from runtime.containers.cgroups import cgroup_mode
 
 
 def _cgroup_file(cid: str, controller: str, name: str) -> str:

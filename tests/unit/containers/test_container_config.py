@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runtime.containers.commit import apply_changes
-from runtime.containers.manager import DEFAULT_PATH, merge_config, signal_number
+from runtime.containers.config import DEFAULT_PATH, merge_config, signal_number
 from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
 from runtime.errors import CommandNotExecutable, CommandNotFound, InvalidArgument, OCIRuntimeError
 from runtime.oci.runc import classify_start_error

@@ -1,0 +1,93 @@
+"""The container's cgroups: host mode, limits as OCI resources, counters for stats."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from runtime.containers.config import now_iso
+from runtime.containers.model import ContainerSpec
+
+
+def cgroup_mode() -> str:
+    """Return ``v2``, ``hybrid`` or ``v1`` for this host."""
+    if os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
+        return "v2"
+    return "hybrid" if os.path.isdir("/sys/fs/cgroup/unified") else "v1"
+
+
+def swap_accounting() -> bool:
+    if cgroup_mode() == "v2":
+        return True
+    return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+
+
+def resources(spec: ContainerSpec) -> dict:
+    """Return the OCI linux.resources for the limits of a spec (Docker's swap default: 2x)."""
+    res: dict[str, Any] = {}
+    memory: dict[str, int] = {}
+    if spec.memory > 0:
+        memory["limit"] = spec.memory
+        if swap_accounting():
+            if spec.memory_swap == -1:
+                memory["swap"] = -1
+            elif spec.memory_swap > 0:
+                memory["swap"] = spec.memory_swap
+            else:
+                memory["swap"] = 2 * spec.memory
+    if spec.memory_reservation > 0:
+        memory["reservation"] = spec.memory_reservation
+    if memory:
+        res["memory"] = memory
+    cpu: dict[str, Any] = {}
+    if spec.cpus:
+        cpu["period"] = 100000
+        cpu["quota"] = int(spec.cpus * 100000)
+    if spec.cpu_shares:
+        cpu["shares"] = spec.cpu_shares
+    if spec.cpuset_cpus:
+        cpu["cpus"] = spec.cpuset_cpus
+    if cpu:
+        res["cpu"] = cpu
+    if spec.pids_limit:
+        res["pids"] = {"limit": spec.pids_limit}
+    return res
+
+
+def cgroup_stats(ctr_id: str) -> dict:
+    """Read memory, CPU and pids counters of a container's cgroup (v1 or v2)."""
+
+    def read(path: str) -> str:
+        try:
+            return Path(path).read_text().strip()
+        except OSError:
+            return ""
+
+    def num(text: str) -> int:
+        return int(text) if text.isdigit() else 0
+
+    if cgroup_mode() == "v2":
+        base = f"/sys/fs/cgroup/wharf/{ctr_id}"
+        mem = num(read(f"{base}/memory.current"))
+        limit_text = read(f"{base}/memory.max")
+        cpu_line = dict(ln.split() for ln in read(f"{base}/cpu.stat").splitlines() if ln)
+        cpu_ns = int(cpu_line.get("usage_usec", 0)) * 1000
+        pids = num(read(f"{base}/pids.current"))
+    else:
+        base = "/sys/fs/cgroup/{}/wharf/" + ctr_id
+        mem = num(read(base.format("memory") + "/memory.usage_in_bytes"))
+        limit_text = read(base.format("memory") + "/memory.limit_in_bytes")
+        cpu_ns = num(read(base.format("cpuacct") + "/cpuacct.usage"))
+        pids = num(read(base.format("pids") + "/pids.current"))
+    limit = num(limit_text)
+    host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    if not limit or limit > host_mem:
+        limit = host_mem
+    return {
+        "memory_usage": mem,
+        "memory_limit": limit,
+        "cpu_usage_ns": cpu_ns,
+        "pids": pids,
+        "read": now_iso(),
+    }

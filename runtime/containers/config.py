@@ -1,0 +1,114 @@
+"""Docker's rules for a container's config: image defaults merged with create options."""
+
+from __future__ import annotations
+
+import os
+import signal as _signal
+import socket
+import time
+from pathlib import Path
+
+from runtime.containers.model import ContainerSpec
+from runtime.errors import InvalidArgument
+
+ZERO_TIME = "0001-01-01T00:00:00Z"
+DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+def now_iso() -> str:
+    """Return the current UTC time in RFC 3339 with nanoseconds, as Docker prints it."""
+    ns = time.time_ns()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+
+
+def signal_number(sig: str | int) -> int:
+    """Parse ``KILL``, ``SIGKILL`` or ``9`` into a signal number."""
+    if isinstance(sig, int) or str(sig).isdigit():
+        return int(sig)
+    name = str(sig).upper()
+    name = name if name.startswith("SIG") else f"SIG{name}"
+    try:
+        return int(getattr(_signal.Signals, name))
+    except AttributeError:
+        raise InvalidArgument(f"invalid signal: {sig}") from None
+
+
+def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: str) -> dict:
+    """Combine the image's config with the create options, with Docker's rules."""
+    entrypoint = image_cfg.get("Entrypoint")
+    cmd = image_cfg.get("Cmd")
+    if spec.entrypoint is not None:
+        entrypoint = spec.entrypoint or None
+        cmd = None  # a new entrypoint drops the image's CMD, as Docker does
+    if spec.cmd:
+        cmd = spec.cmd
+    env: dict[str, str] = {}
+    for item in (image_cfg.get("Env") or []) + spec.env:
+        key = item.split("=", 1)[0]
+        env[key] = item
+    if "PATH" not in env:
+        env = {"PATH": DEFAULT_PATH, **env}
+    labels = dict(image_cfg.get("Labels") or {})
+    labels.update(spec.labels)
+    exposed = dict(image_cfg.get("ExposedPorts") or {})
+    for port in spec.expose:
+        exposed[port if "/" in port else f"{port}/tcp"] = {}
+    return {
+        "Hostname": spec.hostname
+        or (socket.gethostname() if spec.network == "host" else ctr_id[:12]),
+        "Domainname": spec.domainname,
+        "User": spec.user or image_cfg.get("User") or "",
+        "AttachStdin": spec.stdin_open,
+        "AttachStdout": True,
+        "AttachStderr": True,
+        "ExposedPorts": exposed or None,
+        "Tty": spec.tty,
+        "OpenStdin": spec.stdin_open,
+        "StdinOnce": spec.stdin_open,
+        "Env": list(env.values()),
+        "Cmd": cmd,
+        "Healthcheck": spec.healthcheck or image_cfg.get("Healthcheck"),
+        "Image": image_ref,
+        "Volumes": image_cfg.get("Volumes"),
+        "WorkingDir": spec.workdir or image_cfg.get("WorkingDir") or "",
+        "Entrypoint": entrypoint,
+        "OnBuild": image_cfg.get("OnBuild"),
+        "Labels": labels,
+        "StopSignal": spec.stop_signal or image_cfg.get("StopSignal") or None,
+        **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
+    }
+
+
+def host_resolv_conf() -> str:
+    """Return the host's resolv.conf without loopback resolvers (unreachable from a netns)."""
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        lines = []
+    kept = [
+        ln for ln in lines if not (ln.startswith("nameserver") and (" 127." in ln or " ::1" in ln))
+    ]
+    if not any(ln.startswith("nameserver") for ln in kept):
+        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    return "\n".join(kept) + "\n"
+
+
+def parse_security_opts(opts: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for opt in opts:
+        key, sep, value = opt.partition("=" if "=" in opt else ":")
+        if key not in ("seccomp", "no-new-privileges", "apparmor", "label"):
+            raise InvalidArgument(f"invalid --security-opt: {opt!r}")
+        if key == "seccomp" and value != "unconfined" and not os.path.isfile(value):
+            raise InvalidArgument(f"opening seccomp profile ({value}) failed: no such file")
+        out[key] = value if sep else ""
+    return out
+
+
+def parse_ulimit(text: str) -> tuple[str, int, int]:
+    name, _, values = text.partition("=")
+    soft, _, hard = values.partition(":")
+    try:
+        return name, int(soft), int(hard or soft)
+    except ValueError:
+        raise InvalidArgument(f"invalid ulimit argument: {text!r}") from None
