@@ -78,8 +78,29 @@ def _labels(items: list[str]) -> dict[str, str]:
     return out
 
 
-def _health(args: argparse.Namespace) -> dict | None:
+_DURATION_UNITS = {
+    "ns": 1,
+    "us": 10**3,
+    "ms": 10**6,
+    "s": 10**9,
+    "m": 60 * 10**9,
+    "h": 3600 * 10**9,
+}
+
+
+def parse_duration(text: str) -> int:
+    """Parse a Go duration (``30s``, ``1m30s``, ``500ms``) into nanoseconds."""
+    import re
+
     from runtime.errors import InvalidArgument
+
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text)
+    if not parts or "".join(n + u for n, u in parts) != text:
+        raise InvalidArgument(f"invalid duration {text!r}: expected e.g. 30s, 1m30s or 500ms")
+    return int(sum(float(n) * _DURATION_UNITS[u] for n, u in parts))
+
+
+def _health(args: argparse.Namespace) -> dict | None:
 
     if args.no_healthcheck:
         return {"Test": ["NONE"]}
@@ -87,13 +108,7 @@ def _health(args: argparse.Namespace) -> dict | None:
         return None
 
     def dur(text: str | None) -> int:
-        if not text:
-            return 0
-        units = {"ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-        for unit in ("ms", "s", "m", "h"):
-            if text.endswith(unit) and text[: -len(unit)].replace(".", "", 1).isdigit():
-                return int(float(text[: -len(unit)]) * units[unit])
-        raise InvalidArgument(f"invalid duration {text!r}")
+        return parse_duration(text) if text else 0
 
     return {
         "Test": ["CMD-SHELL", args.health_cmd],
