@@ -194,6 +194,12 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
         userns=args.userns or "",
+        cpu_period=args.cpu_period or 0,
+        cpu_quota=args.cpu_quota or 0,
+        blkio_weight=args.blkio_weight or 0,
+        device_read_bps=args.device_read_bps or [],
+        device_write_bps=args.device_write_bps or [],
+        shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else 0,
     )
 
 
@@ -689,6 +695,12 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("-c", "--cpu-shares")
     a("--cpuset-cpus")
     a("--pids-limit")
+    a("--cpu-period", type=int)
+    a("--cpu-quota", type=int)
+    a("--blkio-weight", type=int)
+    a("--device-read-bps", action="append")
+    a("--device-write-bps", action="append")
+    a("--shm-size")
     a("--oom-score-adj", type=int)
     a("--runtime")
     a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")

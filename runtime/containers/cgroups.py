@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -48,11 +49,59 @@ def resources(spec: ContainerSpec) -> dict:
         cpu["shares"] = spec.cpu_shares
     if spec.cpuset_cpus:
         cpu["cpus"] = spec.cpuset_cpus
+    if spec.cpu_period:
+        cpu["period"] = spec.cpu_period
+    if spec.cpu_quota:
+        cpu["quota"] = spec.cpu_quota
     if cpu:
         res["cpu"] = cpu
     if spec.pids_limit:
         res["pids"] = {"limit": spec.pids_limit}
+    block = block_io(spec)
+    if block:
+        res["blockIO"] = block
     return res
+
+
+def block_io(spec: ContainerSpec) -> dict:
+    """Return OCI blockIO for --blkio-weight and --device-read/write-bps (devices by path)."""
+    from runtime.containers.model import parse_size
+    from runtime.errors import InvalidArgument
+
+    out: dict[str, Any] = {}
+    if spec.blkio_weight:
+        weight_files = (
+            "/sys/fs/cgroup/blkio/blkio.weight",
+            "/sys/fs/cgroup/blkio/blkio.bfq.weight",
+        )
+        if cgroup_mode() != "v2" and not any(os.path.exists(f) for f in weight_files):
+            raise InvalidArgument(
+                "--blkio-weight is not supported on this host (no blkio weight file)"
+            )
+        out["weight"] = spec.blkio_weight
+    for key, items in (
+        ("throttleReadBpsDevice", spec.device_read_bps),
+        ("throttleWriteBpsDevice", spec.device_write_bps),
+    ):
+        rules = []
+        for item in items:
+            path, sep, rate = item.rpartition(":")
+            try:
+                st = os.stat(path) if sep else None
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISBLK(st.st_mode):
+                raise InvalidArgument(f"invalid device rate {item!r}: expected BLOCKDEVICE:RATE")
+            rules.append(
+                {
+                    "major": os.major(st.st_rdev),
+                    "minor": os.minor(st.st_rdev),
+                    "rate": parse_size(rate, "device rate"),
+                }
+            )
+        if rules:
+            out[key] = rules
+    return out
 
 
 def cgroup_stats(ctr_id: str) -> dict:

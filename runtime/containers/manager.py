@@ -28,7 +28,7 @@ from typing import Any
 
 from runtime import db
 from runtime.containers import rootfs as rootfs_mod
-from runtime.containers.cgroups import cgroup_mode, cgroup_stats, resources
+from runtime.containers.cgroups import block_io, cgroup_mode, cgroup_stats, resources
 from runtime.containers.config import (
     ZERO_TIME,
     host_resolv_conf,
@@ -334,6 +334,7 @@ class ContainerManager:
     def create(self, spec: ContainerSpec) -> Container:
         """Record a new container from an image; nothing runs yet."""
         spec.validate()
+        block_io(spec)  # device paths and weights checked now, not at start
         image = self.rt.images.get(spec.image)
         ctr_id = secrets.token_hex(32)
         name = spec.name.lstrip("/") if spec.name else ""
@@ -582,6 +583,7 @@ class ContainerManager:
             ulimits=[parse_ulimit(u) for u in spec.ulimits],
             oom_score_adj=spec.oom_score_adj,
             sysctls=spec.sysctls,
+            shm_size=spec.shm_size,
             userns=self._userns_range(rootfs) if spec.userns == "private" else None,
         )
         return build_config(opts), net_done

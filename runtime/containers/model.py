@@ -90,6 +90,12 @@ class ContainerSpec:
     cpu_shares: int = 0
     cpuset_cpus: str = ""
     pids_limit: int = 0
+    cpu_period: int = 0
+    cpu_quota: int = 0
+    blkio_weight: int = 0
+    device_read_bps: list[str] = field(default_factory=list)  # raw "DEVICE:RATE"
+    device_write_bps: list[str] = field(default_factory=list)
+    shm_size: int = 0
     oom_score_adj: int | None = None
     runtime: str = ""
 
@@ -115,6 +121,12 @@ class ContainerSpec:
             )
         if self.cpus < 0:
             raise InvalidArgument(f"invalid --cpus value {self.cpus}: must be a positive number")
+        if self.blkio_weight and not 10 <= self.blkio_weight <= 1000:
+            raise InvalidArgument(
+                f"invalid --blkio-weight {self.blkio_weight}: range is 10 to 1000"
+            )
+        if self.cpus and (self.cpu_period or self.cpu_quota):
+            raise InvalidArgument("--cpus conflicts with --cpu-period/--cpu-quota; use one of them")
         if self.cpu_shares < 0:
             raise InvalidArgument(f"invalid --cpu-shares value {self.cpu_shares}")
         if self.cpuset_cpus and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", self.cpuset_cpus):

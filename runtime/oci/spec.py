@@ -178,6 +178,7 @@ class OCIOptions:
     ulimits: list[tuple[str, int, int]] = field(default_factory=list)
     oom_score_adj: int | None = None
     sysctls: dict[str, str] = field(default_factory=dict)
+    shm_size: int = 0
     userns: tuple[int, int] | None = None  # (first host id, count) for a private user namespace
 
 
@@ -315,7 +316,7 @@ def _our_oom_score_adj() -> int:
         return 0
 
 
-def default_mounts(readonly_sys: bool = True) -> list[dict]:
+def default_mounts(readonly_sys: bool = True, shm_size: int = 0) -> list[dict]:
     """Return Docker's default mounts (/proc, /dev, /dev/pts, /sys, cgroups, mqueue, shm)."""
     return [
         {
@@ -358,7 +359,13 @@ def default_mounts(readonly_sys: bool = True) -> list[dict]:
             "destination": "/dev/shm",
             "type": "tmpfs",
             "source": "shm",
-            "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"],
+            "options": [
+                "nosuid",
+                "noexec",
+                "nodev",
+                "mode=1777",
+                f"size={shm_size // 1024 if shm_size else 65536}k",
+            ],
         },
     ]
 
@@ -422,7 +429,7 @@ def build_config(opts: OCIOptions) -> dict:
         "ociVersion": "1.0.2-dev",
         "process": process,
         "root": {"path": opts.rootfs, "readonly": opts.readonly_rootfs},
-        "mounts": default_mounts(readonly_sys=not opts.privileged) + opts.mounts,
+        "mounts": default_mounts(not opts.privileged, opts.shm_size) + opts.mounts,
         "linux": linux,
     }
     if not opts.share_uts_with_host:

@@ -108,3 +108,37 @@ def test_a_fork_bomb_is_contained_by_the_pids_limit(wharf):
     if cgroup_mode() != "v2":
         assert int(_cgroup_file(cid, "pids", "pids.events").split()[-1]) > 0  # forks were refused
     wharf("rm", "-f", cid)
+
+
+def test_block_io_throttle_and_shm_size(wharf):
+    import os
+    import stat
+
+    device = next(
+        f"/dev/{d}"
+        for d in sorted(os.listdir("/sys/block"))
+        if os.path.exists(f"/dev/{d}") and stat.S_ISBLK(os.stat(f"/dev/{d}").st_mode)
+    )
+    rdev = os.stat(device).st_rdev
+    cid = wharf(
+        "run",
+        "-d",
+        "--device-read-bps",
+        f"{device}:1mb",
+        "--shm-size",
+        "16m",
+        "busybox",
+        "sleep",
+        "60",
+    ).stdout.strip()
+    if cgroup_mode() == "v2":
+        assert f"{os.major(rdev)}:{os.minor(rdev)} rbps=1048576" in _cgroup_file(cid, "", "io.max")
+    else:
+        rule = _cgroup_file(cid, "blkio", "blkio.throttle.read_bps_device")
+        assert rule == f"{os.major(rdev)}:{os.minor(rdev)} 1048576"
+    shm = wharf("exec", cid, "df", "-k", "/dev/shm").stdout.splitlines()[-1].split()
+    assert shm[1] == "16384"
+    bad = wharf(
+        "run", "--rm", "--device-read-bps", "/etc/passwd:1mb", "busybox", "true", check=False
+    )
+    assert bad.returncode == 125 and "BLOCKDEVICE:RATE" in bad.stderr
