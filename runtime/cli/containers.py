@@ -253,6 +253,7 @@ def _attached(
         stdin_open=stdin_open,
         tty=tty,
         on_signal=(lambda sig: rt.containers.kill(ctr_id, sig)) if proxy_signals else None,
+        on_resize=lambda rows, cols: rt.containers.resize(ctr_id, rows, cols),
     )
     if code is None:
         code = rt.containers.wait(ctr_id)

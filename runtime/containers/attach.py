@@ -68,6 +68,7 @@ def relay(
     stdin_open: bool,
     tty: bool,
     on_signal: Callable[[int], object] | None = None,
+    on_resize: Callable[[int, int], object] | None = None,
 ) -> int | None:
     """Copy output to our stdout/stderr (and stdin to the container); return the exit code."""
     restore = None
@@ -80,6 +81,15 @@ def relay(
         tty_mod.setraw(fd)
         restore = lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved)  # noqa: E731
     old_handlers = {}
+    if on_resize is not None and tty and sys.stdout.isatty():
+
+        def resize(*_: object) -> None:
+            size = os.get_terminal_size(sys.stdout.fileno())
+            with contextlib.suppress(Exception):
+                on_resize(size.lines, size.columns)
+
+        resize()
+        old_handlers[signal.SIGWINCH] = signal.signal(signal.SIGWINCH, resize)
     if on_signal is not None:
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             old_handlers[sig] = signal.signal(sig, lambda s, _f: on_signal(s))

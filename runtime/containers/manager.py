@@ -856,6 +856,21 @@ class ContainerManager:
             raise Conflict(f"cannot attach to container {c.name}: its monitor does not answer")
         return sock
 
+    def resize(self, id_or_name: str, rows: int, cols: int) -> None:
+        """Set the window size of a ``-t`` container's terminal."""
+        c = self.get(id_or_name)
+        self._require_running(c)
+        if not c.spec.tty:
+            raise Conflict(f"container {c.name} has no terminal (it was not started with -t)")
+        try:
+            fd = os.open(self.run_dir(c.id) / "ctl", os.O_WRONLY | os.O_NONBLOCK)
+        except OSError as exc:
+            raise Conflict(f"cannot resize the terminal of {c.name}: {exc.strerror}") from None
+        try:
+            os.write(fd, f"resize {int(rows)} {int(cols)}\n".encode())
+        finally:
+            os.close(fd)
+
     def wait(self, id_or_name: str, timeout: float | None = None) -> int:
         """Block until the container exits; return its exit code."""
         c = self.get(id_or_name)

@@ -30,6 +30,7 @@
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/ioctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -351,6 +352,12 @@ int main(int argc, char **argv) {
     snprintf(sa.sun_path, sizeof sa.sun_path, "%s", sockname);
     if (lsock < 0 || bind(lsock, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lsock, 8) < 0) die("attach socket");
     chmod(sockname, 0600);
+    /* Control fifo: "resize ROWS COLS" lines set the pty's window size. */
+    int ctl = -1;
+    if (opt_tty) {
+        unlink("ctl");
+        if (mkfifo("ctl", 0600) == 0) ctl = open("ctl", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    }
     if (chdir("/") < 0) die("chdir /");
 
     int out_r = -1, out_w = -1, err_r = -1, err_w = -1, in_r = null;
@@ -446,7 +453,7 @@ int main(int argc, char **argv) {
     struct timespec exit_time = {0};
     char buf[LINE_MAX_BYTES];
     for (;;) {
-        struct pollfd fds[5 + MAX_CLIENTS];
+        struct pollfd fds[6 + MAX_CLIENTS];
         int nf = 0;
         fds[nf++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         fds[nf++] = (struct pollfd){.fd = lsock, .events = POLLIN};
@@ -455,6 +462,7 @@ int main(int argc, char **argv) {
         for (int i = 0; i < MAX_CLIENTS; i++)
             fds[nf++] = (struct pollfd){.fd = clients[i], .events = client_in_open[i] ? POLLIN : 0};
         fds[nf++] = (struct pollfd){.fd = hc_out, .events = POLLIN};
+        fds[nf++] = (struct pollfd){.fd = ctl, .events = POLLIN};
         if (so.fd < 0 && se.fd < 0 && exited) break;
         int timeout = -1;
         if (health && !exited) {
@@ -515,6 +523,19 @@ int main(int argc, char **argv) {
             else {
                 close(hc_out);
                 hc_out = -1;
+            }
+        }
+        if (ctl >= 0 && (fds[5 + MAX_CLIENTS].revents & POLLIN)) {
+            char cbuf[256];
+            ssize_t m = read(ctl, cbuf, sizeof cbuf - 1);
+            if (m > 0) {
+                cbuf[m] = 0;
+                unsigned short rows, cols;
+                for (char *line = strtok(cbuf, "\n"); line; line = strtok(NULL, "\n"))
+                    if (sscanf(line, "resize %hu %hu", &rows, &cols) == 2) {
+                        struct winsize ws = {.ws_row = rows, .ws_col = cols};
+                        ioctl(out_r, TIOCSWINSZ, &ws);
+                    }
             }
         }
         struct stream *ss[2] = {&so, &se};
@@ -588,6 +609,11 @@ int main(int argc, char **argv) {
     for (int i = 0; i < MAX_CLIENTS; i++)
         if (clients[i] >= 0) close(clients[i]);
     unlink(opt_socket);
+    if (ctl >= 0) {
+        char ctlpath[4200];
+        snprintf(ctlpath, sizeof ctlpath, "%s/ctl", sockdir);
+        unlink(ctlpath);
+    }
     if (opt_onexit && !owner_attached) {
         dup2(null, 0); dup2(null, 1); dup2(null, 2);
         execl("/bin/sh", "sh", "-c", opt_onexit, (char *)NULL);

@@ -306,3 +306,18 @@ def test_runtime_choice_follows_the_probe(wharf, wharf_paths):
         assert "crun" in out.stderr and len(out.stderr.strip().splitlines()) == 1
     assert wharf("ps", "-aq").stdout == ""
     assert wharf("run", "--rm", "--runtime", "runc", "busybox", "echo", "ran").stdout == "ran\n"
+
+
+def test_resize_sets_the_tty_window_size(rt, busybox_image, tmp_path):
+    from runtime.containers.model import ContainerSpec
+
+    cm = rt.containers
+    c = cm.create(ContainerSpec(image="busybox", cmd=["sleep", "30"], tty=True))
+    cm.start(c.id)
+    cm.resize(c.id, 33, 120)
+    time.sleep(0.1)
+    with open(tmp_path / "out", "w+") as out:
+        assert cm.exec(c.id, ["stty", "size", "-F", "/proc/1/fd/0"], stdout=out) == 0
+        out.seek(0)
+        assert out.read().strip() == "33 120"
+    cm.remove(c.id, force=True)
