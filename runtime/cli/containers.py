@@ -645,6 +645,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 def _create_flags(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
+    a("--help", action="help", help="show this help (-h is --hostname, as in docker)")
     a("-d", "--detach", action="store_true", help="run in the background, print the id")
     a("--rm", action="store_true", help="remove the container when it exits")
     a("-i", "--interactive", action="store_true")
