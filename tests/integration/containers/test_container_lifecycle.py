@@ -321,3 +321,19 @@ def test_resize_sets_the_tty_window_size(rt, busybox_image, tmp_path):
         out.seek(0)
         assert out.read().strip() == "33 120"
     cm.remove(c.id, force=True)
+
+
+def test_logs_since_and_exec_detached(wharf):
+    cid = wharf("run", "-d", "busybox", "sh", "-c", "echo early; sleep 60").stdout.strip()
+    time.sleep(0.3)
+    assert wharf("logs", "--since", "1h", cid).stdout == "early\n"
+    assert wharf("logs", "--since", "2099-01-01T00:00:00Z", cid).stdout == ""
+    assert wharf("exec", "-d", cid, "sh", "-c", "sleep 0.2; echo bg > /tmp/bg").returncode == 0
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        if wharf("exec", cid, "cat", "/tmp/bg", check=False).stdout == "bg\n":
+            break
+        time.sleep(0.1)
+    assert wharf("exec", cid, "cat", "/tmp/bg").stdout == "bg\n"
+    # names and unique id prefixes work everywhere
+    assert wharf("top", cid[:5]).returncode == 0
