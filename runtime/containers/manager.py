@@ -1024,37 +1024,17 @@ class ContainerManager:
         since: str | None = None,
     ) -> Iterator[dict]:
         """Yield the container's log records ({"log","stream","time"}), following if asked."""
+        from runtime.containers.logs import read_log
+
         c = self.get(id_or_name)
-        path = self.dir(c.id) / "json.log"
-        pos = 0
-        records: list[dict] = []
-        with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
-            data = f.read()
-            pos = data.rfind(b"\n") + 1
-            for line in data[:pos].splitlines():
-                records.append(json.loads(line.decode(errors="replace")))
-        if since:
-            records = [r for r in records if r["time"] >= since]
-        if tail is not None and tail >= 0:
-            records = records[len(records) - tail :] if tail else []
-        yield from records
-        if not follow:
-            return
-        buf = b""
-        while True:
-            alive = self._find(c.id).running and not (self.dir(c.id) / "exit.json").exists()
-            with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
-                f.seek(pos)
-                chunk = f.read()
-                pos += len(chunk)
-                buf += chunk
-            *lines, buf = buf.split(b"\n")
-            for line in lines:
-                if line:
-                    yield json.loads(line.decode(errors="replace"))
-            if not alive:
-                return
-            time.sleep(0.05)
+        exit_file = self.dir(c.id) / "exit.json"
+
+        def running() -> bool:
+            return self._find(c.id).running and not exit_file.exists()
+
+        yield from read_log(
+            self.dir(c.id) / "json.log", follow=follow, tail=tail, since=since, running=running
+        )
 
     # --- exec ------------------------------------------------------------------------
 
