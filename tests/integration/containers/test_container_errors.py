@@ -88,3 +88,11 @@ def test_exec_in_a_stopped_container_and_rm_of_a_running_one(wharf):
 def test_an_unknown_container(wharf):
     _assert_one_line_error(wharf("start", "ghost", check=False), 1, "No such container: ghost")
     _assert_one_line_error(wharf("logs", "ghost", check=False), 125, "No such container: ghost")
+
+
+def test_rmi_refuses_an_image_a_container_uses(wharf):
+    cid = wharf("create", "busybox", "true").stdout.strip()
+    out = wharf("rmi", "busybox", check=False)
+    assert out.returncode != 0 and cid[:12] in out.stderr
+    wharf("rm", cid)
+    assert wharf("rmi", "busybox").returncode == 0
