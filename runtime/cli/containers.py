@@ -410,7 +410,20 @@ def _command_text(c: Any) -> str:
     return json.dumps(text if len(text) <= 20 else text[:19] + "…", ensure_ascii=False)
 
 
-def _ps_record(c: Any, health: dict | None = None) -> dict:
+def format_ports(ports: dict | None) -> str:
+    """Render NetworkSettings.Ports as ``docker ps`` does: ``0.0.0.0:8080->80/tcp, 443/tcp``."""
+    out = []
+    for container_port, bindings in sorted((ports or {}).items()):
+        if not bindings:
+            out.append(container_port)
+            continue
+        for b in bindings:
+            host = b.get("HostIp") or "0.0.0.0"  # noqa: S104 - text, not a bind
+            out.append(f"{host}:{b.get('HostPort', '')}->{container_port}")
+    return ", ".join(out)
+
+
+def _ps_record(c: Any, health: dict | None = None, ports: dict | None = None) -> dict:
     from runtime.cli.images import _since
 
     return {
@@ -422,7 +435,7 @@ def _ps_record(c: Any, health: dict | None = None) -> dict:
         "Status": _status_text(c, health),
         "State": c.status,
         "Names": c.name,
-        "Ports": "",
+        "Ports": format_ports(ports),
         "Mounts": "",
         "Networks": c.spec.network,
         "Labels": ",".join(f"{k}={v}" for k, v in (c.config.get("Labels") or {}).items()),
@@ -465,7 +478,14 @@ def cmd_ps(args: argparse.Namespace) -> int:
             for c in items:
                 print(c.id if args.no_trunc else c.short_id)
             return 0
-        records = [_ps_record(c, rt.containers.health(c.id) if c.running else None) for c in items]
+        records = [
+            _ps_record(
+                c,
+                rt.containers.health(c.id) if c.running else None,
+                rt.containers.ports(c.id) if c.running else None,
+            )
+            for c in items
+        ]
     if args.no_trunc:
         for r, c in zip(records, items, strict=True):
             r["ID"] = c.id

@@ -1119,6 +1119,16 @@ class ContainerManager:
         self._require_running(c)
         return cgroup_stats(c.id)
 
+    def ports(self, id_or_name: str) -> dict:
+        """Return Docker's NetworkSettings.Ports of a container ({} without the network part)."""
+        if not _module_exists("runtime.network.manager"):
+            return {}
+        c = self._find(id_or_name)
+        try:
+            return (self.rt.networks.settings(c.id) or {}).get("Ports") or {}
+        except WharfError:
+            return {}
+
     def inspect(self, id_or_name: str) -> dict:
         """Return Docker's inspect JSON for the container."""
         from runtime.containers.inspect import inspect_json

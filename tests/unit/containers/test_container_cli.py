@@ -72,3 +72,11 @@ def test_bad_values_are_named():
         _spec("-m", "1x", "busybox")
     with pytest.raises(InvalidArgument, match="--cpus"):
         _spec("--cpus", "-1", "busybox")
+
+
+def test_ports_render_like_docker_ps():
+    from runtime.cli.containers import format_ports
+
+    ports = {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}], "443/tcp": None}
+    assert format_ports(ports) == "443/tcp, 0.0.0.0:8080->80/tcp"
+    assert format_ports(None) == ""
