@@ -622,13 +622,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_cp(args: argparse.Namespace) -> int:
-    from runtime.containers.copy import copy_from, copy_to
+    from runtime.containers.copy import copy_from, copy_to, tar_from, untar_to
     from runtime.errors import InvalidArgument
 
     src_ctr, _, src_path = args.src.partition(":") if ":" in args.src else ("", "", args.src)
     dst_ctr, _, dst_path = args.dest.partition(":") if ":" in args.dest else ("", "", args.dest)
     with _runtime() as rt:
-        if src_ctr and not dst_ctr:
+        if src_ctr and args.dest == "-":
+            sys.stdout.flush()
+            tar_from(rt.containers, src_ctr, src_path, sys.stdout.buffer)
+        elif dst_ctr and args.src == "-":
+            untar_to(rt.containers, sys.stdin.buffer, dst_ctr, dst_path)
+        elif src_ctr and not dst_ctr:
             copy_from(rt.containers, src_ctr, src_path, dst_path)
         elif dst_ctr and not src_ctr:
             copy_to(rt.containers, args.src, dst_ctr, dst_path)

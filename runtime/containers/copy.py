@@ -51,3 +51,36 @@ def copy_to(manager: Any, src: str, ctr: str, path: str) -> None:
                 f"could not find the directory {os.path.dirname(path)} in container {ctr}"
             )
         _copy(source, dst)
+
+
+def tar_from(manager: Any, ctr: str, path: str, out: Any) -> None:
+    """Write a container path as a tar stream (``docker cp CTR:PATH -``)."""
+    import tarfile
+
+    with manager.mounted_rootfs(ctr) as rootfs:
+        src = rootfs_mod.resolve(
+            rootfs, path if path.startswith("/") else "/" + path, follow_last=False
+        )
+        if not os.path.lexists(src):
+            raise NotFound(f"Could not find the file {path} in container {ctr}")
+        with tarfile.open(fileobj=out, mode="w|") as tar:
+            tar.add(src, arcname=src.name or ".")
+
+
+def untar_to(manager: Any, source: Any, ctr: str, path: str) -> None:
+    """Extract a tar stream into a container directory (``docker cp - CTR:DIR``).
+
+    Python's "data" filter refuses absolute names, ``..`` and links leading
+    outside the target, so the archive cannot reach beyond the container.
+    """
+    import tarfile
+
+    with manager.mounted_rootfs(ctr) as rootfs:
+        dst = rootfs_mod.resolve(rootfs, path if path.startswith("/") else "/" + path)
+        if not dst.is_dir():
+            raise InvalidArgument(f"destination {path} in container {ctr} must be a directory")
+        with tarfile.open(fileobj=source, mode="r|*") as tar:
+            try:
+                tar.extractall(dst, filter="data")
+            except tarfile.FilterError as exc:
+                raise InvalidArgument(f"refusing an archive entry: {exc}") from None

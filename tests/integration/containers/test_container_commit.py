@@ -82,3 +82,54 @@ def test_export_and_cp_both_ways(wharf, tmp_path):
     assert escape.returncode == 0
     assert not (tmp_path.parent / f"escaped-{cid[:8]}").exists()
     assert wharf("exec", cid, "cat", f"/tmp/escaped-{cid[:8]}").stdout == "from host\n"
+
+
+def test_cp_with_tar_streams_both_ways(wharf, tmp_path):
+    import io
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[3]
+    cid = wharf(
+        "run", "-d", "busybox", "sh", "-c", "mkdir /data; echo one > /data/a; sleep 60"
+    ).stdout.strip()
+    import time
+
+    time.sleep(0.3)
+    out = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "cp", f"{cid}:/data", "-"],
+        cwd=repo,
+        env=wharf.env,
+        capture_output=True,
+        check=True,
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(out)) as tar:
+        assert sorted(tar.getnames()) == ["data", "data/a"]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        info = tarfile.TarInfo("new.txt")
+        info.size = 3
+        tar.addfile(info, io.BytesIO(b"hey"))
+    subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "cp", "-", f"{cid}:/tmp"],
+        cwd=repo,
+        env=wharf.env,
+        input=buf.getvalue(),
+        check=True,
+    )
+    assert wharf("exec", cid, "cat", "/tmp/new.txt").stdout == "hey"
+    evil = io.BytesIO()
+    with tarfile.open(fileobj=evil, mode="w") as tar:
+        info = tarfile.TarInfo("../../../../../../tmp/wharf-escape")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    bad = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "cp", "-", f"{cid}:/tmp"],
+        cwd=repo,
+        env=wharf.env,
+        input=evil.getvalue(),
+        capture_output=True,
+    )
+    assert bad.returncode == 125 and b"refusing" in bad.stderr
+    assert not Path("/tmp/wharf-escape").exists()
