@@ -74,6 +74,12 @@ def test_an_image_whose_proc_is_a_symlink(wharf, wharf_paths):
 def test_a_workdir_in_proc_self_fd(wharf, wharf_paths):
     out = wharf("run", "--rm", "-w", "/proc/self/fd/7", "busybox", "true", check=False)
     _assert_one_line_error(out, 125, "/proc/self/fd/7")
+    # the same from an image's WORKDIR (runc CVE-2024-21626: a leaked fd as the cwd)
+    cid = wharf("create", "busybox", "true").stdout.strip()
+    wharf("commit", "-c", "WORKDIR /proc/self/fd/8", cid, "evil:workdir")
+    wharf("rm", cid)
+    out = wharf("run", "--rm", "evil:workdir", "true", check=False)
+    _assert_one_line_error(out, 125, "/proc/self/fd/8")
     assert wharf("ps", "-aq").stdout == ""
     assert not _leftovers(wharf_paths)["mounts"]
 
