@@ -133,10 +133,12 @@ def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
         raise InvalidArgument(
             f"the working directory {workdir!r} is invalid, it needs to be an absolute path"
         )
-    top = workdir.strip("/").split("/")[0]
-    if top in ("proc", "sys", "dev"):
-        raise InvalidArgument(f"working directory {workdir} is inside /{top}: refused")
     target = resolve(rootfs, workdir)
+    # Judge the path the container will really use, symlinks followed: a cwd in
+    # /proc could be a leaked host fd (runc CVE-2024-21626).
+    parts = target.relative_to(rootfs).parts
+    if parts and parts[0] in ("proc", "sys", "dev"):
+        raise InvalidArgument(f"working directory {workdir} is inside /{parts[0]}: refused")
     try:
         inside = target.resolve().is_relative_to(rootfs.resolve())
     except OSError:

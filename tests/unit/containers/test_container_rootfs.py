@@ -50,3 +50,16 @@ def test_a_symlinked_proc_is_refused(rootfs):
     (rootfs / "proc").symlink_to("/tmp")
     with pytest.raises(InvalidArgument, match="/proc is a symlink"):
         check_guarded(rootfs)
+
+
+def test_a_workdir_reaching_proc_through_a_symlink_is_refused(rootfs):
+    from runtime.containers.rootfs import make_workdir
+
+    (rootfs / "proc").mkdir()
+    (rootfs / "x").symlink_to("/proc/self/fd/7")
+    with pytest.raises(InvalidArgument, match="inside /proc"):
+        make_workdir(rootfs, "/x", 0, 0)
+    with pytest.raises(InvalidArgument, match="inside /proc"):
+        make_workdir(rootfs, "/proc/self/fd/7", 0, 0)
+    make_workdir(rootfs, "/app/sub", 0, 0)
+    assert (rootfs / "app" / "sub").is_dir()
