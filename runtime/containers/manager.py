@@ -1075,6 +1075,10 @@ class ContainerManager:
                 process["capabilities"]["effective"] = []
                 process["capabilities"]["permitted"] = []
         if workdir:
+            if not rootfs_mod.check_workdir(rootfs, workdir).is_dir():
+                raise InvalidArgument(
+                    f"working directory {workdir} does not exist in the container"
+                )
             process["cwd"] = workdir
         merged = {e.split("=", 1)[0]: e for e in process["env"]}
         for e in env or []:

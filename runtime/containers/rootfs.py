@@ -127,8 +127,8 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int], str]:
     return uid, gid, extra, home
 
 
-def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
-    """Create the WORKDIR inside the rootfs if missing, as Docker does."""
+def check_workdir(rootfs: Path, workdir: str) -> Path:
+    """Return the host path of a working directory, refusing one a process must not use."""
     if not workdir.startswith("/"):
         raise InvalidArgument(
             f"the working directory {workdir!r} is invalid, it needs to be an absolute path"
@@ -145,6 +145,12 @@ def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
         inside = False
     if not inside:
         raise InvalidArgument(f"working directory {workdir} resolves outside the container")
+    return target
+
+
+def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
+    """Create the WORKDIR inside the rootfs if missing, as Docker does."""
+    target = check_workdir(rootfs, workdir)
     if not target.exists():
         target.mkdir(parents=True, mode=0o755)
         os.chown(target, uid, gid)

@@ -102,3 +102,11 @@ def test_rmi_refuses_an_image_a_container_uses(wharf):
     assert out.returncode != 0 and cid[:12] in out.stderr
     wharf("rm", cid)
     assert wharf("rmi", "busybox").returncode == 0
+
+
+def test_exec_refuses_a_workdir_in_proc(wharf):
+    cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
+    out = wharf("exec", "-w", "/proc/self/fd/5", cid, "true", check=False)
+    assert out.returncode == 125 and "inside /proc" in out.stderr
+    out = wharf("exec", "-w", "/nowhere", cid, "true", check=False)
+    assert out.returncode == 125 and "does not exist" in out.stderr
