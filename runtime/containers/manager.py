@@ -1085,6 +1085,12 @@ class ContainerManager:
             merged[e.split("=", 1)[0]] = e
         process["env"] = list(merged.values())
         process["args"] = list(cmd)
+        if privileged:
+            from runtime.oci.spec import capability_set
+
+            caps = capability_set(True, [], [])
+            running = caps if process["user"]["uid"] == 0 else []
+            process["capabilities"] = {"bounding": caps, "effective": running, "permitted": running}
         process["terminal"] = False
         self._check_command(rootfs, cmd[0], process["env"], process["cwd"])
         proc_file = run / f"exec-{secrets.token_hex(6)}.json"

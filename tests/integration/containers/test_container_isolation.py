@@ -116,3 +116,13 @@ def test_a_private_user_namespace_maps_root_to_an_unprivileged_host_uid(wharf, w
     uid_line = [ln for ln in status if ln.startswith("Uid:")][0]
     assert uid_line.split()[1] == str(first)  # root inside, an unprivileged uid outside
     assert wharf("exec", cid, "id", "-u").stdout == "0\n"
+
+
+def test_exec_privileged_gets_more_than_the_default_set(wharf):
+    cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
+    plain = wharf("exec", cid, "grep", "CapEff", "/proc/self/status").stdout.split()[1]
+    privileged = wharf(
+        "exec", "--privileged", cid, "grep", "CapEff", "/proc/self/status"
+    ).stdout.split()[1]
+    assert plain == DOCKER_DEFAULT_CAPS
+    assert int(privileged, 16) & (1 << 21)  # CAP_SYS_ADMIN
