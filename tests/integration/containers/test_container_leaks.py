@@ -46,3 +46,25 @@ def test_fifty_run_rm_cycles_leave_nothing_behind(rt, busybox_image, wharf_paths
     after = _snapshot(wharf_paths)
     assert after == before
     assert cm.list(all=True) == []
+
+
+def test_parallel_runs_each_get_their_own_container(wharf, wharf_paths):
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[3]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli.main", "run", "--rm", "busybox", "echo", str(i)],
+            cwd=repo,
+            env=wharf.env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(8)
+    ]
+    outputs = sorted(p.communicate(timeout=60)[0].strip() for p in procs)
+    assert all(p.returncode == 0 for p in procs)
+    assert outputs == sorted(str(i) for i in range(8))
+    assert wharf("ps", "-aq").stdout == ""
+    assert str(wharf_paths.run) not in Path("/proc/self/mountinfo").read_text()
