@@ -994,13 +994,14 @@ class ContainerManager:
                     if self._sync(self._find(d.name)).running if d.name in ids else False:
                         continue
                     self._repair_dir(parent, d, ids, done)
-        # cgroups are shared by every Wharf root on the machine: rmdir only succeeds
-        # on an empty one, so a live container's cgroup (of any root) is never touched
+        # The cgroup tree is shared by every Wharf root on the machine: touch only our
+        # own containers', under their lock (a start in progress has an empty cgroup).
         for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
-            if ctrl.name not in running and len(ctrl.name) == 64:
-                with contextlib.suppress(OSError):
-                    ctrl.rmdir()
-                    done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
+            if ctrl.name in ids and ctrl.name not in running:
+                with self._locked(ctrl.name), contextlib.suppress(OSError):
+                    if not self._find(ctrl.name).running:
+                        ctrl.rmdir()
+                        done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
         return done
 
     def _repair_dir(self, parent: Path, d: Path, ids: set[str], done: list[str]) -> None:
