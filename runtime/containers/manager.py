@@ -998,7 +998,7 @@ class ContainerManager:
         # own containers', under their lock (a start in progress has an empty cgroup).
         for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
             if ctrl.name in ids and ctrl.name not in running:
-                with self._locked(ctrl.name), contextlib.suppress(OSError):
+                with self._locked(ctrl.name), contextlib.suppress(OSError, NotFound):
                     if not self._find(ctrl.name).running:
                         ctrl.rmdir()
                         done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
