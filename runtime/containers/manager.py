@@ -990,8 +990,8 @@ class ContainerManager:
             for d in parent.iterdir():
                 if d.name in running or not d.is_dir():
                     continue
-                with self._locked(d.name):
-                    if self._sync(self._find(d.name)).running if d.name in ids else False:
+                with self._locked(d.name), contextlib.suppress(NotFound):
+                    if d.name in ids and self._sync(self._find(d.name)).running:
                         continue
                     self._repair_dir(parent, d, ids, done)
         # The cgroup tree is shared by every Wharf root on the machine: touch only our
