@@ -991,9 +991,13 @@ class ContainerManager:
                 if d.name in running or not d.is_dir():
                     continue
                 with self._locked(d.name), contextlib.suppress(NotFound):
-                    if d.name in ids and self._sync(self._find(d.name)).running:
+                    # asked again under the lock: a create may have added it since
+                    known = self.conn.execute(
+                        "SELECT 1 FROM containers WHERE id=?", (d.name,)
+                    ).fetchone()
+                    if known and self._sync(self._find(d.name)).running:
                         continue
-                    self._repair_dir(parent, d, ids, done)
+                    self._repair_dir(parent, d, bool(known), done)
         # The cgroup tree is shared by every Wharf root on the machine: touch only our
         # own containers', under their lock (a start in progress has an empty cgroup).
         for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
@@ -1004,11 +1008,11 @@ class ContainerManager:
                         done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
         return done
 
-    def _repair_dir(self, parent: Path, d: Path, ids: set[str], done: list[str]) -> None:
+    def _repair_dir(self, parent: Path, d: Path, known: bool, done: list[str]) -> None:
         if rootfs_mod.is_mounted(d / "rootfs"):
             rootfs_mod.unmount(d / "rootfs")
             done.append(f"{d.name[:12]}: unmounted a stale rootfs")
-        if d.name not in ids:
+        if not known:
             shutil.rmtree(d, ignore_errors=True)
             (self.paths.run / "locks" / d.name).unlink(missing_ok=True)
             done.append(f"{d.name[:12]}: removed leftover {d}")
