@@ -39,8 +39,15 @@ def wharf(
         return proc
 
     run.env = env  # type: ignore[attr-defined]
-    yield run
-    # Whatever a test left running is killed and removed, so no shim outlives the test.
-    ids = run("ps", "-aq", "--no-trunc", check=False).stdout.split()
-    if ids:
-        run("rm", "-f", *ids, check=False)
+    return run
+
+
+@pytest.fixture(autouse=True)
+def _remove_leftover_containers(wharf_paths: Paths) -> Iterator[None]:
+    """Kill and remove whatever a test left, so no shim or mount outlives its host."""
+    yield
+    from runtime import Runtime
+
+    with Runtime(wharf_paths.root, wharf_paths.run) as rt:
+        for c in rt.containers.list(all=True):
+            rt.containers.remove(c.id, force=True)
