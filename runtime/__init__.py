@@ -26,8 +26,9 @@ __all__ = ["Runtime", "Paths", "WharfError"]
 class Runtime:
     """One host's engine: the entry point to images, containers, networks and volumes."""
 
-    def __init__(self, root: str | os.PathLike[str] | None = None,
-                 run: str | os.PathLike[str] | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str] | None = None, run: str | os.PathLike[str] | None = None
+    ) -> None:
         self.paths = Paths.from_env(root, run)
         self._parts: dict[str, Any] = {}
 
@@ -53,31 +54,43 @@ class Runtime:
     @property
     def images(self) -> Any:
         """The image store (``runtime.images``)."""
+
         def make() -> Any:
             from runtime.images.store import ImageStore
+
             return ImageStore(self.paths)
+
         return self._part("images", make)
 
     @property
     def containers(self) -> Any:
         """Containers on this host (``runtime.containers``)."""
+
         def make() -> Any:
             from runtime.containers.manager import ContainerManager
+
             return ContainerManager(self)
+
         return self._part("containers", make)
 
     @property
     def networks(self) -> Any:
         """Bridge networks on this host (``runtime.network``)."""
+
         def make() -> Any:
             from runtime.network.manager import NetworkManager
+
             return NetworkManager(self)
+
         return self._part("networks", make)
 
     @property
     def volumes(self) -> Any:
         """Named and anonymous volumes on this host (``runtime.volumes``)."""
+
         def make() -> Any:
             from runtime.volumes import VolumeManager
+
             return VolumeManager(self)
+
         return self._part("volumes", make)

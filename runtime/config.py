@@ -43,7 +43,12 @@ class HostConfig:
             raise InvalidArgument(f"host configuration {path}: {exc}") from exc
         if not isinstance(data, dict):
             raise InvalidArgument(f"host configuration {path}: expected a JSON object")
-        known = {"insecure_registries", "allowed_bind_paths", "default_bridge_subnet", "oci_runtime"}
+        known = {
+            "insecure_registries",
+            "allowed_bind_paths",
+            "default_bridge_subnet",
+            "oci_runtime",
+        }
         return cls(
             insecure_registries=tuple(data.get("insecure_registries", ())),
             allowed_bind_paths=tuple(data.get("allowed_bind_paths", ())),
@@ -61,8 +66,9 @@ class Paths:
     run: Path
 
     @classmethod
-    def from_env(cls, root: str | os.PathLike[str] | None = None,
-                 run: str | os.PathLike[str] | None = None) -> Paths:
+    def from_env(
+        cls, root: str | os.PathLike[str] | None = None, run: str | os.PathLike[str] | None = None
+    ) -> Paths:
         """Resolve the root and run directories: explicit argument, then env, then default."""
         root = Path(root or os.environ.get("WHARF_ROOT") or "/var/lib/wharf")
         run = Path(run or os.environ.get("WHARF_RUN") or "/run/wharf")

@@ -32,7 +32,9 @@ def build_parser() -> argparse.ArgumentParser:
     """Assemble the parser from every command module that exists."""
     parser = argparse.ArgumentParser(prog="wharf", description="Wharf: run containers like Docker.")
     parser.add_argument("--root", help="state directory (default $WHARF_ROOT or /var/lib/wharf)")
-    parser.add_argument("--run-dir", help="volatile state directory (default $WHARF_RUN or /run/wharf)")
+    parser.add_argument(
+        "--run-dir", help="volatile state directory (default $WHARF_RUN or /run/wharf)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
     for name in COMMAND_MODULES:
@@ -46,8 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def management_group(sub: argparse._SubParsersAction, groups: dict[str, argparse._SubParsersAction],
-                     name: str, help_text: str) -> argparse._SubParsersAction:
+def management_group(
+    sub: argparse._SubParsersAction,
+    groups: dict[str, argparse._SubParsersAction],
+    name: str,
+    help_text: str,
+) -> argparse._SubParsersAction:
     """Return the sub-verb table of a management command (``image``, ``container``), made once."""
     if name not in groups:
         p = sub.add_parser(name, help=help_text)
