@@ -370,18 +370,28 @@ def _since_arg(text: str) -> str:
 def cmd_exec(args: argparse.Namespace) -> int:
     env = list(args.env or [])
     with _runtime() as rt:
-        code = rt.containers.exec(
+        if args.tty and not args.detach and sys.stdin.isatty():
+            from runtime.containers.attach import relay_pty
+
+            handle = rt.containers.exec_tty(
+                args.container,
+                list(args.command),
+                user=args.user or "",
+                workdir=args.workdir or "",
+                env=env,
+                privileged=args.privileged,
+            )
+            return relay_pty(handle.master, handle, stdin_open=args.interactive)
+        return rt.containers.exec(
             args.container,
             list(args.command),
             user=args.user or "",
             workdir=args.workdir or "",
             env=env,
-            tty=args.tty,
             detach=args.detach,
             privileged=args.privileged,
             stdin=None if args.interactive else open(os.devnull, "rb"),  # noqa: SIM115
         )
-    return code
 
 
 def _status_text(c: Any, health: dict | None = None) -> str:

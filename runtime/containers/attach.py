@@ -121,3 +121,49 @@ def relay(
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
     return code
+
+
+def relay_pty(master: int, proc: object, *, stdin_open: bool) -> int:
+    """Bridge our terminal and a process's pty master until it exits; return its exit code."""
+    import fcntl
+    import select
+    import struct
+    import termios
+    import tty as tty_mod
+
+    stdin_fd, stdout_fd = sys.stdin.fileno(), sys.stdout.fileno()
+
+    def resize(*_: object) -> None:
+        with contextlib.suppress(OSError):
+            size = os.get_terminal_size(stdout_fd)
+            fcntl.ioctl(
+                master, termios.TIOCSWINSZ, struct.pack("HHHH", size.lines, size.columns, 0, 0)
+            )
+
+    saved = termios.tcgetattr(stdin_fd)
+    old = signal.signal(signal.SIGWINCH, resize)
+    resize()
+    tty_mod.setraw(stdin_fd)
+    watch = [master, stdin_fd] if stdin_open else [master]
+    try:
+        while True:
+            ready, _, _ = select.select(watch, [], [])
+            if master in ready:
+                try:
+                    data = os.read(master, 65536)
+                except OSError:  # EIO: every holder of the pty's other side is gone
+                    data = b""
+                if not data:
+                    break
+                os.write(stdout_fd, data)
+            if stdin_fd in ready:
+                data = os.read(stdin_fd, 65536)
+                if not data:
+                    watch.remove(stdin_fd)
+                else:
+                    os.write(master, data)
+    finally:
+        termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
+        signal.signal(signal.SIGWINCH, old)
+        os.close(master)
+    return proc.wait()  # type: ignore[attr-defined]

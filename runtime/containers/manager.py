@@ -1043,31 +1043,25 @@ class ContainerManager:
 
     # --- exec ------------------------------------------------------------------------
 
-    def exec(
+    def _exec_process(
         self,
-        id_or_name: str,
+        c: Container,
         cmd: list[str],
         *,
-        user: str = "",
-        workdir: str = "",
-        env: list[str] | None = None,
-        tty: bool = False,
-        detach: bool = False,
-        privileged: bool = False,
-        stdin: Any = None,
-        stdout: Any = None,
-        stderr: Any = None,
-    ) -> int:
-        """Run one more process in a running container; return its exit code (Docker's 126/127)."""
-        c = self.get(id_or_name)
+        user: str,
+        workdir: str,
+        env: list[str] | None,
+        privileged: bool,
+        terminal: bool,
+    ) -> dict:
+        """Return the OCI process for one more command in a running container (checked)."""
         self._require_running(c)
         if c.status == "paused":
             raise Conflict(f"Container {c.id} is paused, unpause the container before exec")
         if not cmd:
             raise InvalidArgument("no command specified for exec")
         run = self.run_dir(c.id)
-        config = json.loads((run / "config.json").read_text())
-        process = config["process"]
+        process = json.loads((run / "config.json").read_text())["process"]
         rootfs = run / "rootfs"
         if user:
             uid, gid, extra, _home = rootfs_mod.resolve_user(rootfs, user)
@@ -1086,6 +1080,8 @@ class ContainerManager:
                 )
             process["cwd"] = workdir
         merged = {e.split("=", 1)[0]: e for e in process["env"]}
+        if terminal and "TERM" not in merged:
+            merged["TERM"] = "TERM=xterm"
         for e in env or []:
             merged[e.split("=", 1)[0]] = e
         process["env"] = list(merged.values())
@@ -1096,19 +1092,65 @@ class ContainerManager:
             caps = capability_set(True, [], [])
             running = caps if process["user"]["uid"] == 0 else []
             process["capabilities"] = {"bounding": caps, "effective": running, "permitted": running}
-        process["terminal"] = False
+        process["terminal"] = terminal
         self._check_command(rootfs, cmd[0], process["env"], process["cwd"])
-        proc_file = run / f"exec-{secrets.token_hex(6)}.json"
-        proc_file.write_text(json.dumps(process))
-        oci = self._oci_for(c)
-        try:
-            argv = oci.exec_argv(c.id, proc_file, detach=detach)
-            result = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=stderr)
-        finally:
-            proc_file.unlink(missing_ok=True)
         with db.transaction(self.conn):
             self._event(c.id, "exec_start", command=" ".join(cmd))
-        return result.returncode
+        return process
+
+    def exec(
+        self,
+        id_or_name: str,
+        cmd: list[str],
+        *,
+        user: str = "",
+        workdir: str = "",
+        env: list[str] | None = None,
+        detach: bool = False,
+        privileged: bool = False,
+        stdin: Any = None,
+        stdout: Any = None,
+        stderr: Any = None,
+    ) -> int:
+        """Run one more process in a running container with the given stdio; return its exit code.
+
+        Docker's 127/126 come as CommandNotFound/CommandNotExecutable. For a
+        process with its own terminal use ``exec_tty``.
+        """
+        c = self.get(id_or_name)
+        process = self._exec_process(
+            c, cmd, user=user, workdir=workdir, env=env, privileged=privileged, terminal=False
+        )
+        proc_file = self.run_dir(c.id) / f"exec-{secrets.token_hex(6)}.json"
+        proc_file.write_text(json.dumps(process))
+        try:
+            argv = self._oci_for(c).exec_argv(c.id, proc_file, detach=detach)
+            return subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=stderr).returncode
+        finally:
+            proc_file.unlink(missing_ok=True)
+
+    def exec_tty(
+        self,
+        id_or_name: str,
+        cmd: list[str],
+        *,
+        user: str = "",
+        workdir: str = "",
+        env: list[str] | None = None,
+        privileged: bool = False,
+    ) -> Any:
+        """Start one more process on a pty of its own (a controlling terminal, job control).
+
+        Returns a ``TtyExec``: ``.master`` is the pty master (read/write it, resize it
+        with TIOCSWINSZ, close it when done), ``.wait()`` the exit code.
+        """
+        from runtime.containers import exectty
+
+        c = self.get(id_or_name)
+        process = self._exec_process(
+            c, cmd, user=user, workdir=workdir, env=env, privileged=privileged, terminal=True
+        )
+        return exectty.start(self._oci_for(c).argv(), process, c.id)
 
     # --- inspection ------------------------------------------------------------------
 

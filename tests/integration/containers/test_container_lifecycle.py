@@ -337,3 +337,27 @@ def test_logs_since_and_exec_detached(wharf):
     assert wharf("exec", cid, "cat", "/tmp/bg").stdout == "bg\n"
     # names and unique id prefixes work everywhere
     assert wharf("top", cid[:5]).returncode == 0
+
+
+def test_exec_tty_gives_a_controlling_terminal(rt, busybox_image):
+    from runtime.containers.model import ContainerSpec
+
+    cm = rt.containers
+    c = cm.create(ContainerSpec(image="busybox", cmd=["sleep", "30"]))
+    cm.start(c.id)
+    handle = cm.exec_tty(c.id, ["sh"])
+    master = handle.master
+    os.write(master, b"tty; echo $TERM; exit 3\n")
+    out = b""
+    while True:
+        try:
+            chunk = os.read(master, 4096)
+        except OSError:
+            break
+        if not chunk:
+            break
+        out += chunk
+    os.close(master)
+    assert handle.wait(timeout=10) == 3
+    text = out.decode()
+    assert "/dev/pts/" in text and "xterm" in text
