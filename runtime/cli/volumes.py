@@ -1,0 +1,128 @@
+"""``wharf volume …``: docker's volume verbs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+
+def register(sub: argparse._SubParsersAction, groups: dict) -> None:
+    from runtime.cli.main import management_group
+
+    v = management_group(sub, groups, "volume", "manage volumes")
+    p = v.add_parser("create", help="create a volume")
+    p.add_argument("name", nargs="?")
+    p.add_argument("--label", "-l", action="append", default=[])
+    p.add_argument("--driver", "-d", default="local")
+    p.set_defaults(func=_create)
+    for verb in ("ls", "list"):
+        p = v.add_parser(verb, help="list volumes")
+        p.add_argument("--quiet", "-q", action="store_true")
+        p.add_argument("--filter", "-f", action="append", default=[])
+        p.add_argument("--format", default="table")
+        p.set_defaults(func=_ls)
+    p = v.add_parser("inspect", help="show volumes in detail (JSON)")
+    p.add_argument("names", nargs="+")
+    p.add_argument("--format", default="json")
+    p.set_defaults(func=_inspect)
+    for verb in ("rm", "remove"):
+        p = v.add_parser(verb, help="remove volumes")
+        p.add_argument("names", nargs="+")
+        p.add_argument("--force", "-f", action="store_true")
+        p.set_defaults(func=_rm)
+    p = v.add_parser("prune", help="remove unused anonymous volumes (-a: all unused)")
+    p.add_argument("--all", "-a", action="store_true")
+    p.add_argument("--force", "-f", action="store_true")
+    p.add_argument("--filter", action="append", default=[])
+    p.set_defaults(func=_prune)
+
+
+def _manager():
+    from runtime import Runtime
+
+    return Runtime()
+
+
+def _labels(items: list[str]) -> dict[str, str]:
+    out = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        out[key] = value
+    return out
+
+
+def _create(args: argparse.Namespace) -> int:
+    with _manager() as rt:
+        print(rt.volumes.create(args.name, _labels(args.label), args.driver).name)
+    return 0
+
+
+def _ls(args: argparse.Namespace) -> int:
+    from runtime.errors import InvalidArgument
+
+    kwargs: dict = {}
+    for f in args.filter:
+        key, _, value = f.partition("=")
+        if key == "dangling":
+            kwargs["dangling"] = value.lower() in ("1", "true")
+        elif key in ("label", "name"):
+            kwargs[key] = value
+        else:
+            raise InvalidArgument(f"invalid filter {key!r}")
+    with _manager() as rt:
+        vols = rt.volumes.list(**kwargs)
+    if args.quiet:
+        for v in vols:
+            print(v.name)
+    elif args.format == "json":
+        for v in vols:
+            print(json.dumps({"Driver": v.driver, "Labels": v.labels, "Mountpoint": str(v.mountpoint),
+                              "Name": v.name, "Scope": "local"}))
+    else:
+        print(f"{'DRIVER':<15} VOLUME NAME")
+        for v in vols:
+            print(f"{v.driver:<15} {v.name}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from runtime.errors import VolumeNotFound
+
+    found, code = [], 0
+    with _manager() as rt:
+        for name in args.names:
+            try:
+                found.append(rt.volumes.get(name).inspect())
+            except VolumeNotFound as exc:
+                print(f"wharf: {exc}", file=sys.stderr)
+                code = 1
+    print(json.dumps(found, indent=4))
+    return code
+
+
+def _rm(args: argparse.Namespace) -> int:
+    from runtime.errors import WharfError
+
+    code = 0
+    with _manager() as rt:
+        for name in args.names:
+            try:
+                rt.volumes.remove(name, force=args.force)
+                print(name)
+            except WharfError as exc:
+                print(f"wharf: {exc}", file=sys.stderr)
+                code = 1
+    return code
+
+
+def _prune(args: argparse.Namespace) -> int:
+    with _manager() as rt:
+        report = rt.volumes.prune(all=args.all)
+    if report["VolumesDeleted"]:
+        print("Deleted Volumes:")
+        for name in report["VolumesDeleted"]:
+            print(name)
+        print()
+    print(f"Total reclaimed space: {report['SpaceReclaimed']}B")
+    return 0
