@@ -38,7 +38,3 @@ def shim_binary() -> Path:
         raise HostError(f"compiling {SOURCE}: {proc.stderr.strip().splitlines()[-1:]}")
     tmp.replace(binary)
     return binary
-
-
-if __name__ == "__main__":
-    print(shim_binary())
