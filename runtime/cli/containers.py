@@ -194,6 +194,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
         userns=args.userns or "",
+        log_opts=dict(o.partition("=")[::2] for o in args.log_opt or []),
         cpu_period=args.cpu_period or 0,
         cpu_quota=args.cpu_quota or 0,
         blkio_weight=args.blkio_weight or 0,
@@ -740,6 +741,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--shm-size")
     a("--oom-score-adj", type=int)
     a("--runtime")
+    a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")
     a("image")
     a("command", nargs=argparse.REMAINDER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,10 +26,24 @@ def read_log(
     """Yield records (the last ``tail``, those at or after ``since``), then new ones if following."""
     pos = 0
     records: list[dict] = []
+    # rotated files first, oldest (highest number) to newest (--log-opt max-file)
+    rotated = sorted(
+        (p for p in path.parent.glob(path.name + ".*") if p.suffix[1:].isdigit()),
+        key=lambda p: -int(p.suffix[1:]),
+    )
+    for old in rotated:
+        with contextlib.suppress(FileNotFoundError):
+            records += [
+                json.loads(ln.decode(errors="replace"))
+                for ln in old.read_bytes().splitlines()
+                if ln
+            ]
+    inode = None
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+        inode = os.fstat(f.fileno()).st_ino
         data = f.read()
         pos = data.rfind(b"\n") + 1
-        records = [json.loads(line.decode(errors="replace")) for line in data[:pos].splitlines()]
+        records += [json.loads(line.decode(errors="replace")) for line in data[:pos].splitlines()]
     if since:
         records = [r for r in records if r["time"] >= since]
     if tail is not None and tail >= 0:
@@ -40,6 +55,9 @@ def read_log(
     while True:
         alive = running()  # asked before reading, so the last lines are never missed
         with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
+            st = os.fstat(f.fileno())
+            if st.st_ino != inode or st.st_size < pos:  # rotated or truncated meanwhile
+                inode, pos, buf = st.st_ino, 0, b""
             f.seek(pos)
             chunk = f.read()
             pos += len(chunk)

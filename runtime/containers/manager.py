@@ -655,6 +655,15 @@ class ContainerManager:
         if c.spec.auto_remove:
             argv += ["-x", self._remove_command(c.id)]
         argv += self._health_args(c)
+        if "max-size" in c.spec.log_opts:
+            from runtime.containers.model import parse_size
+
+            argv += [
+                "-L",
+                str(parse_size(c.spec.log_opts["max-size"], "max-size")),
+                "-N",
+                c.spec.log_opts.get("max-file", "1"),
+            ]
         read_end, write_end = os.pipe()
         fds = [write_end]
         argv += ["-y", str(write_end)]

@@ -82,6 +82,7 @@ class ContainerSpec:
     stop_signal: str = ""
     stop_timeout: int | None = None
     healthcheck: dict | None = None
+    log_opts: dict[str, str] = field(default_factory=dict)  # json-file: max-size, max-file
     # limits
     memory: int = 0
     memory_swap: int = 0
@@ -139,6 +140,15 @@ class ContainerSpec:
             )
         from runtime.oci.spec import normalize_cap
 
+        for key, value in self.log_opts.items():
+            if key == "max-size":
+                if parse_size(value, "--log-opt max-size") <= 0:
+                    raise InvalidArgument(f"invalid --log-opt max-size={value}: must be positive")
+            elif key == "max-file":
+                if not value.isdigit() or int(value) < 1:
+                    raise InvalidArgument(f"invalid --log-opt max-file={value}: must be 1 or more")
+            else:
+                raise InvalidArgument(f"unknown log opt {key!r} for the json-file log driver")
         if self.userns not in ("", "host", "private"):
             raise InvalidArgument(f"invalid --userns value {self.userns!r}: use host or private")
         for cap in self.cap_add + self.cap_drop:

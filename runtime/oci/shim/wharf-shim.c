@@ -48,6 +48,8 @@ static const char *opt_socket, *opt_state, *opt_oom, *opt_onexit, *opt_rootfs;
 static int opt_stdin, opt_tty, opt_attach_fd = -1, opt_sync_fd = -1;
 
 static int log_fd = -1;
+static long long log_size, log_max_size; /* --log-opt max-size; 0: unbounded */
+static int log_max_files = 1;            /* --log-opt max-file */
 static int clients[MAX_CLIENTS];
 static int client_stdin_once[MAX_CLIENTS];
 static int client_in_open[MAX_CLIENTS];
@@ -89,6 +91,27 @@ static void write_all(int fd, const char *p, size_t n) {
     }
 }
 
+/* Rotate json.log -> json.log.1 -> ... as Docker's json-file driver does (max-file 1: truncate). */
+static void log_rotate(void) {
+    char from[4200], to[4200];
+    for (int i = log_max_files - 1; i >= 1; i--) {
+        if (i == 1) snprintf(from, sizeof from, "%s", opt_log);
+        else snprintf(from, sizeof from, "%s.%d", opt_log, i - 1);
+        snprintf(to, sizeof to, "%s.%d", opt_log, i);
+        rename(from, to);
+    }
+    if (log_max_files <= 1) {
+        if (ftruncate(log_fd, 0) == 0) log_size = 0;
+        return;
+    }
+    int fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_TRUNC, 0640);
+    if (fd >= 0) {
+        close(log_fd);
+        log_fd = fd;
+        log_size = 0;
+    }
+}
+
 /* JSON-escape n bytes into out (room for 6 bytes per input byte); return the length. */
 static size_t json_escape(char *out, const char *data, size_t n) {
     size_t k = 0;
@@ -119,6 +142,8 @@ static void log_record(const char *stream, const char *data, size_t n) {
     timestamp(ts, sizeof ts);
     k += (size_t)snprintf(out + k, sizeof out - k, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream, ts);
     write_all(log_fd, out, k);
+    log_size += (long long)k;
+    if (log_max_size > 0 && log_size >= log_max_size) log_rotate();
 }
 
 static void send_frame(int stream, const char *data, size_t n) {
@@ -280,13 +305,13 @@ static void health_done(int code, const char *why) {
 
 static void usage(void) {
     fprintf(stderr, "usage: wharf-shim -r RUNTIME -i ID -b BUNDLE -S STATE -p PIDFILE -l LOG -e EXITFILE -s SOCKET "
-                    "[-o OOMFILE] [-m ROOTFS] [-k HEALTHPROC -j HEALTHFILE -H MS -T MS -R N -P MS] [-I] [-t] [-A FD] [-y FD] [-x ONEXIT]\n");
+                    "[-o OOMFILE] [-m ROOTFS] [-k HEALTHPROC -j HEALTHFILE -H MS -T MS -R N -P MS] [-L LOGMAXBYTES -N LOGFILES] [-I] [-t] [-A FD] [-y FD] [-x ONEXIT]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     int c;
-    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:")) != -1) {
+    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:L:N:")) != -1) {
         switch (c) {
         case 'r': opt_runtime = optarg; break;
         case 'i': opt_id = optarg; break;
@@ -309,6 +334,8 @@ int main(int argc, char **argv) {
         case 'T': hc_timeout = atol(optarg); break;
         case 'R': hc_retries = atoi(optarg); break;
         case 'P': hc_start_period = atol(optarg); break;
+        case 'L': log_max_size = atoll(optarg); break;
+        case 'N': log_max_files = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         default: usage();
         }
     }
@@ -334,6 +361,10 @@ int main(int argc, char **argv) {
     dup2(null, 2);
 
     log_fd = open(opt_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+    if (log_fd >= 0) {
+        struct stat lst;
+        if (fstat(log_fd, &lst) == 0) log_size = lst.st_size;
+    }
     if (log_fd < 0) die("open log");
 
     /* The attach socket: bound relative to its directory (unix paths max 108 bytes). */

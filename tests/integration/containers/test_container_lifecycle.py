@@ -361,3 +361,29 @@ def test_exec_tty_gives_a_controlling_terminal(rt, busybox_image):
     assert handle.wait(timeout=10) == 3
     text = out.decode()
     assert "/dev/pts/" in text and "xterm" in text
+
+
+def test_log_rotation_keeps_the_newest_lines_in_order(wharf):
+    cid = wharf(
+        "run",
+        "-d",
+        "--log-opt",
+        "max-size=2k",
+        "--log-opt",
+        "max-file=3",
+        "busybox",
+        "sh",
+        "-c",
+        "i=0; while [ $i -lt 300 ]; do i=$((i+1)); echo line-$i; done",
+    ).stdout.strip()
+    wharf("wait", cid)
+    log_path = Path(json.loads(wharf("inspect", cid).stdout)[0]["LogPath"])
+    files = sorted(p.name for p in log_path.parent.glob("json.log*"))
+    assert files == ["json.log", "json.log.1", "json.log.2"]
+    assert all(p.stat().st_size < 2048 + 200 for p in log_path.parent.glob("json.log*"))
+    lines = wharf("logs", cid).stdout.split()
+    assert lines[-1] == "line-300"
+    numbers = [int(x.split("-")[1]) for x in lines]
+    assert numbers == list(range(numbers[0], 301)) and numbers[0] > 1
+    bad = wharf("run", "--rm", "--log-opt", "max-size=big", "busybox", "true", check=False)
+    assert bad.returncode == 125 and "max-size" in bad.stderr
