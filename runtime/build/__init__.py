@@ -1,0 +1,1 @@
+"""Dockerfile builds: parse, expand, and run each step into a cached image layer."""
