@@ -53,7 +53,7 @@ def split_words(
             i += 1
             continue
         if ch.isspace():
-            if has_word or current:
+            if has_word or "".join(current):
                 words.append("".join(current))
                 current, has_word = [], False
             i += 1
@@ -68,7 +68,7 @@ def split_words(
         i += 1
     if quote:
         raise BuildError(f"unexpected end of statement while looking for matching {quote}", line)
-    if has_word or current:
+    if has_word or "".join(current):
         words.append("".join(current))
     return words
 
