@@ -84,7 +84,7 @@ class Builder:
         self.rt = rt
         self.opts = options
         self.say = progress or (lambda line: None)
-        self.workdir = rt.paths.root / "tmp"
+        self.workdir = rt.paths.root / "tmp" / "build"
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.conn = db.connect(rt.paths.db)
         db.ensure_schema(self.conn, "build", CACHE_SCHEMA)

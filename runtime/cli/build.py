@@ -74,7 +74,7 @@ def _pull_bases(rt, opts, say) -> None:
     if opts.dockerfile_text is not None:
         text = opts.dockerfile_text
     else:
-        ctx = Context.open(opts.context, rt.paths.root / "tmp")
+        ctx = Context.open(opts.context, rt.paths.root / "tmp" / "build")
         try:
             text = ctx.dockerfile(opts.dockerfile)
         finally:
