@@ -144,14 +144,14 @@ class ContainerManager:
         return self.oci(c.runtime) if c.runtime else self.oci()
 
     @contextlib.contextmanager
-    def _locked(self, ctr_id: str) -> Iterator[None]:
-        """Serialize state changes of one container across processes."""
+    def _locked(self, ctr_id: str) -> Iterator[int]:
+        """Serialize state changes of one container across processes; yields the lock's fd."""
         lock_dir = self.paths.run / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_dir / ctr_id, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
+            yield fd
         finally:
             os.close(fd)
 
@@ -420,21 +420,21 @@ class ContainerManager:
         client from the first byte (``wharf run`` in the foreground).
         """
         c = self.get(id_or_name)
-        with self._locked(c.id):
+        with self._locked(c.id) as lock_fd:
             c = self.get(c.id)
             if c.status == "paused":
                 raise Conflict(f"cannot start a paused container {c.name}, try unpause instead")
             if c.status == "running":
                 return c
             try:
-                self._start_locked(c, attach_fd)
+                self._start_locked(c, attach_fd, lock_fd)
             except WharfError as exc:
                 with db.transaction(self.conn):
                     self._update(c.id, error=str(exc), exit_code=exc.exit_code)
                 raise
         return self._find(c.id)
 
-    def _start_locked(self, c: Container, attach_fd: int | None) -> int:
+    def _start_locked(self, c: Container, attach_fd: int | None, lock_fd: int) -> int:
         from runtime.oci.shim import shim_binary
 
         oci = self._oci_for(c)
@@ -454,7 +454,7 @@ class ContainerManager:
             config_json, netns_done = self._oci_config(c, rootfs)
             (run / "config.json").write_text(json.dumps(config_json))
             started = now_iso()
-            pid = self._spawn_shim(c, oci, shim_binary(), attach_fd)
+            pid = self._spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
         except BaseException:
             if netns_done:
                 with contextlib.suppress(WharfError):
@@ -617,7 +617,14 @@ class ContainerManager:
         if path.is_dir() or not os.access(path, os.X_OK):
             raise CommandNotExecutable(f'failed to create task: exec: "{cmd}": permission denied')
 
-    def _spawn_shim(self, c: Container, oci: Any, shim: Path, attach_fd: int | None) -> int:
+    def _spawn_shim(
+        self, c: Container, oci: Any, shim: Path, attach_fd: int | None, lock_fd: int
+    ) -> int:
+        """Start the container under its shim; return its pid once the runtime started it.
+
+        The shim gets a copy of our lock on the container and keeps it until the
+        start is decided, so a caller killed now leaves no window for a second start.
+        """
         run, base = self.run_dir(c.id), self.dir(c.id)
         mode = cgroup_mode()
         oom_file = (
@@ -665,8 +672,8 @@ class ContainerManager:
                 c.spec.log_opts.get("max-file", "1"),
             ]
         read_end, write_end = os.pipe()
-        fds = [write_end]
-        argv += ["-y", str(write_end)]
+        fds = [write_end, lock_fd]
+        argv += ["-y", str(write_end), "-K", str(lock_fd)]
         if attach_fd is not None:
             argv += ["-A", str(attach_fd)]
             fds.append(attach_fd)

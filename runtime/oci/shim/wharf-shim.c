@@ -45,7 +45,7 @@
 
 static const char *opt_runtime, *opt_id, *opt_bundle, *opt_log, *opt_exit, *opt_pidfile;
 static const char *opt_socket, *opt_state, *opt_oom, *opt_onexit, *opt_rootfs;
-static int opt_stdin, opt_tty, opt_attach_fd = -1, opt_sync_fd = -1;
+static int opt_stdin, opt_tty, opt_attach_fd = -1, opt_sync_fd = -1, opt_lock_fd = -1;
 
 static int log_fd = -1;
 static long long log_size, log_max_size; /* --log-opt max-size; 0: unbounded */
@@ -305,13 +305,13 @@ static void health_done(int code, const char *why) {
 
 static void usage(void) {
     fprintf(stderr, "usage: wharf-shim -r RUNTIME -i ID -b BUNDLE -S STATE -p PIDFILE -l LOG -e EXITFILE -s SOCKET "
-                    "[-o OOMFILE] [-m ROOTFS] [-k HEALTHPROC -j HEALTHFILE -H MS -T MS -R N -P MS] [-L LOGMAXBYTES -N LOGFILES] [-I] [-t] [-A FD] [-y FD] [-x ONEXIT]\n");
+                    "[-o OOMFILE] [-m ROOTFS] [-k HEALTHPROC -j HEALTHFILE -H MS -T MS -R N -P MS] [-L LOGMAXBYTES -N LOGFILES] [-I] [-t] [-A FD] [-y FD] [-K LOCKFD] [-x ONEXIT]\n");
     exit(2);
 }
 
 int main(int argc, char **argv) {
     int c;
-    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:L:N:")) != -1) {
+    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:L:N:K:")) != -1) {
         switch (c) {
         case 'r': opt_runtime = optarg; break;
         case 'i': opt_id = optarg; break;
@@ -326,6 +326,7 @@ int main(int argc, char **argv) {
         case 't': opt_tty = 1; break;
         case 'A': opt_attach_fd = atoi(optarg); break;
         case 'y': opt_sync_fd = atoi(optarg); break;
+        case 'K': opt_lock_fd = atoi(optarg); break;
         case 'x': opt_onexit = optarg; break;
         case 'm': opt_rootfs = optarg; break;
         case 'k': opt_health_proc = optarg; break;
@@ -345,6 +346,9 @@ int main(int argc, char **argv) {
     /* Neither the runtime nor the container may inherit the caller's pipes. */
     if (opt_sync_fd >= 0) fcntl(opt_sync_fd, F_SETFD, FD_CLOEXEC);
     if (opt_attach_fd >= 0) fcntl(opt_attach_fd, F_SETFD, FD_CLOEXEC);
+    /* The caller's lock on this container: held until the start is decided, even if
+       the caller dies meanwhile, so no second start races this one. */
+    if (opt_lock_fd >= 0) fcntl(opt_lock_fd, F_SETFD, FD_CLOEXEC);
 
     /* The caller waits for this first process only; the monitor lives on detached. */
     pid_t first = fork();
@@ -459,6 +463,7 @@ int main(int argc, char **argv) {
         run_delete();
         unlink(sockname);
         if (opt_sync_fd >= 0) dprintf(opt_sync_fd, "err %s\n", n ? msg : "the OCI runtime failed");
+        if (opt_lock_fd >= 0) close(opt_lock_fd);
         _exit(1);
     }
     pid_t cpid = 0;
@@ -469,6 +474,10 @@ int main(int argc, char **argv) {
         dprintf(opt_sync_fd, "ok %d\n", cpid);
         close(opt_sync_fd);
         opt_sync_fd = -1;
+    }
+    if (opt_lock_fd >= 0) {
+        close(opt_lock_fd);
+        opt_lock_fd = -1;
     }
     if (opt_attach_fd >= 0) add_client(opt_attach_fd, 1);
 
