@@ -141,6 +141,7 @@ class Builder:
                     name = words[2].lower()
                 elif len(words) != 1:
                     raise BuildError("FROM requires either one or three arguments", ins.line)
+                _check_platform(ins.flags.get("platform"), ins.line)
                 stages.append(Stage(len(stages), name, words[0], ins.line, []))
             elif not stages:
                 if ins.cmd != "ARG":
@@ -397,6 +398,10 @@ class Builder:
             raise BuildError("RUN needs a command", ins.line)
         build_env = [f"{k}={v}" for k, v in sorted(stage.args.items())
                      if not any(e.startswith(k + "=") for e in stage.config.get("Env") or [])]
+        # predefined proxy args reach RUN without an ARG line, and (as in Docker) stay
+        # out of the cache key and the image's history
+        proxies = [f"{k}={v}" for k, v in sorted(self.opts.build_args.items())
+                   if k in PROXY_ARGS and k not in stage.args]
         key = _key({"run": argv, "args": build_env, "network": self.opts.network})
         cached = self._cached(stage, key)
         if cached is not None:
@@ -407,7 +412,7 @@ class Builder:
             raise BuildError("RUN needs a base image with a shell; this stage is FROM scratch with no files",
                              ins.line)
         spec = ContainerSpec(image=stage.image.id, cmd=argv, entrypoint=[],
-                             env=[*(stage.config.get("Env") or []), *build_env],
+                             env=[*(stage.config.get("Env") or []), *build_env, *proxies],
                              workdir=stage.config.get("WorkingDir") or "", user=stage.config.get("User") or "",
                              network=self.opts.network)
         ctr = self.rt.containers.create(spec)
@@ -608,6 +613,18 @@ def image_view(rt: Any, image: Any, workdir: Path) -> Iterator[Path]:
     finally:
         unmount(merged)
         shutil.rmtree(base, ignore_errors=True)
+
+
+def _check_platform(platform: str | None, line: int) -> None:
+    """Accept ``FROM --platform`` naming this host's platform; refuse one it cannot run."""
+    if not platform or "$" in platform:
+        return  # $BUILDPLATFORM / $TARGETPLATFORM: always this host here
+    import platform as host
+
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(host.machine(), host.machine())
+    os_name, _, rest = platform.partition("/")
+    if os_name != "linux" or rest.split("/")[0] != arch:
+        raise BuildError(f"FROM --platform={platform}: this host builds linux/{arch} only", line)
 
 
 def _dest_path(layer: Path, target: str, name: str, dir_dest: bool) -> Path:

@@ -210,3 +210,23 @@ def test_the_cli_builds_from_a_directory_a_tar_and_stdin(wharf_paths, busybox_im
     assert r.returncode == 0, r.stderr
     r = wharf("build", "--network", "none", "-", stdin="FROM busybox\nRUN exit 7\n")
     assert r.returncode == 125 and r.stderr.strip().splitlines()[-1].startswith("wharf: Dockerfile:2: ")
+
+
+def test_onbuild_triggers_run_in_the_child_build(rt, busybox_image, ctx):
+    parent, _ = build(rt, ctx, "FROM busybox\nONBUILD COPY hello.txt /from-onbuild\n", tags=["parent:1"])
+    assert parent.container_config["OnBuild"] == ["COPY hello.txt /from-onbuild"]
+    child, _ = build(rt, ctx, "FROM parent:1\nCMD [\"cat\", \"/from-onbuild\"]\n")
+    assert run(rt, child.id) == "hello\n"
+    assert not child.container_config.get("OnBuild"), "triggers do not pass to grandchildren"
+
+
+def test_shell_and_proxy_args_and_platform(rt, busybox_image, ctx):
+    df = ('FROM --platform=linux/amd64 busybox\nSHELL ["/bin/sh", "-e", "-c"]\n'
+          "RUN echo \"proxy=$HTTP_PROXY\" > /p\nCMD cat /p\n")
+    image, _ = build(rt, ctx, df, build_args={"HTTP_PROXY": "http://127.0.0.1:3128"})
+    assert image.container_config["Shell"] == ["/bin/sh", "-e", "-c"]
+    assert image.container_config["Cmd"] == ["/bin/sh", "-e", "-c", "cat /p"]
+    assert run(rt, image.id) == "proxy=http://127.0.0.1:3128\n"
+    assert not any("HTTP_PROXY" in e for e in image.container_config["Env"])
+    with pytest.raises(BuildError, match="Dockerfile:1: FROM --platform=linux/s390x"):
+        build(rt, ctx, "FROM --platform=linux/s390x busybox\n")
