@@ -42,6 +42,21 @@ def wharf(
     return run
 
 
+@pytest.fixture
+def wait_log(wharf: Callable[..., subprocess.CompletedProcess]) -> Callable[..., None]:
+    """Wait until a container's log holds a text (a script says "ready" once set up)."""
+    import time
+
+    def wait(cid: str, text: str = "ready", timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in wharf("logs", cid).stdout:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"container {cid[:12]} never logged {text!r}")
+            time.sleep(0.05)
+
+    return wait
+
+
 @pytest.fixture(autouse=True)
 def _remove_leftover_containers(wharf_paths: Paths) -> Iterator[None]:
     """Kill and remove whatever a test left, so no shim or mount outlives its host."""

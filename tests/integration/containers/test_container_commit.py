@@ -43,11 +43,11 @@ def test_commit_round_trip_with_changes_and_deletions(wharf):
     assert info["Config"]["Cmd"] == ["cat", "/hello.txt"]
 
 
-def test_commit_of_a_running_container(wharf):
-    cid = wharf("run", "-d", "busybox", "sh", "-c", "echo live > /state; sleep 60").stdout.strip()
-    import time
-
-    time.sleep(0.3)
+def test_commit_of_a_running_container(wharf, wait_log):
+    cid = wharf(
+        "run", "-d", "busybox", "sh", "-c", "echo live > /state; echo ready; sleep 60"
+    ).stdout.strip()
+    wait_log(cid)
     wharf("commit", cid, "snap:1")
     assert json.loads(wharf("inspect", cid).stdout)[0]["State"]["Status"] == "running"
     assert wharf("run", "--rm", "snap:1", "cat", "/state").stdout == "live\n"
@@ -84,7 +84,7 @@ def test_export_and_cp_both_ways(wharf, tmp_path):
     assert wharf("exec", cid, "cat", f"/tmp/escaped-{cid[:8]}").stdout == "from host\n"
 
 
-def test_cp_with_tar_streams_both_ways(wharf, tmp_path):
+def test_cp_with_tar_streams_both_ways(wharf, tmp_path, wait_log):
     import io
     import subprocess
     import sys
@@ -92,11 +92,9 @@ def test_cp_with_tar_streams_both_ways(wharf, tmp_path):
 
     repo = Path(__file__).resolve().parents[3]
     cid = wharf(
-        "run", "-d", "busybox", "sh", "-c", "mkdir /data; echo one > /data/a; sleep 60"
+        "run", "-d", "busybox", "sh", "-c", "mkdir /data; echo one > /data/a; echo ready; sleep 60"
     ).stdout.strip()
-    import time
-
-    time.sleep(0.3)
+    wait_log(cid)
     out = subprocess.run(
         [sys.executable, "-m", "runtime.cli.main", "cp", f"{cid}:/data", "-"],
         cwd=repo,

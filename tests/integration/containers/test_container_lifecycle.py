@@ -33,11 +33,11 @@ def test_detached_container_shows_in_ps_and_inspect(wharf):
     assert os.path.exists(f"/proc/{info['State']['Pid']}")
 
 
-def test_stop_escalates_to_sigkill_after_the_timeout(wharf):
+def test_stop_escalates_to_sigkill_after_the_timeout(wharf, wait_log):
     cid = wharf(
-        "run", "-d", "busybox", "sh", "-c", "trap '' TERM; while true; do sleep 1; done"
+        "run", "-d", "busybox", "sh", "-c", "trap '' TERM; echo ready; while true; do sleep 1; done"
     ).stdout.strip()
-    time.sleep(0.3)
+    wait_log(cid)
     t0 = time.monotonic()
     wharf("stop", "-t", "1", cid)
     elapsed = time.monotonic() - t0
@@ -46,7 +46,7 @@ def test_stop_escalates_to_sigkill_after_the_timeout(wharf):
     assert 1 <= elapsed < 10
 
 
-def test_stop_uses_the_stop_signal(wharf):
+def test_stop_uses_the_stop_signal(wharf, wait_log):
     cid = wharf(
         "run",
         "-d",
@@ -55,23 +55,23 @@ def test_stop_uses_the_stop_signal(wharf):
         "busybox",
         "sh",
         "-c",
-        "trap 'exit 7' USR1; while true; do sleep 0.1; done",
+        "trap 'exit 7' USR1; echo ready; while true; do sleep 0.1; done",
     ).stdout.strip()
-    time.sleep(0.3)
+    wait_log(cid)
     wharf("stop", cid)
     assert _state(wharf, cid)["ExitCode"] == 7
 
 
-def test_pause_freezes_the_processes(wharf):
+def test_pause_freezes_the_processes(wharf, wait_log):
     cid = wharf(
         "run",
         "-d",
         "busybox",
         "sh",
         "-c",
-        "i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done",
+        "i=0; echo 0 > /tmp/n; echo ready; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done",
     ).stdout.strip()
-    time.sleep(0.3)
+    wait_log(cid)
     wharf("pause", cid)
     assert _state(wharf, cid)["Status"] == "paused"
     freezer = f"/sys/fs/cgroup/freezer/wharf/{cid}/freezer.state"
@@ -235,7 +235,7 @@ def test_health_check_runs_and_shows_in_ps_and_inspect(wharf):
         "-c",
         "touch /tmp/ok; sleep 1; rm /tmp/ok; sleep 30",
     ).stdout.strip()
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     seen = set()
     while time.monotonic() < deadline and "unhealthy" not in seen:
         status = wharf("ps", "--format", "{{.Status}}").stdout.strip()
@@ -323,13 +323,13 @@ def test_resize_sets_the_tty_window_size(rt, busybox_image, tmp_path):
     cm.remove(c.id, force=True)
 
 
-def test_logs_since_and_exec_detached(wharf):
+def test_logs_since_and_exec_detached(wharf, wait_log):
     cid = wharf("run", "-d", "busybox", "sh", "-c", "echo early; sleep 60").stdout.strip()
-    time.sleep(0.3)
+    wait_log(cid, "early")
     assert wharf("logs", "--since", "1h", cid).stdout == "early\n"
     assert wharf("logs", "--since", "2099-01-01T00:00:00Z", cid).stdout == ""
     assert wharf("exec", "-d", cid, "sh", "-c", "sleep 0.2; echo bg > /tmp/bg").returncode == 0
-    deadline = time.monotonic() + 5
+    deadline = time.monotonic() + 10
     while time.monotonic() < deadline:
         if wharf("exec", cid, "cat", "/tmp/bg", check=False).stdout == "bg\n":
             break
