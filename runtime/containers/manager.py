@@ -15,7 +15,6 @@ import fcntl
 import importlib.util
 import json
 import os
-import secrets
 import shutil
 import socket
 import sqlite3
@@ -336,7 +335,7 @@ class ContainerManager:
         spec.validate()
         block_io(spec)  # device paths and weights checked now, not at start
         image = self.rt.images.get(spec.image)
-        ctr_id = secrets.token_hex(32)
+        ctr_id = os.urandom(32).hex()  # as secrets.token_hex, without its import cost
         name = spec.name.lstrip("/") if spec.name else ""
         config = merge_config(spec, image.container_config, ctr_id, image_ref=spec.image)
         if not (config.get("Entrypoint") or []) + (config.get("Cmd") or []):
@@ -1137,7 +1136,7 @@ class ContainerManager:
         process = self._exec_process(
             c, cmd, user=user, workdir=workdir, env=env, privileged=privileged, terminal=False
         )
-        proc_file = self.run_dir(c.id) / f"exec-{secrets.token_hex(6)}.json"
+        proc_file = self.run_dir(c.id) / f"exec-{os.urandom(6).hex()}.json"
         proc_file.write_text(json.dumps(process))
         try:
             argv = self._oci_for(c).exec_argv(c.id, proc_file, detach=detach)

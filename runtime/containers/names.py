@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import secrets
+import random
 
 ADJECTIVES = [
     "admiring",
@@ -213,4 +213,5 @@ SURNAMES = [
 
 def random_name() -> str:
     """Return a name such as ``focused_turing``."""
-    return f"{secrets.choice(ADJECTIVES)}_{secrets.choice(SURNAMES)}"
+    pick = random.SystemRandom().choice  # names need no secrecy, only spread
+    return f"{pick(ADJECTIVES)}_{pick(SURNAMES)}"
