@@ -449,7 +449,10 @@ class ContainerManager:
         rootfs_mod.mount_overlay(lower, base / "upper", base / "work", rootfs)
         netns_done = False
         try:
-            rootfs_mod.check_guarded(rootfs)
+            # the container's own layer, then the image's (the init layer between them
+            # would hide an image's symlink: it is Wharf's, not the image's)
+            rootfs_mod.check_guarded([base / "upper"])
+            rootfs_mod.check_guarded(lower[1:])
             config_json, netns_done = self._oci_config(c, rootfs)
             (run / "config.json").write_text(json.dumps(config_json))
             started = now_iso()
@@ -475,16 +478,27 @@ class ContainerManager:
         return pid
 
     def _lower_dirs(self, c: Container) -> list[Path]:
-        """Return the overlay lowerdirs, top layer first (short links for deep images)."""
+        """Return the overlay lowerdirs, top first: the init layer, then the image's layers.
+
+        The init layer (Docker's "-init") holds the mount points Wharf binds over
+        (/etc/hostname, /etc/hosts, /etc/resolv.conf, /proc, /sys, /dev), so the
+        runtime never creates them in the container's own layer: a commit stays
+        clean, and a root in a private user namespace needs no write access to /etc.
+        """
         image = self.rt.images.get(c.image_id)
         paths = self.rt.images.layer_paths(image)
         if len(paths) > 30:  # absolute layer dirs would overflow the one page of mount options
             paths = self.rt.images.layer_links(image)
-        if not paths:
-            empty = self.dir(c.id) / "empty"
-            empty.mkdir(exist_ok=True)
-            return [empty]
-        return list(reversed(paths))
+        return [self._init_layer(c.id), *reversed(paths)]
+
+    def _init_layer(self, ctr_id: str) -> Path:
+        init = self.dir(ctr_id) / "init"
+        if not (init / "etc" / "resolv.conf").exists():
+            for d in ("etc", "proc", "sys", "dev"):
+                (init / d).mkdir(parents=True, exist_ok=True, mode=0o755)
+            for name in ("hostname", "hosts", "resolv.conf"):
+                (init / "etc" / name).touch(mode=0o644)
+        return init
 
     def _oci_config(self, c: Container, rootfs: Path) -> tuple[dict, bool]:
         """Build config.json for this run; returns it and whether a network was set up."""
@@ -538,12 +552,6 @@ class ContainerManager:
         (base / "hosts").write_text(hosts)
         (base / "resolv.conf").write_text(resolv)
         for name in ("hostname", "hosts", "resolv.conf"):
-            # make the mount points as the host's root: a container root in a private
-            # user namespace may not create files in the image's /etc
-            target = rootfs_mod.resolve(rootfs, f"/etc/{name}")
-            if target.is_relative_to(rootfs) and not os.path.lexists(target):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.touch()
             mounts.append(
                 {
                     "destination": f"/etc/{name}",

@@ -47,17 +47,24 @@ def is_mounted(target: Path) -> bool:
         return any(line.split()[4] == text for line in f)
 
 
-def check_guarded(rootfs: Path) -> None:
-    """Refuse an image whose /proc, /sys or /dev is a symlink (or not a directory)."""
+def check_guarded(layers: list[Path]) -> None:
+    """Refuse an image whose /proc, /sys or /dev is a symlink (or not a directory).
+
+    ``layers`` are the image's layer dirs, top first; the topmost entry of a name
+    is the one the image shows (a whiteout means it was deleted).
+    """
     for name in GUARDED:
-        path = rootfs / name
-        try:
-            st = os.lstat(path)
-        except FileNotFoundError:
-            continue
-        if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
-            kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a directory"
-            raise InvalidArgument(f"the image's /{name} is {kind}: refusing to mount over it")
+        for layer in layers:
+            try:
+                st = os.lstat(layer / name)
+            except FileNotFoundError:
+                continue
+            if stat.S_ISCHR(st.st_mode) and st.st_rdev == 0:
+                break  # a whiteout: deleted in this layer
+            if stat.S_ISLNK(st.st_mode) or not stat.S_ISDIR(st.st_mode):
+                kind = "a symlink" if stat.S_ISLNK(st.st_mode) else "not a directory"
+                raise InvalidArgument(f"the image's /{name} is {kind}: refusing to mount over it")
+            break
 
 
 def resolve(rootfs: Path, path: str, follow_last: bool = True) -> Path:

@@ -131,3 +131,15 @@ def test_cp_with_tar_streams_both_ways(wharf, tmp_path, wait_log):
     )
     assert bad.returncode == 125 and b"refusing" in bad.stderr
     assert not Path("/tmp/wharf-escape").exists()
+
+
+def test_commit_leaves_out_the_mount_points_wharf_binds(wharf, wharf_paths):
+    wharf("run", "--name", "c1", "busybox", "sh", "-c", "echo x > /made")
+    upper = (
+        wharf_paths.root
+        / "containers"
+        / json.loads(wharf("inspect", "c1").stdout)[0]["Id"]
+        / "upper"
+    )
+    names = {p.relative_to(upper).as_posix() for p in upper.rglob("*")}
+    assert names == {"made"}
