@@ -14,6 +14,7 @@ router.register("jobs", JobViewSet, basename="job")
 
 urlpatterns = [
     path("", job_views.dashboard, name="dashboard"),
+    path("hosts/table/", job_views.hosts_table, name="hosts-table"),
     path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
     path("hosts/<str:host_name>/check/", job_views.start_host_check, name="host-check"),
     path("login/", auth_views.LoginView.as_view(), name="login"),

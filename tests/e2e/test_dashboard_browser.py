@@ -29,6 +29,9 @@ def test_sign_in_see_the_host_and_watch_a_host_check(stack, browser):
     assert stack.host_name in host_text and "online" in host_text
     assert os.uname().release in host_text, "the page shows the host's true kernel"
 
+    assert browser.script("return typeof htmx") == "object", "htmx from npm is served and loaded"
+    assert browser.script("return document.getElementById('hosts-live').getAttribute('hx-trigger')") == "every 10s"
+
     browser.click(f"{row} button.start-check")
     wait_for(lambda: "/jobs/" in browser.url(), 20, "the job page to open")
     browser.wait_text("#job-state", "succeeded", timeout=90)

@@ -75,6 +75,9 @@ class Browser:
     def text(self, css: str) -> str:
         return self._call("GET", self._s(f"/element/{self.find(css)}/text"))
 
+    def script(self, source: str):
+        return self._call("POST", self._s("/execute/sync"), {"script": source, "args": []})
+
     def url(self) -> str:
         return self._call("GET", self._s("/url"))
 

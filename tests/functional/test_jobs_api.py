@@ -93,3 +93,11 @@ def test_the_openapi_schema_lists_the_jobs_api(make_user, api_client):
     r = api_client(make_user()).get("/api/schema/?format=json")
     assert r.status_code == 200
     assert "/api/v1/jobs/" in r.json()["paths"]
+
+
+def test_the_polled_hosts_table_needs_a_session_and_lists_hosts(make_user, make_host, client):
+    make_host("polled-host")
+    assert client.get("/hosts/table/").status_code == 302
+    client.force_login(make_user())
+    r = client.get("/hosts/table/")
+    assert r.status_code == 200 and b"polled-host" in r.content and b"<table" in r.content

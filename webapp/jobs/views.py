@@ -23,6 +23,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def hosts_table(request: HttpRequest) -> HttpResponse:
+    """The hosts table alone: the dashboard polls it so states change without a reload."""
+    return render(request, "fleet/hosts_table.html", {"hosts": Host.objects.all()})
+
+
+@login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(visible_jobs(request.user).select_related("host", "team"), pk=job_id)
     return render(request, "jobs/detail.html", {"job": job, "lines": job.lines.all()})
