@@ -36,51 +36,8 @@ DEFAULT_CAPS = (
     "CAP_KILL",
     "CAP_AUDIT_WRITE",
 )
+# Every capability, in linux/capability.h number order (bit i of /proc/self/status masks).
 ALL_CAPS = (
-    "CAP_CHOWN",
-    "CAP_DAC_OVERRIDE",
-    "CAP_DAC_READ_SEARCH",
-    "CAP_FOWNER",
-    "CAP_FSETID",
-    "CAP_KILL",
-    "CAP_SETGID",
-    "CAP_SETUID",
-    "CAP_SETPCAP",
-    "CAP_LINUX_IMMUTABLE",
-    "CAP_NET_BIND_SERVICE",
-    "CAP_NET_BROADCAST",
-    "CAP_NET_ADMIN",
-    "CAP_NET_RAW",
-    "CAP_IPC_LOCK",
-    "CAP_IPC_OWNER",
-    "CAP_SYS_MODULE",
-    "CAP_SYS_RAWIO",
-    "CAP_SYS_CHROOT",
-    "CAP_SYS_PTRACE",
-    "CAP_SYS_PACCT",
-    "CAP_SYS_ADMIN",
-    "CAP_SYS_BOOT",
-    "CAP_SYS_NICE",
-    "CAP_SYS_RESOURCE",
-    "CAP_SYS_TIME",
-    "CAP_SYS_TTY_CONFIG",
-    "CAP_MKNOD",
-    "CAP_LEASE",
-    "CAP_AUDIT_WRITE",
-    "CAP_AUDIT_CONTROL",
-    "CAP_SETFCAP",
-    "CAP_MAC_OVERRIDE",
-    "CAP_MAC_ADMIN",
-    "CAP_SYSLOG",
-    "CAP_WAKE_ALARM",
-    "CAP_BLOCK_SUSPEND",
-    "CAP_AUDIT_READ",
-    "CAP_PERFMON",
-    "CAP_BPF",
-    "CAP_CHECKPOINT_RESTORE",
-)
-# Capability numbers (linux/capability.h order), to read /proc/self/status masks.
-_CAP_BY_NUMBER = (
     "CAP_CHOWN",
     "CAP_DAC_OVERRIDE",
     "CAP_DAC_READ_SEARCH",
@@ -212,7 +169,7 @@ def _our_bounding_set() -> set[str]:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("CapBnd:"):
                 mask = int(line.split()[1], 16)
-                return {cap for i, cap in enumerate(_CAP_BY_NUMBER) if mask >> i & 1}
+                return {cap for i, cap in enumerate(ALL_CAPS) if mask >> i & 1}
     except OSError:
         pass
     return set(ALL_CAPS)
