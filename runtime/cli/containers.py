@@ -522,7 +522,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from runtime.cli.images import render_template
+    from runtime.cli.images import print_inspected
     from runtime.errors import ContainerNotFound, ImageNotFound
 
     out, missing = [], []
@@ -540,14 +540,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 out.append(rt.images.inspect(name))
             except ImageNotFound:
                 missing.append(f"No such object: {name}")
-    if args.format in (None, "json"):
-        print(json.dumps(out, indent=4))
-    else:
-        for obj in out:
-            print(render_template(args.format, obj))
-    for m in missing:
-        print(f"Error: {m}", file=sys.stderr)
-    return 1 if missing else 0
+    return print_inspected(out, missing, args.format)
 
 
 def cmd_top(args: argparse.Namespace) -> int:

@@ -252,11 +252,16 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 out.append(rt.images.inspect(name))
             except ImageNotFound as exc:
                 missing.append(str(exc))
-    if args.format == "json":
+    return print_inspected(out, missing, args.format)
+
+
+def print_inspected(out: list[dict], missing: list[str], fmt: str | None) -> int:
+    """Print inspect results as docker does (JSON, or a template per object); 1 if any was missing."""
+    if fmt in (None, "json"):
         print(json.dumps(out, indent=4))
     else:
         for obj in out:
-            print(render_template(args.format, obj))
+            print(render_template(fmt, obj))
     for m in missing:
         print(f"Error: {m}", file=sys.stderr)
     return 1 if missing else 0
