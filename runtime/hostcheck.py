@@ -76,8 +76,15 @@ def _check_overlay(paths: Paths) -> str:
 
 
 def _check_namespaces(paths: Paths) -> str:
-    kinds = {"pid": "--pid --fork", "mount": "--mount", "uts": "--uts", "ipc": "--ipc",
-             "net": "--net", "user": "--user", "cgroup": "--cgroup"}
+    kinds = {
+        "pid": "--pid --fork",
+        "mount": "--mount",
+        "uts": "--uts",
+        "ipc": "--ipc",
+        "net": "--net",
+        "user": "--user",
+        "cgroup": "--cgroup",
+    }
     made = []
     for name, flags in kinds.items():
         _run(["unshare", *flags.split(), "true"])
@@ -102,7 +109,9 @@ def _check_oci_runtime(paths: Paths) -> str:
     from runtime.oci.probe import choose_runtime, probe_runtimes
 
     chosen = choose_runtime(paths)
-    others = [f"{r.name} {r.version} unusable ({r.reason})" for r in probe_runtimes(paths) if not r.usable]
+    others = [
+        f"{r.name} {r.version} unusable ({r.reason})" for r in probe_runtimes(paths) if not r.usable
+    ]
     detail = f"{chosen.name} {chosen.version} ran a container"
     return detail + (f"; {'; '.join(others)}" if others else "")
 

@@ -70,7 +70,13 @@ def gather(paths: Paths | None = None) -> dict:
         "cgroup_mode": cgroup_mode(),
         "cgroup_controllers": cgroup_controllers(),
         "oci_runtimes": [
-            {"name": r.name, "path": r.path, "version": r.version, "usable": r.usable, "reason": r.reason}
+            {
+                "name": r.name,
+                "path": r.path,
+                "version": r.version,
+                "usable": r.usable,
+                "reason": r.reason,
+            }
             for r in runtimes
         ],
         "oci_runtime": chosen,

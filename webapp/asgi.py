@@ -20,6 +20,8 @@ from webapp.routing import websocket_urlpatterns  # noqa: E402
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(WebsocketAuthStack(URLRouter(websocket_urlpatterns))),
+        "websocket": AllowedHostsOriginValidator(
+            WebsocketAuthStack(URLRouter(websocket_urlpatterns))
+        ),
     }
 )

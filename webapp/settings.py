@@ -18,7 +18,9 @@ from webapp.env import env_bool, env_int, env_list, env_secret, env_str
 BASE_DIR = Path(__file__).resolve().parent.parent
 WHARF_ENV = env_str("WHARF_ENV", "development")
 if WHARF_ENV not in {"development", "local", "production", "test"}:
-    raise ImproperlyConfigured(f"WHARF_ENV must be development, local, production or test, not {WHARF_ENV!r}")
+    raise ImproperlyConfigured(
+        f"WHARF_ENV must be development, local, production or test, not {WHARF_ENV!r}"
+    )
 
 DEBUG = env_bool("DEBUG", WHARF_ENV == "development")
 
@@ -27,7 +29,9 @@ if not SECRET_KEY:
     if WHARF_ENV in {"development", "test"}:
         SECRET_KEY = "insecure-" + WHARF_ENV + "-only-key-never-used-in-production-0123456789abcdef"
     else:
-        raise ImproperlyConfigured("SECRET_KEY (or SECRET_KEY_FILE) must be set outside development")
+        raise ImproperlyConfigured(
+            "SECRET_KEY (or SECRET_KEY_FILE) must be set outside development"
+        )
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])

@@ -1,7 +1,7 @@
 """Start this host's worker or the fleet's periodic scheduler.
 
-    python -m worker run     # the worker of this host: queue host.<name> (+ wharf.fleet)
-    python -m worker beat    # the periodic scheduler (one per fleet)
+python -m worker run     # the worker of this host: queue host.<name> (+ wharf.fleet)
+python -m worker beat    # the periodic scheduler (one per fleet)
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import sys
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m worker")
     parser.add_argument("command", choices=["run", "beat"])
-    parser.add_argument("--concurrency", type=int, default=int(os.environ.get("WHARF_WORKER_CONCURRENCY", "2")))
+    parser.add_argument(
+        "--concurrency", type=int, default=int(os.environ.get("WHARF_WORKER_CONCURRENCY", "2"))
+    )
     parser.add_argument("--loglevel", default=os.environ.get("WHARF_WORKER_LOGLEVEL", "INFO"))
     args = parser.parse_args(argv)
 
@@ -28,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.command == "beat":
         schedule = os.environ.get("WHARF_BEAT_SCHEDULE") or os.path.join(
-            settings.BASE_DIR, "var", "celerybeat-schedule")
+            settings.BASE_DIR, "var", "celerybeat-schedule"
+        )
         os.makedirs(os.path.dirname(schedule), exist_ok=True)
         app.Beat(loglevel=args.loglevel, schedule=schedule).run()
         return 0

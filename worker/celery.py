@@ -44,9 +44,14 @@ def _configure() -> None:
         worker_hijack_root_logger=False,
         worker_send_task_events=False,
         beat_schedule={
-            "mark-unreachable-hosts": {"task": "wharf.mark_unreachable", "schedule": float(settings.WHARF_UNREACHABLE_CHECK_SECONDS),
-                                       "options": {"queue": FLEET_QUEUE,
-                                                   "expires": settings.WHARF_UNREACHABLE_CHECK_SECONDS}},
+            "mark-unreachable-hosts": {
+                "task": "wharf.mark_unreachable",
+                "schedule": float(settings.WHARF_UNREACHABLE_CHECK_SECONDS),
+                "options": {
+                    "queue": FLEET_QUEUE,
+                    "expires": settings.WHARF_UNREACHABLE_CHECK_SECONDS,
+                },
+            },
         },
     )
 

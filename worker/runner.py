@@ -32,9 +32,11 @@ class JobFailed(Exception):
 
 def handles(kind: str) -> Callable[[Handler], Handler]:
     """Register the handler of one job kind."""
+
     def register(func: Handler) -> Handler:
         HANDLERS[kind] = func
         return func
+
     return register
 
 

@@ -9,7 +9,9 @@ import json
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     from runtime.cli.main import management_group
 
-    p = sub.add_parser("info", help="show this host's facts (kernel, cgroups, OCI runtimes, capacity)")
+    p = sub.add_parser(
+        "info", help="show this host's facts (kernel, cgroups, OCI runtimes, capacity)"
+    )
     p.add_argument("--format", "-f", choices=["text", "json"], default="text")
     p.set_defaults(func=_info)
     s = management_group(sub, groups, "system", "manage this host")

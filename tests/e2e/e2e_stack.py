@@ -52,8 +52,9 @@ class Stack:
     dropdb: str | None = None
 
     def api(self) -> httpx.Client:
-        return httpx.Client(base_url=self.web_url, headers={"Authorization": f"Token {self.token}"},
-                            timeout=30)
+        return httpx.Client(
+            base_url=self.web_url, headers={"Authorization": f"Token {self.token}"}, timeout=30
+        )
 
     def log(self, name: str) -> str:
         path = self.base / f"{name}.log"
@@ -61,12 +62,24 @@ class Stack:
 
     def start(self, name: str, argv: list[str], **extra_env: str) -> None:
         out = open(self.base / f"{name}.log", "ab")  # noqa: SIM115 - lives as long as the process
-        self.procs[name] = subprocess.Popen(argv, cwd=REPO, env={**self.env, **extra_env}, stdout=out,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[name] = subprocess.Popen(
+            argv,
+            cwd=REPO,
+            env={**self.env, **extra_env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def manage(self, *args: str) -> str:
-        r = subprocess.run([sys.executable, "manage.py", *args], cwd=REPO, env=self.env,
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "manage.py", *args],
+            cwd=REPO,
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         if r.returncode != 0:
             raise AssertionError(f"manage.py {' '.join(args)} failed: {r.stderr[-2000:]}")
         return r.stdout
@@ -82,7 +95,9 @@ class Stack:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
         if self.dropdb:
-            _postgres_admin(self.env["WHARF_E2E_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{self.dropdb}"')
+            _postgres_admin(
+                self.env["WHARF_E2E_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{self.dropdb}"'
+            )
         shutil.rmtree(self.base, ignore_errors=True)
 
 
@@ -96,7 +111,9 @@ def _postgres_admin(url: str, sql: str) -> None:
 def start_stack() -> Stack:
     """Start Redis, migrate a fresh database, start the worker and the ASGI server."""
     if os.geteuid() != 0:
-        raise AssertionError("the end-to-end tests need root: the worker runs as root (sudo ./scripts/test.sh)")
+        raise AssertionError(
+            "the end-to-end tests need root: the worker runs as root (sudo ./scripts/test.sh)"
+        )
     for tool in ("redis-server", "runc"):
         if shutil.which(tool) is None:
             raise AssertionError(f"{tool} is not installed; run scripts/setup.sh")
@@ -132,8 +149,21 @@ def start_stack() -> Stack:
     else:
         env["DATABASE_URL"] = f"sqlite:///{base / 'db.sqlite3'}"
     try:
-        stack.start("redis", ["redis-server", str(REPO / "scripts" / "redis.conf"), "--port", str(redis_port),
-                              "--dir", str(base), "--daemonize", "no", "--appendonly", "no"])
+        stack.start(
+            "redis",
+            [
+                "redis-server",
+                str(REPO / "scripts" / "redis.conf"),
+                "--port",
+                str(redis_port),
+                "--dir",
+                str(base),
+                "--daemonize",
+                "no",
+                "--appendonly",
+                "no",
+            ],
+        )
         _wait_redis(redis_port)
         stack.manage("migrate", "--noinput", "-v0")
         stack.manage("collectstatic", "--noinput", "-v0")
@@ -143,16 +173,32 @@ def start_stack() -> Stack:
         stack.token = stack.manage("drf_create_token", "admin").split()[2]
         stack.start("worker", [sys.executable, "-m", "worker", "run", "--concurrency", "1"])
         stack.start("beat", [sys.executable, "-m", "worker", "beat"])
-        stack.start("web", [str(Path(sys.executable).parent / "uvicorn"), "webapp.asgi:application",
-                            "--host", "127.0.0.1", "--port", str(web_port), "--no-access-log"])
+        stack.start(
+            "web",
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "webapp.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(web_port),
+                "--no-access-log",
+            ],
+        )
         with stack.api() as api:
+
             def host_online():
                 try:
                     hosts = api.get("/api/v1/hosts/").json()["results"]
                 except (httpx.HTTPError, ValueError, KeyError):
                     return None
                 return [h for h in hosts if h["name"] == host_name and h["state"] == "online"]
-            wait_for(host_online, 60, f"host {host_name} to register (worker log: {stack.log('worker')[-1500:]})")
+
+            wait_for(
+                host_online,
+                60,
+                f"host {host_name} to register (worker log: {stack.log('worker')[-1500:]})",
+            )
         wait_for(lambda: "ready" in stack.log("worker"), 60, "the worker to be ready")
     except BaseException:
         stack.stop()
@@ -168,4 +214,5 @@ def _wait_redis(port: int) -> None:
                 return s.recv(16).startswith(b"+PONG")
         except OSError:
             return False
+
     wait_for(ping, 10, f"redis on port {port}")

@@ -20,8 +20,12 @@ def test_a_host_check_streams_its_lines_live_and_stores_them(stack):
     job_id = _create_check(stack)
     url = stack.web_url.replace("http", "ws") + f"/ws/jobs/{job_id}/"
     lines, states = [], []
-    with connect(url, origin=stack.web_url, additional_headers={"Authorization": f"Token {stack.token}"},
-                 open_timeout=10) as ws:
+    with connect(
+        url,
+        origin=stack.web_url,
+        additional_headers={"Authorization": f"Token {stack.token}"},
+        open_timeout=10,
+    ) as ws:
         while not states or states[-1] not in ("succeeded", "failed"):
             msg = json.loads(ws.recv(timeout=60))
             if msg["type"] == "line":
@@ -30,8 +34,12 @@ def test_a_host_check_streams_its_lines_live_and_stores_them(stack):
                 states.append(msg["state"])
     assert states[-1] == "succeeded", [m["text"] for m in lines]
     texts = [m["text"] for m in lines]
-    for check in ("overlay mount works", "namespaces can be created", "cgroup controllers present",
-                  "OCI runtime answers"):
+    for check in (
+        "overlay mount works",
+        "namespaces can be created",
+        "cgroup controllers present",
+        "OCI runtime answers",
+    ):
         assert any(t.startswith("[ok] " + check) for t in texts), texts
     seqs = [m["seq"] for m in lines]
     assert seqs == sorted(set(seqs)), "lines arrive once each, in order"
@@ -67,27 +75,54 @@ def test_the_worker_refuses_a_pickled_message(stack):
         # a job that exists but was never sent: only the pickle could start it
         r = api.post("/api/v1/jobs/", json={"kind": "host.check", "host": stack.host_name})
         job_id = r.json()["id"]
-        wait_for(lambda: api.get(f"/api/v1/jobs/{job_id}/").json()["state"] == "succeeded", 60,
-                 "the JSON-sent job to finish")
+        wait_for(
+            lambda: api.get(f"/api/v1/jobs/{job_id}/").json()["state"] == "succeeded",
+            60,
+            "the JSON-sent job to finish",
+        )
         r = api.post("/api/v1/jobs/", json={"kind": "host.check", "host": "no-such-host"})
         assert r.status_code == 400
 
     # Build a job row directly so nothing JSON is ever queued for it.
-    out = stack.manage("shell", "-c", (
-        "from webapp.jobs.models import Job; from webapp.fleet.models import Host; "
-        "from webapp.accounts.models import Team; "
-        f"j = Job.objects.create(kind='host.check', host=Host.objects.get(name='{stack.host_name}'), "
-        "team=Team.objects.get(slug='admins')); print('JOB', j.pk)"))
+    out = stack.manage(
+        "shell",
+        "-c",
+        (
+            "from webapp.jobs.models import Job; from webapp.fleet.models import Host; "
+            "from webapp.accounts.models import Team; "
+            f"j = Job.objects.create(kind='host.check', host=Host.objects.get(name='{stack.host_name}'), "
+            "team=Team.objects.get(slug='admins')); print('JOB', j.pk)"
+        ),
+    )
     pickled_job = int(out.split("JOB")[-1])
-    body = pickle.dumps(((pickled_job,), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None}))
+    body = pickle.dumps(
+        ((pickled_job,), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})
+    )
     with Connection(stack.env["REDIS_URL"]) as conn:
         Producer(conn).publish(
-            body, routing_key=f"host.{stack.host_name}", exchange=Exchange(f"host.{stack.host_name}"),
-            serializer=None, content_type="application/x-python-serialize", content_encoding="binary",
-            headers={"lang": "py", "task": "wharf.run_job", "id": "pickled-1", "argsrepr": "", "kwargsrepr": ""},
+            body,
+            routing_key=f"host.{stack.host_name}",
+            exchange=Exchange(f"host.{stack.host_name}"),
+            serializer=None,
+            content_type="application/x-python-serialize",
+            content_encoding="binary",
+            headers={
+                "lang": "py",
+                "task": "wharf.run_job",
+                "id": "pickled-1",
+                "argsrepr": "",
+                "kwargsrepr": "",
+            },
         )
-    wait_for(lambda: "pickled-1" in stack.log("worker") or "ContentDisallowed" in stack.log("worker")
-             or "Refusing to deserialize" in stack.log("worker"), 30, "the worker to see the pickled message")
+    wait_for(
+        lambda: (
+            "pickled-1" in stack.log("worker")
+            or "ContentDisallowed" in stack.log("worker")
+            or "Refusing to deserialize" in stack.log("worker")
+        ),
+        30,
+        "the worker to see the pickled message",
+    )
     with stack.api() as api:
         assert api.get(f"/api/v1/jobs/{pickled_job}/").json()["state"] == "queued"
     assert "Refusing to deserialize" in stack.log("worker")

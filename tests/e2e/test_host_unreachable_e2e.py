@@ -17,7 +17,11 @@ def _state(stack, name: str) -> str | None:
 
 def test_a_silent_host_turns_unreachable_and_comes_back(stack):
     name = stack.host_name + "-b"
-    stack.start("worker-b", [sys.executable, "-m", "worker", "run", "--concurrency", "1"], WHARF_HOST_NAME=name)
+    stack.start(
+        "worker-b",
+        [sys.executable, "-m", "worker", "run", "--concurrency", "1"],
+        WHARF_HOST_NAME=name,
+    )
     wait_for(lambda: _state(stack, name) == "online", 60, f"{name} to register")
 
     proc = stack.procs["worker-b"]
@@ -25,5 +29,9 @@ def test_a_silent_host_turns_unreachable_and_comes_back(stack):
     proc.wait()
     wait_for(lambda: _state(stack, name) == "unreachable", 30, f"{name} to be marked unreachable")
 
-    stack.start("worker-b2", [sys.executable, "-m", "worker", "run", "--concurrency", "1"], WHARF_HOST_NAME=name)
+    stack.start(
+        "worker-b2",
+        [sys.executable, "-m", "worker", "run", "--concurrency", "1"],
+        WHARF_HOST_NAME=name,
+    )
     wait_for(lambda: _state(stack, name) == "online", 60, f"{name} to come back online")

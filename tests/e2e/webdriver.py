@@ -17,24 +17,44 @@ import httpx
 from e2e_stack import free_port, wait_for
 
 ELEMENT = "element-6066-11e4-a52e-4f735466cecc"
-CHROME_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                "--disable-quic", "--window-size=1400,900"]
+CHROME_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--window-size=1400,900",
+]
 
 
 class Browser:
     def __init__(self) -> None:
         for tool in ("chromium", "chromedriver"):
             if shutil.which(tool) is None:
-                raise AssertionError(f"{tool} is not installed; run scripts/setup.sh (Debian chromium, chromium-driver)")
+                raise AssertionError(
+                    f"{tool} is not installed; run scripts/setup.sh (Debian chromium, chromium-driver)"
+                )
         self.profile = tempfile.mkdtemp(prefix="wharf-chromium-")
         port = free_port()
-        self.driver = subprocess.Popen(["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL,
-                                       stderr=subprocess.DEVNULL)
+        self.driver = subprocess.Popen(
+            ["chromedriver", f"--port={port}"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         self.http = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=60)
         wait_for(self._ready, 20, "chromedriver to start")
-        caps = {"capabilities": {"alwaysMatch": {"goog:chromeOptions": {
-            "binary": shutil.which("chromium"), "args": [*CHROME_FLAGS, f"--user-data-dir={self.profile}"]}}}}
+        caps = {
+            "capabilities": {
+                "alwaysMatch": {
+                    "goog:chromeOptions": {
+                        "binary": shutil.which("chromium"),
+                        "args": [*CHROME_FLAGS, f"--user-data-dir={self.profile}"],
+                    }
+                }
+            }
+        }
         self.session = self._call("POST", "/session", caps)["sessionId"]
 
     def _ready(self) -> bool:
@@ -64,6 +84,7 @@ class Browser:
                 return None
             ref = found[0]
             return ref.get(ELEMENT) or ref.get("ELEMENT") or next(iter(ref.values()))
+
         return wait_for(lookup, timeout, f"element {css!r}", interval=0.2)
 
     def type(self, css: str, text: str) -> None:
@@ -85,8 +106,12 @@ class Browser:
         path.write_bytes(base64.b64decode(self._call("GET", self._s("/screenshot"))))
 
     def wait_text(self, css: str, wanted: str, timeout: float = 60) -> str:
-        return wait_for(lambda: wanted in self.text(css) and self.text(css), timeout,
-                        f"{wanted!r} in {css}", interval=0.3)
+        return wait_for(
+            lambda: wanted in self.text(css) and self.text(css),
+            timeout,
+            f"{wanted!r} in {css}",
+            interval=0.3,
+        )
 
     def quit(self) -> None:
         try:

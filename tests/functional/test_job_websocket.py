@@ -20,8 +20,14 @@ def _session_cookie(user) -> bytes:
     return f"sessionid={client.cookies['sessionid'].value}".encode()
 
 
-def _communicator(job_id: int, *, cookie: bytes | None = None, origin: bytes = b"http://127.0.0.1",
-                  headers: list | None = None, after: int = 0) -> WebsocketCommunicator:
+def _communicator(
+    job_id: int,
+    *,
+    cookie: bytes | None = None,
+    origin: bytes = b"http://127.0.0.1",
+    headers: list | None = None,
+    after: int = 0,
+) -> WebsocketCommunicator:
     hdrs = [(b"origin", origin), (b"host", b"127.0.0.1")]
     if cookie:
         hdrs.append((b"cookie", cookie))

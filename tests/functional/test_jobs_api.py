@@ -14,20 +14,25 @@ def queued(monkeypatch):
     return sent
 
 
-def test_it_creates_a_job_and_queues_it_on_commit(make_team, make_user, make_host, api_client,
-                                                  queued, django_capture_on_commit_callbacks):
+def test_it_creates_a_job_and_queues_it_on_commit(
+    make_team, make_user, make_host, api_client, queued, django_capture_on_commit_callbacks
+):
     team = make_team("blue")
     user = make_user(team=team)
     host = make_host("h1")
     with django_capture_on_commit_callbacks(execute=True):
-        r = api_client(user).post("/api/v1/jobs/", {"kind": "host.check", "host": "h1"}, format="json")
+        r = api_client(user).post(
+            "/api/v1/jobs/", {"kind": "host.check", "host": "h1"}, format="json"
+        )
     assert r.status_code == 201, r.content
     job = Job.objects.get(pk=r.json()["id"])
     assert (job.team, job.host, job.requester, job.state) == (team, host, user, JobState.QUEUED)
     assert queued == [job]
 
 
-def test_it_shows_only_the_requesters_teams_jobs(make_team, make_user, make_host, api_client, queued):
+def test_it_shows_only_the_requesters_teams_jobs(
+    make_team, make_user, make_host, api_client, queued
+):
     blue, red = make_team("blue"), make_team("red")
     alice, bob = make_user(team=blue), make_user(team=red)
     host = make_host()
@@ -48,13 +53,16 @@ def test_a_fleet_admin_sees_every_team(make_team, make_user, make_host, api_clie
     assert api_client(admin).get("/api/v1/jobs/").json()["count"] == 2
 
 
-def test_it_refuses_a_job_for_a_team_the_user_is_not_in(make_team, make_user, make_host, api_client, queued):
+def test_it_refuses_a_job_for_a_team_the_user_is_not_in(
+    make_team, make_user, make_host, api_client, queued
+):
     mine = make_team("mine")
     make_team("other")
     user = make_user(team=mine)
     make_host("h")
-    r = api_client(user).post("/api/v1/jobs/", {"kind": "host.check", "host": "h", "team": "other"},
-                              format="json")
+    r = api_client(user).post(
+        "/api/v1/jobs/", {"kind": "host.check", "host": "h", "team": "other"}, format="json"
+    )
     assert r.status_code == 403
     assert not Job.objects.exists() and queued == []
 

@@ -24,6 +24,9 @@ def test_it_recognises_a_pure_v1_host(tmp_path: Path):
 
 def test_this_host_is_what_the_kernel_says():
     root = Path("/sys/fs/cgroup")
-    expected = "v2" if (root / "cgroup.controllers").exists() else (
-        "hybrid" if (root / "unified" / "cgroup.procs").exists() else "v1")
+    expected = (
+        "v2"
+        if (root / "cgroup.controllers").exists()
+        else ("hybrid" if (root / "unified" / "cgroup.procs").exists() else "v1")
+    )
     assert cgroup_mode() == expected

@@ -48,7 +48,9 @@ class Host(models.Model):
             if facts is not None:
                 fields["facts"] = facts
             cls.objects.filter(pk=host.pk).update(**fields)
-            cls.objects.filter(pk=host.pk, state=HostState.UNREACHABLE).update(state=HostState.ONLINE)
+            cls.objects.filter(pk=host.pk, state=HostState.UNREACHABLE).update(
+                state=HostState.ONLINE
+            )
             host.refresh_from_db()
         return host
 
@@ -57,7 +59,9 @@ class Host(models.Model):
         """Mark every host whose heartbeat is older than the limit unreachable; return their names."""
         now = now or timezone.now()
         limit = now - timedelta(seconds=settings.WHARF_UNREACHABLE_AFTER)
-        stale = cls.objects.filter(models.Q(last_heartbeat__lt=limit) | models.Q(last_heartbeat__isnull=True))
+        stale = cls.objects.filter(
+            models.Q(last_heartbeat__lt=limit) | models.Q(last_heartbeat__isnull=True)
+        )
         stale = stale.exclude(state=HostState.UNREACHABLE).exclude(state__in=ADMIN_STATES)
         names = list(stale.values_list("name", flat=True))
         cls.objects.filter(name__in=names).update(state=HostState.UNREACHABLE)

@@ -95,8 +95,13 @@ class JobLine(models.Model):
         constraints = [models.UniqueConstraint(fields=["job", "seq"], name="one_line_per_seq")]
 
     def as_message(self) -> dict:
-        return {"type": "line", "seq": self.seq, "stream": self.stream, "text": self.text,
-                "time": self.created.isoformat()}
+        return {
+            "type": "line",
+            "seq": self.seq,
+            "stream": self.stream,
+            "text": self.text,
+            "time": self.created.isoformat(),
+        }
 
 
 def group_for(job_id: int) -> str:

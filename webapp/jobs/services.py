@@ -28,10 +28,14 @@ def check_create_job(user: object, kind: str, host: Host, team: Team | None) -> 
     return team
 
 
-def do_create_job(user: object, kind: str, host: Host, team: Team, params: dict | None = None) -> Job:
+def do_create_job(
+    user: object, kind: str, host: Host, team: Team, params: dict | None = None
+) -> Job:
     """Record the job and queue it to its host's worker once the row is committed."""
     with transaction.atomic():
-        job = Job.objects.create(kind=kind, host=host, team=team, requester=user, params=params or {})
+        job = Job.objects.create(
+            kind=kind, host=host, team=team, requester=user, params=params or {}
+        )
         transaction.on_commit(lambda: enqueue(job))
     return job
 
@@ -44,7 +48,9 @@ def enqueue(job: Job) -> None:
 
 def do_cancel_job(job: Job) -> bool:
     """Cancel a job that has not started; a running job finishes on its host."""
-    cancelled = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(state=JobState.CANCELLED)
+    cancelled = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+        state=JobState.CANCELLED
+    )
     if cancelled:
         publish(job.group, {"type": "state", "state": JobState.CANCELLED})
     return bool(cancelled)

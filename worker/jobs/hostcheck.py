@@ -16,6 +16,8 @@ def host_check(ctx: JobContext) -> dict:
     failed = [r["check"] for r in results if not r["ok"]]
     summary = {"checks": results, "passed": len(results) - len(failed), "failed": len(failed)}
     if failed:
-        raise JobFailed(f"{len(failed)} of {len(results)} checks failed: {', '.join(failed)}", summary)
+        raise JobFailed(
+            f"{len(failed)} of {len(results)} checks failed: {', '.join(failed)}", summary
+        )
     ctx.log(f"all {len(results)} checks passed")
     return summary

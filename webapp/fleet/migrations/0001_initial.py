@@ -4,25 +4,40 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Host',
+            name="Host",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=200, unique=True)),
-                ('state', models.CharField(choices=[('online', 'Online'), ('unreachable', 'Unreachable'), ('draining', 'Draining'), ('cordoned', 'Cordoned')], default='online', max_length=16)),
-                ('facts', models.JSONField(blank=True, default=dict)),
-                ('last_heartbeat', models.DateTimeField(blank=True, null=True)),
-                ('registered', models.DateTimeField(auto_now_add=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=200, unique=True)),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[
+                            ("online", "Online"),
+                            ("unreachable", "Unreachable"),
+                            ("draining", "Draining"),
+                            ("cordoned", "Cordoned"),
+                        ],
+                        default="online",
+                        max_length=16,
+                    ),
+                ),
+                ("facts", models.JSONField(blank=True, default=dict)),
+                ("last_heartbeat", models.DateTimeField(blank=True, null=True)),
+                ("registered", models.DateTimeField(auto_now_add=True)),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
     ]

@@ -20,8 +20,9 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     def perform_create(self, serializer: JobSerializer) -> None:
         data = serializer.validated_data
         team = check_create_job(self.request.user, data["kind"], data["host"], data.get("team"))
-        serializer.instance = do_create_job(self.request.user, data["kind"], data["host"], team,
-                                            data.get("params"))
+        serializer.instance = do_create_job(
+            self.request.user, data["kind"], data["host"], team, data.get("params")
+        )
 
     @extend_schema(
         parameters=[OpenApiParameter("after", int, description="only lines with a larger seq")],

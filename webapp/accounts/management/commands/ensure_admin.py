@@ -24,7 +24,9 @@ class Command(BaseCommand):
             password = wanted or secrets.token_urlsafe(12)
             user = User.objects.create_superuser("admin", "", password)
             if wanted:
-                self.stdout.write("admin account created with the password from WHARF_ADMIN_PASSWORD")
+                self.stdout.write(
+                    "admin account created with the password from WHARF_ADMIN_PASSWORD"
+                )
             else:
                 self.stdout.write(f"admin account created; password: {password}  (shown once)")
         elif wanted and not user.check_password(wanted):
