@@ -90,9 +90,13 @@ def ensure_docker() -> None:
 
 
 class Dockerd:
-    """A private dockerd: own data root, socket and pidfile; no bridge, no iptables."""
+    """A private dockerd: own data root, socket and pidfile.
 
-    def __init__(self, work: Path) -> None:
+    Without ``bridge`` (CIDR of its default bridge) it has no network set-up at
+    all; with it, Docker's defaults: a bridge, iptables rules, docker-proxy.
+    """
+
+    def __init__(self, work: Path, bridge: str | None = None) -> None:
         self.sock = work / "docker.sock"
         self.host = f"unix://{self.sock}"
         self.log = open(work / "dockerd.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -107,10 +111,11 @@ class Dockerd:
                 str(work / "docker.pid"),
                 "-H",
                 self.host,
-                "--bridge",
-                "none",
-                "--iptables=false",
-                "--ip6tables=false",
+                *(
+                    ["--bip", bridge]
+                    if bridge
+                    else ["--bridge", "none", "--iptables=false", "--ip6tables=false"]
+                ),
                 "--storage-driver",
                 "overlay2",
             ],

@@ -7,7 +7,8 @@ at temporary directories.
 
 The host configuration is a small JSON file (``WHARF_CONFIG``, default
 ``$WHARF_ROOT/config.json``): insecure registries, bind-mount policy, the
-default bridge subnet, the OCI runtime to prefer. A missing file means defaults.
+default bridge subnet, the OCI runtime to prefer, the resolvers the networks'
+DNS forwards to (default: the host's own). A missing file means defaults.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ class HostConfig:
     allowed_bind_paths: tuple[str, ...] = ()
     default_bridge_subnet: str | None = None
     oci_runtime: str | None = None
+    dns_upstreams: tuple[str, ...] = ()  # "IP" or "IP:PORT"; empty: /etc/resolv.conf's
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -48,12 +50,14 @@ class HostConfig:
             "allowed_bind_paths",
             "default_bridge_subnet",
             "oci_runtime",
+            "dns_upstreams",
         }
         return cls(
             insecure_registries=tuple(data.get("insecure_registries", ())),
             allowed_bind_paths=tuple(data.get("allowed_bind_paths", ())),
             default_bridge_subnet=data.get("default_bridge_subnet"),
             oci_runtime=data.get("oci_runtime"),
+            dns_upstreams=tuple(data.get("dns_upstreams", ())),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

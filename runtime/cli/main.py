@@ -104,7 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = func(args)
     except WharfError as exc:
         print(f"wharf: {exc}", file=sys.stderr)
-        return exc.exit_code
+        # verbs that are not about running a container (``network create``) fail
+        # with Docker's plain 1; a parser says so with ``error_status``
+        return getattr(args, "error_status", None) or exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

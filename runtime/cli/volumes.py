@@ -87,18 +87,17 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
+    from runtime.cli.images import print_inspected
     from runtime.errors import VolumeNotFound
 
-    found, code = [], 0
+    found, missing = [], []
     with _manager() as rt:
         for name in args.names:
             try:
                 found.append(rt.volumes.get(name).inspect())
             except VolumeNotFound as exc:
-                print(f"wharf: {exc}", file=sys.stderr)
-                code = 1
-    print(json.dumps(found, indent=4))
-    return code
+                missing.append(str(exc))
+    return print_inspected(found, missing, args.format)
 
 
 def _rm(args: argparse.Namespace) -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
-import importlib.util
 import json
 import os
 import shutil
@@ -30,7 +29,6 @@ from runtime.containers import rootfs as rootfs_mod
 from runtime.containers.cgroups import block_io, cgroup_mode, cgroup_stats, resources
 from runtime.containers.config import (
     ZERO_TIME,
-    host_resolv_conf,
     merge_config,
     now_iso,
     parse_security_opts,
@@ -76,13 +74,6 @@ CREATE TABLE IF NOT EXISTS container_events (
 """
 DEFAULT_STOP_TIMEOUT = 10
 INIT_BINARY = "/usr/bin/tini-static"
-
-
-def _module_exists(name: str) -> bool:
-    try:
-        return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:
-        return False
 
 
 class ContainerManager:
@@ -322,9 +313,8 @@ class ContainerManager:
 
     def _release_run_resources(self, c: Container) -> None:
         """Free what only a running container holds: network, rootfs mount (idempotent)."""
-        if _module_exists("runtime.network.manager"):
-            with contextlib.suppress(WharfError):
-                self.rt.networks.teardown(c.id)
+        with contextlib.suppress(WharfError):
+            self.rt.networks.teardown(c.id)
         with contextlib.suppress(WharfError):
             rootfs_mod.unmount(self.run_dir(c.id) / "rootfs")
 
@@ -340,11 +330,6 @@ class ContainerManager:
         config = merge_config(spec, image.container_config, ctr_id, image_ref=spec.image)
         if not (config.get("Entrypoint") or []) + (config.get("Cmd") or []):
             raise InvalidArgument("no command specified")
-        wants_volumes = spec.volumes or spec.mounts or spec.tmpfs or spec.volumes_from
-        if wants_volumes and not _module_exists("runtime.volumes"):
-            raise InvalidArgument(
-                "volumes (-v/--mount/--tmpfs/--volumes-from) are not supported yet"
-            )
         from runtime.containers.names import random_name
 
         created = now_iso()
@@ -379,9 +364,12 @@ class ContainerManager:
                     ) from None
         try:
             self._make_dirs(ctr_id)
-            if _module_exists("runtime.volumes") and self._uses_volumes(spec, image):
+            self.rt.networks.plan(ctr_id, spec)
+            if self._uses_volumes(spec, image):
                 self.rt.volumes.plan(ctr_id, spec, image)
         except BaseException:
+            with contextlib.suppress(WharfError):
+                self.rt.networks.release(ctr_id)
             self._discard(ctr_id)
             raise
         return self._find(ctr_id)
@@ -447,20 +435,18 @@ class ContainerManager:
         lower = self._lower_dirs(c)
         rootfs_mod.unmount(rootfs)
         rootfs_mod.mount_overlay(lower, base / "upper", base / "work", rootfs)
-        netns_done = False
         try:
             # the container's own layer, then the image's (the init layer between them
             # would hide an image's symlink: it is Wharf's, not the image's)
             rootfs_mod.check_guarded([base / "upper"])
             rootfs_mod.check_guarded(lower[1:])
-            config_json, netns_done = self._oci_config(c, rootfs)
+            config_json = self._oci_config(c, rootfs)
             (run / "config.json").write_text(json.dumps(config_json))
             started = now_iso()
             pid = self._spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
         except BaseException:
-            if netns_done:
-                with contextlib.suppress(WharfError):
-                    self.rt.networks.teardown(c.id)
+            with contextlib.suppress(WharfError):
+                self.rt.networks.teardown(c.id)
             rootfs_mod.unmount(rootfs)
             raise
         with db.transaction(self.conn):
@@ -500,8 +486,8 @@ class ContainerManager:
                 (init / "etc" / name).touch(mode=0o644)
         return init
 
-    def _oci_config(self, c: Container, rootfs: Path) -> tuple[dict, bool]:
-        """Build config.json for this run; returns it and whether a network was set up."""
+    def _oci_config(self, c: Container, rootfs: Path) -> dict:
+        """Build config.json for this run (setting up the container's network on the way)."""
         from runtime.oci.spec import OCIOptions, build_config
 
         spec, cfg = c.spec, c.config
@@ -530,23 +516,10 @@ class ContainerManager:
         else:
             self._check_command(rootfs, args[0], env, workdir)
 
-        netns: str | None = None
-        net_done = False
-        hosts = (
-            "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-            "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
-        )
-        resolv = host_resolv_conf()
-        if _module_exists("runtime.network.manager"):
-            exposed = list((cfg.get("ExposedPorts") or {}).keys())
-            setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
-            net_done = True
-            netns = setup.netns_path or "host"
-            hosts, resolv = setup.hosts, setup.resolv_conf
-        elif spec.network == "host":
-            netns = "host"
-            with contextlib.suppress(OSError):
-                hosts = Path("/etc/hosts").read_text()
+        exposed = list((cfg.get("ExposedPorts") or {}).keys())
+        setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
+        netns = "host" if setup.netns_path is None else (setup.netns_path or None)
+        hosts, resolv = setup.hosts, setup.resolv_conf
         base = self.dir(c.id)
         (base / "hostname").write_text(cfg["Hostname"] + "\n")
         (base / "hosts").write_text(hosts)
@@ -560,9 +533,7 @@ class ContainerManager:
                     "options": ["rbind", "rprivate"],
                 }
             )
-        if _module_exists("runtime.volumes") and self._uses_volumes(
-            spec, self.rt.images.get(c.image_id)
-        ):
+        if self._uses_volumes(spec, self.rt.images.get(c.image_id)):
             mounts += self.rt.volumes.mounts(c.id, rootfs)
 
         security = parse_security_opts(spec.security_opt)
@@ -593,7 +564,7 @@ class ContainerManager:
             shm_size=spec.shm_size,
             userns=self._userns_range(rootfs) if spec.userns == "private" else None,
         )
-        return build_config(opts), net_done
+        return build_config(opts)
 
     @staticmethod
     def _userns_range(rootfs: Path) -> tuple[int, int]:
@@ -962,9 +933,9 @@ class ContainerManager:
                 self._wait_exit(c.id, 30)
                 c = self.get(c.id)
             self._cleanup_files(c)
-            if _module_exists("runtime.volumes"):
-                with contextlib.suppress(NotFound):
-                    self.rt.volumes.release(c.id, remove_anonymous=volumes)
+            with contextlib.suppress(NotFound):
+                self.rt.volumes.release(c.id, remove_anonymous=volumes)
+            self.rt.networks.release(c.id)
             with db.transaction(self.conn):
                 self.conn.execute("DELETE FROM containers WHERE id=?", (c.id,))
                 self._event(c.id, "destroy", name=c.name)
@@ -1029,7 +1000,7 @@ class ContainerManager:
                     if not self._find(ctrl.name).running:
                         ctrl.rmdir()
                         done.append(f"{ctrl.name[:12]}: removed stale cgroup {ctrl}")
-        return done
+        return done + self.rt.networks.repair()
 
     def _repair_dir(self, parent: Path, d: Path, known: bool, done: list[str]) -> None:
         if rootfs_mod.is_mounted(d / "rootfs"):
@@ -1201,8 +1172,6 @@ class ContainerManager:
 
     def ports(self, id_or_name: str) -> dict:
         """Return Docker's NetworkSettings.Ports of a container ({} without the network part)."""
-        if not _module_exists("runtime.network.manager"):
-            return {}
         c = self._find(id_or_name)
         try:
             return (self.rt.networks.settings(c.id) or {}).get("Ports") or {}
@@ -1215,13 +1184,11 @@ class ContainerManager:
 
         c = self.get(id_or_name)
         mounts: list[dict] = []
-        if _module_exists("runtime.volumes"):
-            with contextlib.suppress(WharfError):
-                mounts = self.rt.volumes.mounts_json(c.id)
+        with contextlib.suppress(WharfError):
+            mounts = self.rt.volumes.mounts_json(c.id)
         settings: dict = {}
-        if _module_exists("runtime.network.manager"):
-            with contextlib.suppress(WharfError):
-                settings = self.rt.networks.settings(c.id)
+        with contextlib.suppress(WharfError):
+            settings = self.rt.networks.settings(c.id)
         return inspect_json(self, c, mounts, settings)
 
     # --- commit, export, cp ----------------------------------------------------------

@@ -382,11 +382,22 @@ def build_config(opts: OCIOptions) -> dict:
     else:
         linux["devices"] = _host_devices()
 
+    mounts = default_mounts(not opts.privileged, opts.shm_size)
+    if opts.userns and opts.netns == "host":
+        # sysfs may only be mounted by the user namespace owning the network
+        # namespace, here the host's: bind the host's /sys read-only instead, as
+        # Docker does for user namespaces on the host's network
+        sysfs = next(m for m in mounts if m["destination"] == "/sys")
+        sysfs |= {
+            "type": "bind",
+            "source": "/sys",
+            "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
+        }
     config: dict = {
         "ociVersion": "1.0.2-dev",
         "process": process,
         "root": {"path": opts.rootfs, "readonly": opts.readonly_rootfs},
-        "mounts": default_mounts(not opts.privileged, opts.shm_size) + opts.mounts,
+        "mounts": mounts + opts.mounts,
         "linux": linux,
     }
     if not opts.share_uts_with_host:

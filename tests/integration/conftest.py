@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from runtime import Runtime
 from runtime.config import Paths
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -28,7 +32,9 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(autouse=True)
 def _needs_root() -> None:
     if os.geteuid() != 0:
-        pytest.fail("integration tests need root: run them with sudo ./scripts/test.sh", pytrace=False)
+        pytest.fail(
+            "integration tests need root: run them with sudo ./scripts/test.sh", pytrace=False
+        )
 
 
 @pytest.fixture
@@ -38,7 +44,26 @@ def wharf_paths() -> Iterator[Paths]:
     paths = Paths.from_env(base / "root", base / "run")
     paths.ensure()
     yield paths
+    release_host_network(paths)
     shutil.rmtree(base, ignore_errors=True)
+
+
+def release_host_network(paths: Paths) -> None:
+    """Take this test host's bridges, namespaces and nftables table off the machine.
+
+    Every test root is a host of its own (its own agent, bridge names and
+    table): what it made must not outlive it, nor disturb the next test.
+    """
+    from runtime.agent import client
+
+    if not (paths.db.exists() or client.running(paths)):
+        return
+    with Runtime(paths.root, paths.run) as runtime:
+        for c in runtime.containers.list(all=True):
+            runtime.containers.remove(c.id, force=True)
+        if client.running(paths) or runtime.networks.firewall.exists():
+            runtime.networks.reset()
+    client.stop(paths)
 
 
 @pytest.fixture
@@ -65,3 +90,45 @@ def busybox_image(rt: Runtime, busybox_rootfs_tar: Path):
     from runtime.images import starter
 
     return starter.install(rt.images, "busybox:latest", busybox_rootfs_tar)
+
+
+@pytest.fixture
+def wharf(
+    wharf_paths: Paths, busybox_image
+) -> Iterator[Callable[..., subprocess.CompletedProcess]]:
+    """Run ``wharf ARGS`` against the test's host; returns the completed process (text)."""
+    env = dict(os.environ, WHARF_ROOT=str(wharf_paths.root), WHARF_RUN=str(wharf_paths.run))
+
+    def run(
+        *args: str, check: bool = True, timeout: float = 60, **kw
+    ) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [sys.executable, "-m", "runtime.cli.main", *args],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            **kw,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"wharf {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
+
+    run.env = env  # type: ignore[attr-defined]
+    return run
+
+
+@pytest.fixture
+def wait_log(wharf: Callable[..., subprocess.CompletedProcess]) -> Callable[..., None]:
+    """Wait until a container's log holds a text (a script says "ready" once set up)."""
+    import time
+
+    def wait(cid: str, text: str = "ready", timeout: float = 15) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in wharf("logs", cid).stdout:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"container {cid[:12]} never logged {text!r}")
+            time.sleep(0.05)
+
+    return wait

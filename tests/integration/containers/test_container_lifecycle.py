@@ -121,7 +121,10 @@ def test_logs_follow_while_the_container_writes(wharf):
     )
     first = proc.stdout.readline()
     assert first == "line1\n"
-    rest = proc.communicate(timeout=20)[0]
+    # read through the same buffered stream: communicate() would read the pipe
+    # directly and miss what readline() already buffered
+    rest = proc.stdout.read()
+    assert proc.wait(timeout=20) == 0
     assert rest.split() == ["line2", "line3", "line4", "line5"]
     assert wharf("logs", "--tail", "2", cid).stdout.split() == ["line4", "line5"]
     stamped = wharf("logs", "-t", "--tail", "1", cid).stdout

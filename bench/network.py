@@ -1,0 +1,193 @@
+"""Networking: start latency on the default bridge and with a published port, and
+container-to-container throughput over a bridge — Wharf vs Docker, same run.
+
+Docker is a private dockerd this script starts with its default network set-up
+(a bridge on 10.199.0.0/24, iptables rules, docker-proxy for published ports).
+Wharf uses its own default bridge and a user network. Prints medians and ratios:
+
+- ``run --rm busybox true`` on the default bridge (CLI, Python start-up included)
+- ``run --rm -p 127.0.0.1::80 busybox true`` (a published port on top)
+- throughput: a busybox ``nc`` streaming zeros to another container's ``nc`` on
+  a user-defined network (Docker: ``docker network create``), MiB/s
+
+Run as root: ``.venv/bin/python bench/network.py [--runs N] [--mib N]``.
+Traffic stays on this machine: between containers on bridges the script made.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from pull import DOCKER, Dockerd, ensure_docker  # noqa: E402
+from start import WHARF, median_of, timed  # noqa: E402
+
+DOCKER_BRIDGE = "10.199.0.1/24"
+
+
+def throughput(cli: list[str], network: str, mib: int, runs: int) -> float:
+    """MiB/s of ``mib`` MiB from one container's nc to another's, median of ``runs``."""
+
+    def once() -> float:
+        server = subprocess.run(
+            [
+                *cli,
+                "run",
+                "-d",
+                "--network",
+                network,
+                "busybox",
+                "sh",
+                "-c",
+                "nc -l -p 5001 > /dev/null",
+            ],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        info = json.loads(
+            subprocess.run([*cli, "inspect", server], check=True, capture_output=True).stdout
+        )[0]
+        ip = info["NetworkSettings"]["Networks"][network]["IPAddress"]
+        time.sleep(0.3)  # the listener is up
+        start = time.perf_counter()
+        subprocess.run(
+            [
+                *cli,
+                "run",
+                "--rm",
+                "--network",
+                network,
+                "busybox",
+                "sh",
+                "-c",
+                f"dd if=/dev/zero bs=1M count={mib} 2>/dev/null | nc {ip} 5001",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        subprocess.run([*cli, "wait", server], check=True, stdout=subprocess.DEVNULL)
+        elapsed = time.perf_counter() - start
+        subprocess.run([*cli, "rm", "-f", server], check=True, stdout=subprocess.DEVNULL)
+        return mib / elapsed
+
+    once()
+    return statistics.median(once() for _ in range(runs))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--mib", type=int, default=1024)
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        print("bench/network.py needs root", file=sys.stderr)
+        return 1
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    from runtime import Runtime
+    from runtime.agent import client
+    from runtime.images import starter
+
+    work = Path(tempfile.mkdtemp(prefix="wharf-bench-net-", dir="/var/tmp"))
+    env = dict(os.environ, WHARF_ROOT=str(work / "root"), WHARF_RUN=str(work / "run"))
+    wharf = [WHARF]
+    results: dict[str, float] = {}
+    dockerd = None
+    had_docker0 = Path("/sys/class/net/docker0").exists()
+    rt = Runtime(work / "root", work / "run")
+    try:
+        tar = work / "busybox.tar"
+        with open(tar, "wb") as out:
+            starter.build_rootfs_tar(out)
+        starter.install(rt.images, "busybox:latest", tar)
+        os.environ.update(WHARF_ROOT=env["WHARF_ROOT"], WHARF_RUN=env["WHARF_RUN"])
+
+        ensure_docker()
+        dockerd = Dockerd(work, bridge=DOCKER_BRIDGE)
+        rt.networks.repair()  # accept Wharf's bridges in the FORWARD chain Docker just made
+        save = subprocess.Popen([WHARF, "save", "busybox:latest"], stdout=subprocess.PIPE)
+        subprocess.run(
+            [DOCKER, "-H", dockerd.host, "load"],
+            stdin=save.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        save.wait()
+        docker = [DOCKER, "-H", dockerd.host]
+
+        for label, extra in (("bridge", []), ("publish", ["-p", "127.0.0.1::80"])):
+            for tool, cli in (("wharf", wharf), ("docker", docker)):
+                key = f"{tool}_{label}"
+                results[key] = median_of(
+                    lambda cli=cli, extra=extra: timed(
+                        [*cli, "run", "--rm", *extra, "busybox", "true"]
+                    ),
+                    args.runs,
+                )
+                print(f"{key:<16} {results[key] * 1000:7.1f} ms", flush=True)
+
+        subprocess.run(
+            [*wharf, "network", "create", "benchnet"], check=True, stdout=subprocess.DEVNULL
+        )
+        subprocess.run(
+            [*docker, "network", "create", "--subnet", "10.198.0.0/24", "benchnet"],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        for tool, cli in (("wharf", wharf), ("docker", docker)):
+            key = f"{tool}_mibps"
+            results[key] = throughput(cli, "benchnet", args.mib, max(3, args.runs // 3))
+            print(f"{key:<16} {results[key]:7.0f} MiB/s", flush=True)
+
+        print()
+        for label in ("bridge", "publish"):
+            ratio = results[f"wharf_{label}"] / results[f"docker_{label}"]
+            print(f"wharf / docker, run --rm on {label:<8} {ratio:.2f}  (lower is better)")
+        print(
+            f"wharf / docker, throughput           "
+            f"{results['wharf_mibps'] / results['docker_mibps']:.2f}  (higher is better)"
+        )
+        print(json.dumps({k: round(v, 4) for k, v in results.items()}))
+    finally:
+        if dockerd is not None:
+            subprocess.run(
+                [
+                    DOCKER,
+                    "-H",
+                    dockerd.host,
+                    "rm",
+                    "-f",
+                    *subprocess.run(
+                        [DOCKER, "-H", dockerd.host, "ps", "-aq"], capture_output=True, text=True
+                    ).stdout.split(),
+                ],
+                capture_output=True,
+            )
+            subprocess.run(
+                [DOCKER, "-H", dockerd.host, "network", "rm", "benchnet"], capture_output=True
+            )
+            dockerd.stop()
+            if not had_docker0:
+                subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)
+        for c in rt.containers.list(all=True):
+            rt.containers.remove(c.id, force=True)
+        rt.networks.reset()
+        rt.close()
+        client.stop(rt.paths)
+        shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

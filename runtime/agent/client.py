@@ -1,0 +1,110 @@
+"""Calling the host agent, and starting it when it is not running."""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from runtime.agent.protocol import encode, raise_reply, socket_path
+from runtime.config import Paths
+from runtime.errors import HostError
+
+START_TIMEOUT = 20.0
+CALL_TIMEOUT = 60.0
+
+
+def _connect(paths: Paths) -> socket.socket | None:
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(str(socket_path(paths)))
+    except OSError:
+        s.close()
+        return None
+    return s
+
+
+def call(paths: Paths, op: str, **args: Any) -> Any:
+    """Run one operation in the agent of this root (started if needed) and return its result."""
+    s = _connect(paths) or _start(paths)
+    with s:
+        s.settimeout(CALL_TIMEOUT)
+        s.sendall(encode({"op": op, "args": args}))
+        data = b""
+        while not data.endswith(b"\n"):
+            chunk = s.recv(65536)
+            if not chunk:
+                raise HostError(f"host agent closed the connection during {op}")
+            data += chunk
+    return raise_reply(json.loads(data))
+
+
+def running(paths: Paths) -> bool:
+    s = _connect(paths)
+    if s is None:
+        return False
+    s.close()
+    return True
+
+
+def stop(paths: Paths) -> None:
+    """Ask the agent to exit, and wait until it has (no-op when none runs)."""
+    s = _connect(paths)
+    if s is None:
+        return
+    with s:
+        s.sendall(encode({"op": "shutdown", "args": {}}))
+        with contextlib.suppress(OSError):
+            s.recv(1024)
+    pid_file = paths.run / "agent.pid"
+    with contextlib.suppress(OSError, ValueError):
+        pid = int(pid_file.read_text())
+        for _ in range(400):
+            # gone, or a zombie of ours (a test that started it is its parent)
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if stat.rsplit(")", 1)[1].split()[0] == "Z":
+                return
+            time.sleep(0.025)
+
+
+def _start(paths: Paths) -> socket.socket:
+    """Start the agent, detached in its own session, under a lock so only one starts."""
+    paths.ensure()
+    with open(paths.run / "agent.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        s = _connect(paths)
+        if s is not None:
+            return s
+        log = open(paths.run / "agent.log", "ab")  # noqa: SIM115 - handed to the child
+        env = {**os.environ, "WHARF_ROOT": str(paths.root), "WHARF_RUN": str(paths.run)}
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "runtime.agent"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            cwd="/",
+            start_new_session=True,
+        )
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            s = _connect(paths)
+            if s is not None:
+                return s
+            if proc.poll() is not None:
+                tail = (paths.run / "agent.log").read_text(errors="replace").strip()
+                raise HostError(
+                    f"host agent exited with code {proc.returncode}: "
+                    f"{tail.splitlines()[-1] if tail else 'no output'}"
+                )
+            time.sleep(0.01)
+        proc.kill()
+        raise HostError(f"host agent did not start within {START_TIMEOUT:.0f} s")

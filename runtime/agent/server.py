@@ -1,0 +1,158 @@
+"""The agent process: a threaded unix-socket server plus the networks' DNS resolver.
+
+Each operation is a function that checks its arguments (a path outside the
+run directory's namespaces, a bad interface name) before touching the host:
+the socket is root-only, but the agent still does only what Wharf asks of it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import signal
+import socketserver
+import threading
+from pathlib import Path
+from typing import Any
+
+from runtime import Runtime
+from runtime.agent.protocol import encode, error_reply, socket_path
+from runtime.errors import InvalidArgument
+from runtime.network import links
+from runtime.network.manager import host_links
+
+log = logging.getLogger("wharf.agent")
+
+
+class Agent:
+    """The operations the agent offers, and the resolver it keeps in step with the networks."""
+
+    def __init__(self, rt: Runtime) -> None:
+        from runtime.agent.dns import Resolver, configured_upstreams, host_nameservers
+
+        self.rt = rt
+        self.netns_dir = rt.paths.run / "netns"
+        self.networks = rt.networks
+        self.networks.plumbing = links  # in here, plumbing is a plain call
+        configured = configured_upstreams(rt.paths.config.dns_upstreams)
+        self.resolver = Resolver(self._lookup, lambda: configured or host_nameservers())
+        self._lock = threading.Lock()
+        self.stopping = threading.Event()
+
+    # --- checks -------------------------------------------------------------------
+
+    def _netns(self, path: str) -> str:
+        p = Path(path)
+        if p.parent != self.netns_dir or not p.name.isalnum():
+            raise InvalidArgument(f"network namespace path {path} is not one of Wharf's")
+        return str(p)
+
+    # --- operations ---------------------------------------------------------------
+
+    def op_ping(self) -> dict:
+        return {"pid": os.getpid()}
+
+    def op_create_netns(self, path: str) -> None:
+        links.create_netns(self._netns(path))
+
+    def op_remove_netns(self, path: str) -> None:
+        links.remove_netns(self._netns(path))
+
+    def op_ensure_bridge(self, name: str, address: str) -> None:
+        links.ensure_bridge(links.check_name(name), address)
+        self.op_dns_sync()
+
+    def op_remove_link(self, name: str) -> None:
+        links.remove_link(links.check_name(name))
+        self.op_dns_sync()
+
+    def op_attach(self, **args: Any) -> None:
+        args["netns"] = self._netns(args["netns"])
+        for key in ("bridge", "host_if", "ifname"):
+            links.check_name(args[key])
+        links.attach(**args)
+        if args["bridge_address"].split("/")[0] not in self.resolver.addresses():
+            self.op_dns_sync()  # the bridge may be new (after a reboot): listen on it
+
+    def op_detach(self, netns: str, ifname: str, host_if: str) -> None:
+        links.detach(self._netns(netns), links.check_name(ifname), links.check_name(host_if))
+
+    def op_dns_sync(self) -> list[str]:
+        """Listen on the gateway of every user-defined network whose bridge is up."""
+        with self._lock:
+            wanted = self.networks.dns_addresses()
+            up = set(host_links())
+            addresses = [gw for gw, bridge in wanted if bridge in up]
+            self.resolver.set_addresses(addresses)
+        return addresses
+
+    def op_shutdown(self) -> None:
+        self.stopping.set()
+
+    def _lookup(self, listen_ip: str, name: str) -> list[str] | None:
+        return self.networks.resolve(listen_ip, name)
+
+    def handle(self, request: dict) -> dict:
+        op = getattr(self, f"op_{request.get('op')}", None)
+        if op is None:
+            return error_reply(InvalidArgument(f"unknown agent operation {request.get('op')!r}"))
+        try:
+            return {"ok": True, "result": op(**(request.get("args") or {}))}
+        except Exception as exc:  # every failure goes back to the caller
+            log.warning("%s failed: %s", request.get("op"), exc)
+            return error_reply(exc)
+
+
+class _Server(socketserver.ThreadingUnixStreamServer):
+    daemon_threads = True
+    agent: Agent
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self) -> None:
+        line = self.rfile.readline()
+        if not line:
+            return
+        try:
+            request = json.loads(line)
+        except ValueError:
+            reply = error_reply(InvalidArgument("malformed request"))
+        else:
+            reply = self.server.agent.handle(request)  # type: ignore[attr-defined]
+        self.wfile.write(encode(reply))
+        if self.server.agent.stopping.is_set():  # type: ignore[attr-defined]
+            threading.Thread(target=self.server.shutdown, daemon=True).start()
+
+
+def serve(rt: Runtime) -> None:
+    """Run the agent of ``rt``'s root until asked to stop or sent SIGTERM."""
+    paths = rt.paths
+    paths.ensure()
+    sock = socket_path(paths)
+    agent = Agent(rt)
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()  # the caller holds the start lock: a file here is a dead agent's
+    old_umask = os.umask(0o177)
+    try:
+        server = _Server(str(sock), _Handler)
+    finally:
+        os.umask(old_umask)
+    server.agent = agent
+    (paths.run / "agent.pid").write_text(str(os.getpid()))
+    signal.signal(
+        signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()
+    )
+    threading.Thread(target=agent.resolver.serve_forever, daemon=True, name="dns").start()
+    with contextlib.suppress(Exception):
+        agent.op_dns_sync()
+    try:
+        server.serve_forever(poll_interval=0.5)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            sock.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            (paths.run / "agent.pid").unlink()
+        agent.resolver.close()
+        server.server_close()

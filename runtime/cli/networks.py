@@ -1,0 +1,226 @@
+"""``wharf network …`` and ``wharf port``: docker's network verbs."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from typing import Any
+
+
+def register(sub: argparse._SubParsersAction, groups: dict) -> None:
+    from runtime.cli.main import management_group
+
+    n = management_group(sub, groups, "network", "manage networks")
+    p = n.add_parser("create", help="create a network")
+    p.add_argument("name")
+    p.add_argument("--driver", "-d", default="bridge")
+    p.add_argument("--subnet")
+    p.add_argument("--gateway")
+    p.add_argument("--internal", action="store_true")
+    p.add_argument("--label", action="append", default=[])
+    p.add_argument("--opt", "-o", action="append", default=[])
+    p.add_argument("--attachable", action="store_true", help="accepted; every network is")
+    p.set_defaults(func=_create, error_status=1)
+    for verb in ("ls", "list"):
+        p = n.add_parser(verb, help="list networks")
+        p.add_argument("--quiet", "-q", action="store_true")
+        p.add_argument("--filter", "-f", action="append", default=[])
+        p.add_argument("--format", default="table")
+        p.add_argument("--no-trunc", action="store_true")
+        p.set_defaults(func=_ls, error_status=1)
+    p = n.add_parser("inspect", help="show networks in detail (JSON)")
+    p.add_argument("names", nargs="+")
+    p.add_argument("--format", "-f", default="json")
+    p.set_defaults(func=_inspect, error_status=1)
+    for verb in ("rm", "remove"):
+        p = n.add_parser(verb, help="remove networks")
+        p.add_argument("names", nargs="+")
+        p.add_argument("--force", "-f", action="store_true")
+        p.set_defaults(func=_rm, error_status=1)
+    p = n.add_parser("prune", help="remove every network no container uses")
+    p.add_argument("--force", "-f", action="store_true")
+    p.add_argument("--filter", action="append", default=[])
+    p.set_defaults(func=_prune, error_status=1)
+    p = n.add_parser("connect", help="connect a container to a network")
+    p.add_argument("network")
+    p.add_argument("container")
+    p.add_argument("--alias", action="append", default=[])
+    p.add_argument("--ip")
+    p.set_defaults(func=_connect, error_status=1)
+    p = n.add_parser("disconnect", help="disconnect a container from a network")
+    p.add_argument("network")
+    p.add_argument("container")
+    p.add_argument("--force", "-f", action="store_true")
+    p.set_defaults(func=_disconnect, error_status=1)
+
+    for parser in (
+        sub.add_parser("port", help="list a container's published ports"),
+        management_group(sub, groups, "container", "manage containers").add_parser(
+            "port", help="list a container's published ports"
+        ),
+    ):
+        parser.add_argument("container")
+        parser.add_argument("private_port", nargs="?", help="PORT[/PROTO]")
+        parser.set_defaults(func=_port)
+
+
+def _runtime() -> Any:
+    from runtime import Runtime
+
+    return Runtime()
+
+
+def _pairs(items: list[str], flag: str) -> dict[str, str]:
+    from runtime.errors import InvalidArgument
+
+    out = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not key:
+            raise InvalidArgument(f"invalid {flag} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
+
+
+def _create(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        net = rt.networks.create(
+            args.name,
+            driver=args.driver,
+            subnet=args.subnet,
+            gateway=args.gateway,
+            internal=args.internal,
+            labels=_pairs(args.label, "--label"),
+            options=_pairs(args.opt, "--opt"),
+        )
+    print(net.id)
+    return 0
+
+
+def _matches(net: Any, filters: list[str]) -> bool:
+    from runtime.errors import InvalidArgument
+
+    for f in filters:
+        key, _, value = f.partition("=")
+        if key == "name":
+            ok = value in net.name
+        elif key == "id":
+            ok = net.id.startswith(value)
+        elif key == "driver":
+            ok = net.driver == value
+        elif key == "label":
+            k, has_value, v = value.partition("=")
+            ok = k in net.labels and (not has_value or net.labels[k] == v)
+        elif key == "type":
+            ok = (value == "custom") == net.user_defined
+        else:
+            raise InvalidArgument(f"invalid filter {key!r}")
+        if not ok:
+            return False
+    return True
+
+
+def _ls(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        nets = [n for n in rt.networks.list() if _matches(n, args.filter)]
+    nets.sort(key=lambda n: n.name)
+    width = 64 if args.no_trunc else 12
+    if args.quiet:
+        for n in nets:
+            print(n.id[:width])
+    elif args.format == "json":
+        for n in nets:
+            print(
+                json.dumps(
+                    {
+                        "ID": n.id[:width],
+                        "Name": n.name,
+                        "Driver": n.driver,
+                        "Scope": "local",
+                        "Internal": str(n.internal).lower(),
+                        "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items()),
+                        "CreatedAt": n.created,
+                    }
+                )
+            )
+    else:
+        print(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
+        for n in nets:
+            print(f"{n.id[:width]:<{width + 3}}{n.name:<20}{n.driver:<10}local")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from runtime.cli.images import print_inspected
+    from runtime.errors import NetworkNotFound
+
+    found, missing = [], []
+    with _runtime() as rt:
+        for name in args.names:
+            try:
+                found.append(rt.networks.inspect(name))
+            except NetworkNotFound as exc:
+                missing.append(str(exc))
+    return print_inspected(found, missing, args.format)
+
+
+def _rm(args: argparse.Namespace) -> int:
+    from runtime.errors import NetworkNotFound, WharfError
+
+    code = 0
+    with _runtime() as rt:
+        for name in args.names:
+            try:
+                rt.networks.remove(name)
+                print(name)
+            except NetworkNotFound as exc:
+                if not args.force:
+                    print(f"wharf: {exc}", file=sys.stderr)
+                    code = 1
+            except WharfError as exc:
+                print(f"wharf: {exc}", file=sys.stderr)
+                code = 1
+    return code
+
+
+def _prune(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        removed = rt.networks.prune()
+    if removed:
+        print("Deleted Networks:")
+        for name in removed:
+            print(name)
+    return 0
+
+
+def _connect(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        rt.networks.connect(args.network, args.container, aliases=args.alias, ip=args.ip)
+    return 0
+
+
+def _disconnect(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        rt.networks.disconnect(args.network, args.container, force=args.force)
+    return 0
+
+
+def _port(args: argparse.Namespace) -> int:
+    from runtime.errors import InvalidArgument
+
+    with _runtime() as rt:
+        ports = rt.containers.ports(args.container)
+    if args.private_port:
+        port, _, proto = args.private_port.partition("/")
+        key = f"{port}/{proto or 'tcp'}"
+        bindings = ports.get(key)
+        if not bindings:
+            raise InvalidArgument(f"no public port '{key}' published for {args.container}")
+        for b in bindings:
+            print(f"{b['HostIp']}:{b['HostPort']}")
+        return 0
+    for key in sorted(ports, key=lambda k: (int(k.split("/")[0]), k)):
+        for b in ports[key] or []:
+            print(f"{key} -> {b['HostIp']}:{b['HostPort']}")
+    return 0

@@ -1,0 +1,254 @@
+"""Who reaches whom: names on user networks, isolation between networks, internal networks."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+SERVE = ["httpd", "-f", "-p", "80", "-h", "/etc"]  # serves /etc/hostname
+
+
+def fetch(url: str, tries: int = 50) -> str:
+    """Shell for a client container: GET ``url``, retrying while the server starts."""
+    return f"for i in $(seq {tries}); do timeout 3 wget -q -O- {url} && exit 0; sleep 0.1; done; exit 1"
+
+
+def test_containers_on_a_user_network_find_each_other_by_name_alias_and_id(wharf, ip_of):
+    wharf("network", "create", "--subnet", "10.231.0.0/24", "front")
+    web = wharf(
+        "run",
+        "-d",
+        "--name",
+        "web",
+        "--network",
+        "front",
+        "--network-alias",
+        "www",
+        "busybox",
+        *SERVE,
+    ).stdout.strip()
+    assert ip_of("web", "front").startswith("10.231.0.")
+    for name in ("web", "www", web[:12]):
+        out = wharf(
+            "run",
+            "--rm",
+            "--network",
+            "front",
+            "busybox",
+            "sh",
+            "-c",
+            fetch(f"http://{name}/hostname"),
+        )
+        assert out.stdout.strip() == web[:12], name
+    looked_up = wharf("run", "--rm", "--network", "front", "busybox", "nslookup", "www").stdout
+    assert ip_of("web", "front") in looked_up
+
+
+def test_a_container_on_a_user_network_has_its_interface_route_and_resolver(wharf):
+    wharf("network", "create", "--subnet", "10.232.0.0/24", "--gateway", "10.232.0.254", "n1")
+    out = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "n1",
+        "--ip",
+        "10.232.0.77",
+        "--hostname",
+        "box",
+        "--add-host",
+        "db.example:10.9.9.9",
+        "busybox",
+        "sh",
+        "-c",
+        "ip -o addr show eth0; ip route; cat /etc/resolv.conf /etc/hosts; hostname",
+    ).stdout
+    assert "inet 10.232.0.77/24" in out
+    assert "default via 10.232.0.254 dev eth0" in out
+    assert "nameserver 10.232.0.254" in out
+    assert "10.9.9.9\tdb.example" in out
+    assert "10.232.0.77\tbox" in out
+    assert out.splitlines()[-1] == "box"
+
+
+def test_names_are_not_resolved_on_the_default_bridge(wharf):
+    wharf("run", "-d", "--name", "quiet", "busybox", "sleep", "30")
+    conf = wharf("run", "--rm", "busybox", "cat", "/etc/resolv.conf").stdout
+    bridge = json.loads(wharf("network", "inspect", "bridge").stdout)[0]
+    gateway = bridge["IPAM"]["Config"][0]["Gateway"]
+    assert f"nameserver {gateway}" not in conf  # the host's resolvers, as in Docker
+
+
+def test_unknown_names_go_to_the_configured_upstream(wharf, wharf_paths):
+    """The resolver forwards what it does not know (here to a fake resolver on loopback)."""
+    upstream = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    upstream.bind(("127.0.0.1", 0))
+    upstream.settimeout(20)
+    port = upstream.getsockname()[1]
+    (wharf_paths.root / "config.json").write_text(
+        json.dumps({"dns_upstreams": [f"127.0.0.1:{port}"]})
+    )
+    seen: list[bytes] = []
+
+    def answer() -> None:
+        try:
+            data, peer = upstream.recvfrom(4096)
+        except OSError:
+            return
+        seen.append(data)
+        # NXDOMAIN for whatever was asked
+        upstream.sendto(data[:2] + b"\x81\x83" + data[4:6] + b"\0\0\0\0\0\0" + data[12:], peer)
+
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    wharf("network", "create", "fwd")
+    out = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "fwd",
+        "busybox",
+        "nslookup",
+        "-type=a",
+        "elsewhere.invalid",
+        check=False,
+    )
+    t.join(timeout=20)
+    upstream.close()
+    assert seen and b"elsewhere" in seen[0]
+    assert "NXDOMAIN" in out.stdout + out.stderr
+
+
+def test_two_networks_cannot_reach_each_other(wharf, ip_of):
+    wharf("network", "create", "red")
+    wharf("network", "create", "blue")
+    wharf("run", "-d", "--name", "srv", "--network", "red", "busybox", *SERVE)
+    target = ip_of("srv", "red")
+    same = wharf(
+        "run", "--rm", "--network", "red", "busybox", "sh", "-c", fetch(f"http://{target}/hostname")
+    )
+    assert same.returncode == 0  # the control: the server does answer
+    other = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "blue",
+        "busybox",
+        "sh",
+        "-c",
+        f"timeout 3 wget -q -O- http://{target}/hostname || ping -c 1 -W 1 {target}",
+        check=False,
+    )
+    assert other.returncode != 0
+    # nor by name: blue's resolver does not know red's containers
+    lookup = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "blue",
+        "busybox",
+        "sh",
+        "-c",
+        "timeout 3 wget -q -O- http://srv/hostname",
+        check=False,
+    )
+    assert lookup.returncode != 0
+
+
+def test_an_internal_network_has_no_way_out(wharf, ip_of):
+    wharf("network", "create", "--internal", "vault")
+    wharf("network", "create", "outside")
+    peer = wharf("run", "-d", "--name", "peer", "--network", "vault", "busybox", *SERVE).stdout
+    wharf("run", "-d", "--name", "away", "--network", "outside", "busybox", *SERVE)
+    out = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "vault",
+        "busybox",
+        "sh",
+        "-c",
+        f"ip route; {fetch('http://peer/hostname')}",
+    ).stdout
+    assert "default" not in out  # no route out
+    assert out.strip().splitlines()[-1] == peer.strip()[:12]  # but its peer answers
+    gone = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "vault",
+        "busybox",
+        "sh",
+        "-c",
+        f"timeout 3 wget -q -O- http://{ip_of('away', 'outside')}/hostname",
+        check=False,
+    )
+    assert gone.returncode != 0
+    assert json.loads(wharf("network", "inspect", "vault").stdout)[0]["Internal"] is True
+
+
+def test_connect_and_disconnect_a_running_container(wharf, ip_of):
+    wharf("network", "create", "one")
+    wharf("network", "create", "two")
+    mover = wharf("run", "-d", "--name", "mover", "--network", "one", "busybox", *SERVE).stdout
+    wharf("run", "-d", "--name", "other", "--network", "two", "busybox", "sleep", "60")
+    wharf("network", "connect", "--alias", "moved", "two", "mover")
+    two_ip = ip_of("mover", "two")
+    assert f"inet {two_ip}/" in wharf("exec", "mover", "ip", "-o", "addr", "show", "eth1").stdout
+    got = wharf("exec", "other", "sh", "-c", fetch("http://moved/hostname")).stdout
+    assert got.strip() == mover.strip()[:12]  # answered, by alias, over the new interface
+    wharf("network", "disconnect", "two", "mover")
+    assert "eth1" not in wharf("exec", "mover", "ip", "-o", "link").stdout
+    again = wharf(
+        "exec", "other", "sh", "-c", f"timeout 3 wget -q -O- http://{two_ip}/hostname", check=False
+    )
+    assert again.returncode != 0
+    assert (
+        "two" not in json.loads(wharf("inspect", "mover").stdout)[0]["NetworkSettings"]["Networks"]
+    )
+
+
+def test_network_none_has_only_loopback(wharf):
+    out = wharf("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link").stdout
+    names = [line.split(":")[1].strip() for line in out.splitlines()]
+    assert names == ["lo"]
+
+
+def test_network_host_shares_the_hosts_interfaces(wharf):
+    out = wharf("run", "--rm", "--network", "host", "busybox", "cat", "/proc/net/dev").stdout
+    inside = {line.split(":")[0].strip() for line in out.splitlines()[2:]}
+    with open("/proc/net/dev") as f:
+        outside = {line.split(":")[0].strip() for line in f.read().splitlines()[2:]}
+    assert inside == outside
+    assert wharf("run", "--rm", "--network", "host", "busybox", "hostname").stdout.strip() == (
+        socket.gethostname()
+    )
+
+
+def test_network_container_mode_shares_the_other_containers_stack(wharf, ip_of):
+    wharf("network", "create", "shared")
+    wharf("run", "-d", "--name", "base", "--network", "shared", "busybox", *SERVE)
+    out = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "container:base",
+        "busybox",
+        "sh",
+        "-c",
+        f"ip -o addr show eth0; {fetch('http://127.0.0.1/hostname')}",
+    ).stdout
+    assert ip_of("base", "shared") in out
+
+
+def test_inspect_shows_both_sides(wharf, ip_of):
+    net_id = wharf("network", "create", "--label", "team=a", "seen").stdout.strip()
+    cid = wharf("run", "-d", "--network", "seen", "busybox", "sleep", "60").stdout.strip()
+    net = json.loads(wharf("network", "inspect", "seen").stdout)[0]
+    assert net["Id"] == net_id and net["Labels"] == {"team": "a"}
+    entry = net["Containers"][cid]
+    settings = json.loads(wharf("inspect", cid).stdout)[0]["NetworkSettings"]["Networks"]["seen"]
+    assert entry["IPv4Address"].split("/")[0] == settings["IPAddress"]
+    assert settings["NetworkID"] == net_id and settings["Gateway"]
+    listed = wharf("network", "ls", "--filter", "label=team=a", "-q").stdout.split()
+    assert listed == [net_id[:12]]
