@@ -14,6 +14,7 @@ import os
 import signal
 import socketserver
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,9 @@ def serve(rt: Runtime) -> None:
         signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()
     )
     threading.Thread(target=agent.resolver.serve_forever, daemon=True, name="dns").start()
+    threading.Thread(
+        target=_exit_with_root, args=(paths.root, server), daemon=True, name="watch"
+    ).start()
     with contextlib.suppress(Exception):
         agent.op_dns_sync()
     try:
@@ -156,3 +160,11 @@ def serve(rt: Runtime) -> None:
             (paths.run / "agent.pid").unlink()
         agent.resolver.close()
         server.server_close()
+
+
+def _exit_with_root(root: Path, server: _Server) -> None:
+    """Shut down once the root is gone: nobody is left to ask this agent to stop."""
+    while root.is_dir():
+        time.sleep(2)
+    log.warning("root %s is gone; exiting", root)
+    server.shutdown()

@@ -842,6 +842,7 @@ class NetworkManager:
     def repair(self) -> list[str]:
         """Free what crashed or stopped containers left on the networks; reload the firewall."""
         done: list[str] = []
+        self.rt.containers.conn  # noqa: B018 - the containers' table exists from here on
         running = {
             r[0]
             for r in self.conn.execute(
