@@ -36,6 +36,11 @@ from start import WHARF, median_of, timed  # noqa: E402
 DOCKER_BRIDGE = "10.199.0.1/24"
 
 
+def nft_tables() -> set[str]:
+    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    return {line.removeprefix("table ").strip() for line in out.splitlines() if line.strip()}
+
+
 def throughput(cli: list[str], network: str, mib: int, runs: int) -> float:
     """MiB/s of ``mib`` MiB from one container's nc to another's, median of ``runs``."""
 
@@ -105,6 +110,7 @@ def main() -> int:
     results: dict[str, float] = {}
     dockerd = None
     had_docker0 = Path("/sys/class/net/docker0").exists()
+    tables_before = nft_tables()
     rt = Runtime(work / "root", work / "run")
     try:
         tar = work / "busybox.tar"
@@ -180,6 +186,9 @@ def main() -> int:
             dockerd.stop()
             if not had_docker0:
                 subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)
+            for table in nft_tables() - tables_before:  # Docker's iptables rules stay behind
+                if "wharf_" not in table:
+                    subprocess.run(["nft", "delete", *table.split()], capture_output=True)
         for c in rt.containers.list(all=True):
             rt.containers.remove(c.id, force=True)
         rt.networks.reset()

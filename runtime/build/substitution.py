@@ -4,7 +4,8 @@ Supports ``$VAR``, ``${VAR}``, ``${VAR:-default}``, ``${VAR-default}``,
 ``${VAR:+alt}``, ``${VAR+alt}``, escaping with the escape character, and single
 and double quotes (single quotes stop substitution), as Docker's builder does
 for ADD, COPY, ENV, EXPOSE, FROM, LABEL, STOPSIGNAL, USER, VOLUME, WORKDIR, ARG
-and ONBUILD.
+and ONBUILD. Unlike Docker, a variable used without a default that no ARG or ENV
+declared is an error, not an empty string.
 """
 
 from __future__ import annotations
@@ -121,7 +122,7 @@ def _variable(
         name, rest = m.group(0), body[m.end() :]
         value = env.get(name)
         if not rest:
-            return value or "", end + 1
+            return _declared(name, env, line), end + 1
         for op in (":-", ":+", "-", "+"):
             if rest.startswith(op):
                 word = "".join(_expand(rest[len(op) :], env, escape, line, keep_quotes=False))
@@ -138,7 +139,22 @@ def _variable(
     m = _NAME.match(text, i + 1)
     if not m:
         return "$", i + 1
-    return env.get(m.group(0), ""), m.end()
+    return _declared(m.group(0), env, line), m.end()
+
+
+def _declared(name: str, env: dict[str, str], line: int | None) -> str:
+    """The value of a variable used without a default; one never declared is an error.
+
+    Docker's builder silently makes it empty, which hides a typo or a missing ARG
+    until the image misbehaves; ``${NAME:-}`` still asks for an empty default.
+    """
+    if name not in env:
+        raise BuildError(
+            f"${name} is used but not declared: add ARG {name} (or ENV {name}=...) before it, "
+            f"or write ${{{name}:-}} for an empty default",
+            line,
+        )
+    return env[name]
 
 
 def _closing_brace(text: str, start: int) -> int:

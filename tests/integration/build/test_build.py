@@ -170,6 +170,7 @@ def test_a_failing_run_names_its_line_and_code_and_leaves_no_container(rt, busyb
         ("FROM busybox\nCOPY --from=nowhere /x /\n", "Dockerfile:2: COPY --from=nowhere: no such stage or image"),
         ("FROM nosuchimage\n", "Dockerfile:1: FROM nosuchimage"),
         ("FROM busybox\nBOGUS x\n", "Dockerfile:2: unknown instruction: BOGUS"),
+        ("FROM busybox\nWORKDIR /app/$APPDIR\n", r"Dockerfile:2: \$APPDIR is used but not declared"),
     ],
 )
 def test_bad_dockerfiles_get_one_clear_line(rt, busybox_image, ctx, dockerfile, message):

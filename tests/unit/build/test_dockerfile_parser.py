@@ -71,6 +71,12 @@ def test_substitution(text, words):
     assert split_words(text, {"A": "x", "E": ""}) == words
 
 
+@pytest.mark.parametrize("text", ["$NOPE", "${NOPE}", "a-${NOPE}-b", '"in $NOPE quotes"'])
+def test_a_variable_never_declared_is_an_error_naming_it_and_the_line(text):
+    with pytest.raises(BuildError, match=r"Dockerfile:7: \$NOPE is used but not declared"):
+        split_words(text, {"A": "x"}, line=7)
+
+
 def test_dockerignore_rules():
     pats = parse_dockerignore("# c\n*.log\n!keep.log\nbuild/\n**/*.tmp\ndocs\n!docs/README.md\n")
     assert is_ignored("a.log", pats)
