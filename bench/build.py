@@ -89,16 +89,32 @@ def main() -> int:
         ensure_docker()
         dockerd = Dockerd(work)
         save = subprocess.Popen([WHARF, "save", "busybox:latest"], env=env, stdout=subprocess.PIPE)
-        subprocess.run([DOCKER, "-H", dockerd.host, "load"], stdin=save.stdout, check=True,
-                       stdout=subprocess.DEVNULL)
+        subprocess.run(
+            [DOCKER, "-H", dockerd.host, "load"],
+            stdin=save.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
         save.wait()
-        docker = [DOCKER, "-H", dockerd.host, "build", "-q", "--network", "none", "-t", "bench:latest"]
+        docker = [
+            DOCKER,
+            "-H",
+            dockerd.host,
+            "build",
+            "-q",
+            "--network",
+            "none",
+            "-t",
+            "bench:latest",
+        ]
         denv = dict(os.environ, DOCKER_BUILDKIT="0")
         d_cold = median(lambda: timed([*docker, "--no-cache", str(ctx)], denv), args.runs)
         timed([*docker, str(ctx)], denv)
         d_warm = median(lambda: timed([*docker, str(ctx)], denv), args.runs)
         print(f"docker build: cold {d_cold:.3f} s, unchanged rebuild {d_warm:.3f} s", flush=True)
-        print(f"ratio wharf/docker: cold {w_cold / d_cold:.2f}, unchanged rebuild {w_warm / d_warm:.2f}")
+        print(
+            f"ratio wharf/docker: cold {w_cold / d_cold:.2f}, unchanged rebuild {w_warm / d_warm:.2f}"
+        )
     finally:
         if dockerd is not None:
             dockerd.stop()

@@ -30,15 +30,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pull import DOCKER, Dockerd, ensure_docker  # noqa: E402
-from start import WHARF, median_of, timed  # noqa: E402
-
-DOCKER_BRIDGE = "10.199.0.1/24"
-
-
-def nft_tables() -> set[str]:
-    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
-    return {line.removeprefix("table ").strip() for line in out.splitlines() if line.strip()}
+from pull import DOCKER, DOCKER_BRIDGE, Dockerd, ensure_docker  # noqa: E402
+from start import WHARF, median_of, release, timed  # noqa: E402
 
 
 def throughput(cli: list[str], network: str, mib: int, runs: int) -> float:
@@ -101,7 +94,6 @@ def main() -> int:
         return 1
     os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
     from runtime import Runtime
-    from runtime.agent import client
     from runtime.images import starter
 
     work = Path(tempfile.mkdtemp(prefix="wharf-bench-net-", dir="/var/tmp"))
@@ -109,8 +101,6 @@ def main() -> int:
     wharf = [WHARF]
     results: dict[str, float] = {}
     dockerd = None
-    had_docker0 = Path("/sys/class/net/docker0").exists()
-    tables_before = nft_tables()
     rt = Runtime(work / "root", work / "run")
     try:
         tar = work / "busybox.tar"
@@ -184,16 +174,7 @@ def main() -> int:
                 [DOCKER, "-H", dockerd.host, "network", "rm", "benchnet"], capture_output=True
             )
             dockerd.stop()
-            if not had_docker0:
-                subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)
-            for table in nft_tables() - tables_before:  # Docker's iptables rules stay behind
-                if "wharf_" not in table:
-                    subprocess.run(["nft", "delete", *table.split()], capture_output=True)
-        for c in rt.containers.list(all=True):
-            rt.containers.remove(c.id, force=True)
-        rt.networks.reset()
-        rt.close()
-        client.stop(rt.paths)
+        release(rt)
         shutil.rmtree(work, ignore_errors=True)
     return 0
 

@@ -97,6 +97,8 @@ class Dockerd:
     """
 
     def __init__(self, work: Path, bridge: str | None = None) -> None:
+        self.tables_before = nft_tables()
+        self.had_docker0 = Path("/sys/class/net/docker0").exists()
         self.sock = work / "docker.sock"
         self.host = f"unix://{self.sock}"
         self.log = open(work / "dockerd.log", "wb")  # noqa: SIM115 - closed in stop()
@@ -147,6 +149,22 @@ class Dockerd:
             self.proc.kill()
             self.proc.wait()
         self.log.close()
+        # what Docker leaves behind: its bridge and its iptables tables
+        if not self.had_docker0:
+            subprocess.run(["ip", "link", "del", "docker0"], capture_output=True)
+        for table in nft_tables() - self.tables_before:
+            if "wharf_" not in table:
+                subprocess.run(["nft", "delete", "table", *table.split()], capture_output=True)
+
+
+#: the subnet of a networked benchmark dockerd's default bridge
+DOCKER_BRIDGE = "10.199.0.1/24"
+
+
+def nft_tables() -> set[str]:
+    """The host's nftables tables, as "family name"."""
+    out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True).stdout
+    return {line.removeprefix("table ").strip() for line in out.splitlines() if line.strip()}
 
 
 def timed(fn) -> float:  # noqa: ANN001

@@ -12,15 +12,30 @@ DESIGN.md, "Speed").
 from __future__ import annotations
 
 import os
-from typing import TYPE_CHECKING, Any
 
-from runtime.config import Paths
-from runtime.errors import WharfError
-
+# Importing this package must stay nearly free: ``runtime.cli.entry`` (every
+# ``wharf`` call) imports it before handing the command to the fork server.
+# So no ``typing`` here, and Paths/WharfError are loaded on first use.
+TYPE_CHECKING = False
 if TYPE_CHECKING:  # pragma: no cover - for type checkers only
-    pass
+    from typing import Any
+
+    from runtime.config import Paths
+    from runtime.errors import WharfError
 
 __all__ = ["Runtime", "Paths", "WharfError"]
+
+
+def __getattr__(name: str) -> object:
+    if name == "Paths":
+        from runtime.config import Paths
+
+        return Paths
+    if name == "WharfError":
+        from runtime.errors import WharfError
+
+        return WharfError
+    raise AttributeError(f"module 'runtime' has no attribute {name!r}")
 
 
 class Runtime:
@@ -29,6 +44,8 @@ class Runtime:
     def __init__(
         self, root: str | os.PathLike[str] | None = None, run: str | os.PathLike[str] | None = None
     ) -> None:
+        from runtime.config import Paths
+
         self.paths = Paths.from_env(root, run)
         self._parts: dict[str, Any] = {}
 

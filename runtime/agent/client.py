@@ -6,6 +6,7 @@ import contextlib
 import fcntl
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -22,9 +23,13 @@ CALL_TIMEOUT = 60.0
 
 
 def _connect(paths: Paths) -> socket.socket | None:
+    return _connect_to(socket_path(paths))
+
+
+def _connect_to(path: Path) -> socket.socket | None:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        s.connect(str(socket_path(paths)))
+        s.connect(str(path))
     except OSError:
         s.close()
         return None
@@ -33,7 +38,7 @@ def _connect(paths: Paths) -> socket.socket | None:
 
 def call(paths: Paths, op: str, **args: Any) -> Any:
     """Run one operation in the agent of this root (started if needed) and return its result."""
-    s = _connect(paths) or _start(paths)
+    s = _connect(paths) or start_server(paths, "runtime.agent", socket_path(paths), "agent")
     with s:
         s.settimeout(CALL_TIMEOUT)
         s.sendall(encode({"op": op, "args": args}))
@@ -55,37 +60,45 @@ def running(paths: Paths) -> bool:
 
 
 def stop(paths: Paths) -> None:
-    """Ask the agent to exit, and wait until it has (no-op when none runs)."""
+    """Stop this root's background processes (agent, fork server) and wait for them."""
     s = _connect(paths)
-    if s is None:
-        return
-    with s:
-        s.sendall(encode({"op": "shutdown", "args": {}}))
-        with contextlib.suppress(OSError):
-            s.recv(1024)
-    pid_file = paths.run / "agent.pid"
+    if s is not None:
+        with s:
+            s.sendall(encode({"op": "shutdown", "args": {}}))
+            with contextlib.suppress(OSError):
+                s.recv(1024)
+        wait_gone(paths.run / "agent.pid")
+    with contextlib.suppress(OSError, ValueError):
+        pid_file = paths.run / "forkserver.pid"
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
+        wait_gone(pid_file)
+
+
+def wait_gone(pid_file: Path, timeout: float = 10.0) -> None:
+    """Wait until the process in ``pid_file`` is gone (or a zombie of ours)."""
     with contextlib.suppress(OSError, ValueError):
         pid = int(pid_file.read_text())
-        for _ in range(400):
-            # gone, or a zombie of ours (a test that started it is its parent)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
             stat = Path(f"/proc/{pid}/stat").read_text()
             if stat.rsplit(")", 1)[1].split()[0] == "Z":
                 return
             time.sleep(0.025)
 
 
-def _start(paths: Paths) -> socket.socket:
-    """Start the agent, detached in its own session, under a lock so only one starts."""
+def start_server(paths: Paths, module: str, sock: Path, name: str) -> socket.socket:
+    """Start ``python -m module`` detached in its own session, once (under a lock), and
+    return a connection to its socket ``sock``; its output goes to ``run/NAME.log``."""
     paths.ensure()
-    with open(paths.run / "agent.lock", "w") as lock:
+    with open(paths.run / f"{name}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        s = _connect(paths)
+        s = _connect_to(sock)
         if s is not None:
             return s
-        log = open(paths.run / "agent.log", "ab")  # noqa: SIM115 - handed to the child
+        log = open(paths.run / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "WHARF_ROOT": str(paths.root), "WHARF_RUN": str(paths.run)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", "runtime.agent"],
+            [sys.executable, "-m", module],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -96,15 +109,15 @@ def _start(paths: Paths) -> socket.socket:
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            s = _connect(paths)
+            s = _connect_to(sock)
             if s is not None:
                 return s
             if proc.poll() is not None:
-                tail = (paths.run / "agent.log").read_text(errors="replace").strip()
+                tail = (paths.run / f"{name}.log").read_text(errors="replace").strip()
                 raise HostError(
-                    f"host agent exited with code {proc.returncode}: "
+                    f"{name} exited with code {proc.returncode}: "
                     f"{tail.splitlines()[-1] if tail else 'no output'}"
                 )
             time.sleep(0.01)
         proc.kill()
-        raise HostError(f"host agent did not start within {START_TIMEOUT:.0f} s")
+        raise HostError(f"{name} did not start within {START_TIMEOUT:.0f} s")

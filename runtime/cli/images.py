@@ -90,6 +90,8 @@ def render_template(fmt: str, record: dict) -> str:
         v = value(m.group(2))
         if m.group(1) or isinstance(v, dict | list):
             return json.dumps(v)
+        if isinstance(v, bool):
+            return "true" if v else "false"  # as Go prints them
         return "<no value>" if v is None else str(v)
 
     text = fmt.removeprefix("table ").replace("\\t", "\t").replace("\\n", "\n")

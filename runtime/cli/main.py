@@ -52,8 +52,27 @@ VERB_MODULES: dict[str, tuple[str, ...]] = {
 }
 
 
+#: parsers already built, by the command modules they hold (see warm_parsers)
+_PARSERS: dict[tuple[str, ...], argparse.ArgumentParser] = {}
+
+
 def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     """Assemble the parser from the command modules the verb in ``argv`` needs (all if unknown)."""
+    verb = next((a for a in argv or () if not a.startswith("-")), None)
+    modules = VERB_MODULES.get(verb or "", COMMAND_MODULES)
+    if modules not in _PARSERS:
+        _PARSERS[modules] = _assemble(modules)
+    return _PARSERS[modules]
+
+
+def warm_parsers() -> None:
+    """Build every verb's parser now (the fork server does, so its children need not)."""
+    for modules in {*VERB_MODULES.values(), COMMAND_MODULES}:
+        if modules not in _PARSERS:
+            _PARSERS[modules] = _assemble(modules)
+
+
+def _assemble(modules: Sequence[str]) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="wharf", description="Wharf: run containers like Docker.")
     parser.add_argument("--root", help="state directory (default $WHARF_ROOT or /var/lib/wharf)")
     parser.add_argument(
@@ -61,15 +80,8 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
-    verb = next((a for a in argv or () if not a.startswith("-")), None)
-    for name in VERB_MODULES.get(verb or "", COMMAND_MODULES):
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:
-                continue  # that part of the CLI is not written yet
-            raise
-        module.register(sub, groups)
+    for name in modules:
+        importlib.import_module(name).register(sub, groups)
     return parser
 
 

@@ -56,14 +56,13 @@ def release_host_network(paths: Paths) -> None:
     """
     from runtime.agent import client
 
-    if not (paths.db.exists() or client.running(paths)):
-        return
-    with Runtime(paths.root, paths.run) as runtime:
-        for c in runtime.containers.list(all=True):
-            runtime.containers.remove(c.id, force=True)
-        if client.running(paths) or runtime.networks.firewall.exists():
-            runtime.networks.reset()
-    client.stop(paths)
+    if paths.db.exists():
+        with Runtime(paths.root, paths.run) as runtime:
+            for c in runtime.containers.list(all=True):
+                runtime.containers.remove(c.id, force=True)
+            if client.running(paths) or runtime.networks.firewall.exists():
+                runtime.networks.reset()
+    client.stop(paths)  # the agent and the fork server
 
 
 @pytest.fixture

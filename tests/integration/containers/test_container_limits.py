@@ -32,7 +32,7 @@ def test_memory_limit_ends_in_an_oom_kill(wharf):
     info = wharf(
         "inspect", "hog", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}"
     ).stdout.split()
-    assert info[0] == "True"
+    assert info[0] == "true"
     assert out.returncode == 137 or info[1] in ("137", "1")
 
 
@@ -55,7 +55,7 @@ def test_memory_oom_of_pid_1_is_exit_137(wharf):
     state = wharf(
         "inspect", "hog1", "--format", "{{.State.OOMKilled}} {{.State.ExitCode}}"
     ).stdout.split()
-    assert state == ["True", "137"]
+    assert state == ["true", "137"]
 
 
 def test_limits_show_in_the_cgroup_files(wharf):

@@ -1,0 +1,124 @@
+"""The ``wharf`` console script: hand the command to the fork server, or run it here.
+
+This module imports almost nothing, so a call costs Python's start-up plus a
+round trip to the warm fork server (``runtime.agent.forkserver``), which runs
+the command with this process's stdin/stdout/stderr, cwd and environment.
+When no server answers, the command runs in this process
+(``runtime.cli.main``, the same code) and a server is started in the
+background for the next call. ``WHARF_FORKSERVER=0`` always runs in-process.
+"""
+
+from __future__ import annotations
+
+import array
+import contextlib
+import json
+import os
+import signal
+import socket
+import sys
+
+FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH)
+
+
+def main() -> int:
+    argv = sys.argv[1:]
+    if os.environ.get("WHARF_FORKSERVER") == "0" or any(
+        a.startswith(("--root", "--run-dir")) for a in argv
+    ):
+        return _in_process(argv)
+    run = os.path.abspath(os.environ.get("WHARF_RUN") or "/run/wharf")
+    code = _via_server(os.path.join(run, "cli.sock"), argv)
+    if code is None:
+        _start_server(run)
+        return _in_process(argv)
+    return code
+
+
+def _in_process(argv: list[str]) -> int:
+    from runtime.cli.main import main as run_here
+
+    return run_here(argv)
+
+
+def _via_server(sock_path: str, argv: list[str]) -> int | None:
+    """Run the command in a child of the fork server; None if there is none to ask."""
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        s.connect(sock_path)
+    except OSError:
+        s.close()
+        return None
+    request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask()}
+    try:
+        s.sendmsg(
+            [json.dumps(request).encode() + b"\n"],
+            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))],
+        )
+    except OSError:
+        s.close()
+        return None
+    reader = s.makefile("rb")
+    first = _reply(reader)
+    if first is None or "pid" not in first:
+        s.close()
+        return None  # a stale or stopping server: run it here
+    child = int(first["pid"])
+    for sig in FORWARDED:
+        signal.signal(sig, lambda signum, _frame: _forward(child, signum))
+    last = _reply(reader)
+    s.close()
+    if last is None or "exit" not in last:
+        print("wharf: the command's process ended without an exit status", file=sys.stderr)
+        return 125
+    return int(last["exit"])
+
+
+def _reply(reader: object) -> dict | None:
+    while True:
+        try:
+            line = reader.readline()  # type: ignore[attr-defined]
+        except InterruptedError:
+            continue
+        except OSError:
+            return None
+        if not line:
+            return None
+        try:
+            return json.loads(line)
+        except ValueError:
+            return None
+
+
+def _forward(child: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(child, signum)
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _start_server(run: str) -> None:
+    """Start a fork server in the background for the next call (it exits if one runs)."""
+    import subprocess
+
+    try:
+        os.makedirs(run, mode=0o711, exist_ok=True)
+        with open(os.path.join(run, "forkserver.log"), "ab") as log:
+            subprocess.Popen(
+                [sys.executable, "-m", "runtime.agent.forkserver"],
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=log,
+                cwd="/",
+                start_new_session=True,
+            )
+    except OSError:
+        pass  # no server: every call runs in-process, as before
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The ``wharf`` script through the warm fork server behaves as the in-process CLI does.
+
+The other CLI tests run ``runtime.cli.main`` in-process; these run the console
+script's module (``runtime.cli.entry``), which hands commands to the server.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+@pytest.fixture
+def entry(wharf, wharf_paths):
+    """Run ``wharf ARGS`` the way a user does (console script module), with a server up."""
+    env = dict(wharf.env)
+    env.pop("WHARF_FORKSERVER", None)
+
+    def run(*args: str, check: bool = True, **kw) -> subprocess.CompletedProcess:
+        kw.setdefault("cwd", REPO)
+        proc = subprocess.run(
+            [sys.executable, "-m", "runtime.cli.entry", *args],
+            env=kw.pop("env", env),
+            capture_output=True,
+            text=True,
+            timeout=60,
+            **kw,
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"wharf {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
+
+    run.env = env  # type: ignore[attr-defined]
+    run("ps")  # in-process; starts the server for the next calls
+    sock = wharf_paths.run / "cli.sock"
+    deadline = time.monotonic() + 30
+    while not sock.exists():
+        if time.monotonic() > deadline:
+            log = (wharf_paths.run / "forkserver.log").read_text(errors="replace")
+            raise AssertionError(f"the fork server never came up: {log[-2000:]}")
+        time.sleep(0.05)
+    return run
+
+
+def server_pid(paths) -> int:
+    return int((paths.run / "forkserver.pid").read_text())
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for p in os.listdir("/proc"):
+        if p.isdigit():
+            try:
+                stat = Path(f"/proc/{p}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(p))
+    return out
+
+
+def test_output_input_and_exit_codes_pass_through(entry):
+    assert entry("run", "--rm", "busybox", "echo", "hello").stdout == "hello\n"
+    assert entry("run", "--rm", "-i", "busybox", "cat", input="piped in\n").stdout == "piped in\n"
+    assert entry("run", "--rm", "busybox", "sh", "-c", "exit 7", check=False).returncode == 7
+    missing = entry("run", "--rm", "busybox", "nosuch", check=False)
+    assert missing.returncode == 127 and "nosuch" in missing.stderr
+    usage = entry("run", "--no-such-flag", "busybox", check=False)
+    assert usage.returncode == 2 and "unrecognized arguments" in usage.stderr
+
+
+def test_the_callers_directory_and_environment_are_used(entry, tmp_path):
+    (tmp_path / "vars.env").write_text("FROM_FILE=yes\n")
+    env = dict(entry.env, FROM_CALLER="also")
+    out = entry("run", "--rm", "--env-file", "vars.env", "-e", "FROM_CALLER", "busybox", "env",
+                cwd=tmp_path, env=env).stdout
+    assert "FROM_FILE=yes" in out and "FROM_CALLER=also" in out
+
+
+def test_a_command_runs_in_a_child_of_the_server_and_ctrl_c_reaches_it(entry, wharf, wharf_paths):
+    cid = wharf("run", "-d", "busybox", "sh", "-c", "while true; do echo tick; sleep 0.2; done")
+    cid = cid.stdout.strip()
+    server = server_pid(wharf_paths)
+    before = set(children_of(server))
+    client = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli.entry", "logs", "-f", cid],
+        cwd=REPO, env=entry.env, stdout=subprocess.PIPE, text=True,
+    )
+    assert client.stdout.readline() == "tick\n"
+    (child,) = set(children_of(server)) - before  # the command runs in the server's child
+    client.send_signal(signal.SIGINT)
+    assert client.wait(timeout=10) == 130
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child}").exists() and child in children_of(server):
+        assert time.monotonic() < deadline, "the command outlived Ctrl-C"
+        time.sleep(0.05)
+
+
+def test_a_killed_client_takes_its_command_with_it(entry, wharf, wharf_paths):
+    cid = wharf("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    server = server_pid(wharf_paths)
+    before = set(children_of(server))
+    client = subprocess.Popen(
+        [sys.executable, "-m", "runtime.cli.entry", "wait", cid], cwd=REPO, env=entry.env
+    )
+    deadline = time.monotonic() + 10
+    while not set(children_of(server)) - before:
+        assert time.monotonic() < deadline, "no child of the server runs the command"
+        time.sleep(0.02)
+    (child,) = set(children_of(server)) - before
+    client.kill()
+    client.wait()
+    deadline = time.monotonic() + 10
+    while child in children_of(server):
+        assert time.monotonic() < deadline, "the command outlived its killed client"
+        time.sleep(0.05)
+    assert wharf("inspect", "-f", "{{.State.Running}}", cid).stdout.strip() == "true"
+
+
+def test_new_code_on_disk_replaces_the_server(entry, wharf_paths):
+    old = server_pid(wharf_paths)
+    source = REPO / "runtime" / "cli" / "entry.py"
+    st = source.stat()
+    os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+    try:
+        assert entry("run", "--rm", "busybox", "echo", "still right").stdout == "still right\n"
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{old}").exists() and Path(f"/proc/{old}/stat").read_text().split()[2] != "Z":
+            assert time.monotonic() < deadline, "the stale server did not exit"
+            time.sleep(0.05)
+    finally:
+        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
