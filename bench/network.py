@@ -8,7 +8,8 @@ Wharf uses its own default bridge and a user network. Prints medians and ratios:
 - ``run --rm busybox true`` on the default bridge (CLI, Python start-up included)
 - ``run --rm -p 127.0.0.1::80 busybox true`` (a published port on top)
 - throughput: a busybox ``nc`` streaming zeros to another container's ``nc`` on
-  a user-defined network (Docker: ``docker network create``), MiB/s
+  a user-defined network (Docker: ``docker network create``), MiB/s, timed
+  inside the sending container (busybox ``time``)
 
 Run as root: ``.venv/bin/python bench/network.py [--runs N] [--mib N]``.
 Traffic stays on this machine: between containers on bridges the script made.
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -34,60 +36,63 @@ from pull import DOCKER, DOCKER_BRIDGE, Dockerd, ensure_docker  # noqa: E402
 from start import WHARF, median_of, release, timed  # noqa: E402
 
 
-def throughput(cli: list[str], network: str, mib: int, runs: int) -> float:
-    """MiB/s of ``mib`` MiB from one container's nc to another's, median of ``runs``."""
-
-    def once() -> float:
-        server = subprocess.run(
-            [
-                *cli,
-                "run",
-                "-d",
-                "--network",
-                network,
-                "busybox",
-                "sh",
-                "-c",
-                "nc -l -p 5001 > /dev/null",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
-        info = json.loads(
-            subprocess.run([*cli, "inspect", server], check=True, capture_output=True).stdout
-        )[0]
-        ip = info["NetworkSettings"]["Networks"][network]["IPAddress"]
-        time.sleep(0.3)  # the listener is up
-        start = time.perf_counter()
-        subprocess.run(
-            [
-                *cli,
-                "run",
-                "--rm",
-                "--network",
-                network,
-                "busybox",
-                "sh",
-                "-c",
-                f"dd if=/dev/zero bs=1M count={mib} 2>/dev/null | nc {ip} 5001",
-            ],
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        subprocess.run([*cli, "wait", server], check=True, stdout=subprocess.DEVNULL)
-        elapsed = time.perf_counter() - start
-        subprocess.run([*cli, "rm", "-f", server], check=True, stdout=subprocess.DEVNULL)
-        return mib / elapsed
-
-    once()
-    return statistics.median(once() for _ in range(runs))
+def transfer(cli: list[str], network: str, mib: int) -> float:
+    """MiB/s of one stream of ``mib`` MiB from one container's nc to another's."""
+    server = subprocess.run(
+        [
+            *cli,
+            "run",
+            "-d",
+            "--network",
+            network,
+            "busybox",
+            "sh",
+            "-c",
+            # nc stops at EOF on its stdin: a fifo held open keeps it reading
+            "mkfifo /f; nc -l -p 5001 < /f | wc -c & exec 3>/f; wait $!",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    info = json.loads(
+        subprocess.run([*cli, "inspect", server], check=True, capture_output=True).stdout
+    )[0]
+    ip = info["NetworkSettings"]["Networks"][network]["IPAddress"]
+    time.sleep(0.3)  # the listener is up
+    # timed inside the client container, so the tools' start-up is not counted
+    out = subprocess.run(
+        [
+            *cli,
+            "run",
+            "--rm",
+            "--network",
+            network,
+            "busybox",
+            "sh",
+            "-c",
+            f"time sh -c 'dd if=/dev/zero bs=1M count={mib} 2>/dev/null | nc {ip} 5001'",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    m = re.search(r"real\s+(\d+)m\s*([\d.]+)s", out.stderr)
+    if not m:
+        raise RuntimeError(f"no timing from the client container: {out.stderr!r}")
+    elapsed = int(m.group(1)) * 60 + float(m.group(2))
+    subprocess.run([*cli, "wait", server], check=True, stdout=subprocess.DEVNULL)
+    got = subprocess.run([*cli, "logs", server], check=True, capture_output=True, text=True)
+    subprocess.run([*cli, "rm", "-f", server], check=True, stdout=subprocess.DEVNULL)
+    if got.stdout.split() != [str(mib << 20)]:
+        raise RuntimeError(f"the receiver got {got.stdout.strip()} bytes, not {mib << 20}")
+    return mib / elapsed
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--mib", type=int, default=1024)
+    parser.add_argument("--mib", type=int, default=512)
     args = parser.parse_args()
     if os.geteuid() != 0:
         print("bench/network.py needs root", file=sys.stderr)
@@ -141,10 +146,20 @@ def main() -> int:
             check=True,
             stdout=subprocess.DEVNULL,
         )
-        for tool, cli in (("wharf", wharf), ("docker", docker)):
-            key = f"{tool}_mibps"
-            results[key] = throughput(cli, "benchnet", args.mib, max(3, args.runs // 3))
-            print(f"{key:<16} {results[key]:7.0f} MiB/s", flush=True)
+        # alternating runs: the machine's drift hits both tools alike
+        rates: dict[str, list[float]] = {"wharf": [], "docker": []}
+        for i in range(1 + max(3, args.runs // 2)):
+            for tool, cli in (("wharf", wharf), ("docker", docker)):
+                rate = transfer(cli, "benchnet", args.mib)
+                if i:  # the first round warms up
+                    rates[tool].append(rate)
+        for tool, values in rates.items():
+            results[f"{tool}_mibps"] = statistics.median(values)
+            print(
+                f"{tool}_mibps       {results[f'{tool}_mibps']:7.0f} MiB/s "
+                f"(runs: {', '.join(f'{v:.0f}' for v in values)})",
+                flush=True,
+            )
 
         print()
         for label in ("bridge", "publish"):

@@ -4,8 +4,11 @@ Same busybox image everywhere (Debian's busybox-static, made by
 ``runtime.images.starter`` and loaded into a private dockerd with
 ``wharf save | docker load``). Prints each tool's median and the ratios:
 
-- ``wharf run --rm busybox true`` (the CLI, Python start-up included)
-- ``docker run --rm busybox true`` (a private dockerd this script starts)
+- ``wharf run --rm busybox true`` (the CLI, Python start-up included; the
+  ``wharf`` script, so through the warm fork server once it is up)
+- ``docker run --rm busybox true`` (a private dockerd this script starts, with
+  its default bridge network, as users run it)
+- both again with ``--network none``
 - bare ``runc run`` of a prepared bundle (the floor)
 - the Python API in one warm process: create, start, wait, remove
 - memory per idle container: 100 ``sleep`` containers, Wharf vs Docker,

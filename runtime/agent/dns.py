@@ -39,7 +39,8 @@ NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP = 0, 1, 2, 3, 4
 TYPE_A, TYPE_ANY, CLASS_IN = 1, 255, 1
 
 Lookup = Callable[[str, str], "list[str] | None"]
-Upstreams = Callable[[], "list[tuple[str, int]]"]
+#: (address asked, client's address) -> where to forward that client's other names
+Upstreams = Callable[[str, str], "list[tuple[str, int]]"]
 
 
 def host_nameservers(resolv_conf: Path = Path("/etc/resolv.conf")) -> list[tuple[str, int]]:
@@ -202,19 +203,19 @@ class Resolver:
                 sock.sendto(answer, peer)
             return
         threading.Thread(
-            target=self._forward_udp, args=(sock, data, peer), daemon=True, name="dns-fwd"
+            target=self._forward_udp, args=(sock, data, peer, ip), daemon=True, name="dns-fwd"
         ).start()
 
     def _on_tcp(self, listener: socket.socket, ip: str) -> None:
         try:
-            conn, _ = listener.accept()
+            conn, peer = listener.accept()
         except OSError:
             return
         threading.Thread(
-            target=self._serve_tcp, args=(conn, ip), daemon=True, name="dns-tcp"
+            target=self._serve_tcp, args=(conn, ip, peer[0]), daemon=True, name="dns-tcp"
         ).start()
 
-    def _serve_tcp(self, conn: socket.socket, ip: str) -> None:
+    def _serve_tcp(self, conn: socket.socket, ip: str, client: str) -> None:
         with conn:
             conn.setblocking(True)
             conn.settimeout(FORWARD_TIMEOUT)
@@ -222,7 +223,7 @@ class Resolver:
                 data = _read_framed(conn)
                 answer = self._answer_local(data, ip)
                 if answer is None:
-                    answer = self._ask_upstream(data, tcp=True)
+                    answer = self._ask_upstream(data, self.upstreams(ip, client), tcp=True)
                 if answer is not None:
                     conn.sendall(struct.pack("!H", len(answer)) + answer)
 
@@ -249,17 +250,21 @@ class Resolver:
             return query.reply(NOERROR, found)
         return query.reply(NOERROR)  # the name exists; it has no record of this type
 
-    def _forward_udp(self, sock: socket.socket, data: bytes, peer: tuple[str, int]) -> None:
-        answer = self._ask_upstream(data, tcp=False)
+    def _forward_udp(
+        self, sock: socket.socket, data: bytes, peer: tuple[str, int], ip: str
+    ) -> None:
+        answer = self._ask_upstream(data, self.upstreams(ip, peer[0]), tcp=False)
         if answer is None:
             answer = error_reply(data, SERVFAIL)
         if answer is not None:
             with contextlib.suppress(OSError):
                 sock.sendto(answer, peer)
 
-    def _ask_upstream(self, data: bytes, tcp: bool) -> bytes | None:
+    def _ask_upstream(
+        self, data: bytes, upstreams: list[tuple[str, int]], tcp: bool
+    ) -> bytes | None:
         mine = set(self.addresses())
-        for host, port in self.upstreams():
+        for host, port in upstreams:
             if host in mine and port == self.port:
                 continue  # never forward to ourselves
             family = socket.AF_INET6 if ":" in host else socket.AF_INET

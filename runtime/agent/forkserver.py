@@ -14,7 +14,8 @@ It is single-threaded on purpose: forking a process with other threads can
 copy a lock some thread holds. It exits when the code it loaded changes on
 disk (it would run stale code), when its root is removed, or on SIGTERM.
 
-Wire format: the request is one JSON line ``{"argv", "cwd", "env", "umask"}``
+Wire format: the request is one JSON line ``{"argv", "cwd", "env", "umask",
+"package"}`` (the client's ``runtime`` directory, which must be this server's)
 with three descriptors attached; the replies are JSON lines
 ``{"pid": N}`` then ``{"exit": CODE}``, or ``{"stale": true}`` when the caller
 should run the command itself.
@@ -49,6 +50,10 @@ PRELOAD = (
     "runtime.volumes",
     "runtime.oci.spec",
     "runtime.agent.client",
+    "runtime.build.builder",
+    "runtime.build.context",
+    "runtime.images.registry",
+    "runtime.images.archive",
     "sqlite3",
 )
 MAX_REQUEST = 1 << 20
@@ -203,7 +208,10 @@ def _serve_one(listener: socket.socket, fingerprint: tuple[int, int]) -> bool:
         conn.settimeout(10)
         request, fds = recv_request(conn)
         conn.settimeout(None)
-        if len(fds) != 3 or code_fingerprint() != fingerprint:
+        if len(fds) != 3 or request.get("package") != str(PACKAGE_DIR):
+            _send(conn, {"stale": True})  # another checkout's client: it runs its own code
+            return True
+        if code_fingerprint() != fingerprint:
             _send(conn, {"stale": True})
             return False
         pid = os.fork()

@@ -38,7 +38,13 @@ class Agent:
         self.networks = rt.networks
         self.networks.plumbing = links  # in here, plumbing is a plain call
         configured = configured_upstreams(rt.paths.config.dns_upstreams)
-        self.resolver = Resolver(self._lookup, lambda: configured or host_nameservers())
+
+        def upstreams(listen_ip: str, client: str) -> list[tuple[str, int]]:
+            # a container's own --dns servers first (Docker's ExtServers), then the host's
+            own = self.networks.client_dns(listen_ip, client)
+            return [(ip, 53) for ip in own] or configured or host_nameservers()
+
+        self.resolver = Resolver(self._lookup, upstreams)
         self._lock = threading.Lock()
         self.stopping = threading.Event()
 

@@ -18,6 +18,8 @@ import signal
 import socket
 import sys
 
+#: this checkout's ``runtime`` package: the server must run the same code
+PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FORWARDED = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT, signal.SIGWINCH)
 
 
@@ -49,7 +51,13 @@ def _via_server(sock_path: str, argv: list[str]) -> int | None:
     except OSError:
         s.close()
         return None
-    request = {"argv": argv, "cwd": os.getcwd(), "env": dict(os.environ), "umask": _umask()}
+    request = {
+        "argv": argv,
+        "cwd": os.getcwd(),
+        "env": dict(os.environ),
+        "umask": _umask(),
+        "package": PACKAGE,
+    }
     try:
         s.sendmsg(
             [json.dumps(request).encode() + b"\n"],
@@ -108,8 +116,10 @@ def _start_server(run: str) -> None:
     try:
         os.makedirs(run, mode=0o711, exist_ok=True)
         with open(os.path.join(run, "forkserver.log"), "ab") as log:
+            env = dict(os.environ, PYTHONPATH=os.path.dirname(PACKAGE))
             subprocess.Popen(
                 [sys.executable, "-m", "runtime.agent.forkserver"],
+                env=env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=log,

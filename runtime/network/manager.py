@@ -800,6 +800,15 @@ class NetworkManager:
         """Return (gateway, bridge) of every user-defined network: where the resolver listens."""
         return [(n.gateway, n.bridge) for n in self.list() if n.bridged and n.user_defined]
 
+    def client_dns(self, gateway: str, client_ip: str) -> list[str]:
+        """The ``--dns`` servers of the container at ``client_ip`` on the network of ``gateway``."""
+        r = self.conn.execute(
+            "SELECT c.spec FROM endpoints e JOIN networks n ON n.id=e.network_id "
+            "JOIN containers c ON c.id=e.ctr_id WHERE n.gateway=? AND e.ip=?",
+            (gateway, client_ip),
+        ).fetchone()
+        return list(json.loads(r[0]).get("dns") or []) if r else []
+
     def resolve(self, gateway: str, name: str) -> list[str] | None:
         """Return the addresses of a container name, alias or short id on a network, or None."""
         name = name.lower().rstrip(".")

@@ -88,7 +88,7 @@ def resolver(upstream: FakeUpstream) -> Iterator[Resolver]:
         asked.append((listen_ip, name))
         return names.get(name)
 
-    r = Resolver(lookup, lambda: [(LOCAL, upstream.port)], port=free_port())
+    r = Resolver(lookup, lambda ip, client: [(LOCAL, upstream.port)], port=free_port())
     r.asked = asked  # type: ignore[attr-defined]
     r.set_addresses([LOCAL])
     t = threading.Thread(target=r.serve_forever, daemon=True)
@@ -145,7 +145,7 @@ def test_junk_gets_formerr_and_the_resolver_keeps_serving(resolver: Resolver):
 
 
 def test_an_upstream_that_does_not_answer_gives_servfail():
-    r = Resolver(lambda ip, name: None, lambda: [], port=free_port())
+    r = Resolver(lambda ip, name: None, lambda ip, client: [], port=free_port())
     r.set_addresses([LOCAL])
     threading.Thread(target=r.serve_forever, daemon=True).start()
     try:

@@ -119,6 +119,52 @@ def test_unknown_names_go_to_the_configured_upstream(wharf, wharf_paths):
     assert "NXDOMAIN" in out.stdout + out.stderr
 
 
+def test_a_containers_own_dns_servers_get_the_names_the_network_does_not_know(wharf):
+    """--dns on a user network: the resolver forwards that container's queries there."""
+    own = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    own.bind(("127.0.0.77", 53))  # loopback: the agent forwards from the host's namespace
+    own.settimeout(20)
+    seen: list[bytes] = []
+
+    def answer() -> None:
+        try:
+            data, peer = own.recvfrom(4096)
+        except OSError:
+            return
+        seen.append(data)
+        own.sendto(data[:2] + b"\x81\x83" + data[4:6] + b"\0\0\0\0\0\0" + data[12:], peer)
+
+    t = threading.Thread(target=answer, daemon=True)
+    t.start()
+    wharf("network", "create", "owndns")
+    conf = wharf("run", "--rm", "--network", "owndns", "--dns", "127.0.0.77", "busybox", "sh",
+                 "-c", "cat /etc/resolv.conf; nslookup -type=a mine.invalid", check=False).stdout
+    t.join(timeout=20)
+    own.close()
+    assert "ExtServers: [127.0.0.77]" in conf
+    assert seen and b"mine" in seen[0]
+
+
+def test_concurrent_starts_never_share_an_address(wharf, ip_of):
+    import subprocess
+    import sys
+
+    wharf("network", "create", "--subnet", "10.233.0.0/24", "busy")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "runtime.cli.main", "run", "-d", "--name", f"c{i}",
+             "--network", "busy", "busybox", "sleep", "60"],
+            env=wharf.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )
+        for i in range(8)
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=60)
+        assert p.returncode == 0, err
+    ips = [ip_of(f"c{i}", "busy") for i in range(8)]
+    assert len(set(ips)) == 8 and all(ip.startswith("10.233.0.") for ip in ips)
+
+
 def test_two_networks_cannot_reach_each_other(wharf, ip_of):
     wharf("network", "create", "red")
     wharf("network", "create", "blue")
