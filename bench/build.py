@@ -88,14 +88,7 @@ def main() -> int:
 
         ensure_docker()
         dockerd = Dockerd(work)
-        save = subprocess.Popen([WHARF, "save", "busybox:latest"], env=env, stdout=subprocess.PIPE)
-        subprocess.run(
-            [DOCKER, "-H", dockerd.host, "load"],
-            stdin=save.stdout,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        save.wait()
+        dockerd.load_from_wharf(WHARF, "busybox:latest", env)
         docker = [
             DOCKER,
             "-H",

@@ -117,14 +117,7 @@ def main() -> int:
         ensure_docker()
         dockerd = Dockerd(work, bridge=DOCKER_BRIDGE)
         rt.networks.repair()  # accept Wharf's bridges in the FORWARD chain Docker just made
-        save = subprocess.Popen([WHARF, "save", "busybox:latest"], stdout=subprocess.PIPE)
-        subprocess.run(
-            [DOCKER, "-H", dockerd.host, "load"],
-            stdin=save.stdout,
-            check=True,
-            stdout=subprocess.DEVNULL,
-        )
-        save.wait()
+        dockerd.load_from_wharf(WHARF, "busybox:latest")
         docker = [DOCKER, "-H", dockerd.host]
 
         for label, extra in (("bridge", []), ("publish", ["-p", "127.0.0.1::80"])):

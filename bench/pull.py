@@ -133,6 +133,18 @@ class Dockerd:
             time.sleep(0.2)
         raise RuntimeError("dockerd did not start")
 
+    def load_from_wharf(self, wharf: str, ref: str, env: dict | None = None) -> None:
+        """Load an image of a Wharf root (``wharf save``) into this dockerd: the same bytes."""
+        save = subprocess.Popen([wharf, "save", ref], env=env, stdout=subprocess.PIPE)
+        subprocess.run(
+            [DOCKER, "-H", self.host, "load"],
+            stdin=save.stdout,
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        if save.wait():
+            raise RuntimeError(f"wharf save {ref} failed")
+
     def docker(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
         return subprocess.run(
             [DOCKER, "-H", self.host, *args],

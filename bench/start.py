@@ -216,16 +216,7 @@ def main() -> int:
             ensure_docker()
             dockerd = Dockerd(work, bridge=DOCKER_BRIDGE)  # Docker's defaults, as users run it
             rt.networks.repair()  # Wharf's bridges get their accept rules in Docker's FORWARD
-            save = subprocess.Popen(
-                [WHARF, "save", "busybox:latest"], env=env, stdout=subprocess.PIPE
-            )
-            subprocess.run(
-                [DOCKER, "-H", dockerd.host, "load"],
-                stdin=save.stdout,
-                check=True,
-                stdout=subprocess.DEVNULL,
-            )
-            save.wait()
+            dockerd.load_from_wharf(WHARF, "busybox:latest", env)
             results["docker"] = median_of(
                 lambda: timed([DOCKER, "-H", dockerd.host, "run", "--rm", "busybox", "true"]),
                 args.runs,

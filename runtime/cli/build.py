@@ -9,10 +9,15 @@ import sys
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     from runtime.cli.main import management_group
 
-    for parser in (sub.add_parser("build", help="build an image from a Dockerfile"),
-                   management_group(sub, groups, "image", "manage images").add_parser(
-                       "build", help="build an image from a Dockerfile")):
-        parser.add_argument("context", help="a directory, a tar archive, or - (Dockerfile on stdin)")
+    for parser in (
+        sub.add_parser("build", help="build an image from a Dockerfile"),
+        management_group(sub, groups, "image", "manage images").add_parser(
+            "build", help="build an image from a Dockerfile"
+        ),
+    ):
+        parser.add_argument(
+            "context", help="a directory, a tar archive, or - (Dockerfile on stdin)"
+        )
         parser.add_argument("-t", "--tag", action="append", default=[])
         parser.add_argument("-f", "--file", default="Dockerfile")
         parser.add_argument("--build-arg", action="append", default=[])
@@ -25,21 +30,10 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
         parser.set_defaults(func=_build)
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    from runtime.errors import InvalidArgument
-
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f"invalid {flag} {item!r}: expected KEY=VALUE")
-        out[key] = value if eq else ""
-    return out
-
-
 def _build(args: argparse.Namespace) -> int:
     from runtime import Runtime
     from runtime.build.builder import Builder, BuildOptions
+    from runtime.cli.main import key_values
 
     text = None
     context = args.context
@@ -50,10 +44,10 @@ def _build(args: argparse.Namespace) -> int:
         dockerfile=args.file,
         dockerfile_text=text,
         tags=args.tag,
-        build_args=_pairs(args.build_arg, "--build-arg"),
+        build_args=key_values(args.build_arg, "--build-arg"),
         target=args.target,
         no_cache=args.no_cache,
-        labels=_pairs(args.label, "--label"),
+        labels=key_values(args.label, "--label"),
         network="bridge" if args.network == "default" else args.network,
     )
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from runtime.cli.main import management_group
+from runtime.cli.main import key_values, management_group
 
 
 def _runtime() -> Any:
@@ -68,14 +68,6 @@ def _env_list(args: argparse.Namespace) -> list[str]:
         elif item in os.environ:
             env.append(f"{item}={os.environ[item]}")
     return env
-
-
-def _labels(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
 
 
 _DURATION_UNITS = {
@@ -150,7 +142,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         hostname=args.hostname or "",
         domainname=args.domainname or "",
         name=args.name or "",
-        labels=_labels(args.label),
+        labels=key_values(args.label, "--label"),
         tty=args.tty,
         stdin_open=args.interactive,
         privileged=args.privileged,

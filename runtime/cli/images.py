@@ -247,14 +247,19 @@ def cmd_rmi(args: argparse.Namespace) -> int:
 def cmd_inspect(args: argparse.Namespace) -> int:
     from runtime.errors import ImageNotFound
 
-    out, missing = [], []
     with _runtime() as rt:
-        for name in args.images:
-            try:
-                out.append(rt.images.inspect(name))
-            except ImageNotFound as exc:
-                missing.append(str(exc))
-    return print_inspected(out, missing, args.format)
+        return inspect_each(args.images, rt.images.inspect, ImageNotFound, args.format)
+
+
+def inspect_each(refs: list[str], inspect: Any, missing_error: type, fmt: str | None) -> int:
+    """Inspect each ref; print the found ones as docker does and an error line per missing one."""
+    out, missing = [], []
+    for ref in refs:
+        try:
+            out.append(inspect(ref))
+        except missing_error as exc:
+            missing.append(str(exc))
+    return print_inspected(out, missing, fmt)
 
 
 def print_inspected(out: list[dict], missing: list[str], fmt: str | None) -> int:

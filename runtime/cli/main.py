@@ -33,14 +33,46 @@ COMMAND_MODULES = (
 #: so a known verb builds only its own; anything else builds them all.
 VERB_MODULES: dict[str, tuple[str, ...]] = {
     **dict.fromkeys(
-        ("run", "create", "start", "stop", "restart", "kill", "pause", "unpause", "rm", "wait",
-         "logs", "exec", "attach", "ps", "inspect", "top", "stats", "rename", "commit", "export",
-         "cp", "container"),
+        (
+            "run",
+            "create",
+            "start",
+            "stop",
+            "restart",
+            "kill",
+            "pause",
+            "unpause",
+            "rm",
+            "wait",
+            "logs",
+            "exec",
+            "attach",
+            "ps",
+            "inspect",
+            "top",
+            "stats",
+            "rename",
+            "commit",
+            "export",
+            "cp",
+            "container",
+        ),
         ("runtime.cli.containers",),
     ),
     **dict.fromkeys(
-        ("images", "pull", "push", "tag", "rmi", "history", "save", "load", "import", "login",
-         "logout"),
+        (
+            "images",
+            "pull",
+            "push",
+            "tag",
+            "rmi",
+            "history",
+            "save",
+            "load",
+            "import",
+            "login",
+            "logout",
+        ),
         ("runtime.cli.images",),
     ),
     "image": ("runtime.cli.images", "runtime.cli.build"),
@@ -83,6 +115,17 @@ def _assemble(modules: Sequence[str]) -> argparse.ArgumentParser:
     for name in modules:
         importlib.import_module(name).register(sub, groups)
     return parser
+
+
+def key_values(items: list[str] | None, flag: str) -> dict[str, str]:
+    """Parse repeated ``KEY=VALUE`` flags (``--label``, ``--opt``, ``--build-arg``)."""
+    out = {}
+    for item in items or []:
+        key, _, value = item.partition("=")
+        if not key:
+            raise WharfError(f"invalid {flag} {item!r}: expected KEY=VALUE")
+        out[key] = value
+    return out
 
 
 def management_group(

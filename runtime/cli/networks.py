@@ -71,19 +71,9 @@ def _runtime() -> Any:
     return Runtime()
 
 
-def _pairs(items: list[str], flag: str) -> dict[str, str]:
-    from runtime.errors import InvalidArgument
-
-    out = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not key:
-            raise InvalidArgument(f"invalid {flag} {item!r}: expected KEY=VALUE")
-        out[key] = value
-    return out
-
-
 def _create(args: argparse.Namespace) -> int:
+    from runtime.cli.main import key_values
+
     with _runtime() as rt:
         net = rt.networks.create(
             args.name,
@@ -91,8 +81,8 @@ def _create(args: argparse.Namespace) -> int:
             subnet=args.subnet,
             gateway=args.gateway,
             internal=args.internal,
-            labels=_pairs(args.label, "--label"),
-            options=_pairs(args.opt, "--opt"),
+            labels=key_values(args.label, "--label"),
+            options=key_values(args.opt, "--opt"),
         )
     print(net.id)
     return 0
@@ -152,17 +142,11 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from runtime.cli.images import print_inspected
+    from runtime.cli.images import inspect_each
     from runtime.errors import NetworkNotFound
 
-    found, missing = [], []
     with _runtime() as rt:
-        for name in args.names:
-            try:
-                found.append(rt.networks.inspect(name))
-            except NetworkNotFound as exc:
-                missing.append(str(exc))
-    return print_inspected(found, missing, args.format)
+        return inspect_each(args.names, rt.networks.inspect, NetworkNotFound, args.format)
 
 
 def _rm(args: argparse.Namespace) -> int:

@@ -44,17 +44,11 @@ def _manager():
     return Runtime()
 
 
-def _labels(items: list[str]) -> dict[str, str]:
-    out = {}
-    for item in items:
-        key, _, value = item.partition("=")
-        out[key] = value
-    return out
-
-
 def _create(args: argparse.Namespace) -> int:
+    from runtime.cli.main import key_values
+
     with _manager() as rt:
-        print(rt.volumes.create(args.name, _labels(args.label), args.driver).name)
+        print(rt.volumes.create(args.name, key_values(args.label, "--label"), args.driver).name)
     return 0
 
 
@@ -77,8 +71,17 @@ def _ls(args: argparse.Namespace) -> int:
             print(v.name)
     elif args.format == "json":
         for v in vols:
-            print(json.dumps({"Driver": v.driver, "Labels": v.labels, "Mountpoint": str(v.mountpoint),
-                              "Name": v.name, "Scope": "local"}))
+            print(
+                json.dumps(
+                    {
+                        "Driver": v.driver,
+                        "Labels": v.labels,
+                        "Mountpoint": str(v.mountpoint),
+                        "Name": v.name,
+                        "Scope": "local",
+                    }
+                )
+            )
     else:
         print(f"{'DRIVER':<15} VOLUME NAME")
         for v in vols:
@@ -87,17 +90,13 @@ def _ls(args: argparse.Namespace) -> int:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    from runtime.cli.images import print_inspected
+    from runtime.cli.images import inspect_each
     from runtime.errors import VolumeNotFound
 
-    found, missing = [], []
     with _manager() as rt:
-        for name in args.names:
-            try:
-                found.append(rt.volumes.get(name).inspect())
-            except VolumeNotFound as exc:
-                missing.append(str(exc))
-    return print_inspected(found, missing, args.format)
+        return inspect_each(
+            args.names, lambda name: rt.volumes.get(name).inspect(), VolumeNotFound, args.format
+        )
 
 
 def _rm(args: argparse.Namespace) -> int:

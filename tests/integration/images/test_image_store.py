@@ -81,11 +81,9 @@ def test_rmi_untags_first_and_refuses_images_in_use(rt, busybox_image):
     with pytest.raises(Conflict, match="referenced in multiple repositories"):
         rt.images.remove(busybox_image.short_id)
     rt.images.untag("second:1")
-    conn = rt.images.conn
-    conn.execute("CREATE TABLE IF NOT EXISTS containers (id TEXT PRIMARY KEY, image_id TEXT)")
-    conn.execute(
-        "INSERT INTO containers VALUES ('c0ffee' || hex(randomblob(8)), ?)", (busybox_image.id,)
-    )
+    from runtime.containers.model import ContainerSpec
+
+    rt.containers.create(ContainerSpec(image="busybox", cmd=["true"]))  # a user of the image
     with pytest.raises(Conflict, match="is using its referenced image"):
         rt.images.remove("busybox")
     with pytest.raises(Conflict, match="being used by container"):

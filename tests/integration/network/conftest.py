@@ -7,8 +7,10 @@ test host made, and to the test's own containers.
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -66,3 +68,44 @@ def ip_of(inspect: Callable[[str], dict]) -> Callable[[str, str], str]:
         return inspect(ref)["NetworkSettings"]["Networks"][network]["IPAddress"]
 
     return get
+
+
+class FakeResolver:
+    """A UDP DNS server on a loopback address answering NXDOMAIN once, recording the query."""
+
+    def __init__(self, address: str, port: int = 0) -> None:
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind((address, port))
+        self.sock.settimeout(20)
+        self.port = self.sock.getsockname()[1]
+        self.seen: list[bytes] = []
+        self.thread = threading.Thread(target=self._answer, daemon=True)
+        self.thread.start()
+
+    def _answer(self) -> None:
+        try:
+            data, peer = self.sock.recvfrom(4096)
+        except OSError:
+            return
+        self.seen.append(data)
+        header = data[:2] + b"\x81\x83" + data[4:6] + b"\0\0\0\0\0\0"
+        self.sock.sendto(header + data[12:], peer)
+
+    def finish(self) -> list[bytes]:
+        """Wait for the query (up to the timeout), close, and return what was asked."""
+        self.thread.join(timeout=20)
+        self.sock.close()
+        return self.seen
+
+
+@pytest.fixture
+def fake_resolver() -> Iterator[Callable[..., FakeResolver]]:
+    made: list[FakeResolver] = []
+
+    def make(address: str = "127.0.0.1", port: int = 0) -> FakeResolver:
+        made.append(FakeResolver(address, port))
+        return made[-1]
+
+    yield make
+    for r in made:
+        r.sock.close()
