@@ -13,6 +13,15 @@ def fetch(url: str, tries: int = 50) -> str:
     return f"for i in $(seq {tries}); do timeout 3 wget -q -O- {url} && exit 0; sleep 0.1; done; exit 1"
 
 
+def attempt(url: str) -> str:
+    """Shell for one GET that gives up after 3 s.
+
+    ``; exit $?`` keeps the shell as the container's PID 1: run alone, busybox's
+    ``timeout`` would exec wget as PID 1, which ignores the SIGTERM meant to stop it.
+    """
+    return f"timeout 3 wget -q -O- {url}; exit $?"
+
+
 def test_containers_on_a_user_network_find_each_other_by_name_alias_and_id(wharf, ip_of):
     wharf("network", "create", "--subnet", "10.231.0.0/24", "front")
     web = wharf(
@@ -177,7 +186,7 @@ def test_two_networks_cannot_reach_each_other(wharf, ip_of):
             "busybox",
             "sh",
             "-c",
-            f"timeout 3 wget -q -O- {url}",
+            attempt(url),
             check=False,
         )
         assert other.returncode != 0, url
@@ -223,7 +232,7 @@ def test_an_internal_network_has_no_way_out(wharf, ip_of):
         "busybox",
         "sh",
         "-c",
-        f"timeout 3 wget -q -O- http://{ip_of('away', 'outside')}/hostname",
+        attempt(f"http://{ip_of('away', 'outside')}/hostname"),
         check=False,
     )
     assert gone.returncode != 0
@@ -242,9 +251,7 @@ def test_connect_and_disconnect_a_running_container(wharf, ip_of):
     assert got.strip() == mover.strip()[:12]  # answered, by alias, over the new interface
     wharf("network", "disconnect", "two", "mover")
     assert "eth1" not in wharf("exec", "mover", "ip", "-o", "link").stdout
-    again = wharf(
-        "exec", "other", "sh", "-c", f"timeout 3 wget -q -O- http://{two_ip}/hostname", check=False
-    )
+    again = wharf("exec", "other", "sh", "-c", attempt(f"http://{two_ip}/hostname"), check=False)
     assert again.returncode != 0
     assert (
         "two" not in json.loads(wharf("inspect", "mover").stdout)[0]["NetworkSettings"]["Networks"]
