@@ -12,7 +12,8 @@ with the child's status.
 
 It is single-threaded on purpose: forking a process with other threads can
 copy a lock some thread holds. It exits when the code it loaded changes on
-disk (it would run stale code), when its root is removed, or on SIGTERM.
+disk (it would run stale code), when its root or its code is removed, or on
+SIGTERM.
 
 Wire format: the request is one JSON line ``{"argv", "cwd", "env", "umask",
 "package"}`` (the client's ``runtime`` directory, which must be this server's)
@@ -183,7 +184,7 @@ def serve(paths: Paths) -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGCHLD, lambda *_: _reap())
     try:
-        while not stopping and paths.root.is_dir():
+        while not stopping and paths.root.is_dir() and PACKAGE_DIR.is_dir():
             try:
                 ready, _, _ = select.select([listener], [], [], 2.0)
             except InterruptedError:

@@ -44,8 +44,10 @@ def wharf_paths() -> Iterator[Paths]:
     paths = Paths.from_env(base / "root", base / "run")
     paths.ensure()
     yield paths
-    release_host_network(paths)
-    shutil.rmtree(base, ignore_errors=True)
+    try:
+        release_host_network(paths)
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def release_host_network(paths: Paths) -> None:
