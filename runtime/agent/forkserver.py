@@ -15,11 +15,7 @@ copy a lock some thread holds. It exits when the code it loaded changes on
 disk (it would run stale code), when its root or its code is removed, or on
 SIGTERM.
 
-Wire format: the request is one JSON line ``{"argv", "cwd", "env", "umask",
-"package"}`` (the client's ``runtime`` directory, which must be this server's)
-with three descriptors attached; the replies are JSON lines
-``{"pid": N}`` then ``{"exit": CODE}``, or ``{"stale": true}`` when the caller
-should run the command itself.
+The wire format is in ``runtime.cli.wire``.
 """
 
 from __future__ import annotations
@@ -28,7 +24,6 @@ import array
 import contextlib
 import fcntl
 import importlib
-import json
 import os
 import select
 import signal
@@ -38,6 +33,7 @@ import sys
 import threading
 from pathlib import Path
 
+from runtime.cli import wire
 from runtime.config import Paths
 
 #: what a command may need, imported once here instead of in every call
@@ -57,7 +53,6 @@ PRELOAD = (
     "runtime.images.archive",
     "sqlite3",
 )
-MAX_REQUEST = 1 << 20
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
 
 
@@ -82,10 +77,11 @@ def code_fingerprint(package: Path = PACKAGE_DIR) -> tuple[int, int]:
 
 
 def recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
-    """Read the request line and the descriptors that came with it."""
+    """Read one request (``runtime.cli.wire``) and the descriptors that came with it."""
     fds = array.array("i")
     data = b""
-    while not data.endswith(b"\n"):
+    want = wire.HEADER.size
+    while len(data) < want:
         msg, ancdata, _flags, _addr = conn.recvmsg(65536, socket.CMSG_SPACE(3 * fds.itemsize))
         if not msg:
             raise ConnectionError("client went away before its request was complete")
@@ -93,14 +89,16 @@ def recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
             if level == socket.SOL_SOCKET and kind == socket.SCM_RIGHTS:
                 fds.frombytes(payload[: len(payload) - (len(payload) % fds.itemsize)])
         data += msg
-        if len(data) > MAX_REQUEST:
-            raise ValueError("request too large")
-    return json.loads(data), list(fds)
+        if len(data) >= wire.HEADER.size:
+            want = wire.HEADER.size + wire.HEADER.unpack_from(data)[0]
+            if want > wire.MAX_REQUEST:
+                raise ValueError("request too large")
+    return wire.decode_request(data[wire.HEADER.size : want]), list(fds)
 
 
-def _send(conn: socket.socket, obj: dict) -> None:
+def _send(conn: socket.socket, line: str) -> None:
     with contextlib.suppress(OSError):
-        conn.sendall(json.dumps(obj).encode() + b"\n")
+        conn.sendall(line.encode() + b"\n")
 
 
 def _run_child(conn: socket.socket, request: dict, fds: list[int]) -> int:
@@ -206,24 +204,24 @@ def _serve_one(listener: socket.socket, fingerprint: tuple[int, int]) -> bool:
         uid = struct.unpack("3i", conn.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, 12))[1]
         if uid != os.getuid():
             return True  # the socket is root-only; refuse anyone else all the same
+        if code_fingerprint() != fingerprint:
+            _send(conn, "stale")  # asked first: new code may speak another wire format
+            return False
         conn.settimeout(10)
         request, fds = recv_request(conn)
         conn.settimeout(None)
         if len(fds) != 3 or request.get("package") != str(PACKAGE_DIR):
-            _send(conn, {"stale": True})  # another checkout's client: it runs its own code
+            _send(conn, "stale")  # another checkout's client: it runs its own code
             return True
-        if code_fingerprint() != fingerprint:
-            _send(conn, {"stale": True})
-            return False
         pid = os.fork()
         if pid == 0:
             code = 1
             try:
                 listener.close()
-                _send(conn, {"pid": os.getpid()})
+                _send(conn, f"pid {os.getpid()}")
                 code = _run_child(conn, request, fds)
             finally:
-                _send(conn, {"exit": code})
+                _send(conn, f"exit {code}")
                 os._exit(code)
     except (OSError, ValueError, ConnectionError) as exc:
         print(f"fork server: bad request: {exc}", file=sys.stderr, flush=True)

@@ -10,13 +10,15 @@ background for the next call. ``WHARF_FORKSERVER=0`` always runs in-process.
 
 from __future__ import annotations
 
-import array
-import contextlib
-import json
+import _signal as signal  # the C modules: socket and signal import enum, selectors, …
+import _socket as socket
 import os
-import signal
-import socket
+import struct
 import sys
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # annotations only: this module imports as little as it can
+    from collections.abc import Iterator
 
 #: this checkout's ``runtime`` package: the server must run the same code
 PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -34,7 +36,10 @@ def main() -> int:
     if code is None:
         _start_server(run)
         return _in_process(argv)
-    return code
+    # the command ran elsewhere: skip this interpreter's slow tear-down
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def _in_process(argv: list[str]) -> int:
@@ -45,62 +50,53 @@ def _in_process(argv: list[str]) -> int:
 
 def _via_server(sock_path: str, argv: list[str]) -> int | None:
     """Run the command in a child of the fork server; None if there is none to ask."""
+    from runtime.cli.wire import encode_request
+
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
         s.connect(sock_path)
+        request = encode_request(argv, os.getcwd(), _umask(), PACKAGE, dict(os.environ))
+        stdio = struct.pack("3i", 0, 1, 2)
+        s.sendmsg([request], [(socket.SOL_SOCKET, socket.SCM_RIGHTS, stdio)])
     except OSError:
         s.close()
         return None
-    request = {
-        "argv": argv,
-        "cwd": os.getcwd(),
-        "env": dict(os.environ),
-        "umask": _umask(),
-        "package": PACKAGE,
-    }
-    try:
-        s.sendmsg(
-            [json.dumps(request).encode() + b"\n"],
-            [(socket.SOL_SOCKET, socket.SCM_RIGHTS, array.array("i", [0, 1, 2]))],
-        )
-    except OSError:
-        s.close()
-        return None
-    reader = s.makefile("rb")
-    first = _reply(reader)
-    if first is None or "pid" not in first:
+    lines = _lines(s)
+    first = next(lines, "")
+    if not first.startswith("pid "):
         s.close()
         return None  # a stale or stopping server: run it here
-    child = int(first["pid"])
+    child = int(first[4:])
     for sig in FORWARDED:
         signal.signal(sig, lambda signum, _frame: _forward(child, signum))
-    last = _reply(reader)
+    last = next(lines, "")
     s.close()
-    if last is None or "exit" not in last:
+    if not last.startswith("exit "):
         print("wharf: the command's process ended without an exit status", file=sys.stderr)
         return 125
-    return int(last["exit"])
+    return int(last[5:])
 
 
-def _reply(reader: object) -> dict | None:
+def _lines(s: socket.socket) -> Iterator[str]:  # type: ignore[name-defined]
+    buf = b""
     while True:
+        while b"\n" in buf:
+            line, buf = buf.split(b"\n", 1)
+            yield line.decode()
         try:
-            line = reader.readline()  # type: ignore[attr-defined]
-        except InterruptedError:
-            continue
+            chunk = s.recv(4096)
         except OSError:
-            return None
-        if not line:
-            return None
-        try:
-            return json.loads(line)
-        except ValueError:
-            return None
+            return
+        if not chunk:
+            return
+        buf += chunk
 
 
 def _forward(child: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
+    try:  # noqa: SIM105 - contextlib would cost every call an import
         os.kill(child, signum)
+    except ProcessLookupError:
+        pass
 
 
 def _umask() -> int:
