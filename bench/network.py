@@ -9,7 +9,8 @@ Wharf uses its own default bridge and a user network. Prints medians and ratios:
 - ``run --rm -p 127.0.0.1::80 busybox true`` (a published port on top)
 - throughput: a busybox ``nc`` streaming zeros to another container's ``nc`` on
   a user-defined network (Docker: ``docker network create``), MiB/s, timed
-  inside the sending container (busybox ``time``)
+  inside the sending container (busybox ``time``); receiver pinned to CPU 0,
+  sender to CPU 1 on both sides
 
 Run as root: ``.venv/bin/python bench/network.py [--runs N] [--mib N]``.
 Traffic stays on this machine: between containers on bridges the script made.
@@ -35,6 +36,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pull import DOCKER, DOCKER_BRIDGE, Dockerd, ensure_docker  # noqa: E402
 from start import WHARF, median_of, release, timed  # noqa: E402
 
+# Where the two ends run decides the rate more than anything else (same CPU or
+# not: 2x here), so both tools get the same placement: receiver on CPU 0, sender on 1.
+PIN_SERVER = ["--cpuset-cpus", "0"] if (os.cpu_count() or 1) > 1 else []
+PIN_CLIENT = ["--cpuset-cpus", "1"] if (os.cpu_count() or 1) > 1 else []
+
 
 def transfer(cli: list[str], network: str, mib: int) -> float:
     """MiB/s of one stream of ``mib`` MiB from one container's nc to another's."""
@@ -45,6 +51,7 @@ def transfer(cli: list[str], network: str, mib: int) -> float:
             "-d",
             "--network",
             network,
+            *PIN_SERVER,
             "busybox",
             "sh",
             "-c",
@@ -68,6 +75,7 @@ def transfer(cli: list[str], network: str, mib: int) -> float:
             "--rm",
             "--network",
             network,
+            *PIN_CLIENT,
             "busybox",
             "sh",
             "-c",

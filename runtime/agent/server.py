@@ -46,6 +46,7 @@ class Agent:
 
         self.resolver = Resolver(self._lookup, upstreams)
         self._lock = threading.Lock()
+        self._bridges_seen: set[str] = set()  # links up at the last dns_sync
         self.stopping = threading.Event()
 
     # --- checks -------------------------------------------------------------------
@@ -80,8 +81,8 @@ class Agent:
         for key in ("bridge", "host_if", "ifname"):
             links.check_name(args[key])
         links.attach(**args)
-        if args["bridge_address"].split("/")[0] not in self.resolver.addresses():
-            self.op_dns_sync()  # the bridge may be new (after a reboot): listen on it
+        if args["bridge"] not in self._bridges_seen:
+            self.op_dns_sync()  # a bridge made just now (after a reboot): listen on it
 
     def op_detach(self, netns: str, ifname: str, host_if: str) -> None:
         links.detach(self._netns(netns), links.check_name(ifname), links.check_name(host_if))
@@ -93,6 +94,7 @@ class Agent:
             up = set(host_links())
             addresses = [gw for gw, bridge in wanted if bridge in up]
             self.resolver.set_addresses(addresses)
+            self._bridges_seen = up
         return addresses
 
     def op_shutdown(self) -> None:
