@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -36,19 +37,43 @@ def _connect_to(path: Path) -> socket.socket | None:
     return s
 
 
+#: one open connection to each agent per process, reused call after call
+_conns: dict[str, socket.socket] = {}
+_conns_lock = threading.Lock()
+
+
 def call(paths: Paths, op: str, **args: Any) -> Any:
     """Run one operation in the agent of this root (started if needed) and return its result."""
-    s = _connect(paths) or start_server(paths, "runtime.agent", socket_path(paths), "agent")
-    with s:
-        s.settimeout(CALL_TIMEOUT)
-        s.sendall(encode({"op": op, "args": args}))
-        data = b""
-        while not data.endswith(b"\n"):
-            chunk = s.recv(65536)
-            if not chunk:
-                raise HostError(f"host agent closed the connection during {op}")
-            data += chunk
-    return raise_reply(json.loads(data))
+    key = str(socket_path(paths))
+    with _conns_lock:
+        s = _conns.pop(key, None)
+        if s is not None:
+            try:
+                reply = _exchange(s, op, args)
+            except (OSError, HostError):
+                s.close()  # the agent restarted since: ask the new one (ops are idempotent)
+                s = None
+        if s is None:
+            s = _connect(paths) or start_server(paths, "runtime.agent", socket_path(paths), "agent")
+            try:
+                reply = _exchange(s, op, args)
+            except BaseException:
+                s.close()
+                raise
+        _conns[key] = s
+    return raise_reply(reply)
+
+
+def _exchange(s: socket.socket, op: str, args: dict) -> dict:
+    s.settimeout(CALL_TIMEOUT)
+    s.sendall(encode({"op": op, "args": args}))
+    data = b""
+    while not data.endswith(b"\n"):
+        chunk = s.recv(65536)
+        if not chunk:
+            raise HostError(f"host agent closed the connection during {op}")
+        data += chunk
+    return json.loads(data)
 
 
 def running(paths: Paths) -> bool:
@@ -61,6 +86,10 @@ def running(paths: Paths) -> bool:
 
 def stop(paths: Paths) -> None:
     """Stop this root's background processes (agent, fork server) and wait for them."""
+    with _conns_lock:
+        cached = _conns.pop(str(socket_path(paths)), None)
+    if cached is not None:
+        cached.close()
     s = _connect(paths)
     if s is not None:
         with s:

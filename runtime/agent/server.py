@@ -62,8 +62,16 @@ class Agent:
     def op_ping(self) -> dict:
         return {"pid": os.getpid()}
 
-    def op_create_netns(self, path: str) -> None:
-        links.create_netns(self._netns(path))
+    def op_sandbox(self, path: str, interfaces: list[dict]) -> None:
+        """Make a container's namespace and plug in its interfaces: one call per start."""
+        path = self._netns(path)
+        links.create_netns(path)
+        try:
+            for interface in interfaces:
+                self.op_attach(**{**interface, "netns": path})
+        except BaseException:
+            links.remove_netns(path)  # its veths go with it
+            raise
 
     def op_remove_netns(self, path: str) -> None:
         links.remove_netns(self._netns(path))
@@ -120,19 +128,21 @@ class _Server(socketserver.ThreadingUnixStreamServer):
 
 
 class _Handler(socketserver.StreamRequestHandler):
+    """One client connection: requests one per line, answered in order, until it closes."""
+
     def handle(self) -> None:
-        line = self.rfile.readline()
-        if not line:
-            return
-        try:
-            request = json.loads(line)
-        except ValueError:
-            reply = error_reply(InvalidArgument("malformed request"))
-        else:
-            reply = self.server.agent.handle(request)  # type: ignore[attr-defined]
-        self.wfile.write(encode(reply))
-        if self.server.agent.stopping.is_set():  # type: ignore[attr-defined]
-            threading.Thread(target=self.server.shutdown, daemon=True).start()
+        for line in self.rfile:
+            try:
+                request = json.loads(line)
+            except ValueError:
+                reply = error_reply(InvalidArgument("malformed request"))
+            else:
+                reply = self.server.agent.handle(request)  # type: ignore[attr-defined]
+            self.wfile.write(encode(reply))
+            self.wfile.flush()
+            if self.server.agent.stopping.is_set():  # type: ignore[attr-defined]
+                threading.Thread(target=self.server.shutdown, daemon=True).start()
+                return
 
 
 def serve(rt: Runtime) -> None:

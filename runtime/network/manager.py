@@ -513,18 +513,23 @@ class NetworkManager:
                 return NetSetup("", LOCALHOST, _host_resolv(spec), self.settings(ctr_id))
             netns = self._netns_path(ctr_id)
             self._record_sandbox(ctr_id, mode if mode == "none" else "bridge", netns)
-            self.plumbing.create_netns(path=netns)
             if mode == "none":
+                self.plumbing.sandbox(path=netns, interfaces=[])
                 return NetSetup(netns, LOCALHOST, _host_resolv(spec), self.settings(ctr_id))
             self._ensure_firewall()
-            first: tuple[Network, str] | None = None
-            for att in self._attachments(ctr_id, spec):
-                net = self.get(att["network_id"])
-                ip = self._attach(ctr_id, net, att["ip"] or None, gateway=first is None)
-                first = first or (net, ip)
-            if first is None:
+            leases = [
+                (self.get(att["network_id"]), att["ip"] or None)
+                for att in self._attachments(ctr_id, spec)
+            ]
+            if not leases:
                 raise InvalidArgument("the container is on no network")
-            net, ip = first
+            interfaces = [
+                self._lease(ctr_id, net, wanted, gateway=i == 0)
+                for i, (net, wanted) in enumerate(leases)
+            ]
+            # one agent call makes the namespace and plugs in every interface
+            self.plumbing.sandbox(path=netns, interfaces=interfaces)
+            net, ip = leases[0][0], interfaces[0]["address"].split("/")[0]
             self._publish(ctr_id, spec, ip, exposed)
             hosts = LOCALHOST + f"{ip}\t{hostname}\n" + _extra_hosts(spec, net.gateway)
             resolv = _network_resolv(spec, net.gateway) if net.user_defined else _host_resolv(spec)
@@ -543,6 +548,12 @@ class NetworkManager:
 
     def _attach(self, ctr_id: str, net: Network, wanted: str | None, gateway: bool) -> str:
         """Lease an address on ``net`` and plug the container's namespace into its bridge."""
+        link = self._lease(ctr_id, net, wanted, gateway)
+        self.plumbing.attach(**link)
+        return link["address"].split("/")[0]
+
+    def _lease(self, ctr_id: str, net: Network, wanted: str | None, gateway: bool) -> dict:
+        """Record an endpoint on ``net`` (address, names); return what plugging it in takes."""
         subnet = ipaddress.IPv4Network(net.subnet)
         with db.transaction(self.conn):
             used = {
@@ -561,17 +572,16 @@ class NetworkManager:
                 "VALUES (?,?,?,?,?,?,?)",
                 (ctr_id, net.id, os.urandom(32).hex(), str(ip), ipam.mac_for(ip), ifname, host_if),
             )
-        self.plumbing.attach(
-            netns=self._netns_path(ctr_id),
-            bridge=net.bridge,
-            bridge_address=f"{net.gateway}/{subnet.prefixlen}",
-            host_if=host_if,
-            ifname=ifname,
-            address=f"{ip}/{subnet.prefixlen}",
-            gateway=net.gateway if gateway and not net.internal else None,
-            mac=ipam.mac_for(ip),
-        )
-        return str(ip)
+        return {
+            "netns": self._netns_path(ctr_id),
+            "bridge": net.bridge,
+            "bridge_address": f"{net.gateway}/{subnet.prefixlen}",
+            "host_if": host_if,
+            "ifname": ifname,
+            "address": f"{ip}/{subnet.prefixlen}",
+            "gateway": net.gateway if gateway and not net.internal else None,
+            "mac": ipam.mac_for(ip),
+        }
 
     def _publish(self, ctr_id: str, spec: Any, ctr_ip: str, exposed: list[str]) -> None:
         requests: list[PortRequest] = []
