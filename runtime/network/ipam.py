@@ -60,13 +60,18 @@ def parse_subnet(text: str) -> IPv4Network:
 
 def parse_gateway(text: str, subnet: IPv4Network) -> IPv4Address:
     """Parse ``--gateway``: an address inside the subnet, not its network or broadcast address."""
+    return host_address(text, subnet, "gateway")
+
+
+def host_address(text: str, subnet: IPv4Network, what: str) -> IPv4Address:
+    """Parse an address that must be a host address of ``subnet`` (``what`` names it)."""
     try:
-        gw = IPv4Address(text)
+        ip = IPv4Address(text)
     except ValueError:
-        raise InvalidArgument(f"invalid gateway {text!r}: not an IPv4 address") from None
-    if gw not in subnet or gw in (subnet.network_address, subnet.broadcast_address):
-        raise InvalidArgument(f"gateway {gw} is not a host address of subnet {subnet}")
-    return gw
+        raise InvalidArgument(f"invalid {what} {text!r}: not an IPv4 address") from None
+    if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
+        raise InvalidArgument(f"{what} {ip} is not a host address of subnet {subnet}")
+    return ip
 
 
 def check_free(subnet: IPv4Network, taken: Iterable[tuple[str, IPv4Network]]) -> None:
@@ -90,12 +95,7 @@ def pick_address(
 ) -> IPv4Address:
     """Return ``wanted`` if free, else the lowest free host address of the subnet."""
     if wanted:
-        try:
-            ip = IPv4Address(wanted)
-        except ValueError:
-            raise InvalidArgument(f"invalid IP address {wanted!r}") from None
-        if ip not in subnet or ip in (subnet.network_address, subnet.broadcast_address):
-            raise InvalidArgument(f"address {ip} is not a host address of subnet {subnet}")
+        ip = host_address(wanted, subnet, "address")
         if ip == gateway or str(ip) in used:
             raise Conflict(f"Address already in use: {ip} on {subnet}")
         return ip
