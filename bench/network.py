@@ -11,6 +11,9 @@ Wharf uses its own default bridge and a user network. Prints medians and ratios:
   a user-defined network (Docker: ``docker network create``), MiB/s, timed
   inside the sending container (busybox ``time``); receiver pinned to CPU 0,
   sender to CPU 1 on both sides
+- throughput with large writes: ``bench/tcpstream.c`` (built static here and
+  copied into busybox containers of either tool), 1 MiB writes, timed by the
+  sender; busybox ``nc``'s small writes make its rate depend on scheduling
 
 Run as root: ``.venv/bin/python bench/network.py [--runs N] [--mib N]``.
 Traffic stays on this machine: between containers on bridges the script made.
@@ -97,6 +100,52 @@ def transfer(cli: list[str], network: str, mib: int) -> float:
     return mib / elapsed
 
 
+def build_stream(work: Path) -> Path:
+    """Compile bench/tcpstream.c static, for any image."""
+    binary = work / "tcpstream"
+    source = Path(__file__).with_name("tcpstream.c")
+    subprocess.run(["gcc", "-static", "-O2", "-o", str(binary), str(source)], check=True)
+    return binary
+
+
+def stream(cli: list[str], network: str, mib: int, binary: Path) -> float:
+    """MiB/s of one ``tcpstream`` run (1 MiB writes), as the sending container measures it."""
+
+    def container(pin: list[str], *args: str) -> str:
+        cid = subprocess.run(
+            [*cli, "create", "--network", network, *pin, "busybox", "/tcpstream", *args],
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        subprocess.run([*cli, "cp", str(binary), f"{cid}:/tcpstream"], check=True)
+        return cid
+
+    server = container(PIN_SERVER, "recv", "5001")
+    subprocess.run([*cli, "start", server], check=True, stdout=subprocess.DEVNULL)
+    deadline = time.monotonic() + 20
+    while (
+        "ready" not in subprocess.run([*cli, "logs", server], capture_output=True, text=True).stdout
+    ):
+        if time.monotonic() > deadline:
+            raise RuntimeError("the receiver never got ready")
+        time.sleep(0.05)
+    info = json.loads(
+        subprocess.run([*cli, "inspect", server], check=True, capture_output=True).stdout
+    )[0]
+    ip = info["NetworkSettings"]["Networks"][network]["IPAddress"]
+    sender = container(PIN_CLIENT, "send", ip, "5001", str(mib))
+    out = subprocess.run(
+        [*cli, "start", "-a", sender], check=True, capture_output=True, text=True
+    ).stdout
+    subprocess.run([*cli, "wait", server], check=True, stdout=subprocess.DEVNULL)
+    got = subprocess.run([*cli, "logs", server], check=True, capture_output=True, text=True)
+    subprocess.run([*cli, "rm", "-f", server, sender], check=True, stdout=subprocess.DEVNULL)
+    if got.stdout.split()[-1:] != [str(mib << 20)]:
+        raise RuntimeError(f"the receiver got {got.stdout.strip()!r}, not {mib << 20} bytes")
+    return float(out.split()[-1])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
@@ -148,28 +197,34 @@ def main() -> int:
             stdout=subprocess.DEVNULL,
         )
         # alternating runs: the machine's drift hits both tools alike
-        rates: dict[str, list[float]] = {"wharf": [], "docker": []}
-        for i in range(1 + max(3, args.runs // 2)):
-            for tool, cli in (("wharf", wharf), ("docker", docker)):
-                rate = transfer(cli, "benchnet", args.mib)
-                if i:  # the first round warms up
-                    rates[tool].append(rate)
-        for tool, values in rates.items():
-            results[f"{tool}_mibps"] = statistics.median(values)
-            print(
-                f"{tool}_mibps       {results[f'{tool}_mibps']:7.0f} MiB/s "
-                f"(runs: {', '.join(f'{v:.0f}' for v in values)})",
-                flush=True,
-            )
+        binary = build_stream(work)
+        measures = {
+            "mibps": lambda cli: transfer(cli, "benchnet", args.mib),  # busybox nc
+            "stream_mibps": lambda cli: stream(cli, "benchnet", 4 * args.mib, binary),
+        }
+        for name, measure in measures.items():
+            rates: dict[str, list[float]] = {"wharf": [], "docker": []}
+            for i in range(1 + max(3, args.runs // 2)):
+                for tool, cli in (("wharf", wharf), ("docker", docker)):
+                    rate = measure(cli)
+                    if i:  # the first round warms up
+                        rates[tool].append(rate)
+            for tool, values in rates.items():
+                key = f"{tool}_{name}"
+                results[key] = statistics.median(values)
+                print(
+                    f"{key:<20} {results[key]:7.0f} MiB/s "
+                    f"(runs: {', '.join(f'{v:.0f}' for v in values)})",
+                    flush=True,
+                )
 
         print()
         for label in ("bridge", "publish"):
             ratio = results[f"wharf_{label}"] / results[f"docker_{label}"]
             print(f"wharf / docker, run --rm on {label:<8} {ratio:.2f}  (lower is better)")
-        print(
-            f"wharf / docker, throughput           "
-            f"{results['wharf_mibps'] / results['docker_mibps']:.2f}  (higher is better)"
-        )
+        for name in measures:
+            ratio = results[f"wharf_{name}"] / results[f"docker_{name}"]
+            print(f"wharf / docker, throughput ({name}) {ratio:.2f}  (higher is better)")
         print(json.dumps({k: round(v, 4) for k, v in results.items()}))
     finally:
         if dockerd is not None:
