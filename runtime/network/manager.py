@@ -28,7 +28,7 @@ from typing import Any
 
 from runtime import db
 from runtime.errors import Conflict, InvalidArgument, NetworkNotFound, WharfError
-from runtime.network import ipam
+from runtime.network import etcfiles, ipam
 from runtime.network.firewall import Firewall, Published
 from runtime.network.ports import (
     ANY,
@@ -89,10 +89,6 @@ CREATE TABLE IF NOT EXISTS published (
 
 PREDEFINED = ("bridge", "host", "none")
 _NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_.-]*")
-LOCALHOST = (
-    "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-    "fe00::0\tip6-localnet\nff00::0\tip6-mcastprefix\n"
-)
 
 
 @dataclass
@@ -412,7 +408,7 @@ class NetworkManager:
         for key in spec.expose:
             parse_exposed(key)
         for entry in spec.add_hosts:
-            _parse_add_host(entry, ANY)
+            etcfiles.parse_add_host(entry, ANY)
         for server in spec.dns:
             try:
                 ipaddress.ip_address(server)
@@ -489,8 +485,8 @@ class NetworkManager:
         try:
             if mode == "host":
                 self._record_sandbox(ctr_id, "host", "")
-                hosts = _read(Path("/etc/hosts"), LOCALHOST)
-                return NetSetup(None, hosts, _host_resolv(spec), self.settings(ctr_id))
+                hosts = etcfiles.read(Path("/etc/hosts"), etcfiles.LOCALHOST)
+                return NetSetup(None, hosts, etcfiles.host_resolv(spec), self.settings(ctr_id))
             if mode.startswith("container:"):
                 other = self.rt.containers.get(mode.split(":", 1)[1])
                 row = self.conn.execute(
@@ -500,22 +496,28 @@ class NetworkManager:
                     raise Conflict(f"cannot join network of a non running container: {other.id}")
                 self._record_sandbox(ctr_id, "container", row[0])
                 if not row[0]:
-                    return NetSetup(None, LOCALHOST, _host_resolv(spec), self.settings(ctr_id))
+                    return NetSetup(
+                        None, etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
+                    )
                 base = self.rt.containers.dir(other.id)
                 return NetSetup(
                     row[0],
-                    _read(base / "hosts", LOCALHOST),
-                    _read(base / "resolv.conf", _host_resolv(spec)),
+                    etcfiles.read(base / "hosts", etcfiles.LOCALHOST),
+                    etcfiles.read(base / "resolv.conf", etcfiles.host_resolv(spec)),
                     self.settings(ctr_id),
                 )
             if _own_userns(spec):
                 # the OCI runtime makes it inside the user namespace (see _own_userns)
-                return NetSetup("", LOCALHOST, _host_resolv(spec), self.settings(ctr_id))
+                return NetSetup(
+                    "", etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
+                )
             netns = self._netns_path(ctr_id)
             self._record_sandbox(ctr_id, mode if mode == "none" else "bridge", netns)
             if mode == "none":
                 self.plumbing.sandbox(path=netns, interfaces=[])
-                return NetSetup(netns, LOCALHOST, _host_resolv(spec), self.settings(ctr_id))
+                return NetSetup(
+                    netns, etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
+                )
             self._ensure_firewall()
             leases = [
                 (self.get(att["network_id"]), att["ip"] or None)
@@ -531,8 +533,14 @@ class NetworkManager:
             self.plumbing.sandbox(path=netns, interfaces=interfaces)
             net, ip = leases[0][0], interfaces[0]["address"].split("/")[0]
             self._publish(ctr_id, spec, ip, exposed)
-            hosts = LOCALHOST + f"{ip}\t{hostname}\n" + _extra_hosts(spec, net.gateway)
-            resolv = _network_resolv(spec, net.gateway) if net.user_defined else _host_resolv(spec)
+            hosts = (
+                etcfiles.LOCALHOST + f"{ip}\t{hostname}\n" + etcfiles.extra_hosts(spec, net.gateway)
+            )
+            resolv = (
+                etcfiles.network_resolv(spec, net.gateway)
+                if net.user_defined
+                else etcfiles.host_resolv(spec)
+            )
             return NetSetup(netns, hosts, resolv, self.settings(ctr_id))
         except BaseException:
             with contextlib.suppress(WharfError):
@@ -935,61 +943,3 @@ def host_links() -> list[str]:
         return os.listdir("/sys/class/net")
     except OSError:
         return []
-
-
-def _read(path: Path, default: str) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return default
-
-
-def _parse_add_host(entry: str, gateway: str) -> str:
-    """Turn ``--add-host NAME:IP`` (or ``NAME=IP``, IP ``host-gateway``) into a hosts line."""
-    sep = "=" if "=" in entry else ":"
-    host, _, ip = entry.partition(sep)
-    if ip == "host-gateway":
-        ip = gateway
-    try:
-        ipaddress.ip_address(ip.strip("[]"))
-    except ValueError:
-        raise InvalidArgument(f"invalid IP address in add-host: {ip!r}") from None
-    if not host:
-        raise InvalidArgument(f"bad format for add-host: {entry!r}")
-    return f"{ip.strip('[]')}\t{host}\n"
-
-
-def _extra_hosts(spec: Any, gateway: str) -> str:
-    return "".join(_parse_add_host(e, gateway) for e in spec.add_hosts)
-
-
-def _host_resolv(spec: Any) -> str:
-    """The host's resolv.conf (no loopback servers), with ``--dns*`` applied as Docker does."""
-    from runtime.containers.config import host_resolv_conf
-
-    lines = host_resolv_conf().splitlines()
-    if spec.dns:
-        lines = [ln for ln in lines if not ln.startswith("nameserver")]
-        lines += [f"nameserver {s}" for s in spec.dns]
-    return _apply_search(lines, spec)
-
-
-def _network_resolv(spec: Any, gateway: str) -> str:
-    """resolv.conf of a user-defined network: the resolver on its gateway first."""
-    from runtime.containers.config import host_resolv_conf
-
-    lines = [ln for ln in host_resolv_conf().splitlines() if not ln.startswith("nameserver")]
-    lines.insert(0, f"nameserver {gateway}")
-    if spec.dns:
-        lines.append(f"# ExtServers: [{' '.join(spec.dns)}]")
-    return _apply_search(lines, spec)
-
-
-def _apply_search(lines: list[str], spec: Any) -> str:
-    if spec.dns_search:
-        lines = [ln for ln in lines if not ln.startswith(("search", "domain"))]
-        lines.append("search " + " ".join(spec.dns_search))
-    if spec.dns_options:
-        lines = [ln for ln in lines if not ln.startswith("options")]
-        lines.append("options " + " ".join(spec.dns_options))
-    return "\n".join(lines) + "\n"
