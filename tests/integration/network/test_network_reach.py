@@ -302,3 +302,15 @@ def test_inspect_shows_both_sides(wharf, ip_of):
     assert settings["NetworkID"] == net_id and settings["Gateway"]
     listed = wharf("network", "ls", "--filter", "label=team=a", "-q").stdout.split()
     assert listed == [net_id[:12]]
+
+
+def test_a_private_user_namespace_gets_only_loopback_and_refuses_networks(wharf, wharf_paths):
+    """Its namespace is made inside the user namespace by the OCI runtime (see _own_userns)."""
+    wharf_paths.root.parent.chmod(0o711)  # the test's temp dir is 0700: the mapped root must pass
+    out = wharf("run", "--rm", "--userns", "private", "busybox", "ip", "-o", "link").stdout
+    assert [line.split(":")[1].strip() for line in out.splitlines()] == ["lo"]
+    wharf("network", "create", "nouserns")
+    for flags in (("--network", "nouserns"), ("-p", "8080:80")):
+        refused = wharf("create", "--userns", "private", *flags, "busybox", "true", check=False)
+        assert refused.returncode == 125 and "--userns private" in refused.stderr, flags
+    assert wharf("ps", "-aq").stdout.strip() == ""
