@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -124,7 +124,6 @@ class NetSetup:
     netns_path: str | None  # None: the host's; "": a fresh one made by the OCI runtime
     hosts: str
     resolv_conf: str
-    settings: dict = field(default_factory=dict)
 
 
 class AgentPlumbing:
@@ -482,11 +481,16 @@ class NetworkManager:
         mode = spec.network or "bridge"
         self.teardown(ctr_id)  # leftovers of a start that crashed
         hostname = spec.hostname or ctr_id[:12]
+
+        def without_bridge(netns: str | None, hosts: str = etcfiles.LOCALHOST) -> NetSetup:
+            # --add-host's host-gateway is the default bridge's gateway, as in Docker
+            extra = etcfiles.extra_hosts(spec, self.get("bridge").gateway)
+            return NetSetup(netns, hosts + extra, etcfiles.host_resolv(spec))
+
         try:
             if mode == "host":
                 self._record_sandbox(ctr_id, "host", "")
-                hosts = etcfiles.read(Path("/etc/hosts"), etcfiles.LOCALHOST)
-                return NetSetup(None, hosts, etcfiles.host_resolv(spec), self.settings(ctr_id))
+                return without_bridge(None, etcfiles.read(Path("/etc/hosts"), etcfiles.LOCALHOST))
             if mode.startswith("container:"):
                 other = self.rt.containers.get(mode.split(":", 1)[1])
                 row = self.conn.execute(
@@ -495,29 +499,20 @@ class NetworkManager:
                 if not other.running or row is None:
                     raise Conflict(f"cannot join network of a non running container: {other.id}")
                 self._record_sandbox(ctr_id, "container", row[0])
-                if not row[0]:
-                    return NetSetup(
-                        None, etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
-                    )
                 base = self.rt.containers.dir(other.id)
-                return NetSetup(
-                    row[0],
+                return NetSetup(  # the other container's files (plan refused --add-host/--dns)
+                    row[0] or None,
                     etcfiles.read(base / "hosts", etcfiles.LOCALHOST),
                     etcfiles.read(base / "resolv.conf", etcfiles.host_resolv(spec)),
-                    self.settings(ctr_id),
                 )
             if _own_userns(spec):
                 # the OCI runtime makes it inside the user namespace (see _own_userns)
-                return NetSetup(
-                    "", etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
-                )
+                return without_bridge("")
             netns = self._netns_path(ctr_id)
             self._record_sandbox(ctr_id, mode if mode == "none" else "bridge", netns)
             if mode == "none":
                 self.plumbing.sandbox(path=netns, interfaces=[])
-                return NetSetup(
-                    netns, etcfiles.LOCALHOST, etcfiles.host_resolv(spec), self.settings(ctr_id)
-                )
+                return without_bridge(netns)
             self._ensure_firewall()
             leases = [
                 (self.get(att["network_id"]), att["ip"] or None)
@@ -541,7 +536,7 @@ class NetworkManager:
                 if net.user_defined
                 else etcfiles.host_resolv(spec)
             )
-            return NetSetup(netns, hosts, resolv, self.settings(ctr_id))
+            return NetSetup(netns, hosts, resolv)
         except BaseException:
             with contextlib.suppress(WharfError):
                 self.teardown(ctr_id)

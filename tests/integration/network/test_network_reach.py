@@ -262,6 +262,18 @@ def test_network_none_has_only_loopback(wharf):
     out = wharf("run", "--rm", "--network", "none", "busybox", "ip", "-o", "link").stdout
     names = [line.split(":")[1].strip() for line in out.splitlines()]
     assert names == ["lo"]
+    hosts = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--add-host",
+        "db:10.1.2.3",
+        "busybox",
+        "cat",
+        "/etc/hosts",
+    ).stdout
+    assert "10.1.2.3\tdb" in hosts  # --add-host holds without a bridge too
 
 
 def test_network_host_shares_the_hosts_interfaces(wharf):
