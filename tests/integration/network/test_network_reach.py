@@ -22,6 +22,11 @@ def attempt(url: str) -> str:
     return f"timeout 3 wget -q -O- {url}; exit $?"
 
 
+def on_network(wharf, network: str, script: str, check: bool = True):  # noqa: ANN001
+    """Run ``sh -c script`` in a throwaway busybox container on ``network``."""
+    return wharf("run", "--rm", "--network", network, "busybox", "sh", "-c", script, check=check)
+
+
 def test_containers_on_a_user_network_find_each_other_by_name_alias_and_id(wharf, ip_of):
     wharf("network", "create", "--subnet", "10.231.0.0/24", "front")
     web = wharf(
@@ -38,16 +43,7 @@ def test_containers_on_a_user_network_find_each_other_by_name_alias_and_id(wharf
     ).stdout.strip()
     assert ip_of("web", "front").startswith("10.231.0.")
     for name in ("web", "www", web[:12]):
-        out = wharf(
-            "run",
-            "--rm",
-            "--network",
-            "front",
-            "busybox",
-            "sh",
-            "-c",
-            fetch(f"http://{name}/hostname"),
-        )
+        out = on_network(wharf, "front", fetch(f"http://{name}/hostname"))
         assert out.stdout.strip() == web[:12], name
     looked_up = wharf("run", "--rm", "--network", "front", "busybox", "nslookup", "www").stdout
     assert ip_of("web", "front") in looked_up
@@ -172,38 +168,13 @@ def test_two_networks_cannot_reach_each_other(wharf, ip_of):
     wharf("network", "create", "blue")
     wharf("run", "-d", "--name", "srv", "--network", "red", "busybox", *SERVE)
     target = ip_of("srv", "red")
-    same = wharf(
-        "run", "--rm", "--network", "red", "busybox", "sh", "-c", fetch(f"http://{target}/hostname")
-    )
+    same = on_network(wharf, "red", fetch(f"http://{target}/hostname"))
     assert same.returncode == 0  # the control: the server does answer
     # neither by address nor by name: blue's resolver does not know red's containers
     for url in (f"http://{target}/hostname", "http://srv/hostname"):
-        other = wharf(
-            "run",
-            "--rm",
-            "--network",
-            "blue",
-            "busybox",
-            "sh",
-            "-c",
-            attempt(url),
-            check=False,
-        )
+        other = on_network(wharf, "blue", attempt(url), check=False)
         assert other.returncode != 0, url
-    ping = wharf(
-        "run",
-        "--rm",
-        "--network",
-        "blue",
-        "busybox",
-        "ping",
-        "-c",
-        "1",
-        "-W",
-        "1",
-        target,
-        check=False,
-    )
+    ping = on_network(wharf, "blue", f"ping -c 1 -W 1 {target}", check=False)
     assert ping.returncode != 0
 
 
@@ -212,28 +183,11 @@ def test_an_internal_network_has_no_way_out(wharf, ip_of):
     wharf("network", "create", "outside")
     peer = wharf("run", "-d", "--name", "peer", "--network", "vault", "busybox", *SERVE).stdout
     wharf("run", "-d", "--name", "away", "--network", "outside", "busybox", *SERVE)
-    out = wharf(
-        "run",
-        "--rm",
-        "--network",
-        "vault",
-        "busybox",
-        "sh",
-        "-c",
-        f"ip route; {fetch('http://peer/hostname')}",
-    ).stdout
+    out = on_network(wharf, "vault", f"ip route; {fetch('http://peer/hostname')}").stdout
     assert "default" not in out  # no route out
     assert out.strip().splitlines()[-1] == peer.strip()[:12]  # but its peer answers
-    gone = wharf(
-        "run",
-        "--rm",
-        "--network",
-        "vault",
-        "busybox",
-        "sh",
-        "-c",
-        attempt(f"http://{ip_of('away', 'outside')}/hostname"),
-        check=False,
+    gone = on_network(
+        wharf, "vault", attempt(f"http://{ip_of('away', 'outside')}/hostname"), check=False
     )
     assert gone.returncode != 0
     assert json.loads(wharf("network", "inspect", "vault").stdout)[0]["Internal"] is True
@@ -290,15 +244,8 @@ def test_network_host_shares_the_hosts_interfaces(wharf):
 def test_network_container_mode_shares_the_other_containers_stack(wharf, ip_of):
     wharf("network", "create", "shared")
     wharf("run", "-d", "--name", "base", "--network", "shared", "busybox", *SERVE)
-    out = wharf(
-        "run",
-        "--rm",
-        "--network",
-        "container:base",
-        "busybox",
-        "sh",
-        "-c",
-        f"ip -o addr show eth0; {fetch('http://127.0.0.1/hostname')}",
+    out = on_network(
+        wharf, "container:base", f"ip -o addr show eth0; {fetch('http://127.0.0.1/hostname')}"
     ).stdout
     assert ip_of("base", "shared") in out
 
