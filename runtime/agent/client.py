@@ -24,13 +24,9 @@ CALL_TIMEOUT = 60.0
 
 
 def _connect(paths: Paths) -> socket.socket | None:
-    return _connect_to(socket_path(paths))
-
-
-def _connect_to(path: Path) -> socket.socket | None:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     try:
-        s.connect(str(path))
+        s.connect(str(socket_path(paths)))
     except OSError:
         s.close()
         return None
@@ -54,7 +50,7 @@ def call(paths: Paths, op: str, **args: Any) -> Any:
                 s.close()  # the agent restarted since: ask the new one (ops are idempotent)
                 s = None
         if s is None:
-            s = _connect(paths) or start_server(paths, "runtime.agent", socket_path(paths), "agent")
+            s = _connect(paths) or _start(paths)
             try:
                 reply = _exchange(s, op, args)
             except BaseException:
@@ -115,19 +111,18 @@ def wait_gone(pid_file: Path, timeout: float = 10.0) -> None:
             time.sleep(0.025)
 
 
-def start_server(paths: Paths, module: str, sock: Path, name: str) -> socket.socket:
-    """Start ``python -m module`` detached in its own session, once (under a lock), and
-    return a connection to its socket ``sock``; its output goes to ``run/NAME.log``."""
+def _start(paths: Paths) -> socket.socket:
+    """Start the agent detached in its own session, once (under a lock), and connect to it."""
     paths.ensure()
-    with open(paths.run / f"{name}.lock", "w") as lock:
+    with open(paths.run / "agent.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        s = _connect_to(sock)
+        s = _connect(paths)
         if s is not None:
             return s
-        log = open(paths.run / f"{name}.log", "ab")  # noqa: SIM115 - handed to the child
+        log = open(paths.run / "agent.log", "ab")  # noqa: SIM115 - handed to the child
         env = {**os.environ, "WHARF_ROOT": str(paths.root), "WHARF_RUN": str(paths.run)}
         proc = subprocess.Popen(
-            [sys.executable, "-m", module],
+            [sys.executable, "-m", "runtime.agent"],
             stdin=subprocess.DEVNULL,
             stdout=log,
             stderr=log,
@@ -138,15 +133,15 @@ def start_server(paths: Paths, module: str, sock: Path, name: str) -> socket.soc
         log.close()
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
-            s = _connect_to(sock)
+            s = _connect(paths)
             if s is not None:
                 return s
             if proc.poll() is not None:
-                tail = (paths.run / f"{name}.log").read_text(errors="replace").strip()
+                tail = (paths.run / "agent.log").read_text(errors="replace").strip()
                 raise HostError(
-                    f"{name} exited with code {proc.returncode}: "
+                    f"host agent exited with code {proc.returncode}: "
                     f"{tail.splitlines()[-1] if tail else 'no output'}"
                 )
             time.sleep(0.01)
         proc.kill()
-        raise HostError(f"{name} did not start within {START_TIMEOUT:.0f} s")
+        raise HostError(f"host agent did not start within {START_TIMEOUT:.0f} s")
