@@ -9,10 +9,11 @@ from django.db import models
 from django.utils import timezone
 
 from webapp.fleet.choices import ADMIN_STATES, SCHEDULABLE_STATES, HostState
+from webapp.fleet.names import validate_host_name
 
 
 class Host(models.Model):
-    name = models.CharField(max_length=200, unique=True)
+    name = models.CharField(max_length=200, unique=True, validators=[validate_host_name])
     state = models.CharField(max_length=16, choices=HostState.choices, default=HostState.ONLINE)
     facts = models.JSONField(default=dict, blank=True)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
@@ -23,6 +24,11 @@ class Host(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        """Refuse a bad name on every path that saves a host (beat, admin, shell), not only forms."""
+        validate_host_name(self.name)
+        super().save(*args, **kwargs)
 
     @property
     def queue(self) -> str:
@@ -38,7 +44,10 @@ class Host(models.Model):
         """Record a heartbeat (and fresh facts); an unreachable host comes back online.
 
         An admin's drain or cordon survives heartbeats: only the admin lifts it.
+        A name outside the grammar of ``webapp.fleet.names`` raises ``InvalidHostName``
+        before anything is read or written.
         """
+        validate_host_name(name)
         now = timezone.now()
         host, created = cls.objects.get_or_create(
             name=name, defaults={"facts": facts or {}, "last_heartbeat": now}
