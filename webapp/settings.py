@@ -145,7 +145,10 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.LimitOffsetPagination",
+    # JSON only, bounded in size and depth; integers in queries read by webapp.api.params
+    "DEFAULT_PARSER_CLASSES": ["webapp.api.parsers.StrictJSONParser"],
+    "EXCEPTION_HANDLER": "webapp.api.errors.api_exception_handler",
+    "DEFAULT_PAGINATION_CLASS": "webapp.api.pagination.StrictLimitOffsetPagination",
     "PAGE_SIZE": 100,
 }
 SPECTACULAR_SETTINGS = {

@@ -149,3 +149,24 @@ def test_a_wrong_token_is_anonymous(job_of_blue):
         assert not connected and code == 4401
 
     _run(scenario)
+
+
+@pytest.mark.parametrize("after", ["1e5", "0x10", "9" * 5000, "-1"])
+def test_a_hostile_after_is_refused_with_4400(job_of_blue, after):
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = WebsocketCommunicator(
+            application,
+            f"/ws/jobs/{job.pk}/?after={after}",
+            headers=[
+                (b"origin", b"http://127.0.0.1"),
+                (b"host", b"127.0.0.1"),
+                (b"cookie", cookie),
+            ],
+        )
+        connected, code = await comm.connect()
+        assert not connected and code == 4400
+
+    _run(scenario)

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from webapp.api.params import BadParameter, parse_int
 from webapp.jobs.models import Job, visible_jobs
 
 
@@ -19,6 +21,11 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
             await self.close(code=4401)
             return
         job_id = int(self.scope["url_route"]["kwargs"]["job_id"])
+        try:
+            after = self._after()
+        except BadParameter:
+            await self.close(code=4400)
+            return
         job = await self._visible_job(user, job_id)
         if job is None:
             await self.close(code=4403)
@@ -28,7 +35,7 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
         await self.accept()
         # Joined first, then the backlog, so no line falls in between; a line that
         # comes both ways is sent once, because relay() skips seqs already sent.
-        self.last_seq = self._after()
+        self.last_seq = after
         for text in await self._backlog(job_id, self.last_seq):
             await self._send_once(text)
 
@@ -49,13 +56,10 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=text)
 
     def _after(self) -> int:
-        from urllib.parse import parse_qs
-
-        query = parse_qs(self.scope.get("query_string", b"").decode())
-        try:
-            return int(query.get("after", ["0"])[0])
-        except ValueError:
-            return 0
+        """``?after=SEQ`` read like the REST API reads it; a bad value raises ``BadParameter``."""
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        raw = query.get("after", [""])[0]
+        return parse_int(raw, "after") if raw else 0
 
     @database_sync_to_async
     def _visible_job(self, user: object, job_id: int) -> Job | None:

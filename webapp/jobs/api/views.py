@@ -4,6 +4,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from webapp.api.params import query_int
 from webapp.jobs.api.serializers import JobLineSerializer, JobSerializer
 from webapp.jobs.models import visible_jobs
 from webapp.jobs.services import check_create_job, do_cancel_job, do_create_job
@@ -31,7 +32,7 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"])
     def output(self, request: Request, pk: str | None = None) -> Response:
         job = self.get_object()
-        after = int(request.query_params.get("after", 0) or 0)
+        after = query_int(request, "after", 0)
         lines = job.lines.filter(seq__gt=after).order_by("seq")
         return Response(JobLineSerializer(lines, many=True).data)
 

@@ -1,0 +1,1 @@
+"""Pieces every REST endpoint shares: strict readers of what clients send."""
