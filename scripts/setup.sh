@@ -55,6 +55,27 @@ if [ "$(cat .venv/.wharf-stamp 2>/dev/null)" != "$STAMP" ]; then
   echo "$STAMP" > .venv/.wharf-stamp
 fi
 ln -sf "$REPO/.venv/bin/wharf" /usr/local/bin/wharf
+
+# --- Docker's default seccomp profile ----------------------------------------
+# Debian ships it as data in golang-github-docker-docker-dev, whose install pulls
+# some 260 Go source packages: take the one file out of the package instead.
+DEB_PROFILE=/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json
+PROFILE=/usr/local/share/wharf/seccomp/docker-default.json
+if [ ! -s "$DEB_PROFILE" ] && [ ! -s "$PROFILE" ]; then
+  say "installing Docker's default seccomp profile"
+  tmp=$(mktemp -d)
+  chmod 755 "$tmp"   # apt's download sandbox user writes here
+  (cd "$tmp" && { apt-get download -qq golang-github-docker-docker-dev 2>/dev/null ||
+    { apt-get update -qq && apt-get download -qq golang-github-docker-docker-dev; }; }) ||
+    die "downloading golang-github-docker-docker-dev (Docker's seccomp profile) failed"
+  mkdir -p "$(dirname "$PROFILE")"
+  dpkg-deb --fsys-tarfile "$tmp"/golang-github-docker-docker-dev_*.deb |
+    tar -xO ".$DEB_PROFILE" > "$PROFILE.tmp"
+  python3 -c 'import json, sys; assert json.load(open(sys.argv[1]))["syscalls"]' "$PROFILE.tmp" ||
+    die "the seccomp profile taken from golang-github-docker-docker-dev is not valid"
+  mv "$PROFILE.tmp" "$PROFILE"
+  rm -rf "$tmp"
+fi
 # the per-container monitor is a small C program, compiled once (gcc from build-essential)
 .venv/bin/python -m runtime.oci.shim >/dev/null || die "building the container shim failed (is gcc installed?)"
 
@@ -69,6 +90,10 @@ mkdir -p static/vendor
 cp -u node_modules/htmx.org/dist/htmx.min.js static/vendor/
 cp -u node_modules/@xterm/xterm/lib/xterm.js node_modules/@xterm/xterm/css/xterm.css static/vendor/
 cp -u node_modules/@xterm/addon-fit/lib/addon-fit.js static/vendor/
+# the API docs' Swagger UI is served from here, never from a CDN (see SPECTACULAR_SETTINGS)
+mkdir -p static/vendor/swagger-ui
+cp -u node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui-bundle.js,swagger-ui-standalone-preset.js,favicon-32x32.png} \
+  static/vendor/swagger-ui/
 
 # --- the site's state: secret key, database, static files, admin -----------
 mkdir -p var

@@ -440,10 +440,12 @@ class ContainerManager:
             # would hide an image's symlink: it is Wharf's, not the image's)
             rootfs_mod.check_guarded([base / "upper"])
             rootfs_mod.check_guarded(lower[1:])
-            config_json = self._oci_config(c, rootfs)
-            (run / "config.json").write_text(json.dumps(config_json))
-            started = now_iso()
-            pid = self._spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
+            # bind sources stay open (pinned) until the runtime has mounted them
+            with contextlib.ExitStack() as pins:
+                config_json = self._oci_config(c, rootfs, pins)
+                (run / "config.json").write_text(json.dumps(config_json))
+                started = now_iso()
+                pid = self._spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
         except BaseException:
             with contextlib.suppress(WharfError):
                 self.rt.networks.teardown(c.id)
@@ -486,8 +488,9 @@ class ContainerManager:
                 (init / "etc" / name).touch(mode=0o644)
         return init
 
-    def _oci_config(self, c: Container, rootfs: Path) -> dict:
+    def _oci_config(self, c: Container, rootfs: Path, pins: contextlib.ExitStack) -> dict:
         """Build config.json for this run (setting up the container's network on the way)."""
+        from runtime.oci.shim import shim_binary
         from runtime.oci.spec import OCIOptions, build_config
 
         spec, cfg = c.spec, c.config
@@ -513,7 +516,7 @@ class ContainerManager:
                 }
             )
             args = ["/sbin/docker-init", "--", *args]
-        else:
+        elif not self._in_a_mount(c, args[0]):
             self._check_command(rootfs, args[0], env, workdir)
 
         exposed = list((cfg.get("ExposedPorts") or {}).keys())
@@ -534,7 +537,7 @@ class ContainerManager:
                 }
             )
         if self._uses_volumes(spec, self.rt.images.get(c.image_id)):
-            mounts += self.rt.volumes.mounts(c.id, rootfs)
+            mounts += self.rt.volumes.mounts(c.id, rootfs, pins)
 
         security = parse_security_opts(spec.security_opt)
         opts = OCIOptions(
@@ -555,7 +558,6 @@ class ContainerManager:
             no_new_privileges=security.get("no-new-privileges") in ("", "true"),
             mounts=mounts,
             netns=netns,
-            share_uts_with_host=spec.network == "host",
             resources=resources(spec),
             cgroups_path=f"/wharf/{c.id}",
             ulimits=[parse_ulimit(u) for u in spec.ulimits],
@@ -563,6 +565,7 @@ class ContainerManager:
             sysctls=spec.sysctls,
             shm_size=spec.shm_size,
             userns=self._userns_range(rootfs) if spec.userns == "private" else None,
+            readonly_cgroup_hook="" if cgroup_mode() == "v2" else str(shim_binary()),
         )
         return build_config(opts)
 
@@ -579,6 +582,15 @@ class ContainerManager:
                     "a container in a private user namespace cannot reach its rootfs"
                 )
         return subordinate_range()
+
+    def _in_a_mount(self, c: Container, cmd: str) -> bool:
+        """Tell whether a command path lies in a volume, bind or tmpfs (not in the rootfs yet)."""
+        if not cmd.startswith("/") or not self._uses_volumes(
+            c.spec, self.rt.images.get(c.image_id)
+        ):
+            return False
+        dests = [m["Destination"].rstrip("/") + "/" for m in self.rt.volumes.mounts_json(c.id)]
+        return any(cmd.startswith(d) for d in dests)
 
     @staticmethod
     def _check_command(rootfs: Path, cmd: str, env: list[str], cwd: str) -> None:
@@ -992,6 +1004,14 @@ class ContainerManager:
                     if known and self._sync(self._find(d.name)).running:
                         continue
                     self._repair_dir(parent, d, bool(known), done)
+        # A start holds the container's lock until its bind sources are unstaged:
+        # under the lock, a staging mount left there is a killed start's.
+        from runtime.volumes.policy import staging_dir, unstage
+
+        for staged in sorted(staging_dir(self.paths).glob("*.*")):
+            with self._locked(staged.name.split(".")[0]):
+                unstage(staged)
+                done.append(f"{staged.name[:12]}: removed a stale bind staging mount {staged}")
         # The cgroup tree is shared by every Wharf root on the machine: touch only our
         # own containers', under their lock (a start in progress has an empty cgroup).
         for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):

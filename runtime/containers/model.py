@@ -35,6 +35,19 @@ def parse_cpus(text: str | float) -> float:
     return value
 
 
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
+
+
+def valid_hostname(value: str) -> bool:
+    """Tell whether ``value`` is an RFC 1123 host name of at most 63 bytes (Docker's rule).
+
+    It ends up in /etc/hostname and /etc/hosts: a new line or a space there
+    would add lines or names the person never asked for.
+    """
+    return len(value) <= 63 and _HOSTNAME.fullmatch(value) is not None
+
+
 @dataclass
 class ContainerSpec:
     """What a container is made from: Docker's create options, before the image is merged in."""
@@ -134,6 +147,19 @@ class ContainerSpec:
             raise InvalidArgument(f"invalid --cpuset-cpus value {self.cpuset_cpus!r}")
         if self.restart.split(":")[0] not in ("no", "always", "on-failure", "unless-stopped"):
             raise InvalidArgument(f"invalid restart policy {self.restart!r}")
+        for value, what in ((self.hostname, "hostname"), (self.domainname, "domainname")):
+            if value and not valid_hostname(value):
+                raise InvalidArgument(f"invalid {what} format: {value!r}")
+        from runtime.network.etcfiles import parse_add_host
+
+        for entry in self.add_hosts:
+            parse_add_host(entry, "127.0.0.1")
+        for value, what in [(d, "--dns-search") for d in self.dns_search] + [
+            (o, "--dns-option") for o in self.dns_options
+        ]:
+            # each becomes a word of a resolv.conf line: no spaces, no new lines
+            if not value or not value.isascii() or not value.isprintable() or " " in value:
+                raise InvalidArgument(f"invalid {what} value {value!r}")
         if self.name and not re.fullmatch(r"/?[a-zA-Z0-9][a-zA-Z0-9_.-]*", self.name):
             raise InvalidArgument(
                 f"Invalid container name ({self.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed"

@@ -17,6 +17,7 @@ from runtime.errors import HostError, InvalidArgument
 
 _libc = ctypes.CDLL(None, use_errno=True)
 MNT_DETACH = 2
+MS_BIND, MS_REC = 0x1000, 0x4000
 # Mount points every container gets; an image where one is a symlink could
 # redirect the runtime's mounts onto the host (runc CVE-2019-16884 family).
 GUARDED = ("proc", "sys", "dev")
@@ -31,6 +32,13 @@ def mount_overlay(lower: list[Path], upper: Path, work: Path, target: Path) -> N
     if _libc.mount(b"overlay", str(target).encode(), b"overlay", 0, opts.encode()) != 0:
         err = ctypes.get_errno()
         raise HostError(f"mounting the container's rootfs at {target}: {os.strerror(err)}")
+
+
+def bind_mount(source: str, target: Path) -> None:
+    """Bind ``source`` (and the mounts below it) at ``target`` in this mount namespace."""
+    if _libc.mount(source.encode(), str(target).encode(), None, MS_BIND | MS_REC, None) != 0:
+        err = ctypes.get_errno()
+        raise HostError(f"bind-mounting {source} at {target}: {os.strerror(err)}")
 
 
 def unmount(target: Path) -> None:

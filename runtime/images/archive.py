@@ -241,7 +241,9 @@ def _config_from(path: Path, what: str, expected_digest: str | None = None) -> b
 def _diff_ids(config_bytes: bytes, what: str) -> list[str]:
     try:
         ids = json.loads(config_bytes)["rootfs"]["diff_ids"]
-        assert isinstance(ids, list) and all(isinstance(i, str) and DIGEST_RE.match(i) for i in ids)
+        assert isinstance(ids, list) and all(
+            isinstance(i, str) and DIGEST_RE.fullmatch(i) for i in ids
+        )
     except (ValueError, KeyError, TypeError, AssertionError):
         raise InvalidArgument(f"image archive: {what} is not a valid image config") from None
     return ids
@@ -347,7 +349,7 @@ def _load_docker(
 
 
 def _blob_rel(digest: str) -> str:
-    if not DIGEST_RE.match(digest):
+    if not DIGEST_RE.fullmatch(digest):
         raise InvalidArgument(f"image archive: unsupported digest {digest!r}")
     return f"blobs/sha256/{digest.removeprefix('sha256:')}"
 

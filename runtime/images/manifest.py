@@ -78,7 +78,7 @@ def _descriptor(obj: object, where: str) -> Descriptor:
     if not isinstance(obj, dict):
         raise InvalidArgument(f"malformed manifest: {where} is not an object")
     digest, size = obj.get("digest"), obj.get("size")
-    if not isinstance(digest, str) or not DIGEST_RE.match(digest):
+    if not isinstance(digest, str) or not DIGEST_RE.fullmatch(digest):
         raise InvalidArgument(
             f"malformed manifest: {where} has a bad or unsupported digest {digest!r}"
         )

@@ -4,6 +4,12 @@
 dot, a colon or equal to ``localhost`` names a registry. The store keeps the
 *familiar* form Docker shows in ``RepoTags`` (``busybox:latest``,
 ``127.0.0.1:5000/app:1``) so lookups and listings agree with ``docker images``.
+
+The grammar is the distribution project's, in ASCII only (Python's word
+class would otherwise take a Cyrillic "е", so ``busybox:latеst`` would look
+like ``latest`` and be accepted), whole-string
+matches only (``$`` also matches before a final new line), and a registry port
+must be a TCP port.
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ DEFAULT_DOMAIN = "docker.io"
 DEFAULT_TAG = "latest"
 
 _COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_PATH_RE = re.compile(rf"^{_COMPONENT}(?:/{_COMPONENT})*$")
+_PATH_RE = re.compile(rf"{_COMPONENT}(?:/{_COMPONENT})*", re.ASCII)
 _DOMAIN_RE = re.compile(
-    r"^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
-    r"|\[[0-9a-fA-F:]+\])(?::[0-9]+)?$"
+    r"(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*"
+    r"|\[[0-9a-fA-F:]+\])(?::(?P<port>[0-9]+))?",
+    re.ASCII,
 )
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}$")
+_TAG_RE = re.compile(r"[\w][\w.-]{0,127}", re.ASCII)
+DIGEST_RE = re.compile(r"sha256:[0-9a-f]{64}", re.ASCII)
+NAME_MAX = 255
 
 
 @dataclass(frozen=True)
@@ -73,30 +81,35 @@ def parse_reference(text: str, *, default_tag: bool = True) -> Reference:
     digest = None
     if "@" in text:
         text, digest = text.split("@", 1)
-        if not DIGEST_RE.match(digest):
+        if not DIGEST_RE.fullmatch(digest):
             raise InvalidArgument(f"invalid reference format: bad digest in {original!r}")
     tag = None
     slash = text.rfind("/")
     colon = text.rfind(":")
     if colon > slash:
         text, tag = text[:colon], text[colon + 1 :]
-        if not _TAG_RE.match(tag):
+        if not _TAG_RE.fullmatch(tag):
             raise InvalidArgument(f"invalid reference format: bad tag in {original!r}")
     first, _, rest = text.partition("/")
     if rest and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
         domain, path = first, rest
-        if not _DOMAIN_RE.match(domain):
+        m = _DOMAIN_RE.fullmatch(domain)
+        if not m or (m["port"] and not 0 < int(m["port"]) <= 65535):
             raise InvalidArgument(f"invalid reference format: bad registry in {original!r}")
     else:
         domain, path = DEFAULT_DOMAIN, text
     if domain in ("index.docker.io", "registry-1.docker.io"):
         domain = DEFAULT_DOMAIN
-    if not _PATH_RE.match(path):
+    if not _PATH_RE.fullmatch(path):
         if path.lower() != path:
             raise InvalidArgument(
                 f"invalid reference format: repository name must be lowercase: {original!r}"
             )
         raise InvalidArgument(f"invalid reference format: {original!r}")
+    if len(text) > NAME_MAX:
+        raise InvalidArgument(
+            f"invalid reference format: repository name must not be more than {NAME_MAX} characters"
+        )
     if domain == DEFAULT_DOMAIN and "/" not in path:
         path = f"library/{path}"
     if tag is None and digest is None and default_tag:

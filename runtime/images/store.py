@@ -342,7 +342,7 @@ class ImageStore:
                 staging.cleanup()
 
     def blob_path(self, digest: str) -> Path:
-        if not DIGEST_RE.match(digest):
+        if not DIGEST_RE.fullmatch(digest):
             raise InvalidArgument(f"invalid digest {digest!r}")
         return self.blobs_dir / digest.removeprefix("sha256:")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +29,13 @@ def parse_add_host(entry: str, gateway: str) -> str:
     if ip == "host-gateway":
         ip = gateway
     try:
+        # no IPv6 zone (fe80::1%eth0): its text is free-form, so a new line could ride in it
+        if "%" in ip:
+            raise ValueError(ip)
         ipaddress.ip_address(ip.strip("[]"))
     except ValueError:
         raise InvalidArgument(f"invalid IP address in add-host: {ip!r}") from None
-    if not host:
+    if not host or not re.fullmatch(r"[A-Za-z0-9_.-]+", host):
         raise InvalidArgument(f"bad format for add-host: {entry!r}")
     return f"{ip.strip('[]')}\t{host}\n"
 

@@ -2,8 +2,9 @@
 
 Docker's defaults, written down once: the 14 default capabilities, the masked
 and read-only /proc and /sys paths, the default mounts, the device rules, the
-seccomp profile (Debian's containers-common ships Docker's profile as data in
-``/usr/share/containers/seccomp.json``; it is converted to the OCI form here).
+seccomp profile (Docker's own default profile, with its capability-conditional
+rules; Debian ships it inside golang-github-docker-docker-dev and
+``scripts/setup.sh`` puts it in place; it is converted to the OCI form here).
 Nothing asks the kernel for more than this host allows: rlimits are clamped to
 our own hard limits and ``oomScoreAdj`` is never set below our own value.
 """
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
-from runtime.errors import InvalidArgument
+from runtime.errors import HostError, InvalidArgument
 
 DEFAULT_CAPS = (
     "CAP_CHOWN",
@@ -95,7 +96,18 @@ MASKED_PATHS = (
     "/sys/devices/virtual/powercap",
 )
 READONLY_PATHS = ("/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger")
-SECCOMP_PROFILE = Path("/usr/share/containers/seccomp.json")
+# Docker's default profile: where Debian's package installs it, else where
+# scripts/setup.sh extracts it (the package pulls ~260 Go source packages).
+# Podman's profile (containers-common) is not a substitute: it lets a container
+# without CAP_SYS_ADMIN unshare namespaces, mount and reach the host's keyring.
+DOCKER_SECCOMP_PROFILES = (
+    Path("/usr/share/gocode/src/github.com/docker/docker/profiles/seccomp/default.json"),
+    Path("/usr/local/share/wharf/seccomp/docker-default.json"),
+)
+# Address families Docker's current profile refuses to socket(2) (its 20.10.23
+# backport, moby#44564, and AF_ALG since): vsock reaches the VM's host, af_alg
+# the kernel's crypto API.  socketcall(2) (32-bit x86) would bypass the check.
+_REFUSED_SOCKET_FAMILIES = (38, 40)  # AF_ALG, AF_VSOCK
 DEFAULT_NOFILE = 1048576
 _SECCOMP_ARCH = {"x86_64": "SCMP_ARCH_X86_64", "aarch64": "SCMP_ARCH_AARCH64"}
 # Profile rules name architectures as Go does (GOARCH); only the native one counts.
@@ -129,7 +141,6 @@ class OCIOptions:
     no_new_privileges: bool = False
     mounts: list[dict] = field(default_factory=list)
     netns: str | None = None  # None: a fresh one; "host": none; else a path to join
-    share_uts_with_host: bool = False
     resources: dict = field(default_factory=dict)
     cgroups_path: str = ""
     ulimits: list[tuple[str, int, int]] = field(default_factory=list)
@@ -137,6 +148,9 @@ class OCIOptions:
     sysctls: dict[str, str] = field(default_factory=dict)
     shm_size: int = 0
     userns: tuple[int, int] | None = None  # (first host id, count) for a private user namespace
+    # cgroup v1: a program run as "PROG remount-ro ROOTFS/sys/fs/cgroup" in the
+    # container's mount namespace (runc 1.1 leaves that tmpfs writable)
+    readonly_cgroup_hook: str = ""
 
 
 def subordinate_range(user: str = "root") -> tuple[int, int]:
@@ -193,6 +207,11 @@ def capability_set(privileged: bool, add: list[str], drop: list[str]) -> list[st
     return [c for c in caps if (c not in drops or c in adds) and c in ours]
 
 
+def _version(text: str) -> tuple[int, int]:
+    major, minor = (int(x) for x in text.split(".")[:2])
+    return major, minor
+
+
 def _kernel_version() -> tuple[int, int]:
     parts = platform.release().split(".")
     return int(parts[0]), int("".join(ch for ch in parts[1] if ch.isdigit()) or 0)
@@ -206,9 +225,55 @@ def _load_profile(path: str) -> dict:
         raise InvalidArgument(f"seccomp profile {path}: {exc}") from exc
 
 
-def seccomp_section(profile_path: str, caps: list[str]) -> dict:
-    """Convert a Docker-format seccomp profile to the OCI form for these capabilities."""
-    profile = _load_profile(profile_path)
+def docker_default_profile() -> str:
+    """Return the path of Docker's default seccomp profile, or fail saying how to get it.
+
+    There is no fallback to a looser profile: a container without one would
+    start with more syscalls than Docker allows.
+    """
+    for path in DOCKER_SECCOMP_PROFILES:
+        if path.is_file():
+            return str(path)
+    raise HostError(
+        "Docker's default seccomp profile is missing (looked in "
+        + ", ".join(map(str, DOCKER_SECCOMP_PROFILES))
+        + "): run scripts/setup.sh as root to install it"
+    )
+
+
+def _refuse_socket_families(syscalls: list[dict]) -> list[dict]:
+    """Allow socket(2) only for families other than AF_ALG and AF_VSOCK; drop socketcall.
+
+    Every rule allows, so rules are ORed: three ranges around the refused
+    families (libseccomp takes one comparison per argument in a rule).
+    """
+    out = []
+    for rule in syscalls:
+        names = [n for n in rule["names"] if n not in ("socket", "socketcall")]
+        if len(names) != len(rule["names"]) and rule["action"] == "SCMP_ACT_ALLOW":
+            if names:
+                out.append({**rule, "names": names})
+            continue
+        out.append(rule)
+    low, high = min(_REFUSED_SOCKET_FAMILIES), max(_REFUSED_SOCKET_FAMILIES)
+    between = [f for f in range(low + 1, high) if f not in _REFUSED_SOCKET_FAMILIES]
+    conditions = [
+        {"index": 0, "value": low, "op": "SCMP_CMP_LT"},
+        *({"index": 0, "value": f, "op": "SCMP_CMP_EQ"} for f in between),
+        {"index": 0, "value": high, "op": "SCMP_CMP_GT"},
+    ]
+    out += [{"names": ["socket"], "action": "SCMP_ACT_ALLOW", "args": [c]} for c in conditions]
+    return out
+
+
+def seccomp_section(profile_path: str | None, caps: list[str]) -> dict:
+    """Convert a Docker-format seccomp profile to the OCI form for these capabilities.
+
+    ``None`` is Docker's default profile, with Docker's later socket-family
+    rules added; a profile the user names is taken as it is.
+    """
+    default = profile_path is None
+    profile = _load_profile(docker_default_profile() if default else profile_path)
     if "syscalls" not in profile and "defaultAction" in profile and "architectures" in profile:
         return profile  # already OCI-shaped
     machine = platform.machine()
@@ -227,11 +292,11 @@ def seccomp_section(profile_path: str, caps: list[str]) -> dict:
             continue
         if inc.get("arches") and goarch not in inc["arches"]:
             continue
-        if inc.get("minKernel"):
-            major, minor = (int(x) for x in inc["minKernel"].split(".")[:2])
-            if kernel < (major, minor):
-                continue
+        if inc.get("minKernel") and kernel < _version(inc["minKernel"]):
+            continue
         if exc.get("caps") and any(c in caps for c in exc["caps"]):
+            continue
+        if exc.get("minKernel") and kernel >= _version(exc["minKernel"]):
             continue
         if exc.get("arches") and goarch in exc["arches"]:
             continue
@@ -245,6 +310,8 @@ def seccomp_section(profile_path: str, caps: list[str]) -> dict:
                 for a in rule["args"]
             ]
         syscalls.append(out)
+    if default:
+        syscalls = _refuse_socket_families(syscalls)
     section = {
         "defaultAction": profile.get("defaultAction", "SCMP_ACT_ERRNO"),
         "architectures": arches,
@@ -354,9 +421,9 @@ def build_config(opts: OCIOptions) -> dict:
     if opts.oom_score_adj is not None:
         process["oomScoreAdj"] = max(opts.oom_score_adj, _our_oom_score_adj())
 
-    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}]
-    if not opts.share_uts_with_host:
-        namespaces.append({"type": "uts"})
+    # a UTS namespace of its own even on the host's network, as Docker: with
+    # CAP_SYS_ADMIN a container sharing the host's could rename the host
+    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}, {"type": "uts"}]
     if opts.netns is None:
         namespaces.append({"type": "network"})
     elif opts.netns != "host":
@@ -378,7 +445,7 @@ def build_config(opts: OCIOptions) -> dict:
         linux["maskedPaths"] = list(MASKED_PATHS)
         linux["readonlyPaths"] = list(READONLY_PATHS)
         if opts.seccomp != "unconfined":
-            linux["seccomp"] = seccomp_section(opts.seccomp or str(SECCOMP_PROFILE), caps)
+            linux["seccomp"] = seccomp_section(opts.seccomp, caps)
     else:
         linux["devices"] = _host_devices()
 
@@ -393,15 +460,22 @@ def build_config(opts: OCIOptions) -> dict:
             "source": "/sys",
             "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
         }
+    hooks: dict = {}
+    if opts.readonly_cgroup_hook and not opts.privileged:
+        target = os.path.join(opts.rootfs, "sys/fs/cgroup")
+        hooks["createContainer"] = [
+            {"path": opts.readonly_cgroup_hook, "args": ["wharf-shim", "remount-ro", target]}
+        ]
     config: dict = {
         "ociVersion": "1.0.2-dev",
         "process": process,
         "root": {"path": opts.rootfs, "readonly": opts.readonly_rootfs},
         "mounts": mounts + opts.mounts,
         "linux": linux,
+        "hostname": opts.hostname,
     }
-    if not opts.share_uts_with_host:
-        config["hostname"] = opts.hostname
+    if hooks:
+        config["hooks"] = hooks
     return config
 
 

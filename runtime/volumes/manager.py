@@ -10,6 +10,7 @@ into a still-empty volume.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -23,7 +24,7 @@ from typing import Any
 
 from runtime import db
 from runtime.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound
-from runtime.volumes.policy import check_bind_source
+from runtime.volumes.policy import check_bind_source, stage_bind_source, staging_dir, unstage
 from runtime.volumes.specs import (
     MountRequest,
     check_destination,
@@ -110,8 +111,9 @@ class VolumeManager:
 
     # --- volumes ------------------------------------------------------------
 
-    def create(self, name: str | None = None, labels: dict[str, str] | None = None,
-               driver: str = "local") -> Volume:
+    def create(
+        self, name: str | None = None, labels: dict[str, str] | None = None, driver: str = "local"
+    ) -> Volume:
         """Create a volume; an existing one of that name is returned as it is (Docker's rule)."""
         if driver != "local":
             raise InvalidArgument(f"volume driver {driver!r} is not supported (only 'local')")
@@ -130,8 +132,9 @@ class VolumeManager:
             raise VolumeNotFound(f"no such volume: {name}")
         return self._volume(row)
 
-    def list(self, dangling: bool | None = None, label: str | None = None,
-             name: str | None = None) -> list[Volume]:
+    def list(
+        self, dangling: bool | None = None, label: str | None = None, name: str | None = None
+    ) -> list[Volume]:
         """List volumes; ``dangling`` keeps only unused (True) or used (False) ones."""
         rows = self.conn.execute("SELECT * FROM volumes ORDER BY name").fetchall()
         used = self._used_names()
@@ -196,8 +199,11 @@ class VolumeManager:
             dest = check_destination(dest, f"image VOLUME {dest}")
             if dest not in seen:
                 seen[dest] = MountRequest("volume", dest)
-        binds = {d: check_bind_source(self.paths, r.source, r.create_host_path)
-                 for d, r in seen.items() if r.type == "bind"}
+        binds = {
+            d: check_bind_source(self.paths, r.source, r.create_host_path)
+            for d, r in seen.items()
+            if r.type == "bind"
+        }
         made: list[str] = []
         try:
             with db.transaction(self.conn):
@@ -206,16 +212,26 @@ class VolumeManager:
                     if req.type == "volume":
                         volume = req.source or None
                         if volume is None or self._row(volume) is None:
-                            volume = self._insert(volume or secrets.token_hex(32), {},
-                                                  anonymous=not req.source)
+                            volume = self._insert(
+                                volume or secrets.token_hex(32), {}, anonymous=not req.source
+                            )
                             made.append(volume)
                     elif req.type == "bind":
                         source = str(binds[dest])
                     self.conn.execute(
                         "INSERT INTO container_mounts (container_id, destination, type, volume, source,"
                         " readonly, propagation, nocopy, options) VALUES (?,?,?,?,?,?,?,?,?)",
-                        (ctr_id, dest, req.type, volume, source, int(req.readonly), req.propagation,
-                         int(req.nocopy), json.dumps(req.tmpfs_options)),
+                        (
+                            ctr_id,
+                            dest,
+                            req.type,
+                            volume,
+                            source,
+                            int(req.readonly),
+                            req.propagation,
+                            int(req.nocopy),
+                            json.dumps(req.tmpfs_options),
+                        ),
                     )
         except BaseException:
             for name in made:
@@ -223,8 +239,12 @@ class VolumeManager:
             raise
         return self.mounts_json(ctr_id)
 
-    def mounts(self, ctr_id: str, rootfs: Path) -> list[dict]:
-        """Return the container's OCI mounts, parents first; copy image content into new volumes."""
+    def mounts(self, ctr_id: str, rootfs: Path, pins: contextlib.ExitStack) -> list[dict]:
+        """Return the container's OCI mounts, parents first; copy image content into new volumes.
+
+        Bind sources are checked again and staged (see ``stage_bind_source``);
+        the staging mounts go when ``pins`` closes, after the runtime ran.
+        """
         from runtime.containers.rootfs import resolve
 
         out = []
@@ -234,19 +254,34 @@ class VolumeManager:
                 opts = ["nosuid", "nodev", "noexec", *json.loads(row["options"])]
                 if row["readonly"]:
                     opts.append("ro")
-                out.append({"destination": row["destination"], "type": "tmpfs", "source": "tmpfs",
-                            "options": opts})
+                out.append(
+                    {
+                        "destination": row["destination"],
+                        "type": "tmpfs",
+                        "source": "tmpfs",
+                        "options": opts,
+                    }
+                )
                 continue
             if row["type"] == "volume":
                 source = self._data(row["volume"])
                 if not row["nocopy"]:
                     self._copy_up(row["volume"], resolve(rootfs, row["destination"]), rootfs)
             else:
-                source = Path(row["source"])
+                source = staging_dir(self.paths) / f"{ctr_id}.{len(out)}"
+                unstage(source)  # a leftover of a start that was killed
+                stage_bind_source(self.paths, row["source"], source)
+                pins.callback(unstage, source)
             if row["readonly"]:
                 options.append("ro")
-            out.append({"destination": row["destination"], "type": "bind", "source": str(source),
-                        "options": options})
+            out.append(
+                {
+                    "destination": row["destination"],
+                    "type": "bind",
+                    "source": str(source),
+                    "options": options,
+                }
+            )
         return out
 
     def release(self, ctr_id: str, remove_anonymous: bool) -> None:
@@ -267,15 +302,40 @@ class VolumeManager:
         for row in self._mount_rows(ctr_id):
             rw = not row["readonly"]
             if row["type"] == "volume":
-                out.append({"Type": "volume", "Name": row["volume"], "Source": str(self._data(row["volume"])),
-                            "Destination": row["destination"], "Driver": "local", "Mode": "z", "RW": rw,
-                            "Propagation": ""})
+                out.append(
+                    {
+                        "Type": "volume",
+                        "Name": row["volume"],
+                        "Source": str(self._data(row["volume"])),
+                        "Destination": row["destination"],
+                        "Driver": "local",
+                        "Mode": "z",
+                        "RW": rw,
+                        "Propagation": "",
+                    }
+                )
             elif row["type"] == "bind":
-                out.append({"Type": "bind", "Source": row["source"], "Destination": row["destination"],
-                            "Mode": "", "RW": rw, "Propagation": row["propagation"] or "rprivate"})
+                out.append(
+                    {
+                        "Type": "bind",
+                        "Source": row["source"],
+                        "Destination": row["destination"],
+                        "Mode": "",
+                        "RW": rw,
+                        "Propagation": row["propagation"] or "rprivate",
+                    }
+                )
             else:
-                out.append({"Type": "tmpfs", "Source": "", "Destination": row["destination"], "Mode": "",
-                            "RW": rw, "Propagation": ""})
+                out.append(
+                    {
+                        "Type": "tmpfs",
+                        "Source": "",
+                        "Destination": row["destination"],
+                        "Mode": "",
+                        "RW": rw,
+                        "Propagation": "",
+                    }
+                )
         return out
 
     # --- internals --------------------------------------------------------------
@@ -289,16 +349,23 @@ class VolumeManager:
             try:
                 other = self.rt.containers.get(name)
             except NotFound as exc:
-                raise InvalidArgument(f"invalid --volumes-from {ref}: no such container: {name}") from exc
+                raise InvalidArgument(
+                    f"invalid --volumes-from {ref}: no such container: {name}"
+                ) from exc
             for row in self._mount_rows(other.id):
                 if row["type"] == "tmpfs":
                     continue
                 ro = bool(row["readonly"]) if not mode else mode == "ro"
                 if row["type"] == "volume":
-                    out.append(MountRequest("volume", row["destination"], row["volume"], ro, nocopy=True))
+                    out.append(
+                        MountRequest("volume", row["destination"], row["volume"], ro, nocopy=True)
+                    )
                 else:
-                    out.append(MountRequest("bind", row["destination"], row["source"], ro,
-                                            row["propagation"]))
+                    out.append(
+                        MountRequest(
+                            "bind", row["destination"], row["source"], ro, row["propagation"]
+                        )
+                    )
         return out
 
     def _copy_up(self, name: str, image_path: Path, rootfs: Path) -> None:
@@ -308,10 +375,15 @@ class VolumeManager:
             return
         data = self._data(name)
         # resolve() kept the path inside the rootfs; a symlink or file there is not copied
-        source_ok = image_path.is_relative_to(rootfs) and image_path.is_dir() and not image_path.is_symlink()
+        source_ok = (
+            image_path.is_relative_to(rootfs)
+            and image_path.is_dir()
+            and not image_path.is_symlink()
+        )
         if source_ok and not any(data.iterdir()):
-            subprocess.run(["cp", "-a", "--", f"{image_path}/.", f"{data}/"], check=True,
-                           capture_output=True)
+            subprocess.run(
+                ["cp", "-a", "--", f"{image_path}/.", f"{data}/"], check=True, capture_output=True
+            )
             st = image_path.stat()
             os.chown(data, st.st_uid, st.st_gid)
             data.chmod(st.st_mode & 0o7777)
@@ -333,19 +405,31 @@ class VolumeManager:
         return self.conn.execute("SELECT * FROM volumes WHERE name=?", (name,)).fetchone()
 
     def _volume(self, row: sqlite3.Row) -> Volume:
-        return Volume(row["name"], row["driver"], json.loads(row["labels"]), row["created"],
-                      bool(row["anonymous"]), self._data(row["name"]))
+        return Volume(
+            row["name"],
+            row["driver"],
+            json.loads(row["labels"]),
+            row["created"],
+            bool(row["anonymous"]),
+            self._data(row["name"]),
+        )
 
     def _mount_rows(self, ctr_id: str) -> list[sqlite3.Row]:
-        rows = self.conn.execute("SELECT * FROM container_mounts WHERE container_id=?", (ctr_id,)).fetchall()
+        rows = self.conn.execute(
+            "SELECT * FROM container_mounts WHERE container_id=?", (ctr_id,)
+        ).fetchall()
         return sorted(rows, key=lambda r: r["destination"].count("/"))
 
     def _users(self, name: str) -> list[str]:
-        rows = self.conn.execute("SELECT DISTINCT container_id FROM container_mounts WHERE volume=?", (name,))
+        rows = self.conn.execute(
+            "SELECT DISTINCT container_id FROM container_mounts WHERE volume=?", (name,)
+        )
         return [r[0] for r in rows]
 
     def _used_names(self) -> set[str]:
-        rows = self.conn.execute("SELECT DISTINCT volume FROM container_mounts WHERE volume IS NOT NULL")
+        rows = self.conn.execute(
+            "SELECT DISTINCT volume FROM container_mounts WHERE volume IS NOT NULL"
+        )
         return {r[0] for r in rows}
 
 

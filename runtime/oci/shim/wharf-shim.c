@@ -18,6 +18,10 @@
  *   5. reaps the container, reads the cgroup's OOM-kill count, deletes the
  *      runtime's state and writes the exit file atomically, then optionally
  *      execs an on-exit command (for --rm).
+ *
+ * `wharf-shim remount-ro PATH` is a second, tiny job: the OCI createContainer
+ * hook that makes the tmpfs at a cgroup v1 container's /sys/fs/cgroup read-only
+ * (runc 1.1 leaves it writable; Docker's is read-only).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -32,6 +36,7 @@
 #include <sys/prctl.h>
 #include <sys/ioctl.h>
 #include <sys/signalfd.h>
+#include <sys/vfs.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -309,8 +314,30 @@ static void usage(void) {
     exit(2);
 }
 
+#define TMPFS_MAGIC_NUMBER 0x01021994
+
+/* Runs in the container's mount namespace before pivot_root; PATH is
+   ROOTFS/sys/fs/cgroup, under a sysfs runc mounted, so no symlink of the image's. */
+static int remount_ro(const char *path) {
+    struct statfs st;
+    if (statfs(path, &st) < 0) {
+        dprintf(2, "remount-ro %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    if (st.f_type != TMPFS_MAGIC_NUMBER) {
+        dprintf(2, "remount-ro %s: not a tmpfs\n", path);
+        return 1;
+    }
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) < 0) {
+        dprintf(2, "remount-ro %s: %s\n", path, strerror(errno));
+        return 1;
+    }
+    return 0;
+}
+
 int main(int argc, char **argv) {
     int c;
+    if (argc == 3 && strcmp(argv[1], "remount-ro") == 0) return remount_ro(argv[2]);
     while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:L:N:K:")) != -1) {
         switch (c) {
         case 'r': opt_runtime = optarg; break;

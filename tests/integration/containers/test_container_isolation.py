@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import os
+import socket
 from pathlib import Path
+
+import pytest
 
 DOCKER_DEFAULT_CAPS = "00000000a80425fb"
 
@@ -126,3 +129,87 @@ def test_exec_privileged_gets_more_than_the_default_set(wharf):
     ).stdout.split()[1]
     assert plain == DOCKER_DEFAULT_CAPS
     assert int(privileged, 16) & (1 << 21)  # CAP_SYS_ADMIN
+
+
+def test_host_network_keeps_a_private_uts_namespace(wharf):
+    """Even with CAP_SYS_ADMIN on the host's network, renaming is the container's own affair."""
+    before = socket.gethostname()
+    out = wharf(
+        "run",
+        "--rm",
+        "--network",
+        "host",
+        "--cap-add",
+        "SYS_ADMIN",
+        "busybox",
+        "sh",
+        "-c",
+        "hostname; hostname wharf-renamed-the-host; hostname; readlink /proc/self/ns/uts",
+    ).stdout.split()
+    assert out[0] == before and out[1] == "wharf-renamed-the-host"
+    assert out[2] != os.readlink("/proc/self/ns/uts")
+    assert socket.gethostname() == before
+
+
+def test_the_cgroup_tmpfs_is_read_only(wharf):
+    out = wharf(
+        "run",
+        "--rm",
+        "busybox",
+        "sh",
+        "-c",
+        "grep ' /sys/fs/cgroup ' /proc/mounts; mkdir /sys/fs/cgroup/x 2>&1; touch /sys/fs/cgroup/y 2>&1;"
+        " ls /sys/fs/cgroup",
+    ).stdout
+    mount_line = out.splitlines()[0].split()
+    assert mount_line[3].split(",")[0] == "ro", mount_line
+    assert out.count("Read-only file system") == 2
+    assert "x" not in out.split() and "y" not in out.split()
+    assert "memory" in out.split()  # the controllers are still there to read
+
+
+def test_privileged_keeps_a_writable_cgroup_tmpfs(wharf):
+    out = wharf(
+        "run", "--rm", "--privileged", "busybox", "grep", " /sys/fs/cgroup ", "/proc/mounts"
+    )
+    assert out.stdout.split()[3].startswith("rw")
+
+
+@pytest.mark.parametrize(
+    "flag, value, error",
+    [
+        ("--hostname", "good\n10.9.9.9 injected", "invalid hostname format"),
+        ("--hostname", "a" * 64, "invalid hostname format"),
+        ("--hostname", "-leading", "invalid hostname format"),
+        ("--add-host", "evil\n10.9.9.9 injected:10.0.0.1", "bad format for add-host"),
+        ("--add-host", "name with space:10.0.0.1", "bad format for add-host"),
+        ("--add-host", "x:fe80::1%eth0\n10.9.9.9 injected", "invalid IP address in add-host"),
+        ("--add-host", "x:10.0.0.1\n10.9.9.9 injected", "invalid IP address in add-host"),
+        ("--dns-search", "a.example\nnameserver 10.9.9.9", "invalid --dns-search"),
+        ("--dns-option", "ndots:1\nnameserver 10.9.9.9", "invalid --dns-option"),
+    ],
+)
+def test_new_lines_cannot_reach_the_etc_files(wharf, flag, value, error):
+    proc = wharf("run", "--rm", f"{flag}={value}", "busybox", "cat", "/etc/hosts", check=False)
+    assert proc.returncode == 125 and error in proc.stderr
+    assert "injected" not in proc.stdout
+    assert wharf("ps", "-aq").stdout == ""  # nothing was made
+
+
+def test_good_host_entries_still_work(wharf):
+    out = wharf(
+        "run",
+        "--rm",
+        "--hostname",
+        "web-1.example",
+        "--add-host",
+        "db_main:10.1.2.3",
+        "--add-host",
+        "v6:[::1]",
+        "busybox",
+        "sh",
+        "-c",
+        "hostname; cat /etc/hosts",
+    ).stdout
+    assert out.splitlines()[0] == "web-1.example"
+    assert "10.1.2.3\tdb_main" in out and "::1\tv6" in out

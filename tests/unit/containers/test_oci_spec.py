@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import resource
 
+import pytest
+
 from runtime.oci import spec
 from runtime.oci.spec import DEFAULT_CAPS, OCIOptions, build_config, capability_set, seccomp_section
 
@@ -98,3 +100,45 @@ def test_oom_score_adj_is_never_below_ours():
     with open("/proc/self/oom_score_adj") as f:
         ours = int(f.read())
     assert config["process"]["oomScoreAdj"] >= ours
+
+
+def test_the_default_profile_is_dockers_and_never_a_looser_one(monkeypatch, tmp_path):
+    """Without Docker's profile the start fails saying how to get it; no fallback."""
+    from runtime.errors import HostError
+
+    monkeypatch.setattr(spec, "DOCKER_SECCOMP_PROFILES", (tmp_path / "missing.json",))
+    with pytest.raises(HostError, match="scripts/setup.sh"):
+        build_config(OCIOptions(args=["x"], env=[]))
+
+
+def test_the_default_profile_refuses_vsock_and_af_alg_sockets(monkeypatch, tmp_path):
+    profile = tmp_path / "docker.json"
+    profile.write_text(
+        json.dumps(
+            {
+                "defaultAction": "SCMP_ACT_ERRNO",
+                "syscalls": [
+                    {"names": ["read", "socket", "socketcall"], "action": "SCMP_ACT_ALLOW"},
+                    {"names": ["socket"], "action": "SCMP_ACT_ALLOW"},
+                ],
+            }
+        )
+    )
+    monkeypatch.setattr(spec, "DOCKER_SECCOMP_PROFILES", (profile,))
+    rules = seccomp_section(None, list(DEFAULT_CAPS))["syscalls"]
+    assert rules[0]["names"] == ["read"]
+    allowed = [r["args"][0] for r in rules if r["names"] == ["socket"]]
+    assert all(len(r["args"]) == 1 for r in rules if r["names"] == ["socket"])
+
+    def permits(family: int) -> bool:
+        ops = {"SCMP_CMP_LT": int.__lt__, "SCMP_CMP_EQ": int.__eq__, "SCMP_CMP_GT": int.__gt__}
+        return any(ops[a["op"]](family, a["value"]) for a in allowed)
+
+    assert [f for f in range(64) if not permits(f)] == [38, 40]  # AF_ALG, AF_VSOCK
+    assert not any("socketcall" in r["names"] for r in rules)
+    # a profile the person names is taken as it is
+    assert seccomp_section(str(profile), [])["syscalls"][0]["names"] == [
+        "read",
+        "socket",
+        "socketcall",
+    ]

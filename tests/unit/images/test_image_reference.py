@@ -39,7 +39,27 @@ def test_docker_hub_uses_its_registry_host():
 
 
 @pytest.mark.parametrize(
-    "bad", ["", "Upper", "x/Upper", "a:b:c", "x@sha256:short", "-lead", "a//b", " spaced"]
+    "bad",
+    [
+        "",
+        "Upper",
+        "x/Upper",
+        "a:b:c",
+        "x@sha256:short",
+        "-lead",
+        "a//b",
+        " spaced",
+        "busybox:lat\u0435st",  # a Cyrillic "е" that looks like latest
+        "busyb\u043ex",  # a Cyrillic "о" in the name
+        "b\u0663:1",  # an Arabic-Indic digit
+        "busybox:latest\n",
+        "busybox\n:latest",
+        "x@sha256:" + "a" * 64 + "\n",
+        "localhost:99999/x",
+        "localhost:0/x",
+        "reg.ex\u0430mple.com/x",
+        "a" * 256,
+    ],
 )
 def test_it_refuses_malformed_references(bad):
     with pytest.raises(InvalidArgument, match="invalid reference format"):
@@ -49,3 +69,8 @@ def test_it_refuses_malformed_references(bad):
 def test_image_id_prefixes():
     assert is_image_id("8fc013db3a18") and is_image_id("sha256:" + "a" * 64)
     assert not is_image_id("busybox") and not is_image_id("ab")
+
+
+def test_the_longest_name_and_the_highest_port_pass():
+    assert parse_reference("localhost:65535/x").domain == "localhost:65535"
+    assert parse_reference("a" * 255).path == "library/" + "a" * 255
