@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, websockets through Channels.
 
-Websockets are checked for their Origin against ALLOWED_HOSTS before anything
-else, so a page on another site cannot ride a signed-in user's cookie.
+Websockets are checked for their Origin before anything else, scheme, host and
+port (``webapp.ws_origin``), so a page on another site, or on another port of
+this host, cannot ride a signed-in user's cookie.
 """
 
 import os
@@ -12,15 +13,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "webapp.settings")
 django_asgi_app = get_asgi_application()
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from webapp.auth import WebsocketAuthStack  # noqa: E402
 from webapp.routing import websocket_urlpatterns  # noqa: E402
+from webapp.ws_origin import SameOriginWebsocketValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": SameOriginWebsocketValidator(
             WebsocketAuthStack(URLRouter(websocket_urlpatterns))
         ),
     }

@@ -1,5 +1,6 @@
 import pytest
 from e2e_stack import start_stack
+from webdriver import Browser
 
 
 @pytest.fixture(scope="session")
@@ -7,3 +8,10 @@ def stack():
     s = start_stack()
     yield s
     s.stop()
+
+
+@pytest.fixture
+def browser():
+    b = Browser()
+    yield b
+    b.quit()

@@ -7,6 +7,7 @@ database, Redis port and Wharf root, and everything is stopped afterwards.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import signal
@@ -55,6 +56,50 @@ class Stack:
         return httpx.Client(
             base_url=self.web_url, headers={"Authorization": f"Token {self.token}"}, timeout=30
         )
+
+    def session(self, local_address: str | None = None) -> httpx.Client:
+        """A cookie-keeping client of the pages, from LOCAL_ADDRESS if given (any of 127.0.0.0/8:
+        the server sees each as another visitor's address)."""
+        transport = httpx.HTTPTransport(local_address=local_address) if local_address else None
+        return httpx.Client(base_url=self.web_url, timeout=30, transport=transport)
+
+    def sign_in(self, client: httpx.Client, username: str, password: str) -> httpx.Response:
+        """Post the sign-in form as a browser would (with its CSRF token); return the answer."""
+        page = client.get("/login/")
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text)
+        assert token, f"no CSRF token on the sign-in page: {page.status_code} {page.text[:300]}"
+        return client.post(
+            "/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": token[1]},
+        )
+
+    def add_user(self, username: str, password: str) -> None:
+        """A user in a team of its own (so it sees none of the admin's jobs)."""
+        self.manage(
+            "shell",
+            "-c",
+            (
+                "from django.contrib.auth import get_user_model; "
+                "from webapp.accounts.models import Membership, Team; "
+                f"u = get_user_model().objects.create_user({username!r}, password={password!r}); "
+                f"t = Team.objects.create(name={username!r}, slug={username!r}); "
+                "Membership.objects.create(user=u, team=t)"
+            ),
+        )
+
+    def add_job(self, *lines: str) -> int:
+        """A job row of the admin's team with stored LINES, never queued; return its id."""
+        out = self.manage(
+            "shell",
+            "-c",
+            (
+                "from webapp.jobs.models import Job; from webapp.fleet.models import Host; "
+                "from webapp.accounts.models import Team; "
+                f"j = Job.objects.create(kind='host.check', host=Host.objects.get(name={self.host_name!r}), "
+                f"team=Team.objects.get(slug='admins'))\nfor t in {list(lines)!r}: j.log(t)\nprint('JOB', j.pk)"
+            ),
+        )
+        return int(out.split("JOB")[-1])
 
     def log(self, name: str) -> str:
         path = self.base / f"{name}.log"

@@ -14,18 +14,7 @@ HOSTILE_NUMBERS = ["1e5", "0x10", "9" * 5000, "99999999999999999999", "-1", " 7"
 
 @pytest.fixture(scope="module")
 def job_id(stack) -> int:
-    """A job row of the admin's team, never queued: only its stored output is read."""
-    out = stack.manage(
-        "shell",
-        "-c",
-        (
-            "from webapp.jobs.models import Job; from webapp.fleet.models import Host; "
-            "from webapp.accounts.models import Team; "
-            f"j = Job.objects.create(kind='host.check', host=Host.objects.get(name='{stack.host_name}'), "
-            "team=Team.objects.get(slug='admins')); j.log('only line'); print('JOB', j.pk)"
-        ),
-    )
-    return int(out.split("JOB")[-1])
+    return stack.add_job("only line")
 
 
 def _nested(levels: int) -> list:

@@ -5,16 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import pytest
 from e2e_stack import wait_for
-from webdriver import Browser
-
-
-@pytest.fixture
-def browser():
-    b = Browser()
-    yield b
-    b.quit()
 
 
 def test_sign_in_see_the_host_and_watch_a_host_check(stack, browser):
