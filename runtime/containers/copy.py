@@ -1,86 +1,504 @@
 """``cp`` between the host and a container's filesystem, as ``docker cp`` does.
 
-The container side is resolved inside its rootfs (symlinks followed as the
-container sees them), so a path can never reach outside it.
+Wharf copies as root on the host, and the container's files are the
+container's to shape: it can plant a symlink anywhere (``/tmp/x -> /etc`` meant
+for the host's ``/etc``) and swap a directory for a symlink while a copy runs.
+So the container's side is never touched through a path string: everything
+goes through ``runtime.containers.inroot`` —
+
+* container paths resolve with openat2 ``RESOLVE_IN_ROOT`` from a directory fd
+  of the rootfs: symlinks and ``..`` lead where they lead *inside the
+  container* (``/data -> /`` is the container's ``/``), never above it;
+* entries are read, created and replaced by one name relative to a held
+  directory fd, with ``O_NOFOLLOW``: a symlink inside a copied tree is copied
+  as a symlink, a planted symlink at a name being written is replaced (never
+  written through), and swapping a directory once it is open changes nothing.
+
+The host's side of ``copy_from`` is the caller's to choose (its path resolves
+as written), but what the copy creates below it goes through the same
+primitives, so it never follows a symlink that came from the container (one
+made earlier in this copy or by an earlier copy), never writes into an
+existing file's inode (no hard link is written through, none is created),
+drops setuid/setgid bits, and skips device nodes, FIFOs and sockets.
+
+Docker's rules are kept: ``cp SRC CTR:DIR`` copies into an existing directory
+under SRC's name, ``cp SRC CTR:NEW`` creates NEW; ``SRC/.`` copies a
+directory's contents; a destination ending in ``/`` must be an existing
+directory when SRC is a file; an existing file is overwritten (replaced); a
+directory is never replaced by a file nor a file by a directory.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
+import io
 import os
-import shutil
+import posixpath
+import stat
+import tarfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-from runtime.containers import rootfs as rootfs_mod
-from runtime.errors import InvalidArgument, NotFound
+from runtime.containers import inroot
+from runtime.errors import InvalidArgument, NotFound, WharfError
+
+#: Modes written on the host: no setuid/setgid — the copy belongs to root and the
+#: container chose the bits.
+HOST_MODE_MASK = 0o7777 & ~(stat.S_ISUID | stat.S_ISGID)
+#: Modes written into a container: the host's files as they are.
+CONTAINER_MODE_MASK = 0o7777
+_CHUNK = 1 << 20
+#: Errors of a lookup that mean "no such path" (ELOOP: a symlink loop).
+_MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 
 
-def _copy(src: Path, dst: Path) -> None:
-    """Copy a file or a tree to ``dst``; into it when ``dst`` is an existing directory."""
-    if dst.is_dir() and not dst.is_symlink():
-        dst = dst / src.name
-    if src.is_dir() and not src.is_symlink():
-        shutil.copytree(src, dst, symlinks=True, dirs_exist_ok=True)
-    else:
-        shutil.copy2(src, dst, follow_symlinks=False)
+def _container_path(path: str) -> str:
+    return path if path.startswith("/") else "/" + path
+
+
+@contextlib.contextmanager
+def _reported(what: str) -> Iterator[None]:
+    """Turn an OS error in the middle of a copy into one line: what failed, and why."""
+    try:
+        yield
+    except BrokenPipeError:
+        raise  # the reader of a tar stream went away: the CLI ends quietly, as before
+    except OSError as exc:
+        name = f"{exc.filename}: " if isinstance(exc.filename, str) and exc.filename else ""
+        raise WharfError(f"{what}: {name}{exc.strerror or exc}") from None
+    except tarfile.TarError as exc:
+        raise InvalidArgument(f"{what}: {exc}") from None
+
+
+# -- copying a tree from fds to fds ----------------------------------------------
+
+
+def copy_entry(fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: int) -> None:
+    """Copy the entry behind ``fd`` (``O_PATH``, not followed) as ``name`` in ``dst_dir``.
+
+    Directories are copied recursively and merge into an existing directory;
+    other entries replace what is at ``name``. Symlinks are copied as symlinks.
+    FIFOs, sockets and device nodes are skipped: reading one would block or read
+    a device, and creating one would hand its access to whoever can reach the copy.
+    """
+    kind = stat.S_IFMT(st.st_mode)
+    if kind == stat.S_IFDIR:
+        src = inroot.reopen(fd)
+        try:
+            dst = inroot.make_dir(dst_dir, name)
+            try:
+                copy_children(src, dst, mode_mask)
+                _set_meta(dst, st, mode_mask)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+    elif kind == stat.S_IFREG:
+        src = inroot.reopen(fd)
+        try:
+            dst = inroot.create_file(dst_dir, name)
+            try:
+                _copy_data(src, dst)
+                _set_meta(dst, st, mode_mask)
+            finally:
+                os.close(dst)
+        finally:
+            os.close(src)
+    elif kind == stat.S_IFLNK:
+        inroot.make_symlink(dst_dir, name, inroot.read_link(fd))
+        inroot.set_times(dst_dir, name, st.st_atime_ns, st.st_mtime_ns)
+
+
+def copy_children(src_dir: int, dst_dir: int, mode_mask: int) -> None:
+    """Copy every entry of the directory open at ``src_dir`` into ``dst_dir``."""
+    for name in sorted(os.listdir(src_dir)):
+        try:
+            fd, st = inroot.open_entry(src_dir, name)
+        except FileNotFoundError:
+            continue  # gone since the listing
+        try:
+            copy_entry(fd, st, dst_dir, name, mode_mask)
+        finally:
+            os.close(fd)
+
+
+def _set_meta(fd: int, st: os.stat_result, mode_mask: int) -> None:
+    os.fchmod(fd, stat.S_IMODE(st.st_mode) & mode_mask)
+    os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def _copy_data(src: int, dst: int) -> None:
+    try:
+        while os.sendfile(dst, src, None, 64 * _CHUNK) > 0:
+            pass
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOSYS):
+            raise
+        while chunk := os.read(src, _CHUNK):
+            _write_all(dst, chunk)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+# -- the two sides ---------------------------------------------------------------
+
+
+def _container_source(
+    root: int, path: str, ctr: str, shown: str
+) -> tuple[int, os.stat_result, bool]:
+    """Open a container path to copy from: its ``O_PATH`` fd, stat, and "contents only".
+
+    The last component is not followed (a symlink is copied as one), unless the
+    path ends in ``/``. ``/``, ``DIR/.`` and ``DIR/..`` mean the directory's contents.
+    """
+    try:
+        with inroot.locate(root, path, follow=path.endswith("/")) as loc:
+            if loc.name is None:  # the directory itself: loc.dir_fd is it
+                return os.dup(loc.dir_fd), os.fstat(loc.dir_fd), True
+            fd, st = inroot.open_entry(loc.dir_fd, loc.name)
+            return fd, st, False
+    except OSError as exc:
+        if exc.errno not in _MISSING:
+            raise
+    raise NotFound(f"Could not find the file {shown} in container {ctr}")
+
+
+def _host_source(src: str) -> tuple[int, os.stat_result, bool]:
+    """Open a host path to copy from, with the same rules as ``_container_source``."""
+    contents = src == "." or src.endswith("/.") or os.path.abspath(src) == "/"
+    if contents or src.endswith("/"):
+        try:
+            fd = os.open(src, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        except NotADirectoryError:
+            raise InvalidArgument(f"{src} is not a directory") from None
+        return fd, os.fstat(fd), contents
+    full = os.path.abspath(src)
+    parent = os.open(os.path.dirname(full), os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    try:
+        fd, st = inroot.open_entry(parent, os.path.basename(full))
+    finally:
+        os.close(parent)
+    return fd, st, False
+
+
+def _host_destination(dest: str) -> inroot.Location:
+    """Where ``dest`` is on the host: resolved as the caller wrote it (symlinks followed)."""
+    real = os.path.realpath(dest)
+    head, name = os.path.split(real)
+    if not name:
+        fd = os.open("/", os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+        return inroot.Location(fd, None, os.fstat(fd))
+    try:
+        parent = os.open(head, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+    except (FileNotFoundError, NotADirectoryError):
+        raise InvalidArgument(
+            f"destination directory {os.path.dirname(dest) or '.'} does not exist"
+        ) from None
+    try:
+        st: os.stat_result | None = os.stat(name, dir_fd=parent, follow_symlinks=False)
+    except FileNotFoundError:
+        st = None
+    return inroot.Location(parent, name, st)
+
+
+def _deliver(
+    fd: int,
+    st: os.stat_result,
+    name: str,
+    contents: bool,
+    dst: inroot.Location,
+    mode_mask: int,
+    shown: tuple[str, str],
+) -> None:
+    """Put the source entry at ``dst`` by Docker's rules (see the module's docstring)."""
+    src_shown, dst_shown = shown
+    if dst.name is None or (dst.st is not None and stat.S_ISDIR(dst.st.st_mode)):
+        into = (
+            dst.dir_fd
+            if dst.name is None
+            else os.open(
+                dst.name,
+                os.O_PATH | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC,
+                dir_fd=dst.dir_fd,
+            )
+        )
+        try:
+            if contents:
+                src = inroot.reopen(fd)
+                try:
+                    copy_children(src, into, mode_mask)
+                finally:
+                    os.close(src)
+            else:
+                copy_entry(fd, st, into, name, mode_mask)
+        finally:
+            if into != dst.dir_fd:
+                os.close(into)
+        return
+    if dst.st is not None and stat.S_ISDIR(st.st_mode):
+        raise InvalidArgument(
+            f"cannot overwrite non-directory {dst_shown} with directory {src_shown}"
+        )
+    # a new entry (a directory copy creates it holding SRC's contents), or a file
+    # replacing the non-directory there
+    assert dst.name is not None
+    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask)
+
+
+# -- the four verbs --------------------------------------------------------------
 
 
 def copy_from(manager: Any, ctr: str, path: str, dest: str) -> None:
-    """Copy a container path to a host path."""
-    with manager.mounted_rootfs(ctr) as rootfs:
-        src = rootfs_mod.resolve(
-            rootfs, path if path.startswith("/") else "/" + path, follow_last=False
-        )
-        if not os.path.lexists(src):
-            raise NotFound(f"Could not find the file {path} in container {ctr}")
-        target = Path(dest)
-        if dest.endswith("/") and not target.is_dir():
-            raise InvalidArgument(f"destination directory {dest} does not exist")
-        _copy(src, target)
+    """Copy a container path to a host path (``docker cp CTR:PATH DEST``)."""
+    cpath = _container_path(path)
+    with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
+        with _reported(f"copying {path} from container {ctr}"):
+            fd, st, contents = _container_source(root, cpath, ctr, path)
+        try:
+            if dest.endswith("/") and not Path(dest).is_dir():
+                raise InvalidArgument(f"destination directory {dest} does not exist")
+            with _reported(f"copying {path} to {dest}"), _host_destination(dest) as dst:
+                name = posixpath.basename(cpath.rstrip("/"))
+                _deliver(fd, st, name, contents, dst, HOST_MODE_MASK, (path, dest))
+        finally:
+            os.close(fd)
 
 
 def copy_to(manager: Any, src: str, ctr: str, path: str) -> None:
-    """Copy a host path into a container."""
-    source = Path(src)
-    if not os.path.lexists(source):
+    """Copy a host path into a container (``docker cp SRC CTR:PATH``)."""
+    if not os.path.lexists(src):
         raise NotFound(f"could not find the file {src} on the host")
-    with manager.mounted_rootfs(ctr) as rootfs:
-        dst = rootfs_mod.resolve(rootfs, path if path.startswith("/") else "/" + path)
-        if not dst.parent.is_dir():
-            raise InvalidArgument(
-                f"could not find the directory {os.path.dirname(path)} in container {ctr}"
-            )
-        _copy(source, dst)
+    cpath = _container_path(path)
+    with _reported(f"copying {src}"):
+        fd, st, contents = _host_source(src)
+    try:
+        with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
+            try:
+                dst = inroot.locate(root, cpath, follow=True)
+            except OSError as exc:
+                if exc.errno not in _MISSING:
+                    raise
+                raise InvalidArgument(
+                    f"could not find the directory {os.path.dirname(path)} in container {ctr}"
+                ) from None
+            with dst, _reported(f"copying {src} to {path} in container {ctr}"):
+                if dst.st is None and cpath.endswith("/") and not stat.S_ISDIR(st.st_mode):
+                    raise InvalidArgument(
+                        f"destination directory {path} does not exist in container {ctr}"
+                    )
+                name = os.path.basename(os.path.abspath(src))
+                _deliver(fd, st, name, contents, dst, CONTAINER_MODE_MASK, (src, path))
+    finally:
+        os.close(fd)
 
 
 def tar_from(manager: Any, ctr: str, path: str, out: Any) -> None:
-    """Write a container path as a tar stream (``docker cp CTR:PATH -``)."""
-    import tarfile
+    """Write a container path as a tar stream (``docker cp CTR:PATH -``).
 
-    with manager.mounted_rootfs(ctr) as rootfs:
-        src = rootfs_mod.resolve(
-            rootfs, path if path.startswith("/") else "/" + path, follow_last=False
-        )
-        if not os.path.lexists(src):
-            raise NotFound(f"Could not find the file {path} in container {ctr}")
-        with tarfile.open(fileobj=out, mode="w|") as tar:
-            tar.add(src, arcname=src.name or ".")
+    The tree is walked through fds like ``copy_from``'s: symlinks are archived as
+    symlinks and never followed, so the stream holds the container's files only.
+    """
+    cpath = _container_path(path)
+    with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
+        with _reported(f"copying {path} from container {ctr}"):
+            fd, st, contents = _container_source(root, cpath, ctr, path)
+        try:
+            arcname = "." if contents else posixpath.basename(cpath.rstrip("/"))
+            with (
+                _reported(f"archiving {path} from container {ctr}"),
+                tarfile.open(fileobj=out, mode="w|") as tar,
+            ):
+                _tar_entry(tar, fd, st, arcname)
+        finally:
+            os.close(fd)
 
 
 def untar_to(manager: Any, source: Any, ctr: str, path: str) -> None:
     """Extract a tar stream into a container directory (``docker cp - CTR:DIR``).
 
-    Python's "data" filter refuses absolute names, ``..`` and links leading
-    outside the target, so the archive cannot reach beyond the container.
+    Entries are checked as Python's "data" filter does (no absolute names, no
+    ``..`` or links leading out of the destination, no device nodes, no owners,
+    no setuid), lexically, then created through ``inroot``: each entry's
+    directory resolves inside the container and the entry is made in it by one
+    name with ``O_NOFOLLOW``, so a symlink the container planted or swapped in
+    leads only to the container's own path of that name.
     """
-    import tarfile
+    cpath = _container_path(path)
+    with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
+        try:
+            os.close(inroot.open_in_root(root, cpath, os.O_PATH | os.O_DIRECTORY))
+        except OSError as exc:
+            if exc.errno not in _MISSING:
+                raise
+            raise InvalidArgument(
+                f"destination {path} in container {ctr} must be a directory"
+            ) from None
+        dirs: list[tuple[str, float]] = []
+        with (
+            _reported(f"extracting into {path} in container {ctr}"),
+            tarfile.open(fileobj=source, mode="r|*") as tar,
+        ):
+            for member in tar:
+                try:
+                    rel, mode = _filtered(member, cpath)
+                except tarfile.FilterError as exc:
+                    raise InvalidArgument(f"refusing an archive entry: {exc}") from None
+                _extract(root, tar, member, cpath, rel, mode, dirs)
+            for dpath, mtime in reversed(dirs):  # after their contents, as tarfile does
+                with contextlib.suppress(OSError):
+                    dfd = inroot.open_in_root(root, dpath, os.O_RDONLY | os.O_DIRECTORY)
+                    try:
+                        os.utime(dfd, (mtime, mtime))
+                    finally:
+                        os.close(dfd)
 
-    with manager.mounted_rootfs(ctr) as rootfs:
-        dst = rootfs_mod.resolve(rootfs, path if path.startswith("/") else "/" + path)
-        if not dst.is_dir():
-            raise InvalidArgument(f"destination {path} in container {ctr} must be a directory")
-        with tarfile.open(fileobj=source, mode="r|*") as tar:
+
+# -- tar -------------------------------------------------------------------------
+
+
+class _Exactly(io.RawIOBase):
+    """A file's bytes, exactly ``size`` of them: the tar header announced that size,
+    and the container may grow or shrink the file while it is read (zeros pad it)."""
+
+    def __init__(self, f: IO[bytes], size: int) -> None:
+        self._f, self._left = f, size
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, n: int | None = -1) -> bytes:
+        n = self._left if n is None or n < 0 else min(n, self._left)
+        data = self._f.read(n) if n else b""
+        data += b"\0" * (n - len(data))
+        self._left -= n
+        return data
+
+
+def _tar_entry(tar: tarfile.TarFile, fd: int, st: os.stat_result, name: str) -> None:
+    """Add the entry behind ``fd`` (``O_PATH``, not followed), recursively."""
+    info = tarfile.TarInfo(name)
+    info.mode = stat.S_IMODE(st.st_mode)
+    info.uid, info.gid, info.mtime = st.st_uid, st.st_gid, st.st_mtime
+    kind = stat.S_IFMT(st.st_mode)
+    if kind == stat.S_IFDIR:
+        info.type = tarfile.DIRTYPE
+        tar.addfile(info)
+        d = inroot.reopen(fd)
+        try:
+            for child in sorted(os.listdir(d)):
+                try:
+                    cfd, cst = inroot.open_entry(d, child)
+                except FileNotFoundError:
+                    continue  # gone since the listing
+                try:
+                    _tar_entry(tar, cfd, cst, f"{name}/{child}")
+                finally:
+                    os.close(cfd)
+        finally:
+            os.close(d)
+    elif kind == stat.S_IFREG:
+        info.size = st.st_size
+        with os.fdopen(inroot.reopen(fd), "rb") as f:
+            tar.addfile(info, _Exactly(f, st.st_size))
+    elif kind == stat.S_IFLNK:
+        info.type, info.linkname = tarfile.SYMTYPE, inroot.read_link(fd)
+        tar.addfile(info)
+    elif kind in (stat.S_IFCHR, stat.S_IFBLK, stat.S_IFIFO):
+        # a header only: nothing is opened (like tar, the archive records the node)
+        info.type = {
+            stat.S_IFCHR: tarfile.CHRTYPE,
+            stat.S_IFBLK: tarfile.BLKTYPE,
+            stat.S_IFIFO: tarfile.FIFOTYPE,
+        }[kind]
+        if kind != stat.S_IFIFO:
+            info.devmajor, info.devminor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        tar.addfile(info)
+    # sockets cannot be archived: skipped, as tar does
+
+
+def _outside(rel: str) -> bool:
+    return rel == ".." or rel.startswith("../")
+
+
+def _filtered(member: tarfile.TarInfo, dest: str) -> tuple[str, int | None]:
+    """Check an entry as ``tarfile.data_filter`` does, on names only (no host lookup).
+
+    Returns the entry's normalized path relative to ``dest`` and the mode to give
+    it (None: leave the default). Raises ``tarfile.FilterError`` with its texts.
+    """
+    name = member.name.lstrip("/")
+    rel = posixpath.normpath(name) if name else "."
+    if _outside(rel):
+        raise tarfile.OutsideDestinationError(member, posixpath.join(dest, name))
+    if member.issym() or member.islnk():
+        if member.linkname.startswith("/"):
+            raise tarfile.AbsoluteLinkError(member)
+        base = posixpath.dirname(rel) if member.issym() else ""
+        if _outside(posixpath.normpath(posixpath.join(base, member.linkname))):
+            raise tarfile.LinkOutsideDestinationError(
+                member, posixpath.join(dest, base, member.linkname)
+            )
+    if member.isreg() or member.islnk():
+        mode = member.mode & 0o755
+        if not mode & 0o100:
+            mode &= ~0o111
+        return rel, mode | 0o600
+    if member.isdir() or member.issym():
+        return rel, None
+    raise tarfile.SpecialFileError(member)
+
+
+def _extract(
+    root: int,
+    tar: tarfile.TarFile,
+    member: tarfile.TarInfo,
+    dest: str,
+    rel: str,
+    mode: int | None,
+    dirs: list[tuple[str, float]],
+) -> None:
+    """Create one archive entry at ``dest/rel`` inside the container's root."""
+    target = posixpath.join(dest, rel)
+    if rel == ".":
+        if not member.isdir():
+            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), member.name)
+        dirs.append((dest, member.mtime))
+        return
+    head, name = posixpath.split(target)
+    parent = inroot.make_dirs(root, head)
+    try:
+        if member.isdir():
+            os.close(inroot.make_dir(parent, name))
+            dirs.append((target, member.mtime))
+        elif member.issym():
+            inroot.make_symlink(parent, name, member.linkname)
+            ns = int(member.mtime * 1e9)
+            inroot.set_times(parent, name, ns, ns)
+        elif member.islnk():
+            link = posixpath.join(dest, posixpath.normpath(member.linkname))
+            with inroot.locate(root, link, follow=False) as src:
+                if src.name is None or src.st is None:
+                    raise FileNotFoundError(
+                        errno.ENOENT, "hard link target not found", member.linkname
+                    )
+                inroot.make_hardlink(src.dir_fd, src.name, parent, name)
+        else:
+            fd = inroot.create_file(parent, name)
             try:
-                tar.extractall(dst, filter="data")
-            except tarfile.FilterError as exc:
-                raise InvalidArgument(f"refusing an archive entry: {exc}") from None
+                data = tar.extractfile(member)
+                if data is not None:
+                    while chunk := data.read(_CHUNK):
+                        _write_all(fd, chunk)
+                if mode is not None:
+                    os.fchmod(fd, mode)
+                os.utime(fd, (member.mtime, member.mtime))
+            finally:
+                os.close(fd)
+    finally:
+        os.close(parent)
