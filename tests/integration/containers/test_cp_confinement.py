@@ -383,3 +383,56 @@ def test_copies_out_of_a_dir_the_container_swaps_for_a_symlink(
     ]
     assert leaked == []
     assert copied > 0
+
+
+# -- docker cp's rules, kept ------------------------------------------------------
+
+
+def test_cp_keeps_dockers_rules_both_ways(wharf, wait_log, tmp_path):
+    cid = sleeper(wharf, wait_log, "mkdir -p /tmp/flat /srv/d/sub && echo a > /srv/d/a")
+    src = tmp_path / "src"
+    (src / "sub").mkdir(parents=True)
+    (src / "a").write_text("a\n")
+    (src / "sub" / "b").write_text("b\n")
+    os.chmod(src / "a", 0o750)
+    os.utime(src / "a", (1_000_000_000, 1_000_000_000))
+
+    def ls(path: str) -> list[str]:
+        return sorted(wharf("exec", cid, "ls", "-A", path).stdout.split())
+
+    wharf("cp", str(src), f"{cid}:/tmp/")  # into an existing dir, under its own name
+    assert ls("/tmp/src") == ["a", "sub"] and ls("/tmp/src/sub") == ["b"]
+    stat_a = wharf("exec", cid, "stat", "-c", "%a %Y", "/tmp/src/a").stdout.split()
+    assert stat_a == ["750", "1000000000"]
+    wharf("cp", f"{src}/.", f"{cid}:/tmp/flat")  # SRC/. : the contents
+    assert ls("/tmp/flat") == ["a", "sub"]
+    wharf("cp", str(src), f"{cid}:/tmp/newname")  # a new name: created with the contents
+    assert ls("/tmp/newname") == ["a", "sub"]
+    wharf("cp", str(src / "a"), f"{cid}:/tmp/file")
+    wharf("cp", str(src / "sub" / "b"), f"{cid}:/tmp/file")  # an existing file: overwritten
+    assert wharf("exec", cid, "cat", "/tmp/file").stdout == "b\n"
+
+    def fails(*args: str) -> str:
+        proc = wharf("cp", *args, check=False)
+        assert proc.returncode == 125, proc
+        return proc.stderr
+
+    assert "does not exist" in fails(str(src / "a"), f"{cid}:/tmp/nodir/")
+    assert "could not find the directory /nope" in fails(str(src / "a"), f"{cid}:/nope/x")
+    assert "cannot overwrite non-directory" in fails(str(src), f"{cid}:/tmp/file")
+    assert "could not find the file" in fails(str(tmp_path / "missing"), f"{cid}:/tmp/")
+
+    out = tmp_path / "out"
+    assert "destination directory" in fails(f"{cid}:/srv/d", f"{out}/")
+    assert f"Could not find the file /nope in container {cid}" in fails(f"{cid}:/nope", str(out))
+    out.mkdir()
+    wharf("cp", f"{cid}:/srv/d", str(out))  # into an existing dir
+    assert sorted(p.name for p in (out / "d").iterdir()) == ["a", "sub"]
+    wharf("cp", f"{cid}:/srv/d/.", str(out))  # the contents
+    assert sorted(p.name for p in out.iterdir()) == ["a", "d", "sub"]
+    wharf("cp", f"{cid}:/srv/d", str(tmp_path / "fresh"))  # a new name
+    assert (tmp_path / "fresh" / "a").read_text() == "a\n"
+    (tmp_path / "host.txt").write_text("old\n")
+    wharf("cp", f"{cid}:/srv/d/a", str(tmp_path / "host.txt"))  # an existing file: overwritten
+    assert (tmp_path / "host.txt").read_text() == "a\n"
+    assert "must be a directory" in cp_stdin(wharf, b"", f"{cid}:/tmp/file").stderr.decode()
