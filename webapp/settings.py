@@ -54,6 +54,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "webapp.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -100,6 +101,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Every password check is throttled per account and per client address (webapp.accounts.throttle).
+AUTHENTICATION_BACKENDS = ["webapp.accounts.backends.ThrottledModelBackend"]
+WHARF_SIGNIN_WINDOW_SECONDS = env_int("WHARF_SIGNIN_WINDOW_SECONDS", 15 * 60)
+WHARF_SIGNIN_ACCOUNT_LIMIT = env_int("WHARF_SIGNIN_ACCOUNT_LIMIT", 5)
+WHARF_SIGNIN_ADDRESS_LIMIT = env_int("WHARF_SIGNIN_ADDRESS_LIMIT", 20)
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -129,6 +135,16 @@ CHANNEL_LAYERS = {
 }
 if WHARF_ENV == "test" and not env_bool("WHARF_TEST_REDIS_LAYER"):
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# The cache holds state every ASGI process must share (the sign-in throttle's counters).
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": REDIS_URL,
+        "KEY_PREFIX": "wharf",
+    }
+}
+if WHARF_ENV == "test" and not env_bool("WHARF_TEST_REDIS_CACHE"):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Jobs and hosts ----------------------------------------------------------
 # The longest a job may run; the broker's visibility timeout is longer, so an
@@ -156,11 +172,17 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Automation API of Wharf: hosts, jobs and (later) images, containers, volumes, networks.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI from our own static files (npm's swagger-ui-dist, pinned in package.json and
+    # copied by scripts/setup.sh), never from a CDN; no validator badge from validator.swagger.io.
+    "SWAGGER_UI_DIST": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui",
+    "SWAGGER_UI_FAVICON_HREF": f"/{STATIC_URL.strip('/')}/vendor/swagger-ui/favicon-32x32.png",
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
 }
 
 # --- Security -----------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-CSRF_COOKIE_HTTPONLY = False  # the page's JS reads it to send X-CSRFToken
+# Scripts never read the CSRF cookie: pages carry the token (base.html's meta tag and hx-headers).
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

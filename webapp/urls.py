@@ -1,9 +1,10 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from webapp.accounts.views import SignInView
 from webapp.fleet.api.views import HostViewSet
 from webapp.jobs import views as job_views
 from webapp.jobs.api.views import JobViewSet
@@ -17,10 +18,15 @@ urlpatterns = [
     path("hosts/table/", job_views.hosts_table, name="hosts-table"),
     path("jobs/<int:job_id>/", job_views.job_detail, name="job-detail"),
     path("hosts/<str:host_name>/check/", job_views.start_host_check, name="host-check"),
-    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(router.urls)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    # the split view serves its start-up script from ?script, so the page needs no inline script
+    path(
+        "api/docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="schema", template_name="api/swagger_ui.html"),
+        name="api-docs",
+    ),
 ]

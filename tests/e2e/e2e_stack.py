@@ -116,6 +116,32 @@ class Stack:
             start_new_session=True,
         )
 
+    def start_web(self, name: str, port: int | None = None) -> str:
+        """Start one more ASGI server process of the same site; return its URL once it answers."""
+        port = port or free_port()
+        self.start(
+            name,
+            [
+                str(Path(sys.executable).parent / "uvicorn"),
+                "webapp.asgi:application",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--no-access-log",
+            ],
+        )
+        url = f"http://127.0.0.1:{port}"
+
+        def answers() -> bool:
+            try:
+                return httpx.get(url + "/login/", timeout=5).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(answers, 30, f"{name} to answer (log: {self.log(name)[-1500:]})")
+        return url
+
     def manage(self, *args: str) -> str:
         r = subprocess.run(
             [sys.executable, "manage.py", *args],
@@ -181,6 +207,10 @@ def start_stack() -> Stack:
         WHARF_UNREACHABLE_AFTER="6",
         WHARF_UNREACHABLE_CHECK_SECONDS="2",
         WHARF_BEAT_SCHEDULE=str(base / "celerybeat-schedule"),
+        # sign-in throttle: small limits and a short window, so a test sees one expire
+        WHARF_SIGNIN_WINDOW_SECONDS="15",
+        WHARF_SIGNIN_ACCOUNT_LIMIT="3",
+        WHARF_SIGNIN_ADDRESS_LIMIT="6",
     )
     stack = Stack(base=base, env=env, web_url=f"http://127.0.0.1:{web_port}", host_name=host_name)
     db_url = os.environ.get("DATABASE_URL", "")
@@ -218,18 +248,7 @@ def start_stack() -> Stack:
         stack.token = stack.manage("drf_create_token", "admin").split()[2]
         stack.start("worker", [sys.executable, "-m", "worker", "run", "--concurrency", "1"])
         stack.start("beat", [sys.executable, "-m", "worker", "beat"])
-        stack.start(
-            "web",
-            [
-                str(Path(sys.executable).parent / "uvicorn"),
-                "webapp.asgi:application",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(web_port),
-                "--no-access-log",
-            ],
-        )
+        stack.start_web("web", web_port)
         with stack.api() as api:
 
             def host_online():

@@ -1,4 +1,5 @@
-"""A person's path in a real browser: sign in, see this host, start a check, watch it live."""
+"""A person's path in a real browser: sign in, see this host, start a check, watch it live;
+all under the site's Content-Security-Policy, which the browser never has to enforce."""
 
 from __future__ import annotations
 
@@ -6,6 +7,21 @@ import os
 from pathlib import Path
 
 from e2e_stack import wait_for
+
+
+def csp_violations(browser) -> list[str]:
+    """CSP refusals the browser logged since the last look (each one a broken page part)."""
+    return [
+        e["message"]
+        for e in browser.console()
+        if e.get("source") == "security" or "Content Security Policy" in e["message"]
+    ]
+
+
+def loaded_from_elsewhere(browser, site: str) -> list[str]:
+    """Every URL this page fetched that is not on the site itself."""
+    urls = browser.script("return performance.getEntriesByType('resource').map(e => e.name)")
+    return [u for u in urls if not u.startswith(site + "/")]
 
 
 def test_sign_in_see_the_host_and_watch_a_host_check(stack, browser):
@@ -35,3 +51,23 @@ def test_sign_in_see_the_host_and_watch_a_host_check(stack, browser):
     shot = Path(os.environ.get("WHARF_SCREENSHOT_DIR", stack.base)) / "job-page.png"
     browser.screenshot(shot)
     assert shot.stat().st_size > 1000
+
+    assert csp_violations(browser) == [], "dashboard and job page run within the CSP"
+    assert "csrftoken" not in browser.script("return document.cookie"), (
+        "the CSRF cookie is HttpOnly"
+    )
+    # htmx sends the token from body's hx-headers: a POST to sign out goes through CSRF
+    browser.script(
+        "return htmx.ajax('POST', '/logout/', {source: document.body, swap: 'none'})"
+        ".then(() => 'done')"
+    )
+    browser.get(stack.web_url + "/")
+    assert "/login/" in browser.url(), "the htmx POST signed out: its CSRF token was accepted"
+
+
+def test_the_api_docs_render_from_the_site_alone_within_the_csp(stack, browser):
+    browser.get(stack.web_url + "/api/docs/")
+    browser.wait_text("#swagger-ui", "/api/v1/jobs/", timeout=30)
+    assert browser.script("return typeof SwaggerUIBundle") == "function"
+    assert loaded_from_elsewhere(browser, stack.web_url) == []
+    assert csp_violations(browser) == []

@@ -51,7 +51,9 @@ class Browser:
                     "goog:chromeOptions": {
                         "binary": shutil.which("chromium"),
                         "args": [*CHROME_FLAGS, f"--user-data-dir={self.profile}"],
-                    }
+                    },
+                    # the console, CSP violations included, for console()
+                    "goog:loggingPrefs": {"browser": "ALL"},
                 }
             }
         }
@@ -98,6 +100,10 @@ class Browser:
 
     def script(self, source: str):
         return self._call("POST", self._s("/execute/sync"), {"script": source, "args": []})
+
+    def console(self) -> list[dict]:
+        """The browser console's entries since the last call (chromedriver's log endpoint)."""
+        return self._call("POST", self._s("/se/log"), {"type": "browser"})
 
     def url(self) -> str:
         return self._call("GET", self._s("/url"))

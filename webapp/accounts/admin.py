@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from webapp.accounts.forms import AdminSignInForm
 from webapp.accounts.models import Membership, Team
 
 
@@ -13,3 +14,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [MembershipInline]
+
+
+# The admin's own sign-in page says so too when sign-in is paused (see webapp.accounts.throttle).
+admin.site.login_form = AdminSignInForm
