@@ -71,3 +71,21 @@ def test_the_api_docs_render_from_the_site_alone_within_the_csp(stack, browser):
     assert browser.script("return typeof SwaggerUIBundle") == "function"
     assert loaded_from_elsewhere(browser, stack.web_url) == []
     assert csp_violations(browser) == []
+
+
+def test_the_admin_pages_run_within_the_csp(stack, browser):
+    browser.get(stack.web_url + "/admin/login/")
+    browser.type("#id_username", "admin")
+    browser.type("#id_password", stack.password)
+    browser.click("input[type=submit]")
+    wait_for(lambda: "/admin/login/" not in browser.url(), 20, "the admin sign-in to finish")
+    for page, wanted in [
+        ("/admin/", "Site administration"),
+        ("/admin/fleet/host/", stack.host_name),
+        ("/admin/jobs/job/", "Select job to change"),
+        ("/admin/accounts/team/add/", "Add team"),
+    ]:
+        browser.get(stack.web_url + page)
+        browser.wait_text("#content", wanted, timeout=20)
+    assert loaded_from_elsewhere(browser, stack.web_url) == []
+    assert csp_violations(browser) == []
