@@ -13,8 +13,11 @@ COPY worker worker
 RUN python3 -m venv .venv && .venv/bin/pip install --no-cache-dir . \
     && npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN mkdir -p static/vendor && cp node_modules/htmx.org/dist/htmx.min.js node_modules/@xterm/xterm/lib/xterm.js \
+RUN mkdir -p static/vendor/swagger-ui && cp node_modules/htmx.org/dist/htmx.min.js node_modules/@xterm/xterm/lib/xterm.js \
       node_modules/@xterm/xterm/css/xterm.css node_modules/@xterm/addon-fit/lib/addon-fit.js static/vendor/ \
+    && cp node_modules/swagger-ui-dist/swagger-ui.css node_modules/swagger-ui-dist/swagger-ui-bundle.js \
+      node_modules/swagger-ui-dist/swagger-ui-standalone-preset.js node_modules/swagger-ui-dist/favicon-32x32.png \
+      static/vendor/swagger-ui/ \
     && WHARF_ENV=development .venv/bin/python manage.py collectstatic --noinput -v0
 ENV PATH=/srv/wharf/.venv/bin:$PATH DJANGO_SETTINGS_MODULE=webapp.settings
 ENTRYPOINT ["tini", "--"]
