@@ -16,6 +16,8 @@ class WharfError(Exception):
     """Base of every error the runtime raises on purpose."""
 
     exit_code = 125
+    #: a stable name of the situation for callers (the site stores it with a failed job)
+    kind = "error"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -27,6 +29,8 @@ class WharfError(Exception):
 
 class NotFound(WharfError):
     """A named object (image, container, network, volume, file) does not exist."""
+
+    kind = "not_found"
 
 
 class ImageNotFound(NotFound):
@@ -48,13 +52,19 @@ class VolumeNotFound(NotFound):
 class Conflict(WharfError):
     """The request clashes with existing state: a name in use, an object in use."""
 
+    kind = "conflict"
+
 
 class InvalidArgument(WharfError):
     """The caller's input is wrong: a bad flag value, a malformed reference, a bad tar entry."""
 
+    kind = "invalid_argument"
+
 
 class RegistryError(WharfError):
     """A registry refused or failed a request; carries the registry's own message."""
+
+    kind = "registry_error"
 
     def __init__(self, message: str, status: int | None = None, code: str | None = None) -> None:
         super().__init__(message)
@@ -68,6 +78,8 @@ class AuthenticationError(RegistryError):
 
 class OCIRuntimeError(WharfError):
     """The OCI runtime (runc, crun) failed; the message is its own stderr, trimmed."""
+
+    kind = "runtime_error"
 
 
 class CommandNotFound(WharfError):
@@ -84,6 +96,8 @@ class CommandNotExecutable(WharfError):
 
 class HostError(WharfError):
     """The host lacks something the operation needs: root, a kernel feature, a program."""
+
+    kind = "host_error"
 
 
 def from_subprocess(exc: subprocess.CalledProcessError, what: str) -> WharfError:

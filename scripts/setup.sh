@@ -97,10 +97,12 @@ cp -u node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui-bundle.js,swagger-
 
 # --- the site's state: secret key, database, static files, admin -----------
 mkdir -p var
-chmod 700 var
+chmod 711 var   # Redis (its own user) reaches var/redis; every secret in var/ is 0600
 if [ ! -s var/secret_key ]; then
   (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(50))' > var/secret_key)
 fi
+mkdir -p var/redis
+scripts/redis-acl.sh var/redis/users.acl var/redis-site.password
 # shellcheck source=scripts/site-env.sh
 . scripts/site-env.sh
 say "applying database migrations"

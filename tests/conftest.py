@@ -52,11 +52,11 @@ def api_client():
     from rest_framework.test import APIClient
 
     def make(user):
-        from rest_framework.authtoken.models import Token
+        from webapp.accounts.tokens import ApiToken
 
         client = APIClient()
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        _token, text = ApiToken.issue(user, "tests")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {text}")
         return client
 
     return make

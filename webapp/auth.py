@@ -8,13 +8,10 @@ from django.contrib.auth.models import AnonymousUser
 
 
 @database_sync_to_async
-def _user_for_token(key: str) -> object:
-    from rest_framework.authtoken.models import Token
+def _user_for_token(text: str) -> object:
+    from webapp.accounts.tokens import ApiToken
 
-    token = Token.objects.select_related("user").filter(key=key).first()
-    if token is None or not token.user.is_active:
-        return AnonymousUser()
-    return token.user
+    return ApiToken.user_for(text) or AnonymousUser()
 
 
 class TokenHeaderAuthMiddleware:

@@ -44,7 +44,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "channels",
     "webapp.accounts",
@@ -147,16 +146,24 @@ if WHARF_ENV == "test" and not env_bool("WHARF_TEST_REDIS_CACHE"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- Jobs and hosts ----------------------------------------------------------
-# The longest a job may run; the broker's visibility timeout is longer, so an
-# unacknowledged (acks_late) job is never handed to a second worker while it runs.
+# How long a job may run unless its kind says otherwise (soft limit; the hard
+# one, enforced on the host, is a minute later).
 WHARF_JOB_TIME_LIMIT = env_int("WHARF_JOB_TIME_LIMIT", 3 * 3600)
+# A queued job that no worker took by then ends as expired (its host away).
+WHARF_JOB_QUEUE_DEADLINE = env_int("WHARF_JOB_QUEUE_DEADLINE", 3600)
 WHARF_HEARTBEAT_SECONDS = env_int("WHARF_HEARTBEAT_SECONDS", 10)
 WHARF_UNREACHABLE_AFTER = env_int("WHARF_UNREACHABLE_AFTER", 45)
 WHARF_UNREACHABLE_CHECK_SECONDS = env_int("WHARF_UNREACHABLE_CHECK_SECONDS", 15)
+# The site's Ed25519 key that signs job messages; hosts get its public half.
+WHARF_SIGNING_KEY_FILE = env_str(
+    "WHARF_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "job_signing_key")
+)
+# The broker as hosts reach it (default: REDIS_URL's address); each host gets its own user.
+WHARF_HOST_BROKER_URL = env_str("WHARF_HOST_BROKER_URL", "")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "webapp.accounts.tokens.ApiTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],

@@ -1,33 +1,45 @@
-"""The one task that runs every job: claim the row, call the kind's handler, record the end.
+"""The one task that runs every job: check the message, claim the job, run its handler, report.
 
 Handlers are plain functions registered with ``@handles(kind)``; they get a
 ``JobContext`` to log lines and return a JSON-ready result. This module owns
-state changes, output publishing and traceback capture, so a handler is a few
-lines that call ``runtime``.
+the message check, the claim, output batching, cancellation, time limits and
+traceback capture, so a handler is a few lines that call ``runtime``. Every
+report goes to the site through the host API: a worker holds no database.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
 import traceback
 from collections.abc import Callable
 from typing import Any
 
-from webapp.jobs.choices import JobState
-from webapp.jobs.models import Job
-from webapp.jobs.publish import publish
+from celery.exceptions import SoftTimeLimitExceeded
+
+from worker.hostconfig import HostConfig
+from worker.siteclient import SiteClient
+from worker.verify import BadMessage, verify
 
 log = logging.getLogger(__name__)
 Handler = Callable[["JobContext"], dict | None]
 HANDLERS: dict[str, Handler] = {}
+FLUSH_SECONDS = 0.2  # output reaches viewers within this, in batches
+POLL_SECONDS = 2.0  # a quiet job still asks this often whether it was cancelled
+BATCH_LINES = 500
 
 
 class JobFailed(Exception):
     """A handler's way to fail a job with a message and a partial result."""
 
-    def __init__(self, message: str, result: dict | None = None) -> None:
+    def __init__(self, message: str, result: dict | None = None, kind: str = "error") -> None:
         super().__init__(message)
         self.result = result or {}
+        self.kind = kind
+
+
+class JobCancelled(Exception):
+    """Raised by ``JobContext.check_cancelled`` once someone cancelled the running job."""
 
 
 def handles(kind: str) -> Callable[[Handler], Handler]:
@@ -41,52 +53,116 @@ def handles(kind: str) -> Callable[[Handler], Handler]:
 
 
 class JobContext:
-    """What a handler sees: its job's parameters and a way to report output."""
+    """What a handler sees: its job's parameters, a way to report output, a cancel flag.
 
-    def __init__(self, job: Job) -> None:
-        self.job = job
-        self.params: dict[str, Any] = job.params
+    Lines are numbered here (continuing from what the site stored, for a job
+    that runs again) and sent in batches by a flusher thread, which also
+    learns from the site's answers whether the job was cancelled.
+    """
+
+    def __init__(self, site: SiteClient, job_id: int, claim: dict) -> None:
+        self.site = site
+        self.job_id = job_id
+        self.kind: str = claim["kind"]
+        self.params: dict[str, Any] = claim.get("params") or {}
+        #: what the runtime gets as the idempotency key of what it creates
+        self.idempotency_key = f"wharf.job={job_id}"
+        self.seq = int(claim.get("last_seq") or 0)
+        self.cancelled = threading.Event()
+        self._pending: list[dict] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
+        self._flusher.start()
 
     def log(self, text: str, stream: str = "stdout") -> None:
-        """Store one line, then publish it to everyone following the job."""
-        for piece in str(text).splitlines() or [""]:
-            line = self.job.log(piece, stream)
-            publish(self.job.group, line.as_message())
+        """Queue one line (or several) for the site, numbered in order."""
+        with self._lock:
+            for piece in str(text).splitlines() or [""]:
+                self.seq += 1
+                self._pending.append({"seq": self.seq, "stream": stream, "text": piece})
+            full = len(self._pending) >= BATCH_LINES
+        if full:
+            self.flush()
+
+    def check_cancelled(self) -> None:
+        """Stop the handler here if the job was cancelled (call between steps)."""
+        if self.cancelled.is_set():
+            raise JobCancelled("cancelled while running")
+
+    def flush(self) -> None:
+        with self._lock:
+            batch, self._pending = self._pending, []
+        answer = self.site.lines(self.job_id, batch)
+        if answer.get("cancel"):
+            self.cancelled.set()
+
+    def _flush_loop(self) -> None:
+        idle = 0.0
+        while not self._stop.wait(FLUSH_SECONDS):
+            idle += FLUSH_SECONDS
+            if self._pending or idle >= POLL_SECONDS:
+                idle = 0.0
+                try:
+                    self.flush()
+                except Exception:  # noqa: BLE001 - the final flush reports for good
+                    log.exception("sending output of job %s failed", self.job_id)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._flusher.join()
+        self.flush()
 
 
-def run_job(job_id: int, redelivered: bool = False) -> str:
-    """Run one job to its end; return its final state. Safe to call twice."""
-    job = Job.objects.select_related("host").filter(pk=job_id).first()
-    if job is None:
-        log.warning("job %s does not exist; dropping the message", job_id)
-        return "missing"
-    if not job.start():
-        if not (redelivered and job.state == JobState.RUNNING):
-            return job.state  # already done, cancelled, or running elsewhere
-        log.warning("job %s redelivered after its worker was lost; running it again", job_id)
-    publish(job.group, {"type": "state", "state": JobState.RUNNING})
-    ctx = JobContext(job)
-    handler = HANDLERS.get(job.kind)
+def run_job(
+    cfg: HostConfig, site: SiteClient, envelope: Any, message_id: str, redelivered: bool = False
+) -> str:
+    """Run one job message to its end; return what happened. Safe to call twice."""
     try:
+        fields = verify(envelope, cfg.public_key, cfg.host_name)
+        if fields["message"] != message_id:
+            raise BadMessage("the message's id is not the one its envelope was signed with")
+    except BadMessage as exc:
+        log.warning("refusing a job message: %s", exc)
+        site.rejected(str(exc), envelope)
+        return "rejected"
+    job_id = fields["job"]
+    claim = site.claim(job_id, message_id, redelivered)
+    if claim is None:
+        return "not claimed"
+    ctx = JobContext(site, job_id, claim)
+    state, result, error, kind = "succeeded", {}, "", ""
+    try:
+        handler = HANDLERS.get(ctx.kind)
         if handler is None:
-            raise JobFailed(f"this worker has no handler for job kind {job.kind!r}")
+            raise JobFailed(f"this worker has no handler for job kind {ctx.kind!r}")
         result = handler(ctx) or {}
+        if ctx.cancelled.is_set():
+            state, error, kind = (
+                "cancelled",
+                "cancelled while running; it ran to its end",
+                "cancelled",
+            )
+    except JobCancelled as exc:
+        state, error, kind = "cancelled", str(exc), "cancelled"
+    except SoftTimeLimitExceeded:
+        state, error, kind = (
+            "failed",
+            "time limit: the job ran past its limit and was stopped",
+            "time_limit",
+        )
     except JobFailed as exc:
-        _end(job, ctx, JobState.FAILED, exc.result, str(exc))
+        state, result, error, kind = "failed", exc.result, str(exc), exc.kind
     except Exception as exc:  # noqa: BLE001 - a job's failure is data, not a worker crash
         from runtime.errors import WharfError
 
         if not isinstance(exc, WharfError):
             for line in traceback.format_exc().splitlines():
                 ctx.log(line, "stderr")
-        _end(job, ctx, JobState.FAILED, {}, str(exc) or type(exc).__name__)
-    else:
-        _end(job, ctx, JobState.SUCCEEDED, result, "")
-    return job.state
-
-
-def _end(job: Job, ctx: JobContext, state: str, result: dict, error: str) -> None:
+        state, error = "failed", str(exc) or type(exc).__name__
+        kind = getattr(exc, "kind", "error") if isinstance(exc, WharfError) else "error"
     if error:
         ctx.log(error, "stderr")
-    job.finish(state, result, error)
-    publish(job.group, {"type": "state", "state": job.state, "error": job.error})
+    ctx.close()
+    site.finish(job_id, state, result, error, kind)
+    return state

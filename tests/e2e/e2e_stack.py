@@ -1,7 +1,10 @@
-"""The whole embedded stack as real processes: Redis, the ASGI server, a root Celery worker.
+"""The whole embedded stack as real processes: Redis, the ASGI server, the sweeper, root workers.
 
 Used by the end-to-end tests; every process gets its own temporary directory,
 database, Redis port and Wharf root, and everything is stopped afterwards.
+Redis runs as its own unprivileged user with ACLs (no default user); each
+worker is enrolled like a real host and runs with nothing of the site's in
+its environment: no database URL, no secret key, no site Redis password.
 """
 
 from __future__ import annotations
@@ -51,6 +54,9 @@ class Stack:
     password: str = ""
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     dropdb: str | None = None
+    redis_port: int = 0
+    redis_password: str = ""
+    hosts: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def api(self) -> httpx.Client:
         return httpx.Client(
@@ -115,6 +121,102 @@ class Stack:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+
+    def enroll(self, name: str) -> dict[str, str]:
+        """Enrol host NAME as a real host does (a token, then ``python -m worker enroll``).
+
+        Returns the whole environment its worker runs with: a host config, its own
+        Wharf root, and nothing of the site's.
+        """
+        token = self.manage("hosts", "token", "--name", name).strip()
+        config = self.base / f"host-{name}.json"
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": "/root",
+            "WHARF_HOST_CONFIG": str(config),
+            "WHARF_ROOT": str(self.base / f"root-{name}"),
+            "WHARF_RUN": str(self.base / f"run-{name}"),
+        }
+        r = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "worker",
+                "enroll",
+                "--site",
+                self.web_url,
+                "--token",
+                token,
+                "--name",
+                name,
+            ],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        if r.returncode != 0:
+            raise AssertionError(f"enrolling {name} failed: {r.stdout}{r.stderr}")
+        self.hosts[name] = env
+        return env
+
+    def start_worker(self, proc_name: str, host: str, *extra: str) -> None:
+        """Start the worker of an enrolled host in its own environment (no site settings)."""
+        out = open(self.base / f"{proc_name}.log", "ab")  # noqa: SIM115 - lives with the process
+        self.procs[proc_name] = subprocess.Popen(
+            [sys.executable, "-m", "worker", "run", "--concurrency", "1", *extra],
+            cwd=REPO,
+            env=self.hosts[host],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def redis(self) -> redis.Redis:  # noqa: F821 - imported lazily
+        """A client of the stack's Redis as the site's user."""
+        import redis
+
+        return redis.Redis(
+            port=self.redis_port, username="wharf-site", password=self.redis_password
+        )
+
+    def start_redis(self) -> None:
+        """Redis as the unprivileged "redis" user, with the ACL file setup.sh would write."""
+        data = self.base / "redis"
+        data.mkdir(exist_ok=True)
+        subprocess.run(
+            [
+                str(REPO / "scripts" / "redis-acl.sh"),
+                str(data / "users.acl"),
+                str(self.base / "redis.password"),
+            ],
+            check=True,
+        )
+        self.redis_password = (self.base / "redis.password").read_text().strip()
+        shutil.chown(data, "redis", "redis")
+        shutil.chown(data / "users.acl", "redis", "redis")
+        self.base.chmod(0o711)
+        self.start(
+            "redis",
+            [
+                "setpriv",
+                "--reuid=redis",
+                "--regid=redis",
+                "--clear-groups",
+                "redis-server",
+                str(REPO / "scripts" / "redis.conf"),
+                "--port",
+                str(self.redis_port),
+                "--dir",
+                str(data),
+                "--aclfile",
+                str(data / "users.acl"),
+                "--daemonize",
+                "no",
+            ],
+        )
+        _wait_redis(self.redis_port)
 
     def start_web(self, name: str, port: int | None = None) -> str:
         """Start one more ASGI server process of the same site; return its URL once it answers."""
@@ -198,15 +300,10 @@ def start_stack() -> Stack:
         WHARF_ENV="local",
         SECRET_KEY=secrets.token_urlsafe(50),
         ALLOWED_HOSTS="127.0.0.1,localhost",
-        REDIS_URL=f"redis://127.0.0.1:{redis_port}/0",
-        WHARF_HOST_NAME=host_name,
-        WHARF_ROOT=str(base / "wharf-root"),
-        WHARF_RUN=str(base / "wharf-run"),
         STATIC_ROOT=str(base / "static"),
         WHARF_HEARTBEAT_SECONDS="2",
         WHARF_UNREACHABLE_AFTER="6",
         WHARF_UNREACHABLE_CHECK_SECONDS="2",
-        WHARF_BEAT_SCHEDULE=str(base / "celerybeat-schedule"),
         # sign-in throttle: small limits and a short window, so a test sees one expire
         WHARF_SIGNIN_WINDOW_SECONDS="15",
         WHARF_SIGNIN_ACCOUNT_LIMIT="3",
@@ -223,32 +320,21 @@ def start_stack() -> Stack:
         env["DATABASE_URL"] = db_url.rsplit("/", 1)[0] + "/" + name
     else:
         env["DATABASE_URL"] = f"sqlite:///{base / 'db.sqlite3'}"
+    stack.redis_port = redis_port
     try:
-        stack.start(
-            "redis",
-            [
-                "redis-server",
-                str(REPO / "scripts" / "redis.conf"),
-                "--port",
-                str(redis_port),
-                "--dir",
-                str(base),
-                "--daemonize",
-                "no",
-                "--appendonly",
-                "no",
-            ],
-        )
-        _wait_redis(redis_port)
+        stack.start_redis()
+        env["REDIS_URL"] = f"redis://wharf-site:{stack.redis_password}@127.0.0.1:{redis_port}/0"
+        env["WHARF_SIGNING_KEY_FILE"] = str(base / "job_signing_key")
         stack.manage("migrate", "--noinput", "-v0")
         stack.manage("collectstatic", "--noinput", "-v0")
         stack.password = secrets.token_urlsafe(12)
         env["WHARF_ADMIN_PASSWORD"] = stack.password
         stack.manage("ensure_admin")
-        stack.token = stack.manage("drf_create_token", "admin").split()[2]
-        stack.start("worker", [sys.executable, "-m", "worker", "run", "--concurrency", "1"])
-        stack.start("beat", [sys.executable, "-m", "worker", "beat"])
+        stack.token = stack.manage("tokens", "create", "admin").strip()
         stack.start_web("web", web_port)
+        stack.start("sweeper", [sys.executable, "manage.py", "sweep", "--forever"])
+        stack.enroll(host_name)
+        stack.start_worker("worker", host_name)
         with stack.api() as api:
 
             def host_online():
@@ -263,7 +349,10 @@ def start_stack() -> Stack:
                 60,
                 f"host {host_name} to register (worker log: {stack.log('worker')[-1500:]})",
             )
-        wait_for(lambda: "ready" in stack.log("worker"), 60, "the worker to be ready")
+        try:
+            wait_for(lambda: "ready" in stack.log("worker"), 60, "the worker to be ready")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc} (worker log: {stack.log('worker')[-2500:]})") from None
     except BaseException:
         stack.stop()
         raise
@@ -275,7 +364,8 @@ def _wait_redis(port: int) -> None:
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                # no default user: an anonymous PING is refused, but it is Redis answering
+                return s.recv(64).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 

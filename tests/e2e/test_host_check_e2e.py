@@ -65,25 +65,8 @@ def test_the_host_registered_with_true_facts(stack):
     assert {r["name"] for r in facts["oci_runtimes"]} >= {facts["oci_runtime"]}
 
 
-def test_the_worker_refuses_a_pickled_message(stack):
-    """A pickle on the host's queue is rejected by the root worker, never run."""
-    import pickle
-
-    from kombu import Connection, Exchange, Producer
-
-    with stack.api() as api:
-        # a job that exists but was never sent: only the pickle could start it
-        r = api.post("/api/v1/jobs/", json={"kind": "host.check", "host": stack.host_name})
-        job_id = r.json()["id"]
-        wait_for(
-            lambda: api.get(f"/api/v1/jobs/{job_id}/").json()["state"] == "succeeded",
-            60,
-            "the JSON-sent job to finish",
-        )
-        r = api.post("/api/v1/jobs/", json={"kind": "host.check", "host": "no-such-host"})
-        assert r.status_code == 400
-
-    # Build a job row directly so nothing JSON is ever queued for it.
+def _queued_job(stack) -> int:
+    """A job row that exists but was never sent: only a message someone pushes could start it."""
     out = stack.manage(
         "shell",
         "-c",
@@ -91,38 +74,76 @@ def test_the_worker_refuses_a_pickled_message(stack):
             "from webapp.jobs.models import Job; from webapp.fleet.models import Host; "
             "from webapp.accounts.models import Team; "
             f"j = Job.objects.create(kind='host.check', host=Host.objects.get(name='{stack.host_name}'), "
-            "team=Team.objects.get(slug='admins')); print('JOB', j.pk)"
+            "team=Team.objects.get(slug='admins'), message_id='forged-1', enqueued='2000-01-01T00:00Z'); "
+            "print('JOB', j.pk)"
         ),
     )
-    pickled_job = int(out.split("JOB")[-1])
-    body = pickle.dumps(
-        ((pickled_job,), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})
-    )
-    with Connection(stack.env["REDIS_URL"]) as conn:
+    return int(out.split("JOB")[-1])
+
+
+def _push(stack, body: bytes, content_type: str, encoding: str, task_id: str) -> None:
+    """Put a raw message on the host's queue as someone holding the site's broker password."""
+    from kombu import Connection, Exchange, Producer
+
+    queue = f"host.{stack.host_name}"
+    with Connection(
+        stack.env["REDIS_URL"], transport_options={"global_keyprefix": f"wharf:{queue}:"}
+    ) as conn:
         Producer(conn).publish(
             body,
-            routing_key=f"host.{stack.host_name}",
-            exchange=Exchange(f"host.{stack.host_name}"),
+            routing_key=queue,
+            exchange=Exchange(queue),
             serializer=None,
-            content_type="application/x-python-serialize",
-            content_encoding="binary",
+            content_type=content_type,
+            content_encoding=encoding,
             headers={
                 "lang": "py",
                 "task": "wharf.run_job",
-                "id": "pickled-1",
+                "id": task_id,
                 "argsrepr": "",
                 "kwargsrepr": "",
             },
         )
+
+
+def _job_state(stack, job_id: int) -> str:
+    with stack.api() as api:
+        return api.get(f"/api/v1/jobs/{job_id}/").json()["state"]
+
+
+def test_the_worker_refuses_a_pickled_message(stack):
+    """A pickle on the host's queue is rejected by the root worker, never run."""
+    import pickle
+
+    job = _queued_job(stack)
+    body = pickle.dumps(
+        ((job,), {}, {"callbacks": None, "errbacks": None, "chain": None, "chord": None})
+    )
+    _push(stack, body, "application/x-python-serialize", "binary", "pickled-1")
     wait_for(
-        lambda: (
-            "pickled-1" in stack.log("worker")
-            or "ContentDisallowed" in stack.log("worker")
-            or "Refusing to deserialize" in stack.log("worker")
-        ),
+        lambda: "Refusing to deserialize" in stack.log("worker"),
         30,
         "the worker to see the pickled message",
     )
-    with stack.api() as api:
-        assert api.get(f"/api/v1/jobs/{pickled_job}/").json()["state"] == "queued"
-    assert "Refusing to deserialize" in stack.log("worker")
+    assert _job_state(stack, job) == "queued"
+
+
+def test_the_worker_refuses_a_message_the_site_did_not_sign(stack):
+    """A JSON job message forged without the site's key is refused and recorded, never run."""
+    job = _queued_job(stack)
+    forged = {"v": 1, "job": job, "host": stack.host_name, "message": "forged-1", "sig": "AAAA"}
+    body = json.dumps([[forged], {}, {"callbacks": None, "errbacks": None, "chain": None}])
+    _push(stack, body.encode(), "application/json", "utf-8", "forged-1")
+
+    def recorded() -> bool:
+        out = stack.manage(
+            "shell",
+            "-c",
+            "from webapp.fleet.models import HostEvent; "
+            "print('N', HostEvent.objects.filter(kind='message_refused').count())",
+        )
+        return int(out.split("N")[-1]) > 0
+
+    wait_for(recorded, 30, "the refused message to be recorded")
+    assert _job_state(stack, job) == "queued"
+    assert "refusing a job message" in stack.log("worker")

@@ -1,10 +1,9 @@
-"""A host whose worker dies is shown unreachable by the scheduler, then online when it returns."""
+"""A host whose worker dies is shown unreachable by the sweeper, then online when it returns."""
 
 from __future__ import annotations
 
 import os
 import signal
-import sys
 
 from e2e_stack import wait_for
 
@@ -17,11 +16,8 @@ def _state(stack, name: str) -> str | None:
 
 def test_a_silent_host_turns_unreachable_and_comes_back(stack):
     name = stack.host_name + "-b"
-    stack.start(
-        "worker-b",
-        [sys.executable, "-m", "worker", "run", "--concurrency", "1"],
-        WHARF_HOST_NAME=name,
-    )
+    stack.enroll(name)
+    stack.start_worker("worker-b", name)
     wait_for(lambda: _state(stack, name) == "online", 60, f"{name} to register")
 
     proc = stack.procs["worker-b"]
@@ -29,9 +25,5 @@ def test_a_silent_host_turns_unreachable_and_comes_back(stack):
     proc.wait()
     wait_for(lambda: _state(stack, name) == "unreachable", 30, f"{name} to be marked unreachable")
 
-    stack.start(
-        "worker-b2",
-        [sys.executable, "-m", "worker", "run", "--concurrency", "1"],
-        WHARF_HOST_NAME=name,
-    )
+    stack.start_worker("worker-b2", name)
     wait_for(lambda: _state(stack, name) == "online", 60, f"{name} to come back online")

@@ -126,13 +126,13 @@ def test_a_foreign_origin_is_refused_even_with_a_valid_session(job_of_blue):
 
 
 def test_an_api_token_in_the_header_authenticates(job_of_blue):
-    from rest_framework.authtoken.models import Token
+    from webapp.accounts.tokens import ApiToken
 
     job, alice = job_of_blue
-    token = Token.objects.create(user=alice)
+    _token, text = ApiToken.issue(alice)
 
     async def scenario():
-        comm = _communicator(job.pk, headers=[(b"authorization", f"Token {token.key}".encode())])
+        comm = _communicator(job.pk, headers=[(b"authorization", f"Token {text}".encode())])
         assert (await comm.connect())[0]
         assert json.loads(await comm.receive_from())["text"] == "first line"
         await comm.disconnect()

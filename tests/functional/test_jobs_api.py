@@ -90,7 +90,7 @@ def test_a_cordoned_host_takes_no_new_jobs(make_team, make_user, make_host, api_
     make_host("h")
     Host.objects.filter(name="h").update(state="cordoned")
     r = api_client(user).post("/api/v1/jobs/", {"kind": "host.check", "host": "h"}, format="json")
-    assert r.status_code == 400 and "cordoned" in r.json()["host"]
+    assert r.status_code == 400 and "cordoned" in r.json()["host"][0]
 
 
 def test_anonymous_requests_are_refused(db, client):

@@ -72,11 +72,11 @@ def test_two_origin_headers_are_refused(job_and_cookie):
 
 def test_no_origin_passes_only_without_cookies(job_and_cookie):
     job, cookie = job_and_cookie
-    from rest_framework.authtoken.models import Token
+    from webapp.accounts.tokens import ApiToken
 
-    token = Token.objects.create(user=job.requester)
+    _token, text = ApiToken.issue(job.requester)
     assert not _connects(job, [(b"host", b"127.0.0.1"), (b"cookie", cookie)])
-    assert _connects(job, [(b"host", b"127.0.0.1"), (b"authorization", f"Token {token}".encode())])
+    assert _connects(job, [(b"host", b"127.0.0.1"), (b"authorization", f"Token {text}".encode())])
 
 
 def test_configured_trusted_origins_pass_with_their_port(job_and_cookie, settings):

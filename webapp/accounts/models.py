@@ -60,3 +60,6 @@ def writable_teams(user: object) -> models.QuerySet[Team]:
     if not getattr(user, "is_authenticated", False):
         return Team.objects.none()
     return Team.objects.filter(memberships__user=user, memberships__role__in=WRITE_ROLES)
+
+
+from webapp.accounts.tokens import ApiToken  # noqa: E402, F401 - the model lives with its auth

@@ -24,7 +24,18 @@ class RequestBodyTooLarge(APIException):
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    """DRF's handler, with Django's body-size refusal turned into a 413 API error."""
+    """DRF's handler, plus the site's own errors and Django's body-size refusal.
+
+    ``webapp.errors.SiteError`` is mapped here, once: its status (404, 409,
+    400, 403), ``{"detail": …}``, and a field error when it names the field.
+    """
+    from webapp.errors import SiteError
+
+    if isinstance(exc, SiteError):
+        body: dict[str, Any] = {"detail": str(exc), "kind": exc.kind}
+        if exc.field:
+            body[exc.field] = [str(exc)]
+        return Response(body, status=exc.status)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestBodyTooLarge(f"request body is larger than {limit} bytes")

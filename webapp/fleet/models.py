@@ -1,4 +1,10 @@
-"""A host is one machine running a Wharf worker; it registers itself and beats."""
+"""A host is one machine running a Wharf worker; it enrols once, then reports and beats.
+
+A host is trusted with its own jobs only: it holds a credential of its own
+(stored here hashed, issued at enrolment, revocable), no database URL and no
+site secret, and reaches the site through the host API
+(``webapp.fleet.hostapi``).
+"""
 
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ class Host(models.Model):
     facts = models.JSONField(default=dict, blank=True)
     last_heartbeat = models.DateTimeField(null=True, blank=True)
     registered = models.DateTimeField(auto_now_add=True)
+    # sha256 of the host's credential secret (high entropy: no slow hash needed)
+    credential_hash = models.CharField(max_length=64, blank=True, editable=False)
+    credential_issued = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -79,3 +88,43 @@ class Host(models.Model):
 
 def queue_for(host_name: str) -> str:
     return f"host.{host_name}"
+
+
+class EnrollmentToken(models.Model):
+    """A one-time secret that lets one new host enrol (an admin action or ``manage.py hosts``)."""
+
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    host_name = models.CharField(
+        max_length=200, blank=True, help_text="only a host of this name may use it (blank: any)"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    expires = models.DateTimeField()
+    used = models.DateTimeField(null=True, blank=True, editable=False)
+    used_by = models.ForeignKey(
+        Host, on_delete=models.SET_NULL, null=True, blank=True, editable=False, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, editable=False
+    )
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        state = "used" if self.used else "expired" if self.expires < timezone.now() else "open"
+        return f"enrolment token for {self.host_name or 'any host'} ({state})"
+
+
+class HostEvent(models.Model):
+    """Something a host did that an admin should see: enrolled, revoked, refused a message."""
+
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="events")
+    time = models.DateTimeField(auto_now_add=True)
+    kind = models.CharField(max_length=32)
+    detail = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-time", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.host}: {self.kind}"

@@ -7,13 +7,18 @@ class JobState(models.TextChoices):
     SUCCEEDED = "succeeded", "Succeeded"
     FAILED = "failed", "Failed"
     CANCELLED = "cancelled", "Cancelled"
+    EXPIRED = "expired", "Expired"
 
 
 ACTIVE_STATES = frozenset({JobState.QUEUED, JobState.RUNNING})
-TERMINAL_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
+TERMINAL_STATES = frozenset(
+    {JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED, JobState.EXPIRED}
+)
+#: What a host may report as a job's end.
+HOST_END_STATES = frozenset({JobState.SUCCEEDED, JobState.FAILED, JobState.CANCELLED})
 
 
 class JobKind(models.TextChoices):
-    """What a job does; each kind has one handler in ``worker.jobs``."""
+    """What a job does; each kind is registered in ``webapp.jobs.kinds`` and handled in ``worker.jobs``."""
 
     HOST_CHECK = "host.check", "Host check"

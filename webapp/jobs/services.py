@@ -1,56 +1,232 @@
-"""Check, then do: validate a job request, then record it and queue it to its host."""
+"""Check, then do: validate a job request, record it, queue it; and what hosts report back.
+
+Every job state change happens here, for pages, the REST API, the host API
+and the sweeper alike. Services raise the site's own errors
+(``webapp.errors``), which the API maps to HTTP once.
+"""
 
 from __future__ import annotations
 
+import logging
+import uuid
+from datetime import timedelta
+
+from django.conf import settings
 from django.db import transaction
-from rest_framework.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from webapp.accounts.models import Team, writable_teams
+from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
-from webapp.jobs.choices import JobKind, JobState
+from webapp.jobs.choices import HOST_END_STATES, JobState
+from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
 
+log = logging.getLogger(__name__)
 
-def check_create_job(user: object, kind: str, host: Host, team: Team | None) -> Team:
-    """Validate a job request; return the team it runs for."""
-    if kind not in JobKind.values:
-        raise ValidationError({"kind": f"unknown job kind {kind!r}"})
+
+def check_create_job(
+    user: object, kind: str, host: Host, team: Team | None, params: object = None
+) -> tuple[Team, dict]:
+    """Validate a job request; return the team it runs for and its checked parameters."""
+    spec = kind_of(kind)
+    if spec is None:
+        raise Invalid(f"unknown job kind {kind!r}", field="kind")
+    checked = spec.params(data=params if params is not None else {})
+    if not checked.is_valid():
+        errors = checked.errors
+        detail = errors.get("non_field_errors", errors) if isinstance(errors, dict) else errors
+        raise Invalid(f"bad parameters for {kind}: {detail}", field="params")
     teams = writable_teams(user)
     if team is None:
         team = teams.order_by("name").first()
         if team is None:
-            raise PermissionDenied("you are in no team that may start jobs")
+            raise Forbidden("you are in no team that may start jobs (viewers may only watch)")
     elif not teams.filter(pk=team.pk).exists():
-        raise PermissionDenied(f"you may not start jobs for team {team.name!r}")
+        raise Forbidden(f"you may not start jobs for team {team.name!r}")
     if not host.schedulable:
-        raise ValidationError({"host": f"host {host.name} is {host.state} and takes no new jobs"})
-    return team
+        raise Invalid(f"host {host.name} is {host.state} and takes no new jobs", field="host")
+    return team, dict(checked.validated_data)
 
 
 def do_create_job(
-    user: object, kind: str, host: Host, team: Team, params: dict | None = None
+    user: object,
+    kind: str,
+    host: Host,
+    team: Team,
+    params: dict | None = None,
+    deadline: timedelta | None = None,
 ) -> Job:
-    """Record the job and queue it to its host's worker once the row is committed."""
+    """Record the job, then queue it to its host's worker once the row is committed.
+
+    If the broker is away at that moment the job stays recorded as queued and
+    the sweeper sends it later, with the same message id (so it runs once).
+    """
+    spec = kind_of(kind)
+    wait = deadline or timedelta(seconds=settings.WHARF_JOB_QUEUE_DEADLINE)
     with transaction.atomic():
         job = Job.objects.create(
-            kind=kind, host=host, team=team, requester=user, params=params or {}
+            kind=kind,
+            host=host,
+            team=team,
+            requester=user if getattr(user, "pk", None) else None,
+            params=params or {},
+            message_id=uuid.uuid4().hex,
+            deadline=timezone.now() + wait,
+            time_limit=spec.time_limit if spec else 3600,
         )
         transaction.on_commit(lambda: enqueue(job))
     return job
 
 
-def enqueue(job: Job) -> None:
-    from worker.celery import app
+def enqueue(job: Job) -> bool:
+    """Hand the job's signed message to the broker; False (and logged) if the broker is away."""
+    from webapp.fleet import broker
+    from webapp.jobs.signing import sign
 
-    app.send_task("wharf.run_job", args=[job.pk], queue=job.host.queue)
+    envelope = sign(job.pk, job.host.name, job.message_id)
+    try:
+        broker.send_job(job.host.name, envelope, job.message_id, job.time_limit)
+    except Exception as exc:  # noqa: BLE001 - any broker failure: the sweeper sends it again
+        log.warning("job %s not sent yet (%s); the sweeper will send it", job.pk, exc)
+        return False
+    Job.objects.filter(pk=job.pk, enqueued__isnull=True).update(enqueued=timezone.now())
+    return True
 
 
-def do_cancel_job(job: Job) -> bool:
-    """Cancel a job that has not started; a running job finishes on its host."""
-    cancelled = Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
-        state=JobState.CANCELLED
-    )
-    if cancelled:
+def check_cancel_job(user: object, job: Job) -> None:
+    """Anyone who may start jobs in the job's team may cancel it, whatever its host's state."""
+    if not writable_teams(user).filter(pk=job.team_id).exists():
+        raise Forbidden(f"you may not cancel jobs of team {job.team.name!r}")
+
+
+def do_cancel_job(job: Job) -> str:
+    """Cancel a job that has not ended; return "cancelled" or "cancelling".
+
+    A queued job never runs (whatever its host's state); a running one is told
+    to stop at its next report and ends as cancelled saying what it left.
+    """
+    if Job.objects.filter(pk=job.pk, state=JobState.QUEUED).update(
+        state=JobState.CANCELLED,
+        finished=timezone.now(),
+        error="cancelled before it ran",
+        error_kind="cancelled",
+        cancel_requested=True,
+    ):
         publish(job.group, {"type": "state", "state": JobState.CANCELLED})
-    return bool(cancelled)
+        return "cancelled"
+    if Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True):
+        publish(job.group, {"type": "state", "state": JobState.RUNNING, "cancelling": True})
+        return "cancelling"
+    job.refresh_from_db()
+    raise Conflict(f"job {job.pk} has ended ({job.state}): there is nothing to cancel")
+
+
+# --- what hosts report (the host API calls these) ---------------------------------------
+
+
+def _host_job(host: Host, job_id: int) -> Job:
+    job = Job.objects.filter(pk=job_id, host=host).first()
+    if job is None:
+        raise NotFound(f"job {job_id} is not a job of host {host.name}")
+    return job
+
+
+def claim_job(host: Host, job_id: int, message_id: str, redelivered: bool) -> Job:
+    """Let the host run a job for this message, or refuse with the reason."""
+    job = _host_job(host, job_id)
+    spec = kind_of(job.kind)
+    retry = redelivered and bool(spec and spec.retry_safe)
+    if not job.claim(message_id, retry=retry):
+        job.refresh_from_db()
+        if job.state == JobState.RUNNING and redelivered:
+            # its worker was lost, and this kind may not simply run again
+            _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
+        raise Conflict(f"job {job_id} is {job.state}: not to run for message {message_id}")
+    publish(job.group, {"type": "state", "state": JobState.RUNNING, "attempt": job.attempts})
+    return job
+
+
+def store_lines(host: Host, job_id: int, lines: list[dict]) -> bool:
+    """Store and publish a batch of output lines; return whether the job was cancelled."""
+    job = _host_job(host, job_id)
+    if job.state != JobState.RUNNING:
+        raise Conflict(f"job {job_id} is {job.state}: it takes no more output")
+    for line in job.append_lines(lines):
+        publish(job.group, line.as_message())
+    return job.cancel_requested
+
+
+def finish_job(host: Host, job_id: int, state: str, result: dict, error: str, kind: str) -> Job:
+    job = _host_job(host, job_id)
+    if state not in HOST_END_STATES:
+        raise Invalid(f"a host may end a job as {sorted(HOST_END_STATES)}, not {state!r}", "state")
+    if not _end(job, state, error, kind, result):
+        job.refresh_from_db()
+        if job.state != state:
+            raise Conflict(f"job {job_id} has ended already ({job.state})")
+    return job
+
+
+def _end(job: Job, state: str, error: str, kind: str, result: dict | None = None) -> bool:
+    if not job.finish(state, result, error, kind):
+        return False
+    publish(job.group, {"type": "state", "state": state, "error": error, "error_kind": kind})
+    return True
+
+
+def settle_heartbeat(host: Host, running: list[int], received: timezone.datetime) -> list[int]:
+    """Compare the host's running jobs with ours; end the lost ones; return those to cancel.
+
+    A job we think runs there but that the host does not list, claimed before
+    this beat could have seen it, was lost with its worker: past its hard
+    limit it ends as "time limit", else as "worker lost".
+    """
+    grace = received - timedelta(seconds=settings.WHARF_HEARTBEAT_SECONDS)
+    lost = Job.objects.filter(host=host, state=JobState.RUNNING, started__lt=grace).exclude(
+        pk__in=running
+    )
+    for job in lost:
+        if job.started + timedelta(seconds=job.time_limit + 60) < received:
+            _end(job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit")
+        else:
+            _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
+    return list(
+        Job.objects.filter(
+            host=host, state=JobState.RUNNING, cancel_requested=True, pk__in=running
+        ).values_list("pk", flat=True)
+    )
+
+
+# --- the sweeper ------------------------------------------------------------------------
+
+
+def sweep(now: timezone.datetime | None = None) -> dict[str, list[int]]:
+    """One round of the fleet's bookkeeping; return what it did, by kind, as job ids.
+
+    Hosts silent too long become unreachable and their running jobs fail;
+    queued jobs past their deadline expire; jobs never handed to the broker
+    are sent; running jobs past their hard limit fail.
+    """
+    now = now or timezone.now()
+    done: dict[str, list[int]] = {"unreachable": [], "expired": [], "sent": [], "time_limit": []}
+    for name in Host.mark_unreachable(now):
+        for job in Job.objects.filter(host__name=name, state=JobState.RUNNING):
+            if _end(job, JobState.FAILED, f"host {name} stopped answering", "host_unreachable"):
+                done["unreachable"].append(job.pk)
+    for job in Job.objects.filter(state=JobState.QUEUED, deadline__lt=now):
+        if _end(job, JobState.EXPIRED, "no worker took the job before its deadline", "expired"):
+            done["expired"].append(job.pk)
+    unsent = Job.objects.filter(
+        state=JobState.QUEUED, enqueued__isnull=True, created__lt=now - timedelta(seconds=2)
+    ).select_related("host")
+    for job in unsent:
+        if enqueue(job):
+            done["sent"].append(job.pk)
+    for job in Job.objects.filter(state=JobState.RUNNING, started__isnull=False):
+        if job.started + timedelta(seconds=job.time_limit + 120) < now and _end(
+            job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit"
+        ):
+            done["time_limit"].append(job.pk)
+    return done

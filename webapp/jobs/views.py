@@ -7,8 +7,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from rest_framework.exceptions import APIException
 
+from webapp.errors import SiteError
 from webapp.fleet.models import Host
 from webapp.jobs.choices import JobKind
 from webapp.jobs.models import visible_jobs
@@ -39,9 +39,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
 def start_host_check(request: HttpRequest, host_name: str) -> HttpResponse:
     host = get_object_or_404(Host, name=host_name)
     try:
-        team = check_create_job(request.user, JobKind.HOST_CHECK, host, None)
-    except APIException as exc:
-        messages.error(request, str(exc.detail))
+        team, params = check_create_job(request.user, JobKind.HOST_CHECK, host, None)
+    except SiteError as exc:
+        messages.error(request, str(exc))
         return redirect("dashboard")
-    job = do_create_job(request.user, JobKind.HOST_CHECK, host, team)
+    job = do_create_job(request.user, JobKind.HOST_CHECK, host, team, params)
     return redirect("job-detail", job_id=job.pk)

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from runtime.hostcheck import run_checks
-from webapp.jobs.choices import JobKind
 from worker.runner import JobContext, JobFailed, handles
 
 
-@handles(JobKind.HOST_CHECK)
+@handles("host.check")
 def host_check(ctx: JobContext) -> dict:
     results = []
     for result in run_checks():
+        ctx.check_cancelled()
         ctx.log(result.line(), "stdout" if result.ok else "stderr")
         results.append({"check": result.name, "ok": result.ok, "detail": result.detail})
     failed = [r["check"] for r in results if not r["ok"]]

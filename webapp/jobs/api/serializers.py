@@ -29,6 +29,9 @@ class JobSerializer(serializers.ModelSerializer):
             "finished",
             "result",
             "error",
+            "error_kind",
+            "attempts",
+            "cancel_requested",
             "last_seq",
         ]
         read_only_fields = [
@@ -40,6 +43,9 @@ class JobSerializer(serializers.ModelSerializer):
             "finished",
             "result",
             "error",
+            "error_kind",
+            "attempts",
+            "cancel_requested",
             "last_seq",
         ]
 

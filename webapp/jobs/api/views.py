@@ -7,7 +7,7 @@ from rest_framework.response import Response
 from webapp.api.params import query_int
 from webapp.jobs.api.serializers import JobLineSerializer, JobSerializer
 from webapp.jobs.models import visible_jobs
-from webapp.jobs.services import check_create_job, do_cancel_job, do_create_job
+from webapp.jobs.services import check_cancel_job, check_create_job, do_cancel_job, do_create_job
 
 
 class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
@@ -20,9 +20,11 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
 
     def perform_create(self, serializer: JobSerializer) -> None:
         data = serializer.validated_data
-        team = check_create_job(self.request.user, data["kind"], data["host"], data.get("team"))
+        team, params = check_create_job(
+            self.request.user, data["kind"], data["host"], data.get("team"), data.get("params")
+        )
         serializer.instance = do_create_job(
-            self.request.user, data["kind"], data["host"], team, data.get("params")
+            self.request.user, data["kind"], data["host"], team, params
         )
 
     @extend_schema(
@@ -36,11 +38,12 @@ class JobViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         lines = job.lines.filter(seq__gt=after).order_by("seq")
         return Response(JobLineSerializer(lines, many=True).data)
 
-    @extend_schema(request=None, responses=JobSerializer)
+    @extend_schema(request=None, responses={202: JobSerializer, 409: dict})
     @action(detail=True, methods=["post"])
     def cancel(self, request: Request, pk: str | None = None) -> Response:
+        """Cancel a job that has not ended: 202 with the job (cancelled, or running until it stops)."""
         job = self.get_object()
-        check_create_job(request.user, job.kind, job.host, job.team)
+        check_cancel_job(request.user, job)
         do_cancel_job(job)
         job.refresh_from_db()
-        return Response(JobSerializer(job).data)
+        return Response(JobSerializer(job).data, status=202)
