@@ -107,6 +107,7 @@ scripts/redis-acl.sh var/redis/users.acl var/redis-site.password
 . scripts/site-env.sh
 say "applying database migrations"
 .venv/bin/python manage.py migrate --noinput -v0
+chmod 600 var/db.sqlite3* 2>/dev/null || true   # var/ is 711 so Redis can reach var/redis
 .venv/bin/python manage.py collectstatic --noinput -v0
 .venv/bin/python manage.py ensure_admin
 

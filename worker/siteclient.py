@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 log = logging.getLogger(__name__)
+logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per report is noise
 API = "/api/host/v1"
 
 
