@@ -10,6 +10,7 @@ export PATH="$PWD/.venv/bin:$PATH"
 export DJANGO_SETTINGS_MODULE=webapp.settings WHARF_ENV=test
 echo "== ruff"
 ruff check .
+ruff format --check . >/dev/null || { ruff format --check . | tail -5; echo "test.sh: run 'ruff format' on the files above" >&2; exit 1; }
 echo "== django checks"
 python manage.py check --fail-level WARNING
 python manage.py makemigrations --check --dry-run >/dev/null || { echo "test.sh: models changed without a migration" >&2; exit 1; }

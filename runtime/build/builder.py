@@ -29,8 +29,18 @@ from runtime.build.parser import Instruction, parse
 from runtime.build.substitution import expand_word, split_words
 from runtime.errors import NotFound, WharfError
 
-PROXY_ARGS = {"HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
-              "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy"}
+PROXY_ARGS = {
+    "HTTP_PROXY",
+    "http_proxy",
+    "HTTPS_PROXY",
+    "https_proxy",
+    "FTP_PROXY",
+    "ftp_proxy",
+    "NO_PROXY",
+    "no_proxy",
+    "ALL_PROXY",
+    "all_proxy",
+}
 DEFAULT_SHELL = ["/bin/sh", "-c"]
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CACHE_SCHEMA = """
@@ -111,7 +121,9 @@ class Builder:
             final = stages[max(wanted)]
             image = final.image
             if self.opts.labels:
-                cfg = dict(final.config, Labels={**(final.config.get("Labels") or {}), **self.opts.labels})
+                cfg = dict(
+                    final.config, Labels={**(final.config.get("Labels") or {}), **self.opts.labels}
+                )
                 image = self.rt.images.commit(image, None, cfg, created_by="LABEL (build --label)")
             if image is None:
                 image = self.rt.images.commit(None, None, final.config, created_by="FROM scratch")
@@ -145,10 +157,15 @@ class Builder:
                 stages.append(Stage(len(stages), name, words[0], ins.line, []))
             elif not stages:
                 if ins.cmd != "ARG":
-                    raise BuildError("no build stage in current context: the Dockerfile must begin "
-                                     "with FROM (ARG may come before it)", ins.line)
+                    raise BuildError(
+                        "no build stage in current context: the Dockerfile must begin "
+                        "with FROM (ARG may come before it)",
+                        ins.line,
+                    )
                 for key, value in self._arg_pairs(ins, {}):
-                    global_args[key] = self.opts.build_args.get(key, value if value is not None else "")
+                    global_args[key] = self.opts.build_args.get(
+                        key, value if value is not None else ""
+                    )
                     self.used_args.add(key)
             else:
                 stages[-1].instructions.append(ins)
@@ -170,8 +187,11 @@ class Builder:
                 continue
             wanted.add(idx)
             stage = stages[idx]
-            refs = [stage.base] + [i.flags["from"] for i in stage.instructions
-                                   if i.cmd in ("COPY", "ADD") and "from" in i.flags]
+            refs = [stage.base] + [
+                i.flags["from"]
+                for i in stage.instructions
+                if i.cmd in ("COPY", "ADD") and "from" in i.flags
+            ]
             for ref in refs:
                 dep = self._stage_ref(ref, stages[:idx])
                 if dep is not None:
@@ -190,7 +210,10 @@ class Builder:
     def _build_stage(self, stage: Stage, stages: list[Stage], global_args: dict[str, str]) -> None:
         self.step += 1
         base = expand_word(stage.base, global_args, self.escape, stage.line)
-        self.say(f"Step {self.step}/{self.total} : FROM {base}" + (f" AS {stage.name}" if stage.name else ""))
+        self.say(
+            f"Step {self.step}/{self.total} : FROM {base}"
+            + (f" AS {stage.name}" if stage.name else "")
+        )
         earlier = self._stage_ref(base, stages[: stage.index])
         if earlier is not None:
             stage.image, stage.config = earlier.image, json.loads(json.dumps(earlier.config))
@@ -216,8 +239,14 @@ class Builder:
 
     # --- steps -------------------------------------------------------------------
 
-    def _step(self, stage: Stage, ins: Instruction, stages: list[Stage], global_args: dict[str, str],
-              count: bool = True) -> None:
+    def _step(
+        self,
+        stage: Stage,
+        ins: Instruction,
+        stages: list[Stage],
+        global_args: dict[str, str],
+        count: bool = True,
+    ) -> None:
         handler = getattr(self, f"_do_{ins.cmd.lower()}")
         try:
             handler(stage, ins, stages, global_args)
@@ -242,8 +271,9 @@ class Builder:
         if self.opts.no_cache:
             return None
         parent = stage.image.id if stage.image is not None else "scratch"
-        row = self.conn.execute("SELECT image_id FROM build_cache WHERE parent=? AND key=?",
-                                (parent, key)).fetchone()
+        row = self.conn.execute(
+            "SELECT image_id FROM build_cache WHERE parent=? AND key=?", (parent, key)
+        ).fetchone()
         if row is None:
             return None
         try:
@@ -256,8 +286,10 @@ class Builder:
     def _remember(self, stage: Stage, key: str, image: Any) -> None:
         parent = stage.image.id if stage.image is not None else "scratch"
         with db.transaction(self.conn):
-            self.conn.execute("INSERT OR REPLACE INTO build_cache (parent, key, image_id) VALUES (?,?,?)",
-                              (parent, key, image.id))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO build_cache (parent, key, image_id) VALUES (?,?,?)",
+                (parent, key, image.id),
+            )
 
     def _do_env(self, stage: Stage, ins: Instruction, *_: Any) -> None:
         pairs = self._kv(stage, ins)
@@ -273,7 +305,9 @@ class Builder:
     def _do_maintainer(self, stage: Stage, ins: Instruction, *_: Any) -> None:
         self._commit_meta(stage, f"MAINTAINER {ins.args}")
 
-    def _do_arg(self, stage: Stage, ins: Instruction, _stages: Any, global_args: dict[str, str]) -> None:
+    def _do_arg(
+        self, stage: Stage, ins: Instruction, _stages: Any, global_args: dict[str, str]
+    ) -> None:
         for key, default in self._arg_pairs(ins, stage.env()):
             self.used_args.add(key)
             if key in self.opts.build_args:
@@ -396,12 +430,18 @@ class Builder:
             argv = self._command(stage, ins)
         if not argv:
             raise BuildError("RUN needs a command", ins.line)
-        build_env = [f"{k}={v}" for k, v in sorted(stage.args.items())
-                     if not any(e.startswith(k + "=") for e in stage.config.get("Env") or [])]
+        build_env = [
+            f"{k}={v}"
+            for k, v in sorted(stage.args.items())
+            if not any(e.startswith(k + "=") for e in stage.config.get("Env") or [])
+        ]
         # predefined proxy args reach RUN without an ARG line, and (as in Docker) stay
         # out of the cache key and the image's history
-        proxies = [f"{k}={v}" for k, v in sorted(self.opts.build_args.items())
-                   if k in PROXY_ARGS and k not in stage.args]
+        proxies = [
+            f"{k}={v}"
+            for k, v in sorted(self.opts.build_args.items())
+            if k in PROXY_ARGS and k not in stage.args
+        ]
         key = _key({"run": argv, "args": build_env, "network": self.opts.network})
         cached = self._cached(stage, key)
         if cached is not None:
@@ -409,12 +449,19 @@ class Builder:
             self.say(f" ---> {cached.id.split(':')[-1][:12]}")
             return
         if stage.image is None:
-            raise BuildError("RUN needs a base image with a shell; this stage is FROM scratch with no files",
-                             ins.line)
-        spec = ContainerSpec(image=stage.image.id, cmd=argv, entrypoint=[],
-                             env=[*(stage.config.get("Env") or []), *build_env, *proxies],
-                             workdir=stage.config.get("WorkingDir") or "", user=stage.config.get("User") or "",
-                             network=self.opts.network)
+            raise BuildError(
+                "RUN needs a base image with a shell; this stage is FROM scratch with no files",
+                ins.line,
+            )
+        spec = ContainerSpec(
+            image=stage.image.id,
+            cmd=argv,
+            entrypoint=[],
+            env=[*(stage.config.get("Env") or []), *build_env, *proxies],
+            workdir=stage.config.get("WorkingDir") or "",
+            user=stage.config.get("User") or "",
+            network=self.opts.network,
+        )
         ctr = self.rt.containers.create(spec)
         self.say(f" ---> Running in {ctr.id[:12]}")
         try:
@@ -427,11 +474,21 @@ class Builder:
                 tail = (tail + [text])[-5:]
             if code != 0:
                 shown = "; ".join(tail)
-                raise BuildError(f"The command '{' '.join(argv)}' returned a non-zero code: {code}"
-                                 + (f" (last output: {shown})" if shown else ""), ins.line, exit_code=code)
-            created_by = f"RUN {' '.join(argv)}" if ins.json_args is None else f"RUN {json.dumps(argv)}"
-            image = self.rt.images.commit(stage.image, self.rt.containers.upper_dir(ctr.id), stage.config,
-                                          created_by=created_by)
+                raise BuildError(
+                    f"The command '{' '.join(argv)}' returned a non-zero code: {code}"
+                    + (f" (last output: {shown})" if shown else ""),
+                    ins.line,
+                    exit_code=code,
+                )
+            created_by = (
+                f"RUN {' '.join(argv)}" if ins.json_args is None else f"RUN {json.dumps(argv)}"
+            )
+            image = self.rt.images.commit(
+                stage.image,
+                self.rt.containers.upper_dir(ctr.id),
+                stage.config,
+                created_by=created_by,
+            )
         finally:
             with contextlib.suppress(WharfError):
                 self.rt.containers.remove(ctr.id, force=True)
@@ -467,21 +524,34 @@ class Builder:
                 raise BuildError(f"{ins.cmd} requires at least two arguments", ins.line)
             sources, dest, inline = words[:-1], words[-1], {}
         if any(s.startswith(("http://", "https://")) for s in sources):
-            raise BuildError(f"{ins.cmd} from a URL is not supported on this host (no outside network)",
-                             ins.line)
+            raise BuildError(
+                f"{ins.cmd} from a URL is not supported on this host (no outside network)", ins.line
+            )
         workdir = stage.config.get("WorkingDir") or "/"
         target = dest if dest.startswith("/") else os.path.join(workdir, dest)
         dir_dest = dest.endswith("/") or len(sources) > 1
         src_ref = ins.flags.get("from")
         with self._source_root(src_ref, stages, stage, ins.line) as (root, content_key):
             if root is None:
-                paths = [p for s in sources for p in self.ctx.sources(s, ins.line)] if not inline else []
+                paths = (
+                    [p for s in sources for p in self.ctx.sources(s, ins.line)]
+                    if not inline
+                    else []
+                )
                 digest = self.ctx.digest(paths) if paths else _key(inline)
             else:
                 paths = [self._in_image(root, s, ins.line) for s in sources]
                 digest = content_key
-            key = _key({"copy": ins.cmd, "sources": sources, "dest": target, "dir": dir_dest,
-                        "flags": ins.flags, "digest": digest})
+            key = _key(
+                {
+                    "copy": ins.cmd,
+                    "sources": sources,
+                    "dest": target,
+                    "dir": dir_dest,
+                    "flags": ins.flags,
+                    "digest": digest,
+                }
+            )
             cached = self._cached(stage, key)
             if cached is not None:
                 stage.image = cached
@@ -498,9 +568,15 @@ class Builder:
                         self._finish(out, uid_gid, ins)
                 else:
                     for src in paths:
-                        self._place(src, layer, target, dir_dest, add and root is None, uid_gid, ins)
-                image = self.rt.images.commit(stage.image, layer, stage.config,
-                                              created_by=f"{ins.cmd} {' '.join(sources)} {dest}")
+                        self._place(
+                            src, layer, target, dir_dest, add and root is None, uid_gid, ins
+                        )
+                image = self.rt.images.commit(
+                    stage.image,
+                    layer,
+                    stage.config,
+                    created_by=f"{ins.cmd} {' '.join(sources)} {dest}",
+                )
             finally:
                 shutil.rmtree(layer, ignore_errors=True)
         self._remember(stage, key, image)
@@ -508,8 +584,9 @@ class Builder:
         self.say(f" ---> {image.id.split(':')[-1][:12]}")
 
     @contextlib.contextmanager
-    def _source_root(self, ref: str | None, stages: list[Stage], stage: Stage,
-                     line: int) -> Iterator[tuple[Path | None, str]]:
+    def _source_root(
+        self, ref: str | None, stages: list[Stage], stage: Stage, line: int
+    ) -> Iterator[tuple[Path | None, str]]:
         """Yield the filesystem COPY --from reads (None: the context) and its cache identity."""
         if ref is None:
             yield None, ""
@@ -551,13 +628,23 @@ class Builder:
         from runtime.containers.rootfs import resolve_user
 
         if stage.image is None:
-            raise BuildError(f"--chown={chown}: names need an /etc/passwd; this stage has none", ins.line)
+            raise BuildError(
+                f"--chown={chown}: names need an /etc/passwd; this stage has none", ins.line
+            )
         with image_view(self.rt, stage.image, self.workdir) as root:
             uid, gid, _extra, _home = resolve_user(root, chown)
         return uid, gid
 
-    def _place(self, src: Path, layer: Path, target: str, dir_dest: bool, extract: bool,
-               owner: tuple[int, int] | None, ins: Instruction) -> None:
+    def _place(
+        self,
+        src: Path,
+        layer: Path,
+        target: str,
+        dir_dest: bool,
+        extract: bool,
+        owner: tuple[int, int] | None,
+        ins: Instruction,
+    ) -> None:
         if extract and src.is_file() and tarfile.is_tarfile(src):
             out = _dest_path(layer, target, "", True)
             out.mkdir(parents=True, exist_ok=True)
@@ -583,7 +670,9 @@ class Builder:
         self._finish(out, owner, ins)
 
     @staticmethod
-    def _finish(path: Path, owner: tuple[int, int] | None, ins: Instruction, chmod: bool = True) -> None:
+    def _finish(
+        path: Path, owner: tuple[int, int] | None, ins: Instruction, chmod: bool = True
+    ) -> None:
         if owner is not None:
             os.lchown(path, *owner)
         mode = ins.flags.get("chmod")
@@ -591,7 +680,9 @@ class Builder:
             try:
                 path.chmod(int(mode, 8))
             except ValueError as exc:
-                raise BuildError(f"invalid --chmod={mode}: expected an octal mode", ins.line) from exc
+                raise BuildError(
+                    f"invalid --chmod={mode}: expected an octal mode", ins.line
+                ) from exc
 
 
 @contextlib.contextmanager

@@ -51,7 +51,9 @@ def check_destination(dest: str, flag: str) -> str:
         raise InvalidArgument(f"invalid {flag}: cannot mount over the container's root /")
     for forbidden in FORBIDDEN_DESTINATIONS:
         if clean == forbidden or clean.startswith(forbidden + "/"):
-            raise InvalidArgument(f"invalid {flag}: mounts into {forbidden} of a container are not allowed")
+            raise InvalidArgument(
+                f"invalid {flag}: mounts into {forbidden} of a container are not allowed"
+            )
     return clean
 
 
@@ -108,7 +110,9 @@ def parse_mount_flag(text: str) -> MountRequest:
     kind = fields_.pop("type", "volume")
     if kind not in ("volume", "bind", "tmpfs"):
         raise InvalidArgument(f"invalid {flag}: unknown mount type {kind!r}")
-    target = fields_.pop("target", None) or fields_.pop("destination", None) or fields_.pop("dst", None)
+    target = (
+        fields_.pop("target", None) or fields_.pop("destination", None) or fields_.pop("dst", None)
+    )
     if not target:
         raise InvalidArgument(f"invalid {flag}: target is required")
     source = fields_.pop("source", None) or fields_.pop("src", None) or ""
@@ -131,7 +135,9 @@ def parse_mount_flag(text: str) -> MountRequest:
     else:
         if source:
             raise InvalidArgument(f"invalid {flag}: a tmpfs mount takes no source")
-        req.tmpfs_options = _tmpfs_opts(fields_.pop("tmpfs-size", ""), fields_.pop("tmpfs-mode", ""), flag)
+        req.tmpfs_options = _tmpfs_opts(
+            fields_.pop("tmpfs-size", ""), fields_.pop("tmpfs-mode", ""), flag
+        )
     if fields_:
         raise InvalidArgument(f"invalid {flag}: unknown field {sorted(fields_)[0]!r}")
     return req
@@ -147,8 +153,11 @@ def parse_tmpfs_flag(text: str) -> MountRequest:
             req.readonly = True
         elif opt == "rw":
             req.readonly = False
-        elif re.match(r"^(size=\d+[kmgKMG%]?|mode=[0-7]{3,4}|uid=\d+|gid=\d+|nr_inodes=\d+[kmg]?|"
-                      r"exec|noexec|suid|nosuid|dev|nodev)$", opt):
+        elif re.match(
+            r"^(size=\d+[kmgKMG%]?|mode=[0-7]{3,4}|uid=\d+|gid=\d+|nr_inodes=\d+[kmg]?|"
+            r"exec|noexec|suid|nosuid|dev|nodev)$",
+            opt,
+        ):
             req.tmpfs_options.append(opt)
         else:
             raise InvalidArgument(f"invalid {flag}: unknown tmpfs option {opt!r}")

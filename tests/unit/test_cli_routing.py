@@ -8,7 +8,9 @@ import pytest
 
 from runtime.cli.main import COMMAND_MODULES, VERB_MODULES, build_parser
 
-ROUTED = sorted(v for v, mods in VERB_MODULES.items() if all(importlib.util.find_spec(m) for m in mods))
+ROUTED = sorted(
+    v for v, mods in VERB_MODULES.items() if all(importlib.util.find_spec(m) for m in mods)
+)
 
 
 @pytest.mark.parametrize("verb", ROUTED)
@@ -30,6 +32,10 @@ def test_the_modules_list_names_real_modules():
 
 
 def test_help_of_a_routed_verb_runs():
-    r = subprocess.run([sys.executable, "-m", "runtime.cli.main", "build", "--help"],
-                       capture_output=True, text=True, timeout=30)
+    r = subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", "build", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert r.returncode == 0 and "--build-arg" in r.stdout

@@ -17,7 +17,9 @@ from runtime.containers.model import ContainerSpec
 def build(rt, ctx: Path, dockerfile: str, **opts) -> tuple[object, list[str]]:
     (ctx / "Dockerfile").write_text(dockerfile)
     lines: list[str] = []
-    image = Builder(rt, BuildOptions(context=str(ctx), network="none", **opts), lines.append).build()
+    image = Builder(
+        rt, BuildOptions(context=str(ctx), network="none", **opts), lines.append
+    ).build()
     return image, lines
 
 
@@ -70,13 +72,19 @@ def test_every_common_instruction_lands_in_the_image(rt, busybox_image, ctx):
     assert cfg["WorkingDir"] == "/app" and cfg["User"] == "nobody"
     assert cfg["ExposedPorts"] == {"8080/tcp": {}, "53/udp": {}}
     assert cfg["Volumes"] == {"/data": {}} and cfg["StopSignal"] == "SIGUSR1"
-    assert cfg["Healthcheck"] == {"Test": ["CMD-SHELL", "cat /app/run.txt"], "Interval": 5 * 10**9, "Retries": 2}
+    assert cfg["Healthcheck"] == {
+        "Test": ["CMD-SHELL", "cat /app/run.txt"],
+        "Interval": 5 * 10**9,
+        "Retries": 2,
+    }
     assert (cfg["Entrypoint"], cfg["Cmd"]) == (["cat"], ["/app/run.txt"])
     assert run(rt, "every:1") == "hi there spicy 3\n"
     assert run(rt, "every:1", "/app/hello.txt", "/app/sub/a.txt") == "hello\na\n"
     assert any(line.startswith("Step 1/") and "FROM busybox AS base" in line for line in lines)
     history = [h.get("created_by", "") for h in image.config["history"]]
-    assert any(h.startswith("RUN ") for h in history) and any(h.startswith("COPY hello.txt") for h in history)
+    assert any(h.startswith("RUN ") for h in history) and any(
+        h.startswith("COPY hello.txt") for h in history
+    )
 
 
 def test_an_unchanged_rebuild_uses_the_cache_and_makes_nothing(rt, busybox_image, ctx):
@@ -96,7 +104,11 @@ def test_changing_one_copied_file_rebuilds_from_that_step(rt, busybox_image, ctx
     (ctx / "dir" / "a.txt").write_text("changed\n")
     _, lines = build(rt, ctx, DOCKERFILE)
     steps = [i for i, line in enumerate(lines) if line.startswith("Step ")]
-    cached = [lines[s].split(" : ")[1] for s in steps if s + 1 < len(lines) and lines[s + 1] == " ---> Using cache"]
+    cached = [
+        lines[s].split(" : ")[1]
+        for s in steps
+        if s + 1 < len(lines) and lines[s + 1] == " ---> Using cache"
+    ]
     assert "COPY hello.txt ./" in cached
     assert "COPY dir/ sub/" not in cached and any("Running in" in line for line in lines)
 
@@ -113,7 +125,9 @@ COPY --from=builder /bin/busybox /bin/busybox
 CMD ["/bin/busybox", "cat", "/artifact"]
 """
     image, lines = build(rt, ctx, df, tags=["multi:1"])
-    assert not any("exit 1" in line for line in lines), "stages the target does not need are not built"
+    assert not any("exit 1" in line for line in lines), (
+        "stages the target does not need are not built"
+    )
     assert run(rt, "multi:1") == "built\n"
     assert len(image.config["rootfs"]["diff_ids"]) == 2
     builder_only, _ = build(rt, ctx, df, target="builder")
@@ -156,7 +170,9 @@ def test_copy_chown_chmod_and_add_extracts_a_local_tar(rt, busybox_image, ctx):
 def test_a_failing_run_names_its_line_and_code_and_leaves_no_container(rt, busybox_image, ctx):
     with pytest.raises(BuildError) as err:
         build(rt, ctx, "FROM busybox\nRUN echo about to fail && exit 3\n")
-    assert str(err.value).startswith("Dockerfile:2: ") and "returned a non-zero code: 3" in str(err.value)
+    assert str(err.value).startswith("Dockerfile:2: ") and "returned a non-zero code: 3" in str(
+        err.value
+    )
     assert "about to fail" in str(err.value)
     assert rt.containers.list(all=True) == []
 
@@ -166,11 +182,20 @@ def test_a_failing_run_names_its_line_and_code_and_leaves_no_container(rt, busyb
     [
         ("RUN true\n", "Dockerfile:1: no build stage"),
         ("FROM busybox\nCOPY missing.txt /\n", "Dockerfile:2: COPY failed: file not found"),
-        ("FROM busybox\nCOPY ../outside /\n", "Dockerfile:2: forbidden path outside the build context"),
-        ("FROM busybox\nCOPY --from=nowhere /x /\n", "Dockerfile:2: COPY --from=nowhere: no such stage or image"),
+        (
+            "FROM busybox\nCOPY ../outside /\n",
+            "Dockerfile:2: forbidden path outside the build context",
+        ),
+        (
+            "FROM busybox\nCOPY --from=nowhere /x /\n",
+            "Dockerfile:2: COPY --from=nowhere: no such stage or image",
+        ),
         ("FROM nosuchimage\n", "Dockerfile:1: FROM nosuchimage"),
         ("FROM busybox\nBOGUS x\n", "Dockerfile:2: unknown instruction: BOGUS"),
-        ("FROM busybox\nWORKDIR /app/$APPDIR\n", r"Dockerfile:2: \$APPDIR is used but not declared"),
+        (
+            "FROM busybox\nWORKDIR /app/$APPDIR\n",
+            r"Dockerfile:2: \$APPDIR is used but not declared",
+        ),
     ],
 )
 def test_bad_dockerfiles_get_one_clear_line(rt, busybox_image, ctx, dockerfile, message):
@@ -195,10 +220,17 @@ def test_the_cli_builds_from_a_directory_a_tar_and_stdin(wharf_paths, busybox_im
     env = dict(os.environ, WHARF_ROOT=str(wharf_paths.root), WHARF_RUN=str(wharf_paths.run))
 
     def wharf(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "runtime.cli.main", *args], cwd=repo, env=env,
-                              input=stdin, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "runtime.cli.main", *args],
+            cwd=repo,
+            env=env,
+            input=stdin,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
-    (ctx / "Dockerfile").write_text("FROM busybox\nCOPY hello.txt /\nCMD [\"cat\", \"/hello.txt\"]\n")
+    (ctx / "Dockerfile").write_text('FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n')
     r = wharf("build", "--network", "none", "-t", "cli:dir", str(ctx))
     assert r.returncode == 0, r.stderr
     assert "Step 1/3 : FROM busybox" in r.stdout and "Successfully tagged cli:dir" in r.stdout
@@ -207,23 +239,38 @@ def test_the_cli_builds_from_a_directory_a_tar_and_stdin(wharf_paths, busybox_im
         tar.add(ctx, arcname=".")
     r = wharf("build", "-q", "--network", "none", "-t", "cli:tar", str(archive))
     assert r.returncode == 0 and r.stdout.strip().startswith("sha256:")
-    r = wharf("build", "-q", "--network", "none", "-t", "cli:stdin", "-", stdin="FROM busybox\nENV FROM_STDIN=1\n")
+    r = wharf(
+        "build",
+        "-q",
+        "--network",
+        "none",
+        "-t",
+        "cli:stdin",
+        "-",
+        stdin="FROM busybox\nENV FROM_STDIN=1\n",
+    )
     assert r.returncode == 0, r.stderr
     r = wharf("build", "--network", "none", "-", stdin="FROM busybox\nRUN exit 7\n")
-    assert r.returncode == 125 and r.stderr.strip().splitlines()[-1].startswith("wharf: Dockerfile:2: ")
+    assert r.returncode == 125 and r.stderr.strip().splitlines()[-1].startswith(
+        "wharf: Dockerfile:2: "
+    )
 
 
 def test_onbuild_triggers_run_in_the_child_build(rt, busybox_image, ctx):
-    parent, _ = build(rt, ctx, "FROM busybox\nONBUILD COPY hello.txt /from-onbuild\n", tags=["parent:1"])
+    parent, _ = build(
+        rt, ctx, "FROM busybox\nONBUILD COPY hello.txt /from-onbuild\n", tags=["parent:1"]
+    )
     assert parent.container_config["OnBuild"] == ["COPY hello.txt /from-onbuild"]
-    child, _ = build(rt, ctx, "FROM parent:1\nCMD [\"cat\", \"/from-onbuild\"]\n")
+    child, _ = build(rt, ctx, 'FROM parent:1\nCMD ["cat", "/from-onbuild"]\n')
     assert run(rt, child.id) == "hello\n"
     assert not child.container_config.get("OnBuild"), "triggers do not pass to grandchildren"
 
 
 def test_shell_and_proxy_args_and_platform(rt, busybox_image, ctx):
-    df = ('FROM --platform=linux/amd64 busybox\nSHELL ["/bin/sh", "-e", "-c"]\n'
-          "RUN echo \"proxy=$HTTP_PROXY\" > /p\nCMD cat /p\n")
+    df = (
+        'FROM --platform=linux/amd64 busybox\nSHELL ["/bin/sh", "-e", "-c"]\n'
+        'RUN echo "proxy=$HTTP_PROXY" > /p\nCMD cat /p\n'
+    )
     image, _ = build(rt, ctx, df, build_args={"HTTP_PROXY": "http://127.0.0.1:3128"})
     assert image.container_config["Shell"] == ["/bin/sh", "-e", "-c"]
     assert image.container_config["Cmd"] == ["/bin/sh", "-e", "-c", "cat /p"]

@@ -80,8 +80,18 @@ def test_output_input_and_exit_codes_pass_through(entry):
 def test_the_callers_directory_and_environment_are_used(entry, tmp_path):
     (tmp_path / "vars.env").write_text("FROM_FILE=yes\n")
     env = dict(entry.env, FROM_CALLER="also")
-    out = entry("run", "--rm", "--env-file", "vars.env", "-e", "FROM_CALLER", "busybox", "env",
-                cwd=tmp_path, env=env).stdout
+    out = entry(
+        "run",
+        "--rm",
+        "--env-file",
+        "vars.env",
+        "-e",
+        "FROM_CALLER",
+        "busybox",
+        "env",
+        cwd=tmp_path,
+        env=env,
+    ).stdout
     assert "FROM_FILE=yes" in out and "FROM_CALLER=also" in out
 
 
@@ -92,7 +102,10 @@ def test_a_command_runs_in_a_child_of_the_server_and_ctrl_c_reaches_it(entry, wh
     before = set(children_of(server))
     client = subprocess.Popen(
         [sys.executable, "-m", "runtime.cli.entry", "logs", "-f", cid],
-        cwd=REPO, env=entry.env, stdout=subprocess.PIPE, text=True,
+        cwd=REPO,
+        env=entry.env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     assert client.stdout.readline() == "tick\n"
     (child,) = set(children_of(server)) - before  # the command runs in the server's child
@@ -133,7 +146,10 @@ def test_new_code_on_disk_replaces_the_server(entry, wharf_paths):
     try:
         assert entry("run", "--rm", "busybox", "echo", "still right").stdout == "still right\n"
         deadline = time.monotonic() + 30
-        while Path(f"/proc/{old}").exists() and Path(f"/proc/{old}/stat").read_text().split()[2] != "Z":
+        while (
+            Path(f"/proc/{old}").exists()
+            and Path(f"/proc/{old}/stat").read_text().split()[2] != "Z"
+        ):
             assert time.monotonic() < deadline, "the stale server did not exit"
             time.sleep(0.05)
     finally:

@@ -13,17 +13,32 @@ REPO = Path(__file__).resolve().parents[3]
 
 def wharf(paths, *args: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, WHARF_ROOT=str(paths.root), WHARF_RUN=str(paths.run))
-    return subprocess.run([sys.executable, "-m", "runtime.cli.main", *args], cwd=REPO, env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "runtime.cli.main", *args],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_create_ls_inspect_rm(wharf_paths):
-    assert wharf(wharf_paths, "volume", "create", "--label", "team=blue", "pgdata").stdout == "pgdata\n"
+    assert (
+        wharf(wharf_paths, "volume", "create", "--label", "team=blue", "pgdata").stdout
+        == "pgdata\n"
+    )
     ls = wharf(wharf_paths, "volume", "ls").stdout.splitlines()
     assert ls[0].split() == ["DRIVER", "VOLUME", "NAME"] and ls[1].split() == ["local", "pgdata"]
-    assert wharf(wharf_paths, "volume", "ls", "-q", "--filter", "label=team=blue").stdout == "pgdata\n"
+    assert (
+        wharf(wharf_paths, "volume", "ls", "-q", "--filter", "label=team=blue").stdout == "pgdata\n"
+    )
     (info,) = json.loads(wharf(wharf_paths, "volume", "inspect", "pgdata").stdout)
-    assert info["Name"] == "pgdata" and info["Driver"] == "local" and info["Labels"] == {"team": "blue"}
+    assert (
+        info["Name"] == "pgdata"
+        and info["Driver"] == "local"
+        and info["Labels"] == {"team": "blue"}
+    )
     assert info["Mountpoint"] == str(wharf_paths.root / "volumes" / "pgdata" / "_data")
     assert wharf(wharf_paths, "volume", "rm", "pgdata").returncode == 0
     missing = wharf(wharf_paths, "volume", "rm", "pgdata")

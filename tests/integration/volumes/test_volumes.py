@@ -57,9 +57,17 @@ def test_read_only_volume_refuses_writes(rt, busybox_image):
 
 
 def test_tmpfs_is_empty_tmpfs_on_every_start(rt, busybox_image):
-    c = rt.containers.create(ContainerSpec(
-        image="busybox", cmd=["sh", "-c", "ls -A /scratch | wc -l; grep ' /scratch ' /proc/mounts; touch /scratch/x"],
-        tmpfs=["/scratch:size=1m"]))
+    c = rt.containers.create(
+        ContainerSpec(
+            image="busybox",
+            cmd=[
+                "sh",
+                "-c",
+                "ls -A /scratch | wc -l; grep ' /scratch ' /proc/mounts; touch /scratch/x",
+            ],
+            tmpfs=["/scratch:size=1m"],
+        )
+    )
     try:
         for _ in range(2):
             rt.containers.start(c.id)
@@ -75,7 +83,9 @@ def test_bind_mount_below_the_allowed_area_reads_and_writes(rt, busybox_image):
     host = rt.paths.root / "binds" / "site"
     host.mkdir(parents=True)
     (host / "index.html").write_text("hello\n")
-    code, out, _ = run(rt, "sh", "-c", "cat /srv/index.html; echo new > /srv/new", volumes=[f"{host}:/srv"])
+    code, out, _ = run(
+        rt, "sh", "-c", "cat /srv/index.html; echo new > /srv/new", volumes=[f"{host}:/srv"]
+    )
     assert (code, out) == (0, "hello\n")
     assert (host / "new").read_text() == "new\n"
     code, _, err = run(rt, "sh", "-c", "echo y > /srv/new", volumes=[f"{host}:/srv:ro"])
@@ -85,11 +95,15 @@ def test_bind_mount_below_the_allowed_area_reads_and_writes(rt, busybox_image):
 @pytest.mark.parametrize("source", ["/etc", "/", "/usr/lib", "/proc", "/run", "/dev"])
 def test_sensitive_host_paths_are_always_refused(rt, busybox_image, source):
     with pytest.raises(InvalidArgument, match="never allowed"):
-        rt.containers.create(ContainerSpec(image="busybox", cmd=["true"], volumes=[f"{source}:/host"]))
+        rt.containers.create(
+            ContainerSpec(image="busybox", cmd=["true"], volumes=[f"{source}:/host"])
+        )
     assert rt.containers.list(all=True) == [] and rows(rt) == 0
 
 
-def test_paths_outside_the_allowed_area_are_refused_even_through_a_symlink(rt, busybox_image, tmp_path):
+def test_paths_outside_the_allowed_area_are_refused_even_through_a_symlink(
+    rt, busybox_image, tmp_path
+):
     outside = tmp_path / "secret"
     outside.mkdir()
     link = rt.paths.root / "binds" / "sneaky"
@@ -114,12 +128,15 @@ def test_the_host_config_widens_the_allowed_paths(wharf_paths, busybox_image, tm
 
 def test_a_failed_create_leaves_no_volume_behind(rt, busybox_image):
     with pytest.raises(InvalidArgument):
-        rt.containers.create(ContainerSpec(image="busybox", cmd=["true"],
-                                           volumes=["fresh:/data", "/etc:/host"]))
+        rt.containers.create(
+            ContainerSpec(image="busybox", cmd=["true"], volumes=["fresh:/data", "/etc:/host"])
+        )
     assert rt.volumes.list() == [] and rows(rt) == 0
     assert not (rt.paths.root / "volumes" / "fresh").exists()
     with pytest.raises(InvalidArgument, match="Duplicate mount point"):
-        rt.containers.create(ContainerSpec(image="busybox", cmd=["true"], volumes=["va:/d", "vb:/d"]))
+        rt.containers.create(
+            ContainerSpec(image="busybox", cmd=["true"], volumes=["va:/d", "vb:/d"])
+        )
     assert rt.volumes.list() == []
 
 
@@ -144,7 +161,9 @@ def test_image_volumes_are_anonymous_and_go_with_rm_v(rt, busybox_image):
     (anon,) = rt.volumes.list()
     assert anon.anonymous and len(anon.name) == 64
     mounts = rt.containers.inspect(c.id)["Mounts"]
-    assert [(m["Type"], m["Name"], m["Destination"]) for m in mounts] == [("volume", anon.name, "/cache")]
+    assert [(m["Type"], m["Name"], m["Destination"]) for m in mounts] == [
+        ("volume", anon.name, "/cache")
+    ]
     rt.containers.remove(c.id, volumes=True)
     assert rt.volumes.list() == []
 
@@ -159,8 +178,14 @@ def test_an_anonymous_volume_stays_without_rm_v_and_prune_takes_it(rt, busybox_i
 
 
 def test_volumes_from_shares_another_containers_volumes(rt, busybox_image):
-    src = rt.containers.create(ContainerSpec(image="busybox", cmd=["sh", "-c", "echo hi > /shared/f"],
-                                             volumes=["sharedvol:/shared"], name="source"))
+    src = rt.containers.create(
+        ContainerSpec(
+            image="busybox",
+            cmd=["sh", "-c", "echo hi > /shared/f"],
+            volumes=["sharedvol:/shared"],
+            name="source",
+        )
+    )
     rt.containers.start(src.id)
     rt.containers.wait(src.id, timeout=30)
     code, out, _ = run(rt, "cat", "/shared/f", volumes_from=["source:ro"])
@@ -173,8 +198,11 @@ def test_volumes_from_shares_another_containers_volumes(rt, busybox_image):
 def test_the_mount_leaves_the_host_mount_table_as_it_was(rt, busybox_image):
     def ours() -> list[str]:
         # only this test's host: other hosts on the machine may mount meanwhile
-        return [line for line in Path("/proc/self/mountinfo").read_text().splitlines()
-                if str(rt.paths.root) in line or str(rt.paths.run) in line]
+        return [
+            line
+            for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if str(rt.paths.root) in line or str(rt.paths.run) in line
+        ]
 
     before = ours()
     for _ in range(3):

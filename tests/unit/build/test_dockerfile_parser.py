@@ -10,13 +10,27 @@ from runtime.build.substitution import split_words
 CASES = [
     ("FROM busybox\n", [("FROM", "busybox", 1, {}, None)]),
     ("from busybox as b\n", [("FROM", "busybox as b", 1, {}, None)]),
-    ("FROM a\nRUN echo a \\\n  && echo b\n", [("FROM", "a", 1, {}, None), ("RUN", "echo a && echo b", 2, {}, None)]),
-    ("FROM a\nRUN echo a \\\n\n# note\n  b\n", [("FROM", "a", 1, {}, None), ("RUN", "echo a b", 2, {}, None)]),
-    ("# escape=`\nFROM a\nRUN dir `\n  c:\\\n", [("FROM", "a", 2, {}, None), ("RUN", "dir c:\\", 3, {}, None)]),
-    ('FROM a\nCMD ["sh", "-c", "x"]\n', [("FROM", "a", 1, {}, None), ("CMD", '["sh", "-c", "x"]', 2, {}, ["sh", "-c", "x"])]),
+    (
+        "FROM a\nRUN echo a \\\n  && echo b\n",
+        [("FROM", "a", 1, {}, None), ("RUN", "echo a && echo b", 2, {}, None)],
+    ),
+    (
+        "FROM a\nRUN echo a \\\n\n# note\n  b\n",
+        [("FROM", "a", 1, {}, None), ("RUN", "echo a b", 2, {}, None)],
+    ),
+    (
+        "# escape=`\nFROM a\nRUN dir `\n  c:\\\n",
+        [("FROM", "a", 2, {}, None), ("RUN", "dir c:\\", 3, {}, None)],
+    ),
+    (
+        'FROM a\nCMD ["sh", "-c", "x"]\n',
+        [("FROM", "a", 1, {}, None), ("CMD", '["sh", "-c", "x"]', 2, {}, ["sh", "-c", "x"])],
+    ),
     ("FROM a\nCMD [not json\n", [("FROM", "a", 1, {}, None), ("CMD", "[not json", 2, {}, None)]),
-    ("FROM a\nCOPY --from=b --chown=1:2 x /y\n",
-     [("FROM", "a", 1, {}, None), ("COPY", "x /y", 2, {"from": "b", "chown": "1:2"}, None)]),
+    (
+        "FROM a\nCOPY --from=b --chown=1:2 x /y\n",
+        [("FROM", "a", 1, {}, None), ("COPY", "x /y", 2, {"from": "b", "chown": "1:2"}, None)],
+    ),
     ("  FROM   a  \n\t\n   RUN    x\n", [("FROM", "a", 1, {}, None), ("RUN", "x", 3, {}, None)]),
     ("# syntax=docker/dockerfile:1\nFROM a\n", [("FROM", "a", 2, {}, None)]),
 ]

@@ -43,7 +43,13 @@ def test_bad_volume_flags_are_refused_with_a_reason(flag, message):
 
 def test_mount_flag_forms():
     r = parse_mount_flag("type=bind,source=/srv/a,target=/a,readonly,bind-propagation=rshared")
-    assert (r.type, r.source, r.destination, r.readonly, r.propagation) == ("bind", "/srv/a", "/a", True, "rshared")
+    assert (r.type, r.source, r.destination, r.readonly, r.propagation) == (
+        "bind",
+        "/srv/a",
+        "/a",
+        True,
+        "rshared",
+    )
     assert not r.create_host_path, "--mount never creates a missing host path (Docker's rule)"
     r = parse_mount_flag("type=volume,src=v1,dst=/v,volume-nocopy")
     assert (r.source, r.destination, r.nocopy) == ("v1", "/v", True)
