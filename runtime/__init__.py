@@ -91,6 +91,17 @@ class Runtime:
         return self._part("containers", make)
 
     @property
+    def events(self) -> Any:
+        """The host's durable event stream (``runtime.events``)."""
+
+        def make() -> Any:
+            from runtime.events import EventLog
+
+            return EventLog(self.paths)
+
+        return self._part("events", make)
+
+    @property
     def networks(self) -> Any:
         """Bridge networks on this host (``runtime.network``)."""
 

@@ -20,6 +20,8 @@ from typing import Any
 
 from runtime import Runtime
 from runtime.agent.protocol import encode, error_reply, socket_path
+from runtime.agent.supervisor import Supervisor
+from runtime.config import Paths
 from runtime.errors import InvalidArgument
 from runtime.network import links
 from runtime.network.manager import host_links
@@ -45,6 +47,7 @@ class Agent:
             return [(ip, 53) for ip in own] or configured or host_nameservers()
 
         self.resolver = Resolver(self._lookup, upstreams)
+        self.supervisor: Supervisor | None = None  # started by serve() once the socket listens
         self._lock = threading.Lock()
         self._bridges_seen: set[str] = set()  # links up at the last dns_sync
         self.stopping = threading.Event()
@@ -105,6 +108,12 @@ class Agent:
             self._bridges_seen = up
         return addresses
 
+    def op_supervise(self, id: str | None = None) -> None:  # noqa: A002 - the wire's name
+        """Watch a container just started (its exit, restart policy, health check); without
+        an id only make sure the agent runs (an events follower asks so)."""
+        if id is not None and self.supervisor is not None:
+            self.supervisor.post("check", str(id))
+
     def op_shutdown(self) -> None:
         self.stopping.set()
 
@@ -164,8 +173,11 @@ def serve(rt: Runtime) -> None:
         signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown, daemon=True).start()
     )
     threading.Thread(target=agent.resolver.serve_forever, daemon=True, name="dns").start()
+    agent.supervisor = Supervisor(paths.root, paths.run)
+    supervisor = threading.Thread(target=agent.supervisor.run, daemon=True, name="supervisor")
+    supervisor.start()
     threading.Thread(
-        target=_exit_with_root, args=(paths.root, server), daemon=True, name="watch"
+        target=_exit_with_root, args=(paths, server), daemon=True, name="watch"
     ).start()
     with contextlib.suppress(Exception):
         agent.op_dns_sync()
@@ -176,13 +188,59 @@ def serve(rt: Runtime) -> None:
             sock.unlink()
         with contextlib.suppress(FileNotFoundError):
             (paths.run / "agent.pid").unlink()
+        agent.supervisor.stop()
+        supervisor.join(timeout=10)
         agent.resolver.close()
         server.server_close()
 
 
-def _exit_with_root(root: Path, server: _Server) -> None:
-    """Shut down once the root is gone: nobody is left to ask this agent to stop."""
-    while root.is_dir():
+def _exit_with_root(paths: Paths, server: _Server) -> None:
+    """Shut down once the root is gone: nobody is left to ask this agent to stop, and
+    nobody but this agent knows what the root left on the host."""
+    while paths.root.is_dir():
         time.sleep(2)
-    log.warning("root %s is gone; exiting", root)
+    log.warning("root %s is gone; releasing what it left on the host, then exiting", paths.root)
+    for line in release_orphaned_host_objects(paths):
+        log.warning("%s", line)
     server.shutdown()
+
+
+def release_orphaned_host_objects(paths: Paths) -> list[str]:
+    """Remove a removed root's bridges, veths, namespaces, nftables table and FORWARD rules.
+
+    The database that named them went with the root, so they are found by the
+    root's tag (``runtime.network.manager.host_tag``), which only this root's
+    objects carry. Return one line per object removed.
+    """
+    from runtime.errors import WharfError
+    from runtime.network.firewall import Firewall
+    from runtime.network.manager import host_tag
+
+    tag = host_tag(paths.root)
+    done: list[str] = []
+    netns_dir = paths.run / "netns"
+    if netns_dir.is_dir():
+        for f in sorted(netns_dir.iterdir()):
+            try:
+                links.remove_netns(str(f))
+                done.append(f"removed network namespace {f}")
+            except WharfError as exc:
+                done.append(f"could not remove network namespace {f}: {exc}")
+    for link in sorted(host_links()):
+        if link.startswith((f"wh{tag}-", f"wv{tag}")):
+            try:
+                links.remove_link(link)
+                done.append(f"removed link {link}")
+            except WharfError as exc:
+                done.append(f"could not remove link {link}: {exc}")
+    firewall = Firewall(tag)
+    try:
+        had_table = firewall.exists()
+        firewall.remove_table()  # the table and the marked rules of iptables' FORWARD chain
+        if had_table:
+            done.append(f"removed nftables table ip {firewall.table} and its FORWARD rules")
+    except WharfError as exc:
+        done.append(f"could not remove nftables table ip {firewall.table}: {exc}")
+    finally:
+        firewall.close()
+    return done

@@ -16,6 +16,7 @@ import sys
 from typing import Any
 
 from runtime.cli.main import key_values, management_group
+from runtime.timefmt import parse_duration
 
 
 def _runtime() -> Any:
@@ -70,45 +71,23 @@ def _env_list(args: argparse.Namespace) -> list[str]:
     return env
 
 
-_DURATION_UNITS = {
-    "ns": 1,
-    "us": 10**3,
-    "ms": 10**6,
-    "s": 10**9,
-    "m": 60 * 10**9,
-    "h": 3600 * 10**9,
-}
-
-
-def parse_duration(text: str) -> int:
-    """Parse a Go duration (``30s``, ``1m30s``, ``500ms``) into nanoseconds."""
-    import re
-
-    from runtime.errors import InvalidArgument
-
-    parts = re.findall(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h)", text)
-    if not parts or "".join(n + u for n, u in parts) != text:
-        raise InvalidArgument(f"invalid duration {text!r}: expected e.g. 30s, 1m30s or 500ms")
-    return int(sum(float(n) * _DURATION_UNITS[u] for n, u in parts))
-
-
 def _health(args: argparse.Namespace) -> dict | None:
-
-    if args.no_healthcheck:
+    """The --health-* flags as a Healthcheck; without --health-cmd the other flags still
+    tune the image's check (the merge is ``runtime.containers.config.merge_health``)."""
+    if args.no_healthcheck or (args.health_cmd or "").strip().lower() == "none":
         return {"Test": ["NONE"]}
-    if not args.health_cmd:
-        return None
 
     def dur(text: str | None) -> int:
         return parse_duration(text) if text else 0
 
-    return {
-        "Test": ["CMD-SHELL", args.health_cmd],
+    check = {
+        "Test": ["CMD-SHELL", args.health_cmd] if args.health_cmd else [],
         "Interval": dur(args.health_interval),
         "Timeout": dur(args.health_timeout),
         "StartPeriod": dur(args.health_start_period),
         "Retries": args.health_retries or 0,
     }
+    return check if any(check.values()) else None
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
@@ -394,6 +373,8 @@ def _status_text(c: Any, health: dict | None = None) -> str:
         return "Created"
     if c.status == "dead":
         return "Dead"
+    if c.status == "restarting":
+        return f"Restarting ({c.exit_code}) {_since(c.finished_at)}"
     if c.running:
         up = _since(c.started_at).replace(" ago", "").replace("About a", "About a")
         suffix = " (Paused)" if c.status == "paused" else ""
@@ -640,6 +621,16 @@ def cmd_cp(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_update(args: argparse.Namespace) -> int:
+    from runtime.errors import InvalidArgument
+
+    if not args.restart:
+        raise InvalidArgument("you must provide one or more flags when using this command")
+    return _each(
+        args, args.containers, lambda rt, n: rt.containers.update_restart_policy(n, args.restart)
+    )
+
+
 def cmd_prune(args: argparse.Namespace) -> int:
     from runtime.cli.images import _size
 
@@ -837,6 +828,10 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("src")
         a("dest")
         p.set_defaults(func=cmd_cp)
+    elif kind == "update":
+        a("--restart", help="no, always, unless-stopped or on-failure[:N]")
+        _names(p)
+        p.set_defaults(func=cmd_update)
     elif kind == "prune":
         a("-f", "--force", action="store_true")
         a("--filter", action="append")
@@ -865,6 +860,7 @@ VERBS = (
     ("commit", "Create a new image from a container's changes"),
     ("export", "Export a container's filesystem as a tar archive"),
     ("cp", "Copy files between a container and the local filesystem"),
+    ("update", "Update the restart policy of one or more containers"),
 )
 
 

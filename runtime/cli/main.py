@@ -55,6 +55,7 @@ VERB_MODULES: dict[str, tuple[str, ...]] = {
             "commit",
             "export",
             "cp",
+            "update",
             "container",
         ),
         ("runtime.cli.containers",),
@@ -81,6 +82,8 @@ VERB_MODULES: dict[str, tuple[str, ...]] = {
     "network": ("runtime.cli.networks",),
     "port": ("runtime.cli.networks",),
     "info": ("runtime.cli.system",),
+    "events": ("runtime.cli.system",),
+    "system": ("runtime.cli.system",),
 }
 
 
@@ -165,6 +168,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
+        # the reader went away (``| head``): end quietly, and keep Python's flush of
+        # stdout at exit from failing on the same closed pipe
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
         return 0
     return int(code or 0)
 

@@ -1,9 +1,11 @@
-"""``wharf info``: what this host has, as the fleet records it."""
+"""``wharf info``: what this host has, as the fleet records it; ``wharf events``: what
+happens on it (``runtime.events``), in Docker's shapes."""
 
 from __future__ import annotations
 
 import argparse
 import json
+from typing import Any
 
 
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
@@ -18,6 +20,15 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p = s.add_parser("info", help="show this host's facts")
     p.add_argument("--format", "-f", choices=["text", "json"], default="text")
     p.set_defaults(func=_info)
+    for parser in (
+        sub.add_parser("events", help="Get real time events from this host"),
+        s.add_parser("events", help="Get real time events from this host"),
+    ):
+        parser.add_argument("--since", help="show events since a timestamp or a duration ago")
+        parser.add_argument("--until", help="stream events until this timestamp")
+        parser.add_argument("-f", "--filter", action="append", help="type=, event=, container=, …")
+        parser.add_argument("--format", help="json, or a Go-style template ({{.Action}})")
+        parser.set_defaults(func=cmd_events)
 
 
 def _info(args: argparse.Namespace) -> int:
@@ -41,4 +52,40 @@ def _info(args: argparse.Namespace) -> int:
     print(f"Wharf Root Dir: {facts['wharf_root']}")
     print(f"Disk Free: {facts['disk_free_bytes'] / 2**30:.1f}GiB")
     print(f"Wharf Version: {facts['versions']['wharf']}")
+    return 0
+
+
+def cmd_events(args: argparse.Namespace) -> int:
+    """Print events; without --until, follow until interrupted (as ``docker events``)."""
+    import time
+
+    from runtime.events import EventFilter
+    from runtime.timefmt import parse_point_in_time
+
+    flt = EventFilter(args.filter or [])
+    since = parse_point_in_time(args.since) if args.since else None
+    until = parse_point_in_time(args.until) if args.until else None
+
+    def show(event: Any) -> None:
+        if args.format in ("json", "{{json .}}"):
+            print(json.dumps(event.docker()), flush=True)
+        elif args.format:
+            from runtime.cli.images import render_template
+
+            print(render_template(args.format, event.docker()), flush=True)
+        else:
+            print(event.text(), flush=True)
+
+    from runtime import Runtime
+
+    with Runtime() as rt:
+        # as docker: without --since, only what happens from now on
+        cursor = rt.events.last_id() if since is None and until is None else 0
+        kw = {"filters": flt, "since_nano": since, "until_nano": until}
+        if until is not None and until <= time.time_ns():
+            stream = rt.events.replay(cursor, **kw)
+        else:
+            stream = rt.events.follow(cursor, **kw)
+        for event in stream:
+            show(event)
     return 0

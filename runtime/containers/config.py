@@ -67,7 +67,7 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
         "StdinOnce": spec.stdin_open,
         "Env": list(env.values()),
         "Cmd": cmd,
-        "Healthcheck": spec.healthcheck or image_cfg.get("Healthcheck"),
+        "Healthcheck": merge_health(spec.healthcheck, image_cfg.get("Healthcheck")),
         "Image": image_ref,
         "Volumes": image_cfg.get("Volumes"),
         "WorkingDir": spec.workdir or image_cfg.get("WorkingDir") or "",
@@ -77,6 +77,18 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
         "StopSignal": spec.stop_signal or image_cfg.get("StopSignal") or None,
         **({"StopTimeout": spec.stop_timeout} if spec.stop_timeout is not None else {}),
     }
+
+
+def merge_health(user: dict | None, image: dict | None) -> dict | None:
+    """Docker's merge of --health-* flags over the image's HEALTHCHECK: each zero or empty
+    field of the flags takes the image's value, so ``--health-interval`` alone tunes it."""
+    if not user:
+        return image
+    merged = dict(user)
+    for key, value in (image or {}).items():
+        if not merged.get(key):
+            merged[key] = value
+    return merged if merged.get("Test") else None
 
 
 def host_resolv_conf() -> str:

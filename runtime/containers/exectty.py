@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PR_SET_CHILD_SUBREAPER = 36
@@ -30,6 +31,8 @@ class TtyExec:
         self.master = master
         self._channel = channel
         self._helper = helper
+        #: called once with the exit code (the exec_die event)
+        self.on_exit: Callable[[int], None] | None = None
 
     def wait(self, timeout: float | None = None) -> int:
         self._channel.settimeout(timeout)
@@ -41,7 +44,11 @@ class TtyExec:
             data += chunk
         self._channel.close()
         self._helper.wait()
-        return int(data.strip() or 255)
+        code = int(data.strip() or 255)
+        if self.on_exit is not None:
+            self.on_exit(code)
+            self.on_exit = None
+        return code
 
 
 def start(argv_prefix: list[str], process: dict, ctr_id: str) -> TtyExec:

@@ -12,9 +12,10 @@ ZERO_TIME = "0001-01-01T00:00:00Z"
 def state_json(c: Container, health: dict | None = None) -> dict:
     state = {
         "Status": c.status,
-        "Running": c.status in ("running", "paused"),
+        # as Docker: a container waiting for its policy's restart counts as running
+        "Running": c.status in ("running", "paused", "restarting"),
         "Paused": c.status == "paused",
-        "Restarting": False,
+        "Restarting": c.status == "restarting",
         "OOMKilled": c.oom_killed,
         "Dead": c.status == "dead",
         "Pid": c.pid if c.running else 0,
@@ -30,11 +31,13 @@ def state_json(c: Container, health: dict | None = None) -> dict:
 
 def host_config_json(c: Container) -> dict:
     s = c.spec
-    policy, _, count = s.restart.partition(":")
+    from runtime.agent.restarts import parse_policy
+
+    policy = parse_policy(s.restart)
     return {
         "NetworkMode": s.network,
         "PortBindings": {},
-        "RestartPolicy": {"Name": policy, "MaximumRetryCount": int(count or 0)},
+        "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
         "AutoRemove": s.auto_remove,
         "Binds": s.volumes or None,
         "CapAdd": s.cap_add or None,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import shutil
 import socket
@@ -24,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runtime import db
+from runtime import db, events
 from runtime.containers import rootfs as rootfs_mod
 from runtime.containers.cgroups import block_io, cgroup_mode, cgroup_stats, resources
 from runtime.containers.config import (
@@ -42,6 +43,7 @@ from runtime.errors import (
     InvalidArgument,
     NotFound,
     WharfError,
+    from_subprocess,
 )
 
 SCHEMA = """
@@ -61,18 +63,23 @@ CREATE TABLE IF NOT EXISTS containers (
     oom_killed INTEGER NOT NULL DEFAULT 0,
     error TEXT NOT NULL DEFAULT '',
     restart_count INTEGER NOT NULL DEFAULT 0,
-    runtime TEXT NOT NULL DEFAULT ''
+    runtime TEXT NOT NULL DEFAULT '',
+    manual_stop INTEGER NOT NULL DEFAULT 0,
+    policy_done INTEGER NOT NULL DEFAULT 1,
+    health TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS containers_image ON containers(image_id);
-CREATE TABLE IF NOT EXISTS container_events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    time TEXT NOT NULL,
-    container_id TEXT NOT NULL,
-    action TEXT NOT NULL,
-    attributes TEXT NOT NULL DEFAULT '{}'
-);
 """
+#: columns added after the table's first version: (name, declaration), added when missing
+LATER_COLUMNS = (
+    ("manual_stop", "INTEGER NOT NULL DEFAULT 0"),
+    ("policy_done", "INTEGER NOT NULL DEFAULT 1"),
+    ("health", "TEXT NOT NULL DEFAULT ''"),
+)
+log = logging.getLogger("wharf.containers")
 DEFAULT_STOP_TIMEOUT = 10
+#: the exit code of a container whose exit nobody saw (its shim died), as Docker reports it
+LOST_EXIT_CODE = 255
 INIT_BINARY = "/usr/bin/tini-static"
 
 
@@ -84,6 +91,8 @@ class ContainerManager:
         self.paths = rt.paths
         self._conn: sqlite3.Connection | None = None
         self._oci: Any = None
+        #: True in the host agent, which watches the containers it starts itself
+        self.supervised_here = False
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -93,6 +102,8 @@ class ContainerManager:
             self.paths.ensure()
             self._conn = db.connect(self.paths.db)
             db.ensure_schema(self._conn, "containers", SCHEMA)
+            self._add_later_columns(self._conn)
+            events.ensure_schema(self._conn)
             marker = self.paths.run / "containers.repaired"
             if not marker.exists():
                 # The run dir is volatile (tmpfs): a missing marker means a fresh boot or
@@ -100,6 +111,18 @@ class ContainerManager:
                 self.repair()
                 marker.touch()
         return self._conn
+
+    @staticmethod
+    def _add_later_columns(conn: sqlite3.Connection) -> None:
+        """Bring a database made by an older Wharf up to this table's columns."""
+        have = {r[1] for r in conn.execute("PRAGMA table_info(containers)")}
+        missing = [(n, d) for n, d in LATER_COLUMNS if n not in have]
+        if missing:
+            with db.transaction(conn):
+                have = {r[1] for r in conn.execute("PRAGMA table_info(containers)")}
+                for name, decl in missing:
+                    if name not in have:
+                        conn.execute(f"ALTER TABLE containers ADD COLUMN {name} {decl}")
 
     def close(self) -> None:
         if self._conn is not None:
@@ -146,37 +169,16 @@ class ContainerManager:
             os.close(fd)
 
     def _event(self, ctr_id: str, action: str, **attrs: Any) -> None:
-        self.conn.execute(
-            "INSERT INTO container_events (time, container_id, action, attributes) VALUES (?,?,?,?)",
-            (now_iso(), ctr_id, action, json.dumps(attrs)),
-        )
-
-    def events(self, since: int = 0) -> list[dict]:
-        """Return container events after sequence number ``since`` (the worker follows these)."""
-        self._sync_all()
-        rows = self.conn.execute(
-            "SELECT seq, time, container_id, action, attributes FROM container_events "
-            "WHERE seq > ? ORDER BY seq",
-            (since,),
-        ).fetchall()
-        return [
-            {"seq": r[0], "time": r[1], "id": r[2], "action": r[3], "attributes": json.loads(r[4])}
-            for r in rows
-        ]
-
-    def watch(self, since: int = 0, interval: float = 0.5) -> Iterator[dict]:
-        """Yield container events as they happen (create, start, die, oom, destroy, ...), forever.
-
-        Exits are noticed by reading what the shims wrote, so a follower sees a
-        ``die`` within ``interval`` even when no Wharf process watched the exit.
-        """
-        while True:
-            batch = self.events(since)
-            for event in batch:
-                since = event["seq"]
-                yield event
-            if not batch:
-                time.sleep(interval)
+        """Record a container event inside the caller's transaction, with Docker's attributes
+        (the container's labels, ``name`` and ``image``) before the action's own."""
+        row = self.conn.execute(
+            "SELECT name, image, config FROM containers WHERE id=?", (ctr_id,)
+        ).fetchone()
+        base: dict[str, Any] = {}
+        if row is not None:
+            base = dict(json.loads(row["config"]).get("Labels") or {})
+            base.update(image=row["image"], name=row["name"])
+        events.record(self.conn, "container", action, ctr_id, **{**base, **attrs})
 
     def _update(self, ctr_id: str, **values: Any) -> None:
         cols = ", ".join(f"{k}=?" for k in values)
@@ -202,6 +204,7 @@ class ContainerManager:
             error=row["error"],
             restart_count=row["restart_count"],
             runtime=row["runtime"],
+            manual_stop=bool(row["manual_stop"]),
         )
 
     def _find(self, id_or_name: str) -> Container:
@@ -230,7 +233,7 @@ class ContainerManager:
         """Return the containers, newest first; only running ones unless ``all``."""
         rows = self.conn.execute("SELECT * FROM containers ORDER BY created DESC").fetchall()
         out = [self._sync(self._row_to_container(r)) for r in rows]
-        return out if all else [c for c in out if c.running]
+        return out if all else [c for c in out if c.running or c.status == "restarting"]
 
     def _sync_all(self) -> None:
         for row in self.conn.execute(
@@ -258,13 +261,13 @@ class ContainerManager:
                 return c  # running, or exited with the shim still recording it
             info = self._read_exit(c.id)
             if info is None:
+                # Docker's code for an exit nobody saw (after a crash or an unclean reboot)
                 self._finish(
                     c,
-                    255,
+                    LOST_EXIT_CODE,
                     now_iso(),
                     False,
                     "the container's monitor (shim) died; its exit code is lost",
-                    status="dead",
                 )
                 return self._find(c.id)
         self._finish(c, int(info["exit_code"]), info["finished_at"], bool(info.get("oom_killed")))
@@ -289,25 +292,27 @@ class ContainerManager:
             self._event(c.id, "start")
         return self._find(c.id)
 
-    def _finish(
-        self,
-        c: Container,
-        code: int,
-        finished: str,
-        oom: bool,
-        error: str = "",
-        status: str = "exited",
-    ) -> None:
+    def _finish(self, c: Container, code: int, finished: str, oom: bool, error: str = "") -> None:
+        """Record an exit once (whoever sees it first), with its ``die`` event.
+
+        A container with a restart policy is left for the host agent to decide
+        about (``policy_done=0``), so a decision survives an agent that was away.
+        """
+        from runtime.timefmt import rfc3339_ns
+
         with db.transaction(self.conn):
             cur = self.conn.execute(
-                "UPDATE containers SET status=?, exit_code=?, finished_at=?, oom_killed=?, error=?, "
-                "pid=0 WHERE id=? AND status IN ('running','paused')",
-                (status, code, finished, int(oom), error, c.id),
+                "UPDATE containers SET status='exited', exit_code=?, finished_at=?, oom_killed=?, "
+                "error=?, pid=0, policy_done=? WHERE id=? AND status IN ('running','paused')",
+                (code, finished, int(oom), error, int(c.spec.restart == "no"), c.id),
             )
             if cur.rowcount:
                 if oom:
                     self._event(c.id, "oom")
-                self._event(c.id, "die", exitCode=code)
+                ran = 0.0
+                with contextlib.suppress(WharfError, ValueError):
+                    ran = (rfc3339_ns(finished) - rfc3339_ns(c.started_at)) / 1e9
+                self._event(c.id, "die", exitCode=code, execDuration=int(max(ran, 0)))
         if cur.rowcount:
             self._release_run_resources(c)
 
@@ -392,10 +397,11 @@ class ContainerManager:
         os.chmod(base, 0o711)  # noqa: S103 - search only, no listing
 
     def _discard(self, ctr_id: str) -> None:
-        """Undo a create that failed half-way: row and directories."""
+        """Undo a create that failed half-way: row and directories (its create event stays,
+        followed by destroy, so a follower that saw it is not left with a ghost)."""
         with db.transaction(self.conn):
+            self._event(ctr_id, "destroy")
             self.conn.execute("DELETE FROM containers WHERE id=?", (ctr_id,))
-            self.conn.execute("DELETE FROM container_events WHERE container_id=?", (ctr_id,))
         shutil.rmtree(self.dir(ctr_id), ignore_errors=True)
 
     # --- start -----------------------------------------------------------------------
@@ -413,15 +419,58 @@ class ContainerManager:
                 raise Conflict(f"cannot start a paused container {c.name}, try unpause instead")
             if c.status == "running":
                 return c
-            try:
-                self._start_locked(c, attach_fd, lock_fd)
-            except WharfError as exc:
-                with db.transaction(self.conn):
-                    self._update(c.id, error=str(exc), exit_code=exc.exit_code)
-                raise
+            self._start_checked(c, attach_fd, lock_fd, by_policy=False)
+        self._tell_agent(c.id)
         return self._find(c.id)
 
-    def _start_locked(self, c: Container, attach_fd: int | None, lock_fd: int) -> int:
+    def restart_by_policy(self, ctr_id: str) -> bool:
+        """Start a container again for its restart policy (the host agent calls this).
+
+        Only a container still waiting for it (``restarting``, not stopped by a
+        person since) is started; the count of policy restarts grows by one.
+        Return whether it was started.
+        """
+        with self._locked(ctr_id) as lock_fd:
+            try:
+                c = self._find(ctr_id)
+            except NotFound:
+                return False
+            if c.status != "restarting" or c.manual_stop:
+                return False
+            self._start_checked(c, None, lock_fd, by_policy=True)
+        return True
+
+    def _start_checked(
+        self, c: Container, attach_fd: int | None, lock_fd: int, by_policy: bool
+    ) -> None:
+        """Start under the lock; a failure is recorded on the container (and ends a restart)."""
+        try:
+            self._start_locked(c, attach_fd, lock_fd, by_policy)
+        except WharfError as exc:
+            with db.transaction(self.conn):
+                self._update(c.id, error=str(exc), exit_code=exc.exit_code)
+                self.conn.execute(
+                    "UPDATE containers SET status='exited', policy_done=1 "
+                    "WHERE id=? AND status='restarting'",
+                    (c.id,),
+                )
+            raise
+
+    def _tell_agent(self, ctr_id: str) -> None:
+        """Hand a started container to the host agent, which records its exit and applies
+        its restart policy and health check even when no Wharf command runs."""
+        if self.supervised_here:
+            return
+        from runtime.agent import client
+
+        try:
+            client.call(self.paths, "supervise", id=ctr_id)
+        except WharfError as exc:  # the container runs; any later command records its exit
+            log.warning("the host agent does not watch %s: %s", ctr_id[:12], exc)
+
+    def _start_locked(
+        self, c: Container, attach_fd: int | None, lock_fd: int, by_policy: bool = False
+    ) -> int:
         from runtime.oci.shim import shim_binary
 
         oci = self._oci_for(c)
@@ -444,6 +493,7 @@ class ContainerManager:
             with contextlib.ExitStack() as pins:
                 config_json = self._oci_config(c, rootfs, pins)
                 (run / "config.json").write_text(json.dumps(config_json))
+                health = self._prepare_health(c)
                 started = now_iso()
                 pid = self._spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
         except BaseException:
@@ -452,6 +502,8 @@ class ContainerManager:
             rootfs_mod.unmount(rootfs)
             raise
         with db.transaction(self.conn):
+            # a person's start is a fresh start for the restart policy (Docker resets
+            # RestartCount); the policy's own start counts one more
             self._update(
                 c.id,
                 status="running",
@@ -461,6 +513,10 @@ class ContainerManager:
                 exit_code=0,
                 oom_killed=0,
                 error="",
+                manual_stop=0,
+                policy_done=1,
+                restart_count=c.restart_count + 1 if by_policy else 0,
+                health=json.dumps(health) if health else "",
             )
             self._event(c.id, "start")
         return pid
@@ -651,7 +707,6 @@ class ContainerManager:
             argv.append("-t")
         if c.spec.auto_remove:
             argv += ["-x", self._remove_command(c.id)]
-        argv += self._health_args(c)
         if "max-size" in c.spec.log_opts:
             from runtime.containers.model import parse_size
 
@@ -692,49 +747,38 @@ class ContainerManager:
         )
         raise classify_start_error(message)
 
-    def _health_args(self, c: Container) -> list[str]:
-        """Return the shim's health-check options (it runs the check every interval)."""
+    def healthcheck(self, c: Container) -> dict | None:
+        """Return the container's effective health check (Docker's Healthcheck), or None."""
         check = c.config.get("Healthcheck") or {}
         test = check.get("Test") or []
-        (self.dir(c.id) / "health.json").unlink(missing_ok=True)
         if not test or test[0] == "NONE":
-            return []
-        if test[0] == "CMD-SHELL":
-            args = ["/bin/sh", "-c", " ".join(test[1:])]
-        elif test[0] == "CMD":
-            args = list(test[1:])
-        else:
-            args = ["/bin/sh", "-c", " ".join(test)]
+            return None
+        return check
+
+    def _prepare_health(self, c: Container) -> dict | None:
+        """Write the check's OCI process for this run; return the first State.Health.
+
+        The host agent runs the check on schedule (``runtime.agent.health``), as
+        Docker's daemon does; the process file holds the container's own user,
+        environment and capabilities with the check's command.
+        """
+        check = self.healthcheck(c)
+        if check is None:
+            return None
+        from runtime.agent.health import check_argv, initial_state
+
         run = self.run_dir(c.id)
         process = json.loads((run / "config.json").read_text())["process"]
-        process.update(args=args, terminal=False)
+        process.update(args=check_argv(check["Test"]), terminal=False)
         (run / "health-process.json").write_text(json.dumps(process))
-
-        def ms(key: str, default_s: int) -> str:
-            return str(int(check.get(key) or default_s * 10**9) // 10**6)
-
-        return [
-            "-k",
-            str(run / "health-process.json"),
-            "-j",
-            str(self.dir(c.id) / "health.json"),
-            "-H",
-            ms("Interval", 30),
-            "-T",
-            ms("Timeout", 30),
-            "-R",
-            str(check.get("Retries") or 3),
-            "-P",
-            ms("StartPeriod", 0),
-        ]
+        return initial_state()
 
     def health(self, id_or_name: str) -> dict | None:
         """Return Docker's State.Health of a container with a health check, else None."""
-        c = self._find(id_or_name)
-        try:
-            return json.loads((self.dir(c.id) / "health.json").read_text())
-        except (OSError, ValueError):
-            return None
+        row = self.conn.execute(
+            "SELECT health FROM containers WHERE id=?", (self._find(id_or_name).id,)
+        ).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
 
     def _remove_command(self, ctr_id: str) -> str:
         import shlex
@@ -769,9 +813,16 @@ class ContainerManager:
             raise Conflict(
                 f"Container {c.id} is paused. Unpause the container before stopping or killing"
             )
-        self._signal(c, num)
         with db.transaction(self.conn):
+            if num in (9, self._stop_signal(c)):
+                # Docker's rule: a kill meant to end the container ends its restarts too
+                self._update(c.id, manual_stop=1)
             self._event(c.id, "kill", signal=num)
+        self._signal(c, num)
+
+    @staticmethod
+    def _stop_signal(c: Container) -> int:
+        return signal_number(c.config.get("StopSignal") or "SIGTERM")
 
     def _signal(self, c: Container, num: int) -> None:
         with contextlib.suppress(ProcessLookupError):
@@ -780,6 +831,15 @@ class ContainerManager:
     def stop(self, id_or_name: str, timeout: int | None = None) -> Container:
         """Send STOPSIGNAL, then SIGKILL after the timeout (Docker's default 10 s)."""
         c = self.get(id_or_name)
+        if c.status == "restarting":
+            with db.transaction(self.conn):  # the agent's pending restart sees this and gives up
+                self.conn.execute(
+                    "UPDATE containers SET status='exited', manual_stop=1, policy_done=1 "
+                    "WHERE id=? AND status='restarting'",
+                    (c.id,),
+                )
+                self._event(c.id, "stop")
+            return self.get(c.id)
         if not c.running:
             return c
         if timeout is None:
@@ -790,11 +850,17 @@ class ContainerManager:
             self._oci_for(c).resume(c.id)
             with db.transaction(self.conn):
                 self._update(c.id, status="running")
-        sig = signal_number(c.config.get("StopSignal") or "SIGTERM")
+        sig = self._stop_signal(c)
+        with db.transaction(self.conn):
+            self._update(c.id, manual_stop=1)  # before the signal: no restart may follow
+            self._event(c.id, "kill", signal=sig)
         self._signal(c, sig)
         if timeout < 0 or not self._wait_exit(c.id, timeout):
+            with db.transaction(self.conn):
+                self._event(c.id, "kill", signal=9)
             self._signal(c, 9)
             self._wait_exit(c.id, 30)
+        self.get(c.id)  # the die is recorded before the stop
         with db.transaction(self.conn):
             self._event(c.id, "stop")
         return self.get(c.id)
@@ -885,12 +951,21 @@ class ContainerManager:
         return self.get(c.id).exit_code
 
     def restart(self, id_or_name: str, timeout: int | None = None) -> Container:
+        """Stop and start again (a person's restart: the policy's count starts over)."""
         c = self.stop(id_or_name, timeout)
+        c = self.start(c.id)
         with db.transaction(self.conn):
-            self.conn.execute(
-                "UPDATE containers SET restart_count=restart_count+1 WHERE id=?", (c.id,)
-            )
-        return self.start(c.id)
+            self._event(c.id, "restart")
+        return c
+
+    def update_restart_policy(self, id_or_name: str, policy: str) -> None:
+        """Change the restart policy of a container (``wharf update --restart``)."""
+        c = self.get(id_or_name)
+        spec = ContainerSpec.from_dict({**c.spec.to_dict(), "restart": policy})
+        spec.validate()
+        with db.transaction(self.conn):
+            self._update(c.id, spec=json.dumps(spec.to_dict()))
+            self._event(c.id, "update")
 
     def pause(self, id_or_name: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""
@@ -932,12 +1007,14 @@ class ContainerManager:
         c = self.get(id_or_name)
         with self._locked(c.id):
             c = self.get(c.id)
+            if (c.running or c.status == "restarting") and not force:
+                raise Conflict(
+                    f"You cannot remove a {c.status} container {c.id}. "
+                    "Stop the container before attempting removal or force remove"
+                )
             if c.running:
-                if not force:
-                    raise Conflict(
-                        f"You cannot remove a {c.status} container {c.id}. "
-                        "Stop the container before attempting removal or force remove"
-                    )
+                with db.transaction(self.conn):
+                    self._update(c.id, manual_stop=1)  # gone for good: no restart
                 if c.status == "paused":
                     with contextlib.suppress(WharfError):
                         self._oci_for(c).resume(c.id)
@@ -949,8 +1026,8 @@ class ContainerManager:
                 self.rt.volumes.release(c.id, remove_anonymous=volumes)
             self.rt.networks.release(c.id)
             with db.transaction(self.conn):
+                self._event(c.id, "destroy")
                 self.conn.execute("DELETE FROM containers WHERE id=?", (c.id,))
-                self._event(c.id, "destroy", name=c.name)
             shutil.rmtree(self.dir(c.id), ignore_errors=True)
 
     def _cleanup_files(self, c: Container) -> None:
@@ -1108,9 +1185,12 @@ class ContainerManager:
             process["capabilities"] = {"bounding": caps, "effective": running, "permitted": running}
         process["terminal"] = terminal
         self._check_command(rootfs, cmd[0], process["env"], process["cwd"])
-        with db.transaction(self.conn):
-            self._event(c.id, "exec_start", command=" ".join(cmd))
         return process
+
+    def _exec_event(self, ctr_id: str, exec_id: str, action: str, **attrs: Any) -> None:
+        """Docker's exec events: ``exec_create: CMD``, ``exec_start: CMD``, ``exec_die``."""
+        with db.transaction(self.conn):
+            self._event(ctr_id, action, execID=exec_id, **attrs)
 
     def exec(
         self,
@@ -1135,13 +1215,18 @@ class ContainerManager:
         process = self._exec_process(
             c, cmd, user=user, workdir=workdir, env=env, privileged=privileged, terminal=False
         )
-        proc_file = self.run_dir(c.id) / f"exec-{os.urandom(6).hex()}.json"
+        exec_id = os.urandom(32).hex()
+        proc_file = self.run_dir(c.id) / f"exec-{exec_id[:12]}.json"
         proc_file.write_text(json.dumps(process))
+        self._exec_event(c.id, exec_id, f"exec_start: {' '.join(cmd)}")
         try:
             argv = self._oci_for(c).exec_argv(c.id, proc_file, detach=detach)
-            return subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=stderr).returncode
+            code = subprocess.run(argv, stdin=stdin, stdout=stdout, stderr=stderr).returncode
         finally:
             proc_file.unlink(missing_ok=True)
+        if not detach:
+            self._exec_event(c.id, exec_id, "exec_die", exitCode=code)
+        return code
 
     def exec_tty(
         self,
@@ -1164,7 +1249,11 @@ class ContainerManager:
         process = self._exec_process(
             c, cmd, user=user, workdir=workdir, env=env, privileged=privileged, terminal=True
         )
-        return exectty.start(self._oci_for(c).argv(), process, c.id)
+        exec_id = os.urandom(32).hex()
+        self._exec_event(c.id, exec_id, f"exec_start: {' '.join(cmd)}")
+        handle = exectty.start(self._oci_for(c).argv(), process, c.id)
+        handle.on_exit = lambda code: self._exec_event(c.id, exec_id, "exec_die", exitCode=code)
+        return handle
 
     # --- inspection ------------------------------------------------------------------
 
@@ -1285,13 +1374,23 @@ class ContainerManager:
                     tmp.rmdir()
 
     def export(self, id_or_name: str, out: Any) -> None:
-        """Write the container's filesystem as a tar stream."""
+        """Write the container's filesystem as a tar stream.
+
+        A reader that goes away (``wharf export c | head``) is BrokenPipeError, as
+        for Python's own writes; any other failure of tar is a WharfError.
+        """
+        import errno
+        import signal
+
+        argv = ["tar", "--numeric-owner", "-C", "", "-cf", "-", "."]
         with self.mounted_rootfs(id_or_name) as rootfs:
-            subprocess.run(
-                ["tar", "--numeric-owner", "-C", str(rootfs), "-cf", "-", "."],
-                stdout=out,
-                check=True,
-            )
+            argv[3] = str(rootfs)
+            proc = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE)
+        if proc.returncode == -signal.SIGPIPE:
+            raise BrokenPipeError(errno.EPIPE, "the reader of the export went away")
+        if proc.returncode != 0:
+            exc = subprocess.CalledProcessError(proc.returncode, argv, stderr=proc.stderr)
+            raise from_subprocess(exc, "export") from None
 
 
 def _pid_alive(pid: int) -> bool:

@@ -145,8 +145,10 @@ class ContainerSpec:
             raise InvalidArgument(f"invalid --cpu-shares value {self.cpu_shares}")
         if self.cpuset_cpus and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", self.cpuset_cpus):
             raise InvalidArgument(f"invalid --cpuset-cpus value {self.cpuset_cpus!r}")
-        if self.restart.split(":")[0] not in ("no", "always", "on-failure", "unless-stopped"):
-            raise InvalidArgument(f"invalid restart policy {self.restart!r}")
+        from runtime.agent.restarts import parse_policy
+
+        if parse_policy(self.restart).name != "no" and self.auto_remove:
+            raise InvalidArgument("Conflicting options: --restart and --rm")
         for value, what in ((self.hostname, "hostname"), (self.domainname, "domainname")):
             if value and not valid_hostname(value):
                 raise InvalidArgument(f"invalid {what} format: {value!r}")
@@ -194,7 +196,7 @@ class Container:
     created: str
     spec: ContainerSpec
     config: dict  # the merged runtime config (Docker's Config: Env, Cmd, Entrypoint, ...)
-    status: str = "created"  # created | running | paused | exited | dead
+    status: str = "created"  # created | running | paused | restarting | exited | dead
     pid: int = 0
     exit_code: int = 0
     started_at: str = ""
@@ -203,6 +205,7 @@ class Container:
     error: str = ""
     restart_count: int = 0
     runtime: str = ""
+    manual_stop: bool = False  # stopped or killed by a person: no restart policy applies
 
     @property
     def short_id(self) -> str:

@@ -218,99 +218,9 @@ static void run_delete(void) {
     if (opt_rootfs) umount2(opt_rootfs, MNT_DETACH);
 }
 
-/* --- health checks: `RUNTIME exec --process FILE ID` every interval, Docker's State.Health --- */
-static const char *opt_health_proc, *opt_health_file;
-static long hc_interval = 30000, hc_timeout = 30000, hc_start_period = 0;
-static int hc_retries = 3;
-static pid_t hc_pid = -1;
-static int hc_out = -1;
-static char hc_buf[4096];
-static size_t hc_len;
-static long hc_started_ms, hc_next_ms, hc_boot_ms;
-static char hc_start_ts[64];
-static int hc_streak;
-static const char *hc_status = "starting";
-#define HC_LOG 5
-static char hc_log[HC_LOG][4096 * 6 + 256];
-static int hc_nlog;
-
-static long now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-static void health_write(void) {
-    char tmp[4200];
-    snprintf(tmp, sizeof tmp, "%s.tmp", opt_health_file);
-    FILE *f = fopen(tmp, "w");
-    if (!f) return;
-    fprintf(f, "{\"Status\":\"%s\",\"FailingStreak\":%d,\"Log\":[", hc_status, hc_streak);
-    for (int i = 0; i < hc_nlog; i++) fprintf(f, "%s%s", i ? "," : "", hc_log[i]);
-    fprintf(f, "]}\n");
-    fclose(f);
-    rename(tmp, opt_health_file);
-}
-
-static void health_start(void) {
-    int p[2];
-    if (pipe2(p, O_CLOEXEC) < 0) return;
-    timestamp(hc_start_ts, sizeof hc_start_ts);
-    hc_len = 0;
-    hc_pid = fork();
-    if (hc_pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
-        sigprocmask(SIG_SETMASK, &none, NULL);
-        int null = open("/dev/null", O_RDONLY);
-        dup2(null, 0);
-        dup2(p[1], 1);
-        dup2(p[1], 2);
-        execl(opt_runtime, opt_runtime, "--root", opt_state, "exec", "--process", opt_health_proc, opt_id,
-              (char *)NULL);
-        _exit(127);
-    }
-    close(p[1]);
-    if (hc_pid < 0) {
-        close(p[0]);
-        return;
-    }
-    hc_out = p[0];
-    hc_started_ms = now_ms();
-}
-
-static void health_done(int code, const char *why) {
-    char end[64];
-    timestamp(end, sizeof end);
-    const char *text = why ? why : hc_buf;
-    size_t n = why ? strlen(why) : hc_len;
-    char entry[sizeof hc_log[0]];
-    size_t k = (size_t)snprintf(entry, sizeof entry, "{\"Start\":\"%s\",\"End\":\"%s\",\"ExitCode\":%d,\"Output\":\"",
-                                hc_start_ts, end, code);
-    k += json_escape(entry + k, text, n);
-    snprintf(entry + k, sizeof entry - k, "\"}");
-    if (hc_nlog == HC_LOG) {
-        memmove(hc_log[0], hc_log[1], sizeof hc_log[0] * (HC_LOG - 1));
-        hc_nlog--;
-    }
-    memcpy(hc_log[hc_nlog++], entry, sizeof entry);
-    if (code == 0) {
-        hc_streak = 0;
-        hc_status = "healthy";
-    } else if (now_ms() - hc_boot_ms >= hc_start_period) {
-        /* failures inside the start period do not count, as in Docker */
-        if (++hc_streak >= hc_retries) hc_status = "unhealthy";
-    }
-    health_write();
-    if (hc_out >= 0) close(hc_out);
-    hc_out = -1;
-    hc_pid = -1;
-    hc_next_ms = now_ms() + hc_interval;
-}
-
 static void usage(void) {
     fprintf(stderr, "usage: wharf-shim -r RUNTIME -i ID -b BUNDLE -S STATE -p PIDFILE -l LOG -e EXITFILE -s SOCKET "
-                    "[-o OOMFILE] [-m ROOTFS] [-k HEALTHPROC -j HEALTHFILE -H MS -T MS -R N -P MS] [-L LOGMAXBYTES -N LOGFILES] [-I] [-t] [-A FD] [-y FD] [-K LOCKFD] [-x ONEXIT]\n");
+                    "[-o OOMFILE] [-m ROOTFS] [-L LOGMAXBYTES -N LOGFILES] [-I] [-t] [-A FD] [-y FD] [-K LOCKFD] [-x ONEXIT]\n");
     exit(2);
 }
 
@@ -338,7 +248,7 @@ static int remount_ro(const char *path) {
 int main(int argc, char **argv) {
     int c;
     if (argc == 3 && strcmp(argv[1], "remount-ro") == 0) return remount_ro(argv[2]);
-    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:k:j:H:T:R:P:L:N:K:")) != -1) {
+    while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:L:N:K:")) != -1) {
         switch (c) {
         case 'r': opt_runtime = optarg; break;
         case 'i': opt_id = optarg; break;
@@ -356,12 +266,6 @@ int main(int argc, char **argv) {
         case 'K': opt_lock_fd = atoi(optarg); break;
         case 'x': opt_onexit = optarg; break;
         case 'm': opt_rootfs = optarg; break;
-        case 'k': opt_health_proc = optarg; break;
-        case 'j': opt_health_file = optarg; break;
-        case 'H': hc_interval = atol(optarg); break;
-        case 'T': hc_timeout = atol(optarg); break;
-        case 'R': hc_retries = atoi(optarg); break;
-        case 'P': hc_start_period = atol(optarg); break;
         case 'L': log_max_size = atoll(optarg); break;
         case 'N': log_max_files = atoi(optarg) > 0 ? atoi(optarg) : 1; break;
         default: usage();
@@ -508,19 +412,13 @@ int main(int argc, char **argv) {
     }
     if (opt_attach_fd >= 0) add_client(opt_attach_fd, 1);
 
-    int health = opt_health_proc && opt_health_file;
-    if (health) {
-        hc_boot_ms = now_ms();
-        hc_next_ms = hc_boot_ms + hc_interval;
-        health_write();
-    }
     struct stream so = {.fd = out_r, .name = "stdout", .num = 1};
     struct stream se = {.fd = err_r, .name = "stderr", .num = 2};
     int exited = 0, status = 0;
     struct timespec exit_time = {0};
     char buf[LINE_MAX_BYTES];
     for (;;) {
-        struct pollfd fds[6 + MAX_CLIENTS];
+        struct pollfd fds[5 + MAX_CLIENTS];
         int nf = 0;
         fds[nf++] = (struct pollfd){.fd = sfd, .events = POLLIN};
         fds[nf++] = (struct pollfd){.fd = lsock, .events = POLLIN};
@@ -528,21 +426,9 @@ int main(int argc, char **argv) {
         fds[nf++] = (struct pollfd){.fd = se.fd, .events = POLLIN};
         for (int i = 0; i < MAX_CLIENTS; i++)
             fds[nf++] = (struct pollfd){.fd = clients[i], .events = client_in_open[i] ? POLLIN : 0};
-        fds[nf++] = (struct pollfd){.fd = hc_out, .events = POLLIN};
         fds[nf++] = (struct pollfd){.fd = ctl, .events = POLLIN};
         if (so.fd < 0 && se.fd < 0 && exited) break;
         int timeout = -1;
-        if (health && !exited) {
-            long now = now_ms();
-            if (hc_pid > 0 && now - hc_started_ms >= hc_timeout) {
-                kill(hc_pid, SIGKILL);
-                waitpid(hc_pid, NULL, 0);
-                health_done(-1, "Health check exceeded timeout");
-            }
-            if (hc_pid < 0 && now >= hc_next_ms) health_start();
-            long due = hc_pid > 0 ? hc_started_ms + hc_timeout - now : hc_next_ms - now;
-            timeout = due < 0 ? 0 : (int)due;
-        }
         if (exited) {
             /* After pid 1 died, grandchildren holding the pipes are gone too; wait briefly. */
             struct timespec now;
@@ -563,15 +449,6 @@ int main(int argc, char **argv) {
             int st;
             pid_t w;
             while ((w = waitpid(-1, &st, WNOHANG)) > 0) {
-                if (w == hc_pid) {
-                    if (hc_out >= 0) {
-                        ssize_t m;
-                        while (hc_len < sizeof hc_buf &&
-                               (m = read(hc_out, hc_buf + hc_len, sizeof hc_buf - hc_len)) > 0)
-                            hc_len += (size_t)m;
-                    }
-                    health_done(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), NULL);
-                }
                 if (w == cpid) {
                     exited = 1;
                     status = st;
@@ -583,16 +460,7 @@ int main(int argc, char **argv) {
             int cfd = accept4(lsock, NULL, NULL, SOCK_CLOEXEC);
             if (cfd >= 0) add_client(cfd, 0);
         }
-        int hidx = 4 + MAX_CLIENTS;
-        if (hc_out >= 0 && fds[hidx].fd == hc_out && (fds[hidx].revents & (POLLIN | POLLHUP))) {
-            ssize_t m = hc_len < sizeof hc_buf ? read(hc_out, hc_buf + hc_len, sizeof hc_buf - hc_len) : 0;
-            if (m > 0) hc_len += (size_t)m;
-            else {
-                close(hc_out);
-                hc_out = -1;
-            }
-        }
-        if (ctl >= 0 && (fds[5 + MAX_CLIENTS].revents & POLLIN)) {
+        if (ctl >= 0 && (fds[4 + MAX_CLIENTS].revents & POLLIN)) {
             char cbuf[256];
             ssize_t m = read(ctl, cbuf, sizeof cbuf - 1);
             if (m > 0) {

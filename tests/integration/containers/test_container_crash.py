@@ -1,5 +1,5 @@
 """Crash safety: a CLI killed at any point of create/start leaves a usable container or nothing;
-the startup check repairs leftovers and marks lost containers dead with a reason."""
+the startup check repairs leftovers and marks lost containers exited (255) with a reason."""
 
 from __future__ import annotations
 
@@ -42,10 +42,12 @@ def test_killing_the_cli_during_run_leaves_a_usable_container_or_nothing(wharf, 
     assert str(wharf_paths.run) not in mounts
     left = wharf_paths.root / "containers"
     assert not left.exists() or not list(left.iterdir())
-    assert not (wharf_paths.run / "netns").exists() or not list((wharf_paths.run / "netns").iterdir())
+    assert not (wharf_paths.run / "netns").exists() or not list(
+        (wharf_paths.run / "netns").iterdir()
+    )
 
 
-def test_a_container_whose_shim_died_is_marked_dead_with_a_reason(wharf, wharf_paths):
+def test_a_container_whose_shim_died_is_marked_exited_255_with_a_reason(wharf, wharf_paths):
     cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
     pid = json.loads(wharf("inspect", cid).stdout)[0]["State"]["Pid"]
     shim = int(
@@ -55,7 +57,8 @@ def test_a_container_whose_shim_died_is_marked_dead_with_a_reason(wharf, wharf_p
     os.kill(pid, signal.SIGKILL)
     time.sleep(0.3)
     state = json.loads(wharf("inspect", cid).stdout)[0]["State"]
-    assert state["Status"] == "dead" and "shim" in state["Error"]
+    # Docker's code for an exit nobody saw
+    assert state["Status"] == "exited" and state["ExitCode"] == 255 and "shim" in state["Error"]
     wharf("rm", cid)
 
 

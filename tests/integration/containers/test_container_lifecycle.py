@@ -254,14 +254,13 @@ def test_the_event_stream_reports_start_and_die(rt, busybox_image):
     from runtime.containers.model import ContainerSpec
 
     cm = rt.containers
-    c = cm.create(ContainerSpec(image="busybox", cmd=["sh", "-c", "exit 2"]))
+    c = cm.create(ContainerSpec(image="busybox", cmd=["sh", "-c", "exit 2"], network="none"))
     cm.start(c.id)
     seen = []
-    for event in cm.watch(interval=0.05):
-        if event["id"] == c.id:
-            seen.append(event["action"])
-        if event["action"] == "die":
-            assert event["attributes"]["exitCode"] == 2
+    for event in rt.events.follow(0, filters=[f"container={c.id}"]):
+        seen.append(event.action)
+        if event.action == "die":
+            assert event.attributes["exitCode"] == "2"
             break
     assert seen == ["create", "start", "die"]
 
