@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime import db
-from runtime.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound
+from runtime.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound, from_subprocess
 from runtime.volumes.policy import check_bind_source, stage_bind_source, staging_dir, unstage
 from runtime.volumes.specs import (
     MountRequest,
@@ -381,9 +381,16 @@ class VolumeManager:
             and not image_path.is_symlink()
         )
         if source_ok and not any(data.iterdir()):
-            subprocess.run(
-                ["cp", "-a", "--", f"{image_path}/.", f"{data}/"], check=True, capture_output=True
-            )
+            try:
+                subprocess.run(
+                    ["cp", "-a", "--", f"{image_path}/.", f"{data}/"],
+                    check=True,
+                    capture_output=True,
+                )
+            except subprocess.CalledProcessError as exc:
+                raise from_subprocess(
+                    exc, f"copying the image's files into volume {name}"
+                ) from None
             st = image_path.stat()
             os.chown(data, st.st_uid, st.st_gid)
             data.chmod(st.st_mode & 0o7777)
