@@ -154,6 +154,11 @@ WHARF_JOB_QUEUE_DEADLINE = env_int("WHARF_JOB_QUEUE_DEADLINE", 3600)
 WHARF_HEARTBEAT_SECONDS = env_int("WHARF_HEARTBEAT_SECONDS", 10)
 WHARF_UNREACHABLE_AFTER = env_int("WHARF_UNREACHABLE_AFTER", 45)
 WHARF_UNREACHABLE_CHECK_SECONDS = env_int("WHARF_UNREACHABLE_CHECK_SECONDS", 15)
+# A job past its soft limit is killed this much later (the hard limit).
+WHARF_JOB_HARD_GRACE = env_int("WHARF_JOB_HARD_GRACE", 60)
+# Fault tests only: the "test.sleep" job kind and its soft limit.
+WHARF_TEST_JOBS = env_bool("WHARF_TEST_JOBS", False)
+WHARF_TEST_JOB_TIME_LIMIT = env_int("WHARF_TEST_JOB_TIME_LIMIT", 600)
 # The site's Ed25519 key that signs job messages; hosts get its public half.
 WHARF_SIGNING_KEY_FILE = env_str(
     "WHARF_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "job_signing_key")

@@ -136,6 +136,7 @@ class Stack:
             "WHARF_HOST_CONFIG": str(config),
             "WHARF_ROOT": str(self.base / f"root-{name}"),
             "WHARF_RUN": str(self.base / f"run-{name}"),
+            "WHARF_TEST_JOBS": "1",
         }
         r = subprocess.run(
             [
@@ -304,6 +305,10 @@ def start_stack() -> Stack:
         WHARF_HEARTBEAT_SECONDS="2",
         WHARF_UNREACHABLE_AFTER="6",
         WHARF_UNREACHABLE_CHECK_SECONDS="2",
+        # the "test.sleep" job kind, with short limits, for the fault tests
+        WHARF_TEST_JOBS="1",
+        WHARF_TEST_JOB_TIME_LIMIT="3",
+        WHARF_JOB_HARD_GRACE="3",
         # sign-in throttle: small limits and a short window, so a test sees one expire
         WHARF_SIGNIN_WINDOW_SECONDS="15",
         WHARF_SIGNIN_ACCOUNT_LIMIT="3",

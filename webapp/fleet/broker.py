@@ -89,7 +89,8 @@ def host_broker_url(host_name: str, password: str) -> str:
 def send_job(host_name: str, envelope: dict, message_id: str, time_limit: int) -> None:
     """Put one signed job message on the host's queue (raises if the broker is away).
 
-    The message carries its limits: soft ``time_limit``, hard a minute later.
+    The message carries its limits: soft ``time_limit``, hard
+    ``WHARF_JOB_HARD_GRACE`` seconds later.
     """
     app = _sender()
     with app.connection_for_write(
@@ -103,7 +104,7 @@ def send_job(host_name: str, envelope: dict, message_id: str, time_limit: int) -
             connection=conn,
             retry=False,
             soft_time_limit=time_limit,
-            time_limit=time_limit + 60,
+            time_limit=time_limit + settings.WHARF_JOB_HARD_GRACE,
         )
 
 

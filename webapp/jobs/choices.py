@@ -22,3 +22,5 @@ class JobKind(models.TextChoices):
     """What a job does; each kind is registered in ``webapp.jobs.kinds`` and handled in ``worker.jobs``."""
 
     HOST_CHECK = "host.check", "Host check"
+    #: a job that sleeps and prints, for fault tests; known only where WHARF_TEST_JOBS=1
+    TEST_SLEEP = "test.sleep", "Test: sleep"

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from rest_framework import serializers
 
 from webapp.jobs.choices import JobKind
@@ -35,9 +36,20 @@ class Kind:
     time_limit: int = 3600
 
 
+class SleepParams(serializers.Serializer):
+    seconds = serializers.FloatField(min_value=0, max_value=600)
+    lines = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+    #: keep sleeping through the soft time limit (to meet the hard one)
+    ignore_soft_limit = serializers.BooleanField(default=False)
+
+
 KINDS: dict[str, Kind] = {
     JobKind.HOST_CHECK: Kind(JobKind.HOST_CHECK, NoParams, retry_safe=True, time_limit=600),
 }
+if settings.WHARF_TEST_JOBS:
+    KINDS[JobKind.TEST_SLEEP] = Kind(
+        JobKind.TEST_SLEEP, SleepParams, time_limit=settings.WHARF_TEST_JOB_TIME_LIMIT
+    )
 
 
 def kind_of(name: str) -> Kind | None:

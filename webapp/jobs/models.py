@@ -42,6 +42,8 @@ class Job(models.Model):
     #: seconds the job may run (soft limit; the hard one is a minute later)
     time_limit = models.PositiveIntegerField(default=3 * 3600)
     attempts = models.PositiveSmallIntegerField(default=0)
+    #: when a heartbeat of its host first failed to list this running job
+    unseen_since = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
 
     class Meta:

@@ -1,12 +1,21 @@
-"""The one way to send something to browsers: ``publish(group, payload)``."""
+"""The one way to send something to browsers: ``publish(group, payload)``.
+
+Publishing is best effort: what is published was stored first, and a viewer
+that missed a message (the channel layer's Redis restarting) reads it back by
+sequence number. So a failed send is logged, never turned into a failed
+request — a host reporting output must not be told to retry what was stored.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+
+log = logging.getLogger(__name__)
 
 
 def publish(group: str, payload: dict) -> None:
@@ -15,7 +24,11 @@ def publish(group: str, payload: dict) -> None:
 
     def send() -> None:
         layer = get_channel_layer()
-        if layer is not None:
+        if layer is None:
+            return
+        try:
             async_to_sync(layer.group_send)(group, {"type": "relay", "text": text})
+        except Exception:  # noqa: BLE001 - stored already; viewers catch up by sequence
+            log.warning("publishing to %s failed; viewers will catch up", group, exc_info=True)
 
     transaction.on_commit(send)

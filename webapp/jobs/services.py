@@ -179,24 +179,23 @@ def _end(job: Job, state: str, error: str, kind: str, result: dict | None = None
 def settle_heartbeat(host: Host, running: list[int], received: timezone.datetime) -> list[int]:
     """Compare the host's running jobs with ours; end the lost ones; return those to cancel.
 
-    A job we think runs there but that the host does not list, claimed before
-    this beat could have seen it, was lost with its worker: past its hard
-    limit it ends as "time limit", else as "worker lost".
+    A job we think runs there but that two beats in a row do not list was lost
+    with its worker (one beat may have been taken just before the worker
+    noted the job): past its hard limit it ends as "time limit", else as
+    "worker lost".
     """
+    mine = Job.objects.filter(host=host, state=JobState.RUNNING)
+    mine.filter(pk__in=running).exclude(unseen_since=None).update(unseen_since=None)
     grace = received - timedelta(seconds=settings.WHARF_HEARTBEAT_SECONDS)
-    lost = Job.objects.filter(host=host, state=JobState.RUNNING, started__lt=grace).exclude(
-        pk__in=running
-    )
-    for job in lost:
-        if job.started + timedelta(seconds=job.time_limit + 60) < received:
+    unseen = mine.exclude(pk__in=running).filter(started__lt=grace)
+    unseen.filter(unseen_since=None).update(unseen_since=received)
+    hard_grace = settings.WHARF_JOB_HARD_GRACE
+    for job in unseen.filter(unseen_since__lt=grace):
+        if job.started + timedelta(seconds=job.time_limit + hard_grace) < received:
             _end(job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit")
         else:
             _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
-    return list(
-        Job.objects.filter(
-            host=host, state=JobState.RUNNING, cancel_requested=True, pk__in=running
-        ).values_list("pk", flat=True)
-    )
+    return list(mine.filter(cancel_requested=True, pk__in=running).values_list("pk", flat=True))
 
 
 # --- the sweeper ------------------------------------------------------------------------
@@ -225,7 +224,8 @@ def sweep(now: timezone.datetime | None = None) -> dict[str, list[int]]:
         if enqueue(job):
             done["sent"].append(job.pk)
     for job in Job.objects.filter(state=JobState.RUNNING, started__isnull=False):
-        if job.started + timedelta(seconds=job.time_limit + 120) < now and _end(
+        hard = job.time_limit + settings.WHARF_JOB_HARD_GRACE
+        if job.started + timedelta(seconds=hard + settings.WHARF_UNREACHABLE_AFTER) < now and _end(
             job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit"
         ):
             done["time_limit"].append(job.pk)
