@@ -6,7 +6,7 @@ This package never imports Django. Use it through ``Runtime``::
         image = rt.images.pull("busybox")
 
 Parts are loaded lazily so a command pays only for the imports it uses (see
-DESIGN.md, "Speed").
+docs/architecture.md, and the benchmarks in bench/).
 """
 
 from __future__ import annotations

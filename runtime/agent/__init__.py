@@ -1,5 +1,5 @@
-"""The host agent: one long-lived root process per Wharf root (DESIGN.md,
-"Long-lived duties on a host").
+"""The host agent: one long-lived root process per Wharf root (docs/architecture.md,
+"runtime/").
 
 It owns what cannot live in a short CLI call: the DNS resolver of user-defined
 networks, and the netlink plumbing whose library (pyroute2) costs a fresh
