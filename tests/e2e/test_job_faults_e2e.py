@@ -225,6 +225,9 @@ def test_redis_restarted_with_jobs_queued_loses_none_and_runs_none_twice(stack):
     stack.start_worker(f"worker-{name}-after", name)
     for job in jobs:
         ended = _ended(stack, job)
-        assert ended["state"] == "succeeded" and ended["attempts"] == 1, (ended["error_kind"], ended["error"])
+        assert ended["state"] == "succeeded" and ended["attempts"] == 1, (
+            ended["error_kind"],
+            ended["error"],
+        )
         seqs = [line["seq"] for line in _output(stack, job)]
         assert seqs == list(range(1, len(seqs) + 1)) and len(seqs) == 5
