@@ -126,10 +126,26 @@ if WHARF_ENV == "test":
 
 # --- Redis: Celery's broker and the Channels layer -------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
+# channels_redis waits for a consumer's messages with BZPOPMIN, 5 s at a time, and redis-py 8
+# reads every reply with a 5-s socket timeout by default: on a quiet socket the two raced, the
+# read lost ("TimeoutError: Timeout reading from …") and the consumer died with its websocket.
+# Reads wait longer than any blocking command; idle connections are checked before reuse.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        "CONFIG": {
+            "hosts": [
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": 30,
+                    "socket_connect_timeout": 5,
+                    "socket_keepalive": True,
+                    "health_check_interval": 30,
+                }
+            ],
+            "capacity": 1000,
+            "expiry": 60,
+        },
     }
 }
 if WHARF_ENV == "test" and not env_bool("WHARF_TEST_REDIS_LAYER"):
@@ -195,6 +211,8 @@ SPECTACULAR_SETTINGS = {
 SESSION_COOKIE_HTTPONLY = True
 # Scripts never read the CSRF cookie: pages carry the token (base.html's meta tag and hx-headers).
 CSRF_COOKIE_HTTPONLY = True
+# A refused form says why and leads back to its page (or to sign in again), not Django's raw 403.
+CSRF_FAILURE_VIEW = "webapp.pages.csrf_failure"
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

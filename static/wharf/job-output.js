@@ -1,14 +1,27 @@
-// Follow one job's output over its websocket: append lines by sequence number,
-// show state changes, reconnect (asking only for what was missed) if the socket drops.
+// Follow one job's output over its websocket: append lines by sequence number, show state
+// changes, and reconnect (asking only for what was missed, ?after=<last seq shown>) if the
+// socket drops. The reconnect delay doubles while the site is away and goes back to its
+// first value once a connection has held, so a live view never lags after a few drops.
+// A socket that has heard nothing, not even the server's keepalive, for WATCHDOG_MS is
+// taken for dead (a half-open connection never fires onclose) and replaced.
+const FIRST_DELAY_MS = 500;
+const MAX_DELAY_MS = 10000;
+const HELD_MS = 3000;
+const WATCHDOG_MS = 50000;
+const ENDED = ["succeeded", "failed", "cancelled", "expired"];
+
 const pre = document.getElementById("job-output");
 const stateEl = document.getElementById("job-state");
 const errorEl = document.getElementById("job-error");
+const live = document.getElementById("job-live");
 let lastSeq = Number(pre.dataset.lastSeq || 0);
-let finished = ["succeeded", "failed", "cancelled"].includes(stateEl.textContent.trim());
+let finished = ENDED.includes(stateEl.textContent.trim());
+let delay = FIRST_DELAY_MS;
 
 function showLine(msg) {
   if (msg.seq <= lastSeq) return;
   lastSeq = msg.seq;
+  pre.dataset.lastSeq = String(lastSeq);
   const span = document.createElement("span");
   span.className = `line ${msg.stream}`;
   span.dataset.seq = msg.seq;
@@ -21,20 +34,55 @@ function showState(msg) {
   stateEl.textContent = msg.state;
   stateEl.className = `state ${msg.state}`;
   if (msg.error) errorEl.textContent = msg.error;
-  finished = ["succeeded", "failed", "cancelled"].includes(msg.state);
+  finished = ENDED.includes(msg.state);
+  // what only makes sense while the job runs goes away when it ends
+  for (const el of document.querySelectorAll("[data-while-active]")) el.hidden = finished;
 }
 
-function connect(delay) {
+function showConnection(text) {
+  if (live) live.textContent = text;
+  document.body.dataset.reconnectDelay = String(delay);
+}
+
+function connect() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const ws = new WebSocket(`${scheme}://${location.host}/ws/jobs/${pre.dataset.job}/?after=${lastSeq}`);
+  let held = null;
+  let watchdog = null;
+  const heard = () => {
+    clearTimeout(watchdog);
+    watchdog = setTimeout(() => ws.close(), WATCHDOG_MS);
+  };
+  ws.onopen = () => {
+    heard();
+    held = setTimeout(() => {
+      delay = FIRST_DELAY_MS;
+      showConnection("live");
+    }, HELD_MS);
+    showConnection("live");
+  };
   ws.onmessage = (event) => {
+    heard();
     const msg = JSON.parse(event.data);
     if (msg.type === "line") showLine(msg);
     else if (msg.type === "state") showState(msg);
   };
-  ws.onclose = () => {
-    if (!finished) setTimeout(() => connect(Math.min(delay * 2, 10000)), delay);
+  ws.onclose = (event) => {
+    clearTimeout(held);
+    clearTimeout(watchdog);
+    if (event.code === 4401 || event.code === 4404) {
+      showConnection(event.code === 4401 ? "signed out: reload to sign in" : "job not found");
+      return;
+    }
+    if (finished) {
+      showConnection("");
+      return;
+    }
+    showConnection(`reconnecting in ${Math.round(delay / 1000)} s`);
+    setTimeout(connect, delay);
+    delay = Math.min(delay * 2, MAX_DELAY_MS);
   };
 }
 
-if (!finished) connect(500);
+showConnection("");
+if (!finished) connect();

@@ -82,7 +82,7 @@ def test_the_admin_pages_run_within_the_csp(stack, browser):
     for page, wanted in [
         ("/admin/", "Site administration"),
         ("/admin/fleet/host/", stack.host_name),
-        ("/admin/jobs/job/", "Select job to change"),
+        ("/admin/jobs/job/", "Select job to view"),  # records are read-only
         ("/admin/accounts/team/add/", "Add team"),
     ]:
         browser.get(stack.web_url + page)

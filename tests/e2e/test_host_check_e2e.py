@@ -46,7 +46,7 @@ def test_a_host_check_streams_its_lines_live_and_stores_them(stack):
 
     with stack.api() as api:
         job = api.get(f"/api/v1/jobs/{job_id}/").json()
-        stored = api.get(f"/api/v1/jobs/{job_id}/output/").json()
+        stored = api.get(f"/api/v1/jobs/{job_id}/output/").json()["results"]
     assert job["state"] == "succeeded" and job["result"]["failed"] == 0
     assert [s["text"] for s in stored] == texts
 

@@ -44,6 +44,15 @@ def job_of_blue(make_team, make_user, make_host):
     return job, alice
 
 
+async def _close_code(comm: WebsocketCommunicator) -> int:
+    """The code a refused socket is closed with (accepted first, so a real client sees it)."""
+    connected, _ = await comm.connect()
+    assert connected
+    out = await comm.receive_output(timeout=5)
+    assert out["type"] == "websocket.close", out
+    return out["code"]
+
+
 def _run(coro):
     from asgiref.sync import async_to_sync
 
@@ -61,7 +70,7 @@ def test_a_team_member_gets_the_backlog_then_live_lines(job_of_blue):
         first = json.loads(await comm.receive_from())
         assert (first["type"], first["seq"], first["text"]) == ("line", 1, "first line")
         state = json.loads(await comm.receive_from())
-        assert state == {"type": "state", "state": "queued", "error": ""}
+        assert state == {"type": "state", "state": "queued", "error": "", "error_kind": ""}
 
         @database_sync_to_async
         def produce():
@@ -95,20 +104,19 @@ def test_an_anonymous_user_is_refused(job_of_blue):
     job, _ = job_of_blue
 
     async def scenario():
-        connected, code = await _communicator(job.pk).connect()
-        assert not connected and code == 4401
+        assert await _close_code(_communicator(job.pk)) == 4401
 
     _run(scenario)
 
 
-def test_a_user_of_another_team_is_refused(job_of_blue, make_team, make_user):
+def test_another_teams_job_looks_exactly_like_a_missing_one(job_of_blue, make_team, make_user):
     job, _ = job_of_blue
     mallory = make_user("mallory", team=make_team("red"))
     cookie = _session_cookie(mallory)
 
     async def scenario():
-        connected, code = await _communicator(job.pk, cookie=cookie).connect()
-        assert not connected and code == 4403
+        assert await _close_code(_communicator(job.pk, cookie=cookie)) == 4404
+        assert await _close_code(_communicator(job.pk + 1000, cookie=cookie)) == 4404
 
     _run(scenario)
 
@@ -145,8 +153,7 @@ def test_a_wrong_token_is_anonymous(job_of_blue):
 
     async def scenario():
         comm = _communicator(job.pk, headers=[(b"authorization", b"Token not-a-token")])
-        connected, code = await comm.connect()
-        assert not connected and code == 4401
+        assert await _close_code(comm) == 4401
 
     _run(scenario)
 
@@ -166,7 +173,75 @@ def test_a_hostile_after_is_refused_with_4400(job_of_blue, after):
                 (b"cookie", cookie),
             ],
         )
-        connected, code = await comm.connect()
-        assert not connected and code == 4400
+        assert await _close_code(comm) == 4400
+
+    _run(scenario)
+
+
+def test_a_batch_is_relayed_line_by_line_and_a_skipped_seq_comes_from_the_database(job_of_blue):
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie, after=1)
+        assert (await comm.connect())[0]
+        assert json.loads(await comm.receive_from())["type"] == "state"
+
+        @database_sync_to_async
+        def produce():
+            job.log("stored, its message lost")  # seq 2: in the database, never published
+            stored = job.append_lines(
+                [{"seq": s, "stream": "stdout", "text": f"batch {s}"} for s in (3, 4)]
+            )
+            publish(job.group, {"type": "lines", "lines": [x.as_message() for x in stored]})
+
+        await produce()
+        got = [json.loads(await comm.receive_from(timeout=5)) for _ in range(3)]
+        assert [(m["seq"], m["text"]) for m in got] == [
+            (2, "stored, its message lost"),
+            (3, "batch 3"),
+            (4, "batch 4"),
+        ]
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+def test_a_state_change_comes_after_every_line_stored_before_it(job_of_blue):
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie, after=1)
+        assert (await comm.connect())[0]
+        await comm.receive_from()
+
+        @database_sync_to_async
+        def finish():
+            job.log("last words")
+            publish(job.group, {"type": "state", "state": "succeeded"})
+
+        await finish()
+        line = json.loads(await comm.receive_from(timeout=5))
+        state = json.loads(await comm.receive_from(timeout=5))
+        assert (line["text"], state["state"]) == ("last words", "succeeded")
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+def test_a_quiet_socket_gets_keepalives(job_of_blue, monkeypatch):
+    from webapp.jobs import consumers
+
+    monkeypatch.setattr(consumers, "KEEPALIVE_SECONDS", 0.2)
+    job, alice = job_of_blue
+    cookie = _session_cookie(alice)
+
+    async def scenario():
+        comm = _communicator(job.pk, cookie=cookie, after=1)
+        assert (await comm.connect())[0]
+        assert json.loads(await comm.receive_from())["type"] == "state"
+        assert json.loads(await comm.receive_from(timeout=5)) == {"type": "keepalive"}
+        await comm.disconnect()
 
     _run(scenario)

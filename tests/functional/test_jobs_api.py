@@ -53,18 +53,43 @@ def test_a_fleet_admin_sees_every_team(make_team, make_user, make_host, api_clie
     assert api_client(admin).get("/api/v1/jobs/").json()["count"] == 2
 
 
-def test_it_refuses_a_job_for_a_team_the_user_is_not_in(
+def test_another_teams_slug_is_a_field_error_like_a_missing_one(
     make_team, make_user, make_host, api_client, queued
 ):
     mine = make_team("mine")
     make_team("other")
     user = make_user(team=mine)
     make_host("h")
-    r = api_client(user).post(
-        "/api/v1/jobs/", {"kind": "host.check", "host": "h", "team": "other"}, format="json"
-    )
-    assert r.status_code == 403
+    client = api_client(user)
+    answers = {}
+    for slug in ("other", "no-such-team"):
+        r = client.post(
+            "/api/v1/jobs/", {"kind": "host.check", "host": "h", "team": slug}, format="json"
+        )
+        assert r.status_code == 400
+        answers[slug] = r.json()["team"][0].replace(slug, "SLUG")
+    assert answers["other"] == answers["no-such-team"]
     assert not Job.objects.exists() and queued == []
+
+
+def test_a_team_where_the_user_only_watches_is_not_a_choice(
+    make_team, make_user, make_host, api_client, queued
+):
+    team = make_team("watched")
+    viewer = make_user(team=team, role="viewer")
+    make_host("h")
+    r = api_client(viewer).post(
+        "/api/v1/jobs/", {"kind": "host.check", "host": "h", "team": "watched"}, format="json"
+    )
+    assert r.status_code == 400 and "may start jobs" in r.json()["team"][0]
+
+
+def test_an_unknown_host_is_a_field_error(make_team, make_user, api_client, queued):
+    user = make_user(team=make_team())
+    r = api_client(user).post(
+        "/api/v1/jobs/", {"kind": "host.check", "host": "nowhere"}, format="json"
+    )
+    assert r.status_code == 400 and "nowhere" in r.json()["host"][0]
 
 
 def test_a_viewer_cannot_start_jobs(make_team, make_user, make_host, api_client, queued):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
-from webapp.accounts.choices import WRITE_ROLES, Role
+from webapp.accounts.choices import Role
+from webapp.permissions import RUN, TeamQuerySet
 
 
 class Team(models.Model):
@@ -15,6 +16,8 @@ class Team(models.Model):
     members = models.ManyToManyField(
         settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
     )
+
+    objects = TeamQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
@@ -39,27 +42,9 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
-def is_fleet_admin(user: object) -> bool:
-    """Staff users run the fleet: they see every team's resources."""
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
-
-
-def visible_teams(user: object) -> models.QuerySet[Team]:
-    """Return the teams whose resources this user may see."""
-    if not getattr(user, "is_authenticated", False):
-        return Team.objects.none()
-    if is_fleet_admin(user):
-        return Team.objects.all()
-    return Team.objects.filter(memberships__user=user)
-
-
 def writable_teams(user: object) -> models.QuerySet[Team]:
-    """Return the teams in which this user may start jobs."""
-    if is_fleet_admin(user):
-        return Team.objects.all()
-    if not getattr(user, "is_authenticated", False):
-        return Team.objects.none()
-    return Team.objects.filter(memberships__user=user, memberships__role__in=WRITE_ROLES)
+    """Return the teams in which this user may start jobs (``webapp.permissions``' rule)."""
+    return Team.objects.for_user(user, RUN)
 
 
 from webapp.accounts.tokens import ApiToken  # noqa: E402, F401 - the model lives with its auth

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from webapp.fleet.choices import ADMIN_STATES, SCHEDULABLE_STATES, HostState
 from webapp.fleet.names import validate_host_name
+from webapp.permissions import FleetQuerySet
 
 
 class Host(models.Model):
@@ -27,6 +28,8 @@ class Host(models.Model):
     # sha256 of the host's credential secret (high entropy: no slow hash needed)
     credential_hash = models.CharField(max_length=64, blank=True, editable=False)
     credential_issued = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = FleetQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]

@@ -13,6 +13,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from webapp.jobs.choices import ACTIVE_STATES, TERMINAL_STATES, JobKind, JobState
+from webapp.permissions import TeamOwnedQuerySet
 
 
 class Job(models.Model):
@@ -46,6 +47,8 @@ class Job(models.Model):
     unseen_since = models.DateTimeField(null=True, blank=True)
     cancel_requested = models.BooleanField(default=False)
 
+    objects = TeamOwnedQuerySet.as_manager()
+
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
@@ -55,7 +58,7 @@ class Job(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} #{self.pk} on {self.host_id} ({self.state})"
+        return f"{self.kind} #{self.pk} on {self.host.name} ({self.state})"
 
     @property
     def group(self) -> str:
@@ -145,6 +148,9 @@ class JobLine(models.Model):
         ordering = ["job", "seq"]
         constraints = [models.UniqueConstraint(fields=["job", "seq"], name="one_line_per_seq")]
 
+    def __str__(self) -> str:
+        return f"job {self.job_id} line {self.seq}"
+
     def as_message(self) -> dict:
         return {
             "type": "line",
@@ -157,10 +163,3 @@ class JobLine(models.Model):
 
 def group_for(job_id: int) -> str:
     return f"job-{job_id}"
-
-
-def visible_jobs(user: object) -> models.QuerySet[Job]:
-    """Return the jobs this user may see: their teams' jobs, or all for fleet admins."""
-    from webapp.accounts.models import visible_teams
-
-    return Job.objects.filter(team__in=visible_teams(user))

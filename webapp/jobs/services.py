@@ -153,8 +153,9 @@ def store_lines(host: Host, job_id: int, lines: list[dict]) -> bool:
     job = _host_job(host, job_id)
     if job.state != JobState.RUNNING:
         raise Conflict(f"job {job_id} is {job.state}: it takes no more output")
-    for line in job.append_lines(lines):
-        publish(job.group, line.as_message())
+    stored = job.append_lines(lines)
+    if stored:  # one message per batch: per line, publishing capped output at ~300 lines/s
+        publish(job.group, {"type": "lines", "lines": [line.as_message() for line in stored]})
     return job.cancel_requested
 
 

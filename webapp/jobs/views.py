@@ -1,43 +1,127 @@
-"""Pages: the dashboard (hosts and jobs) and one job's live output."""
+"""Pages: the dashboard (hosts and jobs, each table refreshing itself) and one job's page.
+
+Every query of jobs goes through ``Job.objects.for_user`` (``webapp.permissions``),
+like the API's; what a person may do on a page (start, cancel, run again) is
+asked the same way, so a viewer sees why a button is not there for them.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_POST
+from rest_framework.exceptions import ValidationError
 
+from webapp.accounts.models import Team
 from webapp.errors import SiteError
 from webapp.fleet.models import Host
-from webapp.jobs.choices import JobKind
-from webapp.jobs.models import visible_jobs
-from webapp.jobs.services import check_create_job, do_create_job
+from webapp.jobs.api.filters import filter_jobs, read_query
+from webapp.jobs.choices import JobKind, JobState
+from webapp.jobs.models import Job
+from webapp.jobs.services import check_cancel_job, check_create_job, do_cancel_job, do_create_job
+from webapp.pages import login_required
+from webapp.permissions import RUN, VIEW, permits
+
+JOBS_PER_PAGE = 25
+
+
+def _hosts_context(request: HttpRequest) -> dict:
+    return {
+        "hosts": Host.objects.for_user(request.user, VIEW),
+        "may_start": Team.objects.for_user(request.user, RUN).exists(),
+    }
+
+
+def _jobs_context(request: HttpRequest) -> dict:
+    """One page of the jobs table, filtered like the API's list (a bad filter shows all)."""
+    try:
+        query = read_query(request.GET)
+    except ValidationError:
+        query = {}
+    jobs = filter_jobs(
+        Job.objects.for_user(request.user, VIEW).select_related("host", "team", "requester"),
+        query,
+    )
+    page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
+    return {"jobs_page": page, "job_states": JobState.choices, "job_query": query}
 
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    hosts = Host.objects.all()
-    jobs = visible_jobs(request.user).select_related("host", "team", "requester")[:50]
-    return render(request, "dashboard.html", {"hosts": hosts, "jobs": jobs})
+    return render(request, "dashboard.html", {**_hosts_context(request), **_jobs_context(request)})
 
 
 @login_required
 def hosts_table(request: HttpRequest) -> HttpResponse:
     """The hosts table alone: the dashboard polls it so states change without a reload."""
-    return render(request, "fleet/hosts_table.html", {"hosts": Host.objects.all()})
+    return render(request, "fleet/hosts_table.html", _hosts_context(request))
+
+
+@login_required
+def jobs_table(request: HttpRequest) -> HttpResponse:
+    """The jobs table alone, one page of it: it polls itself, keeping its page and filter."""
+    return render(request, "jobs/jobs_table.html", _jobs_context(request))
+
+
+def duration(job: Job) -> timedelta | None:
+    """How long the job ran (so far, while it runs); None before it started."""
+    if job.started is None:
+        return None
+    return (job.finished or timezone.now()) - job.started
 
 
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
-    job = get_object_or_404(visible_jobs(request.user).select_related("host", "team"), pk=job_id)
-    return render(request, "jobs/detail.html", {"job": job, "lines": job.lines.all()})
+    jobs = Job.objects.for_user(request.user, VIEW).select_related("host", "team", "requester")
+    job = get_object_or_404(jobs, pk=job_id)
+    took = duration(job)
+    context = {
+        "job": job,
+        "lines": job.lines.order_by("seq"),
+        "may_run": permits(request.user, job, RUN),
+        "duration": None if took is None else timedelta(seconds=round(took.total_seconds())),
+    }
+    return render(request, "jobs/detail.html", context)
+
+
+@login_required
+@require_POST
+def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = get_object_or_404(Job.objects.for_user(request.user, VIEW), pk=job_id)
+    try:
+        check_cancel_job(request.user, job)
+        outcome = do_cancel_job(job)
+    except SiteError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Job {job.pk} {outcome}.")
+    return redirect("job-detail", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def job_rerun(request: HttpRequest, job_id: int) -> HttpResponse:
+    """A new job of the same kind, host, team and parameters (checked again, like a new one)."""
+    job = get_object_or_404(Job.objects.for_user(request.user, VIEW), pk=job_id)
+    try:
+        team, params = check_create_job(request.user, job.kind, job.host, job.team, job.params)
+    except SiteError as exc:
+        messages.error(request, str(exc))
+        return redirect("job-detail", job_id=job.pk)
+    again = do_create_job(request.user, job.kind, job.host, team, params)
+    messages.success(request, f"Started job {again.pk}: job {job.pk} once more.")
+    return redirect("job-detail", job_id=again.pk)
 
 
 @login_required
 @require_POST
 def start_host_check(request: HttpRequest, host_name: str) -> HttpResponse:
-    host = get_object_or_404(Host, name=host_name)
+    host = get_object_or_404(Host.objects.for_user(request.user, RUN), name=host_name)
     try:
         team, params = check_create_job(request.user, JobKind.HOST_CHECK, host, None)
     except SiteError as exc:

@@ -1,0 +1,71 @@
+"""One rule for every team-owned query: ``for_user(user, action)``, used by the API, pages and sockets."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+
+from webapp.accounts.models import Team
+from webapp.fleet.models import Host
+from webapp.jobs.models import Job
+from webapp.permissions import RUN, VIEW, permits
+
+
+@pytest.fixture
+def world(make_team, make_user, make_host):
+    blue, red = make_team("blue"), make_team("red")
+    host = make_host()
+    jobs = {
+        "blue": Job.objects.create(kind="host.check", host=host, team=blue),
+        "red": Job.objects.create(kind="host.check", host=host, team=red),
+    }
+    users = {
+        "owner": make_user(team=blue, role="owner"),
+        "member": make_user(team=blue, role="member"),
+        "viewer": make_user(team=blue, role="viewer"),
+        "stranger": make_user(),
+        "staff": make_user(staff=True),
+    }
+    return jobs, users
+
+
+@pytest.mark.parametrize(
+    "who,view,run",
+    [
+        ("owner", {"blue"}, {"blue"}),
+        ("member", {"blue"}, {"blue"}),
+        ("viewer", {"blue"}, set()),
+        ("stranger", set(), set()),
+        ("staff", {"blue", "red"}, {"blue", "red"}),
+    ],
+)
+def test_roles_grant_actions_on_jobs_and_teams(world, who, view, run):
+    jobs, users = world
+    user = users[who]
+    names = {pk: name for name, pk in ((n, j.pk) for n, j in jobs.items())}
+    assert {names[j.pk] for j in Job.objects.for_user(user, VIEW)} == view
+    assert {names[j.pk] for j in Job.objects.for_user(user, RUN)} == run
+    assert {t.slug for t in Team.objects.for_user(user, RUN)} == run
+    assert permits(user, jobs["blue"], RUN) == ("blue" in run)
+
+
+def test_anonymous_gets_nothing_and_hosts_are_for_every_signed_in_user(world):
+    _jobs, users = world
+    assert not Job.objects.for_user(AnonymousUser(), VIEW).exists()
+    assert not Host.objects.for_user(AnonymousUser(), VIEW).exists()
+    assert Host.objects.for_user(users["stranger"], RUN).count() == 1
+
+
+def test_an_unknown_action_is_a_programming_error(world):
+    with pytest.raises(ValueError):
+        Job.objects.for_user(world[1]["member"], "delete")
+
+
+def test_a_viewset_cannot_bypass_the_restriction():
+    from webapp.api.viewsets import TeamScopedViewSet
+
+    with pytest.raises(TypeError, match="get_queryset"):
+
+        class Leaky(TeamScopedViewSet):
+            def get_queryset(self):
+                return Job.objects.all()

@@ -1,0 +1,25 @@
+"""Related fields whose choices are restricted like every query: by ``for_user(user, action)``.
+
+A client names a related object by slug; one it may not use (another team's,
+or a team where it may only watch) is the same field error as one that does
+not exist, so a field's answer never tells another team's objects apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models
+from rest_framework import serializers
+
+
+class ScopedSlugRelatedField(serializers.SlugRelatedField):
+    """A SlugRelatedField that accepts only what the requester may ACTION (``webapp.permissions``)."""
+
+    def __init__(self, *, action: str, **kwargs: Any) -> None:
+        self.action = action
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        request = self.context.get("request")
+        return super().get_queryset().for_user(getattr(request, "user", None), self.action)

@@ -1,0 +1,87 @@
+"""Who may do what with a team's objects: one queryset method every view, page and socket uses.
+
+Teams own resources; a user reaches them through a membership whose role
+grants actions: ``view`` (every role) and ``run`` (start and cancel jobs,
+change the team's resources: owners and members). Fleet admins (staff) reach
+every team. ``Model.objects.for_user(user, action)`` is the only way the site
+asks this, so the REST API (``webapp.api.viewsets``), the pages and the
+websocket consumers restrict by the same rule; an object outside it is "not
+found", never "forbidden", so nobody learns another team's objects exist.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db import models
+
+from webapp.accounts.choices import WRITE_ROLES, Role
+
+if TYPE_CHECKING:
+    from webapp.accounts.models import Team
+
+VIEW = "view"
+RUN = "run"
+#: the roles that grant each action
+ROLES: dict[str, frozenset[str]] = {
+    VIEW: frozenset({Role.OWNER, Role.MEMBER, Role.VIEWER}),
+    RUN: frozenset(WRITE_ROLES),
+}
+
+
+def is_fleet_admin(user: object) -> bool:
+    """Staff users run the fleet: they reach every team's objects."""
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_staff", False))
+
+
+def _roles(action: str) -> frozenset[str]:
+    try:
+        return ROLES[action]
+    except KeyError:
+        raise ValueError(f"unknown action {action!r}; one of {sorted(ROLES)}") from None
+
+
+def team_ids(user: object, action: str) -> models.QuerySet | None:
+    """A subquery of the ids of the teams where USER may ACTION; None means every team."""
+    from webapp.accounts.models import Membership
+
+    roles = _roles(action)
+    if is_fleet_admin(user):
+        return None
+    if not getattr(user, "is_authenticated", False):
+        return Membership.objects.none().values("team_id")
+    return Membership.objects.filter(user=user, role__in=roles).values("team_id")
+
+
+class TeamOwnedQuerySet(models.QuerySet):
+    """Objects with a ``team`` foreign key: restricted to the teams where the user may act."""
+
+    team_field = "team"
+
+    def for_user(self, user: object, action: str = VIEW) -> models.QuerySet:
+        ids = team_ids(user, action)
+        return self if ids is None else self.filter(**{f"{self.team_field}_id__in": ids})
+
+
+class TeamQuerySet(models.QuerySet):
+    """Teams themselves: those where the user may act."""
+
+    def for_user(self, user: object, action: str = VIEW) -> models.QuerySet[Team]:
+        ids = team_ids(user, action)
+        return self if ids is None else self.filter(pk__in=ids)
+
+
+class FleetQuerySet(models.QuerySet):
+    """Fleet-wide objects (hosts): every signed-in user sees where jobs can run, for now.
+
+    Kept behind the same method so that hosts per team or pool changes here only.
+    """
+
+    def for_user(self, user: object, action: str = VIEW) -> models.QuerySet:
+        _roles(action)
+        return self if getattr(user, "is_authenticated", False) else self.none()
+
+
+def permits(user: object, obj: models.Model, action: str) -> bool:
+    """May USER do ACTION with OBJ (an object it may already see)?"""
+    return type(obj)._default_manager.for_user(user, action).filter(pk=obj.pk).exists()
