@@ -93,6 +93,7 @@ class ContainerManager:
         self._oci: Any = None
         #: True in the host agent, which watches the containers it starts itself
         self.supervised_here = False
+        self._held: dict[str, tuple[int, int]] = {}  # container locks held: fd, depth
 
     # --- plumbing --------------------------------------------------------------------
 
@@ -158,14 +159,29 @@ class ContainerManager:
 
     @contextlib.contextmanager
     def _locked(self, ctr_id: str) -> Iterator[int]:
-        """Serialize state changes of one container across processes; yields the lock's fd."""
+        """Serialize state changes of one container across processes; yields the lock's fd.
+
+        Re-entrant within this manager (one thread uses a manager): recording an
+        exit takes the lock too, and is also reached from code that holds it.
+        """
+        held = self._held.get(ctr_id)
+        if held is not None:
+            self._held[ctr_id] = (held[0], held[1] + 1)
+            try:
+                yield held[0]
+            finally:
+                fd, depth = self._held[ctr_id]
+                self._held[ctr_id] = (fd, depth - 1)
+            return
         lock_dir = self.paths.run / "locks"
         lock_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(lock_dir / ctr_id, os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX)
+            self._held[ctr_id] = (fd, 1)
             yield fd
         finally:
+            self._held.pop(ctr_id, None)
             os.close(fd)
 
     def _event(self, ctr_id: str, action: str, **attrs: Any) -> None:
@@ -293,28 +309,35 @@ class ContainerManager:
         return self._find(c.id)
 
     def _finish(self, c: Container, code: int, finished: str, oom: bool, error: str = "") -> None:
-        """Record an exit once (whoever sees it first), with its ``die`` event.
+        """Record the exit of the run ``c`` describes once (whoever sees it first), with ``die``.
 
-        A container with a restart policy is left for the host agent to decide
-        about (``policy_done=0``), so a decision survives an agent that was away.
+        Only that run: another process may have recorded this exit and started the
+        container again meanwhile (then this is stale news). Under the container's
+        lock, so freeing the run's mount and network never meets the next run's
+        start, which mounts the same rootfs path. A container with a restart policy
+        is left for the host agent to decide about (``policy_done=0``), so a
+        decision survives an agent that was away.
         """
         from runtime.timefmt import rfc3339_ns
 
-        with db.transaction(self.conn):
-            cur = self.conn.execute(
-                "UPDATE containers SET status='exited', exit_code=?, finished_at=?, oom_killed=?, "
-                "error=?, pid=0, policy_done=? WHERE id=? AND status IN ('running','paused')",
-                (code, finished, int(oom), error, int(c.spec.restart == "no"), c.id),
-            )
+        with self._locked(c.id):
+            with db.transaction(self.conn):
+                cur = self.conn.execute(
+                    "UPDATE containers SET status='exited', exit_code=?, finished_at=?, "
+                    "oom_killed=?, error=?, pid=0, policy_done=? "
+                    "WHERE id=? AND status IN ('running','paused') AND started_at=?",
+                    (code, finished, int(oom), error, int(c.spec.restart == "no"), c.id)
+                    + (c.started_at,),
+                )
+                if cur.rowcount:
+                    if oom:
+                        self._event(c.id, "oom")
+                    ran = 0.0
+                    with contextlib.suppress(WharfError, ValueError):
+                        ran = (rfc3339_ns(finished) - rfc3339_ns(c.started_at)) / 1e9
+                    self._event(c.id, "die", exitCode=code, execDuration=int(max(ran, 0)))
             if cur.rowcount:
-                if oom:
-                    self._event(c.id, "oom")
-                ran = 0.0
-                with contextlib.suppress(WharfError, ValueError):
-                    ran = (rfc3339_ns(finished) - rfc3339_ns(c.started_at)) / 1e9
-                self._event(c.id, "die", exitCode=code, execDuration=int(max(ran, 0)))
-        if cur.rowcount:
-            self._release_run_resources(c)
+                self._release_run_resources(c)
 
     def _release_run_resources(self, c: Container) -> None:
         """Free what only a running container holds: network, rootfs mount (idempotent)."""
@@ -1042,7 +1065,7 @@ class ContainerManager:
         """Remove every stopped container; return Docker's report."""
         deleted, space = [], 0
         for c in self.list(all=True):
-            if c.running:
+            if c.running or c.status == "restarting":
                 continue
             space += _du(self.dir(c.id) / "upper")
             self.remove(c.id)
