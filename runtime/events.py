@@ -115,8 +115,8 @@ def ensure_schema(conn: sqlite3.Connection) -> None:
 
 
 def record(
-    conn: sqlite3.Connection, type: str, action: str, actor_id: str, **attributes: Any
-) -> None:  # noqa: A002 - Docker's field name
+    conn: sqlite3.Connection, type: str, action: str, actor_id: str, /, **attributes: Any
+) -> None:  # noqa: A002 - Docker's field name; positional only: "type" is also an attribute
     """Add an event inside the caller's open transaction (the state change it records)."""
     if not conn.in_transaction:
         raise RuntimeError("events.record must run inside the state change's transaction")
@@ -198,7 +198,7 @@ class EventLog:
             self._conn.close()
             self._conn = None
 
-    def record(self, type: str, action: str, actor_id: str, **attributes: Any) -> None:  # noqa: A002
+    def record(self, type: str, action: str, actor_id: str, /, **attributes: Any) -> None:  # noqa: A002
         """Record an event that changes no state of its own (``image save``, ``image push``)."""
         with db.transaction(self.conn):
             record(self.conn, type, action, actor_id, **attributes)

@@ -190,12 +190,8 @@ def cmd_images(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from runtime.images import registry
-
     with _runtime() as rt:
-        image = registry.pull(
-            rt.images, args.name, platform=args.platform, progress=_progress(args.quiet)
-        )
+        image = rt.images.pull(args.name, platform=args.platform, progress=_progress(args.quiet))
     if args.quiet:
         print(image.repo_tags[0] if image.repo_tags else image.id)
     else:
@@ -211,10 +207,8 @@ def _full_name(name: str) -> str:
 
 
 def cmd_push(args: argparse.Namespace) -> int:
-    from runtime.images import registry
-
     with _runtime() as rt:
-        digest = registry.push(rt.images, args.name, progress=_progress(args.quiet))
+        digest = rt.images.push(args.name, progress=_progress(args.quiet))
     if args.quiet:
         print(digest)
     return 0
@@ -322,19 +316,18 @@ def cmd_save(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from runtime.errors import InvalidArgument
-    from runtime.images import archive
 
     with _runtime() as rt:
         if not args.output:
             if sys.stdout.isatty():
                 raise InvalidArgument("cowardly refusing to save to a terminal; use -o FILE")
-            archive.save(rt.images, args.images, sys.stdout.buffer)
+            rt.images.save(args.images, sys.stdout.buffer)
             return 0
         dest = Path(args.output)
         fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", dir=dest.parent or ".")
         try:
             with os.fdopen(fd, "wb") as out:
-                archive.save(rt.images, args.images, out)
+                rt.images.save(args.images, out)
             os.replace(tmp, dest)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
@@ -345,7 +338,6 @@ def cmd_save(args: argparse.Namespace) -> int:
 def cmd_load(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from runtime.images import archive
     from runtime.images.progress import LineProgress, ignore
 
     def report(p: Any) -> None:
@@ -354,7 +346,7 @@ def cmd_load(args: argparse.Namespace) -> int:
 
     with _runtime() as rt:
         source = Path(args.input) if args.input else sys.stdin.buffer
-        archive.load(rt.images, source, progress=ignore if args.quiet else report)
+        rt.images.load(source, progress=ignore if args.quiet else report)
     return 0
 
 

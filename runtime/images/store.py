@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from runtime import db
+from runtime import db, events
 from runtime.config import Paths
 from runtime.errors import Conflict, HostError, ImageNotFound, InvalidArgument, WharfError
 from runtime.images.layers import (
@@ -287,6 +287,7 @@ class ImageStore:
             self.paths.ensure()
             self._conn = db.connect(self.paths.db)
             db.ensure_schema(self._conn, "images", SCHEMA)
+            events.ensure_schema(self._conn)
             row = self._conn.execute(
                 "SELECT value FROM image_store_meta WHERE key='schema'"
             ).fetchone()
@@ -691,6 +692,7 @@ class ImageStore:
             raise InvalidArgument(f"refusing to create a tag with a digest reference: {ref}")
         with db.transaction(self.conn) as conn:
             self._set_ref(conn, ref, image_id)
+            events.record(conn, "image", "tag", image_id, name=parsed.tagged)
 
     def untag(self, ref: str) -> str:
         """Remove one name; return the image id it pointed to."""
@@ -701,6 +703,7 @@ class ImageStore:
             if row is None:
                 raise ImageNotFound(f"No such image: {ref}")
             conn.execute("DELETE FROM image_refs WHERE ref=?", (key,))
+            events.record(conn, "image", "untag", row[0], name=key)
         return row[0]
 
     # --- removal ---------------------------------------------------------------------
@@ -780,6 +783,7 @@ class ImageStore:
                     conn.execute("DELETE FROM image_refs WHERE image_id=?", (image_id,))
                     conn.execute("DELETE FROM image_chain WHERE image_id=?", (image_id,))
                     conn.execute("DELETE FROM images WHERE id=?", (image_id,))
+                    events.record(conn, "image", "delete", image_id)
                 deleted.append({"Deleted": image_id})
                 parent = row[0]
                 if (
@@ -986,13 +990,21 @@ class ImageStore:
         """Pull an image from its registry (see ``runtime.images.registry.pull``)."""
         from runtime.images import registry
 
-        return registry.pull(
+        image = registry.pull(
             self,
             name,
             platform=platform,
             credentials=credentials,
             progress=progress or (lambda _p: None),
         )
+        self._event("pull", name, name=name)
+        return image
+
+    def _event(self, action: str, actor_id: str, **attributes: str) -> None:
+        """Record an image event of an action whose state, if any, is already committed
+        (a pull that found everything present changes nothing, and is still a pull)."""
+        with db.transaction(self.conn) as conn:
+            events.record(conn, "image", action, actor_id, **attributes)
 
     def push(
         self,
@@ -1005,21 +1017,31 @@ class ImageStore:
         """Push an image to the registry its name points at; return the manifest digest."""
         from runtime.images import registry
 
-        return registry.push(
+        digest = registry.push(
             self, name, dest, credentials=credentials, progress=progress or (lambda _p: None)
         )
+        self._event("push", dest or name, name=dest or name)
+        return digest
 
     def save(self, names: Iterable[str], out: BinaryIO) -> None:
         """Write images as a docker-save + OCI-layout tar (see ``runtime.images.archive``)."""
         from runtime.images import archive
 
+        names = list(names)
         archive.save(self, names, out)
+        for name in names:
+            self._event("save", self.resolve_id(name), name=name)
 
     def load(self, source: Path | BinaryIO, progress: Any = None) -> list[Image]:
         """Load a docker-save archive or OCI layout (tar, compressed tar or directory)."""
         from runtime.images import archive
 
-        return archive.load(self, source, progress=progress or (lambda _p: None))
+        images = archive.load(self, source, progress=progress or (lambda _p: None))
+        for image in images:
+            self._event(
+                "load", image.id, **({"name": image.repo_tags[0]} if image.repo_tags else {})
+            )
+        return images
 
     def import_rootfs(
         self,
@@ -1049,9 +1071,11 @@ class ImageStore:
                 created=created,
                 created_by=created_by or "Imported from -",
             )
-            return self.publish(
+            image = self.publish(
                 staging, encode_config(image_config), [layer], refs=[ref] if ref else []
             )
+        self._event("import", image.id, **({"name": ref} if ref else {}))
+        return image
 
 
 def _ref_matches(pattern: str, tag: str) -> bool:

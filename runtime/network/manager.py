@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from runtime import db
+from runtime import db, events
 from runtime.errors import Conflict, InvalidArgument, NetworkNotFound, WharfError
 from runtime.network import etcfiles, ipam
 from runtime.network.firewall import Firewall, Published
@@ -161,6 +161,7 @@ class NetworkManager:
         self.paths = rt.paths
         self.conn = db.connect(self.paths.db)
         db.ensure_schema(self.conn, "networks", SCHEMA)
+        events.ensure_schema(self.conn)
         self.tag = host_tag(self.paths.root)
         self.firewall = Firewall(self.tag)
         self.plumbing: Any = AgentPlumbing(self.paths)
@@ -298,6 +299,7 @@ class NetworkManager:
                     _now(),
                 ),
             )
+            events.record(self.conn, "network", "create", net_id, name=name, type=driver)
         network = self.get(net_id)
         try:
             self._ensure_firewall()
@@ -317,7 +319,8 @@ class NetworkManager:
             if self.firewall.exists():
                 self.firewall.remove_network(n.bridge, n.subnet, n.internal)
         with db.transaction(self.conn):
-            self.conn.execute("DELETE FROM networks WHERE id=?", (n.id,))
+            if self.conn.execute("DELETE FROM networks WHERE id=?", (n.id,)).rowcount:
+                events.record(self.conn, "network", "destroy", n.id, name=n.name, type=n.driver)
 
     def remove(self, ref: str) -> Network:
         """Remove a user-defined network no container is attached to."""

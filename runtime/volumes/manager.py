@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from runtime import db
+from runtime import db, events
 from runtime.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound, from_subprocess
 from runtime.volumes.policy import check_bind_source, stage_bind_source, staging_dir, unstage
 from runtime.volumes.specs import (
@@ -95,6 +95,7 @@ class VolumeManager:
             self.paths.ensure()
             self._conn = db.connect(self.paths.db)
             db.ensure_schema(self._conn, "volumes", SCHEMA)
+            events.ensure_schema(self._conn)
         return self._conn
 
     def close(self) -> None:
@@ -165,6 +166,7 @@ class VolumeManager:
             raise Conflict(f"remove {vol.name}: volume is in use - [{', '.join(users)}]")
         with db.transaction(self.conn):
             self.conn.execute("DELETE FROM volumes WHERE name=?", (vol.name,))
+            events.record(self.conn, "volume", "destroy", vol.name, driver="local")
         shutil.rmtree(self.base / vol.name, ignore_errors=True)
 
     def prune(self, all: bool = False) -> dict[str, Any]:  # noqa: A002 - docker's flag name
@@ -402,10 +404,12 @@ class VolumeManager:
         data.mkdir(parents=True, exist_ok=True)
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         # OR IGNORE: a concurrent create of the same name made the same volume
-        self.conn.execute(
+        cur = self.conn.execute(
             "INSERT OR IGNORE INTO volumes (name, labels, created, anonymous) VALUES (?,?,?,?)",
             (name, json.dumps(labels), created, int(anonymous)),
         )
+        if cur.rowcount:
+            events.record(self.conn, "volume", "create", name, driver="local")
         return name
 
     def _row(self, name: str) -> sqlite3.Row | None:

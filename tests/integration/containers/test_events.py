@@ -163,3 +163,34 @@ def test_a_cursor_resumed_after_an_agent_restart_loses_nothing(wharf, wharf_path
     assert [e.id for e in seen] == sorted({e.id for e in seen})
     # a second reader resuming from the same cursor reads exactly the same events
     assert [e.id for e in rt.events.since(cursor)][: len(seen)] == [e.id for e in seen]
+
+
+def test_images_networks_and_volumes_have_events_too(wharf, tmp_path):
+    start = time.time()
+    wharf("tag", "busybox", "copy:1")
+    wharf("rmi", "copy:1")
+    wharf("save", "-o", str(tmp_path / "b.tar"), "busybox")
+    wharf("load", "-i", str(tmp_path / "b.tar"))
+    net = wharf("network", "create", "evnet").stdout.strip()
+    wharf("network", "rm", "evnet")
+    wharf("volume", "create", "evvol")
+    wharf("volume", "rm", "evvol")
+    out = wharf("events", "--since", str(start), "--until", str(time.time()), "--format", "json")
+    events = [json.loads(line) for line in out.stdout.splitlines()]
+    got = [(e["Type"], e["Action"]) for e in events]
+    assert got == [
+        ("image", "tag"),
+        ("image", "untag"),
+        ("image", "save"),
+        ("image", "load"),
+        ("network", "create"),
+        ("network", "destroy"),
+        ("volume", "create"),
+        ("volume", "destroy"),
+    ]
+    image_id = json.loads(wharf("image", "inspect", "busybox").stdout)[0]["Id"]
+    assert {e["Actor"]["ID"] for e in events if e["Type"] == "image"} == {image_id}
+    assert events[4]["Actor"] == {"ID": net, "Attributes": {"name": "evnet", "type": "bridge"}}
+    assert events[6]["Actor"] == {"ID": "evvol", "Attributes": {"driver": "local"}}
+    only = wharf("events", "--since", str(start), "--until", str(time.time()), "-f", "type=volume")
+    assert len(only.stdout.splitlines()) == 2
