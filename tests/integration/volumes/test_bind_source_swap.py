@@ -108,6 +108,16 @@ def test_starts_racing_a_swap_mount_the_victim_or_nothing(wharf, wharf_paths, sh
     of A's (busybox ``mv`` into an existing directory nests them, so which one
     varies), whatever the timing: never the canary.
     """
+    # B is made while the victim is still a directory: the race is at start, not here
+    b = wharf(
+        "create",
+        "-v",
+        f"{shared}/victim:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "ls /data; echo pwned > /data/pwned",
+    ).stdout.strip()
     swapper = wharf(
         "run",
         "-d",
@@ -119,15 +129,6 @@ def test_starts_racing_a_swap_mount_the_victim_or_nothing(wharf, wharf_paths, sh
         f"ln -s {canary} /shared/link; "
         "while :; do mv /shared/victim /shared/real; mv /shared/link /shared/victim; "
         "mv /shared/victim /shared/link; mv /shared/real /shared/victim; done",
-    ).stdout.strip()
-    b = wharf(
-        "create",
-        "-v",
-        f"{shared}/victim:/data",
-        "busybox",
-        "sh",
-        "-c",
-        "ls /data; echo pwned > /data/pwned",
     ).stdout.strip()
     for _ in range(40):
         proc = wharf("start", "-a", b, check=False)
