@@ -12,6 +12,10 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from webapp.env import env_bool, env_int, env_list, env_secret, env_str
 
@@ -92,6 +96,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     # Worker, web and scheduler write to one file: wait for the lock instead of failing.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
     DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL;"
+    # A transaction that reads and then writes must take the write lock first: a deferred one
+    # that upgrades while another process writes fails at once ("database is locked"),
+    # whatever the timeout.
+    DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -130,6 +138,9 @@ REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")
 # reads every reply with a 5-s socket timeout by default: on a quiet socket the two raced, the
 # read lost ("TimeoutError: Timeout reading from …") and the consumer died with its websocket.
 # Reads wait longer than any blocking command; idle connections are checked before reuse.
+# After a restart of Redis a pooled connection is dead: its first command is tried again on a
+# new connection (redis-py's asyncio client does not retry unless told), so no consumer and
+# no publisher loses a message to a Redis that is back.
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -141,6 +152,8 @@ CHANNEL_LAYERS = {
                     "socket_connect_timeout": 5,
                     "socket_keepalive": True,
                     "health_check_interval": 30,
+                    "retry": AsyncRetry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+                    "retry_on_error": [RedisConnectionError, RedisTimeoutError],
                 }
             ],
             "capacity": 1000,

@@ -70,7 +70,8 @@ class JobContext:
         self.seq = int(claim.get("last_seq") or 0)
         self.cancelled = threading.Event()
         self._pending: list[dict] = []
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards seq and _pending
+        self._send_lock = threading.Lock()  # one batch on the wire at a time, in order
         self._stop = threading.Event()
         self._flusher = threading.Thread(target=self._flush_loop, daemon=True)
         self._flusher.start()
@@ -91,9 +92,19 @@ class JobContext:
             raise JobCancelled("cancelled while running")
 
     def flush(self) -> None:
-        with self._lock:
-            batch, self._pending = self._pending, []
-        answer = self.site.lines(self.job_id, batch)
+        """Send what is pending. The handler's thread and the flusher both call this:
+        batches go one at a time so the site receives them in order, and a batch
+        that could not be sent goes back in front to be sent again (the site
+        ignores a sequence number it already has)."""
+        with self._send_lock:
+            with self._lock:
+                batch, self._pending = self._pending, []
+            try:
+                answer = self.site.lines(self.job_id, batch)
+            except BaseException:
+                with self._lock:
+                    self._pending[:0] = batch
+                raise
         if answer.get("cancel"):
             self.cancelled.set()
 

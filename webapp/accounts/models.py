@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 
 from webapp.accounts.choices import Role
-from webapp.permissions import RUN, TeamQuerySet
+from webapp.permissions import TeamQuerySet
 
 
 class Team(models.Model):
@@ -40,11 +40,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} in {self.team} ({self.role})"
-
-
-def writable_teams(user: object) -> models.QuerySet[Team]:
-    """Return the teams in which this user may start jobs (``webapp.permissions``' rule)."""
-    return Team.objects.for_user(user, RUN)
 
 
 from webapp.accounts.tokens import ApiToken  # noqa: E402, F401 - the model lives with its auth

@@ -15,13 +15,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from webapp.accounts.models import Team, writable_teams
+from webapp.accounts.models import Team
 from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
 from webapp.jobs.choices import HOST_END_STATES, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
+from webapp.permissions import RUN
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +39,7 @@ def check_create_job(
         errors = checked.errors
         detail = errors.get("non_field_errors", errors) if isinstance(errors, dict) else errors
         raise Invalid(f"bad parameters for {kind}: {detail}", field="params")
-    teams = writable_teams(user)
+    teams = Team.objects.for_user(user, RUN)
     if team is None:
         team = teams.order_by("name").first()
         if team is None:
@@ -97,7 +98,7 @@ def enqueue(job: Job) -> bool:
 
 def check_cancel_job(user: object, job: Job) -> None:
     """Anyone who may start jobs in the job's team may cancel it, whatever its host's state."""
-    if not writable_teams(user).filter(pk=job.team_id).exists():
+    if not Team.objects.for_user(user, RUN).filter(pk=job.team_id).exists():
         raise Forbidden(f"you may not cancel jobs of team {job.team.name!r}")
 
 
