@@ -4,6 +4,7 @@ websocket client. The test plays the host (``FakeHost``) so it decides when a jo
 from __future__ import annotations
 
 import json
+import signal
 import time
 import uuid
 
@@ -116,3 +117,20 @@ def test_close_codes_tell_a_bad_token_from_a_job_that_is_missing_or_not_yours(st
         not_yours = _close_code(ws)
     assert missing == not_yours == 4404
     host.finish(job_id)
+
+
+def test_after_redis_restarts_the_site_streams_again_at_the_first_try(stack, host):
+    """A restart of Redis leaves the site's pooled connections dead: the first send on each
+    must be tried again on a new one, never lose a line or fail a request."""
+    job_id = _running_job(stack, host)
+    redis_proc = stack.procs["redis"]
+    redis_proc.send_signal(signal.SIGKILL)
+    redis_proc.wait()
+    stack.start_redis()
+    with _follow(stack, job_id) as ws:
+        assert _next(ws, "state")["state"] == "running"
+        host.lines(job_id, ["after the restart"], first_seq=1)
+        line = _next(ws, "line")
+        assert (line["seq"], line["text"]) == (1, "after the restart")
+        host.finish(job_id)
+        assert _next(ws, "state")["state"] == "succeeded"
