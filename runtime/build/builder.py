@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+import stat
 import tarfile
 import tempfile
 from collections.abc import Callable, Iterator
@@ -25,6 +26,7 @@ from typing import Any
 from runtime import db
 from runtime.build.context import Context
 from runtime.build.errors import BuildError
+from runtime.build.instructions import CONFIG_COMMANDS, DEFAULT_SHELL, apply_instruction, command
 from runtime.build.parser import Instruction, parse
 from runtime.build.substitution import expand_word, split_words
 from runtime.errors import NotFound, WharfError
@@ -41,7 +43,6 @@ PROXY_ARGS = {
     "ALL_PROXY",
     "all_proxy",
 }
-DEFAULT_SHELL = ["/bin/sh", "-c"]
 DEFAULT_PATH = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 CACHE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS build_cache (
@@ -77,6 +78,7 @@ class Stage:
     image: Any = None  # the image after the last step (None: scratch with no step yet)
     config: dict = field(default_factory=dict)
     args: dict[str, str] = field(default_factory=dict)
+    cmd_set: bool = False  # a CMD came in this stage: a later ENTRYPOINT keeps it
 
     def env(self) -> dict[str, str]:
         """Variables visible to substitution: declared ARGs, then ENV (ENV wins)."""
@@ -225,6 +227,9 @@ class Builder:
             except NotFound as exc:
                 raise BuildError(f"FROM {base}: {exc}", stage.line) from exc
             stage.config = json.loads(json.dumps(stage.image.container_config))
+            env = stage.config.get("Env") or []
+            if not any(e.startswith("PATH=") for e in env):
+                stage.config["Env"] = [*env, DEFAULT_PATH]  # as Docker's builder does
         if stage.image is not None:
             self.say(f" ---> {stage.image.id.split(':')[-1][:12]}")
         triggers = stage.config.pop("OnBuild", None) or []
@@ -247,9 +252,11 @@ class Builder:
         global_args: dict[str, str],
         count: bool = True,
     ) -> None:
-        handler = getattr(self, f"_do_{ins.cmd.lower()}")
         try:
-            handler(stage, ins, stages, global_args)
+            if ins.cmd in CONFIG_COMMANDS:
+                self._configure(stage, ins)
+            else:
+                getattr(self, f"_do_{ins.cmd.lower()}")(stage, ins, stages, global_args)
         except BuildError:
             raise
         except WharfError as exc:
@@ -291,19 +298,12 @@ class Builder:
                 (parent, key, image.id),
             )
 
-    def _do_env(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        pairs = self._kv(stage, ins)
-        env = [e for e in stage.config.get("Env") or [] if e.partition("=")[0] not in dict(pairs)]
-        stage.config["Env"] = env + [f"{k}={v}" for k, v in pairs]
-        self._commit_meta(stage, f"ENV {' '.join(f'{k}={v}' for k, v in pairs)}")
-
-    def _do_label(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        pairs = self._kv(stage, ins)
-        stage.config["Labels"] = {**(stage.config.get("Labels") or {}), **dict(pairs)}
-        self._commit_meta(stage, f"LABEL {' '.join(f'{k}={v}' for k, v in pairs)}")
-
-    def _do_maintainer(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        self._commit_meta(stage, f"MAINTAINER {ins.args}")
+    def _configure(self, stage: Stage, ins: Instruction) -> None:
+        created_by = apply_instruction(
+            stage.config, ins, stage.env(), self.escape, cmd_set=stage.cmd_set
+        )
+        stage.cmd_set = stage.cmd_set or ins.cmd == "CMD"
+        self._commit_meta(stage, created_by)
 
     def _do_arg(
         self, stage: Stage, ins: Instruction, _stages: Any, global_args: dict[str, str]
@@ -326,99 +326,6 @@ class Builder:
             out.append((key, value if eq else None))
         return out
 
-    def _do_workdir(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        path = expand_word(ins.args, stage.env(), self.escape, ins.line)
-        if not path.startswith("/"):
-            path = os.path.join(stage.config.get("WorkingDir") or "/", path)
-        stage.config["WorkingDir"] = os.path.normpath(path)
-        self._commit_meta(stage, f"WORKDIR {stage.config['WorkingDir']}")
-
-    def _do_user(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        stage.config["User"] = expand_word(ins.args, stage.env(), self.escape, ins.line)
-        self._commit_meta(stage, f"USER {stage.config['User']}")
-
-    def _do_cmd(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        stage.config["Cmd"] = self._command(stage, ins)
-        self._commit_meta(stage, f"CMD {json.dumps(stage.config['Cmd'])}")
-
-    def _do_entrypoint(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        stage.config["Entrypoint"] = self._command(stage, ins)
-        stage.config["Cmd"] = None  # Docker: a new ENTRYPOINT drops an inherited CMD
-        self._commit_meta(stage, f"ENTRYPOINT {json.dumps(stage.config['Entrypoint'])}")
-
-    def _command(self, stage: Stage, ins: Instruction) -> list[str]:
-        if ins.json_args is not None:
-            return ins.json_args
-        if not ins.args:
-            return []
-        return [*(stage.config.get("Shell") or DEFAULT_SHELL), ins.args]
-
-    def _do_shell(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        stage.config["Shell"] = ins.json_args
-        self._commit_meta(stage, f"SHELL {json.dumps(ins.json_args)}")
-
-    def _do_expose(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        ports = {}
-        for word in self._words(stage, ins):
-            port, _, proto = word.partition("/")
-            if not port.replace("-", "").isdigit() or proto not in ("", "tcp", "udp", "sctp"):
-                raise BuildError(f"invalid containerPort: {word}", ins.line)
-            ports[f"{port}/{proto or 'tcp'}"] = {}
-        stage.config["ExposedPorts"] = {**(stage.config.get("ExposedPorts") or {}), **ports}
-        self._commit_meta(stage, f"EXPOSE {' '.join(ports)}")
-
-    def _do_volume(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        paths = ins.json_args if ins.json_args is not None else self._words(stage, ins)
-        stage.config["Volumes"] = {**(stage.config.get("Volumes") or {}), **{p: {} for p in paths}}
-        self._commit_meta(stage, f"VOLUME {json.dumps(paths)}")
-
-    def _do_stopsignal(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        stage.config["StopSignal"] = expand_word(ins.args, stage.env(), self.escape, ins.line)
-        self._commit_meta(stage, f"STOPSIGNAL {stage.config['StopSignal']}")
-
-    def _do_onbuild(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        inner = ins.args.split(None, 1)[0].upper() if ins.args else ""
-        if inner in ("ONBUILD", "FROM", "MAINTAINER"):
-            raise BuildError(f"{inner} isn't allowed as an ONBUILD trigger", ins.line)
-        stage.config["OnBuild"] = [*(stage.config.get("OnBuild") or []), ins.args]
-        self._commit_meta(stage, f"ONBUILD {ins.args}")
-
-    def _do_healthcheck(self, stage: Stage, ins: Instruction, *_: Any) -> None:
-        if ins.args.upper() == "NONE":
-            stage.config["Healthcheck"] = {"Test": ["NONE"]}
-        else:
-            kind, _, rest = ins.args.partition(" ")
-            if kind.upper() != "CMD":
-                raise BuildError("HEALTHCHECK must be NONE or [OPTIONS] CMD command", ins.line)
-            check: dict[str, Any] = {}
-            for flag, value in ins.flags.items():
-                if flag in ("interval", "timeout", "start-period", "start-interval"):
-                    name = "".join(p.capitalize() for p in flag.split("-"))
-                    check[name] = _duration_ns(value, ins.line)
-                elif flag == "retries":
-                    check["Retries"] = int(value)
-                else:
-                    raise BuildError(f"unknown flag for HEALTHCHECK: --{flag}", ins.line)
-            rest = rest.strip()
-            test = ["CMD", *json.loads(rest)] if rest.startswith("[") else ["CMD-SHELL", rest]
-            stage.config["Healthcheck"] = {"Test": test, **check}
-        self._commit_meta(stage, f"HEALTHCHECK {ins.args}")
-
-    def _kv(self, stage: Stage, ins: Instruction) -> list[tuple[str, str]]:
-        words = self._words(stage, ins)
-        if words and "=" not in words[0]:
-            if len(words) < 2:
-                raise BuildError(f"{ins.cmd} {ins.args}: missing value", ins.line)
-            key, _, value = ins.args.partition(" ")
-            return [(key, expand_word(value.strip(), stage.env(), self.escape, ins.line))]
-        pairs = []
-        for w in words:
-            key, eq, value = w.partition("=")
-            if not eq or not key:
-                raise BuildError(f"{ins.cmd} needs KEY=VALUE pairs, got {w!r}", ins.line)
-            pairs.append((key, value))
-        return pairs
-
     # --- RUN ----------------------------------------------------------------------
 
     def _do_run(self, stage: Stage, ins: Instruction, *_: Any) -> None:
@@ -427,7 +334,7 @@ class Builder:
         if ins.heredocs and ins.json_args is None:
             argv = [*(stage.config.get("Shell") or DEFAULT_SHELL), ins.heredocs[0][1]]
         else:
-            argv = self._command(stage, ins)
+            argv = command(stage.config, ins)
         if not argv:
             raise BuildError("RUN needs a command", ins.line)
         build_env = [
@@ -571,6 +478,8 @@ class Builder:
                         self._place(
                             src, layer, target, dir_dest, add and root is None, uid_gid, ins
                         )
+                if uid_gid is not None:
+                    self._own_new_parents(stage, layer, target, uid_gid)
                 image = self.rt.images.commit(
                     stage.image,
                     layer,
@@ -634,6 +543,39 @@ class Builder:
         with image_view(self.rt, stage.image, self.workdir) as root:
             uid, gid, _extra, _home = resolve_user(root, chown)
         return uid, gid
+
+    def _own_new_parents(
+        self, stage: Stage, layer: Path, target: str, owner: tuple[int, int]
+    ) -> None:
+        """Give the directories a ``COPY --chown`` creates that owner, as Docker's builder does.
+
+        Directories on the way to the destination that the image already has keep
+        the image's owner and mode (the layer's copy of them would otherwise win).
+        """
+        from runtime.containers.rootfs import resolve
+
+        rel = Path(target.lstrip("/"))
+        chain = [layer / p for p in reversed(rel.parents) if str(p) != "."] + [layer / rel]
+        dirs = [d for d in chain if d.is_dir() and not d.is_symlink()]
+        if not dirs:
+            return
+        view = (
+            image_view(self.rt, stage.image, self.workdir)
+            if stage.image is not None
+            else contextlib.nullcontext(None)
+        )
+        with view as root:
+            for d in dirs:
+                existing = None
+                if root is not None:
+                    found = resolve(root, "/" + str(d.relative_to(layer)))
+                    if found.is_relative_to(root) and found.is_dir():
+                        existing = found.stat()
+                if existing is None:
+                    os.lchown(d, *owner)
+                else:
+                    os.lchown(d, existing.st_uid, existing.st_gid)
+                    d.chmod(stat.S_IMODE(existing.st_mode))
 
     def _place(
         self,
@@ -734,14 +676,6 @@ def _copy_one(src: Path, dst: Path) -> None:
         shutil.copystat(src, dst)
     else:
         shutil.copy2(src, dst)
-
-
-def _duration_ns(text: str, line: int) -> int:
-    units = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9, "h": 3600 * 10**9}
-    for suffix in sorted(units, key=len, reverse=True):
-        if text.endswith(suffix) and text[: -len(suffix)].replace(".", "", 1).isdigit():
-            return int(float(text[: -len(suffix)]) * units[suffix])
-    raise BuildError(f"invalid duration {text!r}", line)
 
 
 def _key(obj: object) -> str:

@@ -71,9 +71,19 @@ class Context:
             return [self._inside(self.rel(p), line) for p in found]
         if not os.path.lexists(base):
             raise BuildError(f"COPY failed: file not found in build context: {pattern}", line)
-        if rel and is_ignored(rel, self.patterns):
+        if rel and is_ignored(rel, self.patterns) and not self._reincluded(base):
             raise BuildError(f"COPY failed: {pattern} is excluded by .dockerignore", line)
         return [base]
+
+    def _reincluded(self, top: Path) -> bool:
+        """Whether an excluded directory holds a file a ``!`` exception lets through.
+
+        Docker sends such a directory with just the re-included files, so
+        ``COPY dir/ …`` copies them.
+        """
+        if not top.is_dir() or top.is_symlink():
+            return False
+        return any(self.included(p) for p in top.rglob("*"))
 
     def included(self, path: Path) -> bool:
         return not is_ignored(self.rel(path), self.patterns)

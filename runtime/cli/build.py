@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+
+from runtime.errors import InvalidArgument
 
 
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
@@ -19,7 +22,9 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
             "context", help="a directory, a tar archive, or - (Dockerfile on stdin)"
         )
         parser.add_argument("-t", "--tag", action="append", default=[])
-        parser.add_argument("-f", "--file", default="Dockerfile")
+        parser.add_argument(
+            "-f", "--file", help="the Dockerfile (a path from here; default: CONTEXT/Dockerfile)"
+        )
         parser.add_argument("--build-arg", action="append", default=[])
         parser.add_argument("--target", default="")
         parser.add_argument("--no-cache", action="store_true")
@@ -35,13 +40,11 @@ def _build(args: argparse.Namespace) -> int:
     from runtime.build.builder import Builder, BuildOptions
     from runtime.cli.main import key_values
 
-    text = None
     context = args.context
-    if context == "-" or args.file == "-":
-        text = sys.stdin.read()
+    dockerfile, text = _dockerfile(context, args.file)
     opts = BuildOptions(
         context=context,
-        dockerfile=args.file,
+        dockerfile=dockerfile,
         dockerfile_text=text,
         tags=args.tag,
         build_args=key_values(args.build_arg, "--build-arg"),
@@ -58,6 +61,30 @@ def _build(args: argparse.Namespace) -> int:
     if args.quiet:
         print(image.id)
     return 0
+
+
+def _dockerfile(context: str, given: str | None) -> tuple[str, str | None]:
+    """Return the Dockerfile's name in the context, or its text when it lies outside.
+
+    As Docker's client: ``-f`` is a path from the current directory (not from
+    the context) and may name a file anywhere; inside an archive context it
+    names a member.
+    """
+    if context == "-" or given == "-":
+        return "Dockerfile", sys.stdin.read()
+    if given is None:
+        return "Dockerfile", None
+    if not os.path.isdir(context):
+        return given, None
+    path = os.path.abspath(given)
+    root = os.path.realpath(context)
+    if os.path.realpath(path).startswith(root + os.sep):
+        return os.path.relpath(os.path.realpath(path), root), None
+    try:
+        with open(path) as f:
+            return given, f.read()
+    except OSError as exc:
+        raise InvalidArgument(f"unable to read the Dockerfile {given}: {exc.strerror}") from None
 
 
 def _pull_bases(rt, opts, say) -> None:

@@ -351,8 +351,8 @@ def cmd_load(args: argparse.Namespace) -> int:
 
 
 def cmd_import(args: argparse.Namespace) -> int:
+    from runtime.build.instructions import apply_changes
     from runtime.errors import InvalidArgument
-    from runtime.images.archive import apply_changes
 
     config = apply_changes({}, args.change or [])
     with _runtime() as rt:

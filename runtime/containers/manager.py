@@ -1336,7 +1336,7 @@ class ContainerManager:
         pause: bool = True,
     ) -> Any:
         """Make a new image from the container's changes (its upper dir)."""
-        from runtime.containers.commit import apply_changes
+        from runtime.build.instructions import apply_changes
 
         c = self.get(id_or_name)
         image = self.rt.images.get(c.image_id)

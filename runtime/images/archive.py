@@ -7,8 +7,8 @@
 
 ``load`` reads either kind, as a tar (optionally compressed) or a directory;
 every blob is checked against its digest and every layer against its diff id
-before anything is published. ``apply_changes`` turns ``import --change``
-lines (``CMD``, ``ENTRYPOINT``, ``ENV``, ...) into image config.
+before anything is published. (``import --change`` lines are applied by
+``runtime.build.instructions``, the builder's own applier.)
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import hashlib
 import io
 import json
 import os
-import shlex
 import shutil
 import tarfile
 from collections.abc import Iterable
@@ -397,75 +396,3 @@ def _load_oci(store: ImageStore, staging: Staging, root: Path, progress: Progres
             )
         )
     return images
-
-
-# --- import --change ---------------------------------------------------------------------
-
-
-def _json_or_shell(rest: str) -> list[str]:
-    if rest.startswith("["):
-        try:
-            value = json.loads(rest)
-        except ValueError:
-            value = None
-        if isinstance(value, list) and all(isinstance(v, str) for v in value):
-            return value
-    return ["/bin/sh", "-c", rest]
-
-
-def _pairs(rest: str, what: str) -> list[tuple[str, str]]:
-    words = shlex.split(rest)
-    if words and "=" not in words[0]:
-        key, _, value = rest.partition(" ")
-        return [(key, value.strip())]
-    pairs = []
-    for word in words:
-        key, eq, value = word.partition("=")
-        if not eq or not key:
-            raise InvalidArgument(f"{what}: expected KEY=VALUE, got {word!r}")
-        pairs.append((key, value))
-    return pairs
-
-
-def apply_changes(config: dict, changes: Iterable[str]) -> dict:
-    """Apply Dockerfile-style ``--change`` lines to a runtime config (a new dict)."""
-    out = json.loads(json.dumps(config))
-    for line in changes:
-        instr, _, rest = line.strip().partition(" ")
-        instr, rest = instr.upper(), rest.strip()
-        if not rest:
-            raise InvalidArgument(f"--change {line!r}: missing value")
-        if instr in ("CMD", "ENTRYPOINT"):
-            out["Cmd" if instr == "CMD" else "Entrypoint"] = _json_or_shell(rest)
-        elif instr == "ENV":
-            env = {e.split("=", 1)[0]: e for e in out.get("Env") or []}
-            for key, value in _pairs(rest, "ENV"):
-                env[key] = f"{key}={value}"
-            out["Env"] = list(env.values())
-        elif instr == "LABEL":
-            labels = out.get("Labels") or {}
-            labels.update(dict(_pairs(rest, "LABEL")))
-            out["Labels"] = labels
-        elif instr == "WORKDIR":
-            out["WorkingDir"] = rest
-        elif instr == "USER":
-            out["User"] = rest
-        elif instr == "STOPSIGNAL":
-            out["StopSignal"] = rest
-        elif instr == "EXPOSE":
-            ports = out.get("ExposedPorts") or {}
-            for port in rest.split():
-                ports[port if "/" in port else f"{port}/tcp"] = {}
-            out["ExposedPorts"] = ports
-        elif instr == "VOLUME":
-            vols = out.get("Volumes") or {}
-            for v in _json_or_shell(rest) if rest.startswith("[") else rest.split():
-                vols[v] = {}
-            out["Volumes"] = vols
-        else:
-            raise InvalidArgument(
-                f"--change {line!r}: {instr} is not supported (use CMD, "
-                "ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME, "
-                "WORKDIR)"
-            )
-    return out

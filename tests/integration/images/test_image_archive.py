@@ -88,34 +88,3 @@ def test_a_bad_archive_is_refused_and_nothing_is_kept(rt, busybox_image, tmp_pat
     with pytest.raises(InvalidArgument, match=match):
         archive.load(rt.images, root)
     assert store_state(rt) == before
-
-
-def test_apply_changes_sets_the_runtime_config():
-    config = archive.apply_changes(
-        {"Env": ["PATH=/bin"]},
-        [
-            'CMD ["echo", "hi"]',
-            "ENTRYPOINT /bin/sh -x",
-            "ENV A=1 B=two",
-            "ENV PATH /usr/bin",
-            "WORKDIR /srv",
-            "USER 1000:1000",
-            "EXPOSE 80 53/udp",
-            "LABEL team=core",
-            "VOLUME /data",
-            "STOPSIGNAL SIGINT",
-        ],
-    )
-    assert config == {
-        "Env": ["PATH=/usr/bin", "A=1", "B=two"],
-        "Cmd": ["echo", "hi"],
-        "Entrypoint": ["/bin/sh", "-c", "/bin/sh -x"],
-        "WorkingDir": "/srv",
-        "User": "1000:1000",
-        "ExposedPorts": {"80/tcp": {}, "53/udp": {}},
-        "Labels": {"team": "core"},
-        "Volumes": {"/data": {}},
-        "StopSignal": "SIGINT",
-    }
-    with pytest.raises(InvalidArgument, match="RUN is not supported"):
-        archive.apply_changes({}, ["RUN true"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.containers.commit import apply_changes
 from runtime.containers.config import DEFAULT_PATH, merge_config, signal_number
 from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
 from runtime.errors import CommandNotExecutable, CommandNotFound, InvalidArgument, OCIRuntimeError
@@ -92,27 +91,6 @@ def test_it_refuses_non_positive_cpus():
 def test_validate_names_the_bad_value(spec, message):
     with pytest.raises(InvalidArgument, match=message):
         spec.validate()
-
-
-def test_commit_changes_apply_like_docker():
-    cfg = apply_changes(
-        {"Env": ["A=1"]},
-        [
-            'CMD ["a", "b"]',
-            "ENV A=2 B=3",
-            "EXPOSE 80",
-            "LABEL k=v",
-            "WORKDIR /x",
-            "USER nobody",
-            "ENTRYPOINT run me",
-        ],
-    )
-    assert cfg["Cmd"] == ["a", "b"] and cfg["Env"] == ["A=2", "B=3"]
-    assert cfg["ExposedPorts"] == {"80/tcp": {}} and cfg["Labels"] == {"k": "v"}
-    assert cfg["WorkingDir"] == "/x" and cfg["User"] == "nobody"
-    assert cfg["Entrypoint"] == ["/bin/sh", "-c", "run me"]
-    with pytest.raises(InvalidArgument, match="RUN is not a valid change command"):
-        apply_changes({}, ["RUN true"])
 
 
 def test_signals_by_name_or_number():
