@@ -32,9 +32,12 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
+import grp
 import io
 import os
 import posixpath
+import pwd
 import stat
 import tarfile
 from collections.abc import Iterator
@@ -319,6 +322,99 @@ def tar_from(manager: Any, ctr: str, path: str, out: Any) -> None:
             os.close(fd)
 
 
+#: Docker's init layer (daemon/initlayer): what every container's filesystem shows
+#: above its image — empty files, directories, and ``etc/mtab`` as a symlink.
+INIT_ENTRIES = {
+    ".dockerenv": "file",
+    "dev/console": "file",
+    "dev/pts": "dir",
+    "dev/shm": "dir",
+    "etc/hostname": "file",
+    "etc/hosts": "file",
+    "etc/mtab": "/proc/mounts",
+    "etc/resolv.conf": "file",
+    "proc": "dir",
+    "sys": "dir",
+}
+
+
+def export_tar(manager: Any, ctr: str, out: Any) -> None:
+    """Write a container's whole filesystem as ``docker export`` does.
+
+    Names are relative (``bin/sh``, no ``./``, no entry for the root), in lexical
+    order, with owner names; the init layer's entries are there as in Docker's.
+    The tree is walked through fds as ``tar_from`` does, so nothing the container
+    planted leads the walk outside its root.
+    """
+    created = manager.get(ctr).created
+    mtime = _unix_time(created)
+    with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
+        d = inroot.reopen(root)
+        try:
+            with (
+                _reported(f"exporting container {ctr}"),
+                tarfile.open(fileobj=out, mode="w|", format=tarfile.GNU_FORMAT) as tar,
+            ):
+                _tar_tree(tar, d, "", mtime, {})
+        finally:
+            os.close(d)
+
+
+def _unix_time(created: Any) -> float:
+    import time as _time
+
+    from runtime.timefmt import rfc3339_ns
+
+    try:
+        return rfc3339_ns(str(created)) / 10**9
+    except WharfError:
+        return _time.time()
+
+
+def _tar_tree(tar: tarfile.TarFile, d: int | None, prefix: str, mtime: float, links: dict) -> None:
+    """Archive the directory open at ``d`` (None: one only the init layer has) under ``prefix``."""
+    names = set(os.listdir(d)) if d is not None else set()
+    init_here = {k[len(prefix) :].split("/")[0] for k in INIT_ENTRIES if k.startswith(prefix)}
+    for child in sorted(names | init_here):
+        rel = prefix + child
+        kind = INIT_ENTRIES.get(rel, "dir" if child in init_here else None)
+        fd, st = None, None
+        if child in names:
+            with contextlib.suppress(FileNotFoundError):  # gone since the listing
+                fd, st = inroot.open_entry(d, child)  # type: ignore[arg-type]
+        try:
+            is_dir = st is not None and stat.S_ISDIR(st.st_mode)
+            if kind == "dir" or (kind is None and is_dir):
+                info = _header(st, rel) if is_dir else _made(rel, tarfile.DIRTYPE, mtime)
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+                sub = inroot.reopen(fd) if is_dir else None  # type: ignore[arg-type]
+                try:
+                    _tar_tree(tar, sub, rel + "/", mtime, links)
+                finally:
+                    if sub is not None:
+                        os.close(sub)
+            elif kind == "file":
+                tar.addfile(_made(rel, tarfile.REGTYPE, mtime))
+            elif kind is not None:
+                info = _made(rel, tarfile.SYMTYPE, mtime)
+                info.linkname, info.mode = kind, 0o777
+                tar.addfile(info)
+            elif fd is not None and st is not None:
+                _tar_entry(tar, fd, st, rel, links)
+        finally:
+            if fd is not None:
+                os.close(fd)
+
+
+def _made(name: str, kind: bytes, mtime: float) -> tarfile.TarInfo:
+    """A header for an init-layer entry: root's, mode 0755, as Docker's init layer makes them."""
+    info = tarfile.TarInfo(name)
+    info.type, info.mode, info.mtime = kind, 0o755, mtime
+    info.uname = info.gname = "root"
+    return info
+
+
 def untar_to(manager: Any, source: Any, ctr: str, path: str) -> None:
     """Extract a tar stream into a container directory (``docker cp - CTR:DIR``).
 
@@ -380,11 +476,40 @@ class _Exactly(io.RawIOBase):
         return data
 
 
-def _tar_entry(tar: tarfile.TarFile, fd: int, st: os.stat_result, name: str) -> None:
-    """Add the entry behind ``fd`` (``O_PATH``, not followed), recursively."""
+def _header(st: os.stat_result, name: str) -> tarfile.TarInfo:
+    """A tar header for an entry's stat, with the owner names the host knows (as Docker's)."""
     info = tarfile.TarInfo(name)
     info.mode = stat.S_IMODE(st.st_mode)
     info.uid, info.gid, info.mtime = st.st_uid, st.st_gid, st.st_mtime
+    info.uname, info.gname = _user_name(st.st_uid), _group_name(st.st_gid)
+    return info
+
+
+@functools.cache
+def _user_name(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return ""
+
+
+@functools.cache
+def _group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return ""
+
+
+def _tar_entry(
+    tar: tarfile.TarFile, fd: int, st: os.stat_result, name: str, links: dict | None = None
+) -> None:
+    """Add the entry behind ``fd`` (``O_PATH``, not followed), recursively.
+
+    With ``links``, a file seen before under another name (same inode) is
+    archived as a hard link to it, as tar and Docker do.
+    """
+    info = _header(st, name)
     kind = stat.S_IFMT(st.st_mode)
     if kind == stat.S_IFDIR:
         info.type = tarfile.DIRTYPE
@@ -397,12 +522,18 @@ def _tar_entry(tar: tarfile.TarFile, fd: int, st: os.stat_result, name: str) -> 
                 except FileNotFoundError:
                     continue  # gone since the listing
                 try:
-                    _tar_entry(tar, cfd, cst, f"{name}/{child}")
+                    _tar_entry(tar, cfd, cst, f"{name}/{child}", links)
                 finally:
                     os.close(cfd)
         finally:
             os.close(d)
     elif kind == stat.S_IFREG:
+        if links is not None and st.st_nlink > 1:
+            first = links.setdefault((st.st_dev, st.st_ino), name)
+            if first != name:
+                info.type, info.linkname = tarfile.LNKTYPE, first
+                tar.addfile(info)
+                return
         info.size = st.st_size
         with os.fdopen(inroot.reopen(fd), "rb") as f:
             tar.addfile(info, _Exactly(f, st.st_size))

@@ -43,7 +43,6 @@ from runtime.errors import (
     InvalidArgument,
     NotFound,
     WharfError,
-    from_subprocess,
 )
 
 SCHEMA = """
@@ -1397,23 +1396,14 @@ class ContainerManager:
                     tmp.rmdir()
 
     def export(self, id_or_name: str, out: Any) -> None:
-        """Write the container's filesystem as a tar stream.
+        """Write the container's filesystem as a tar stream, as ``docker export`` does.
 
         A reader that goes away (``wharf export c | head``) is BrokenPipeError, as
-        for Python's own writes; any other failure of tar is a WharfError.
+        for Python's own writes.
         """
-        import errno
-        import signal
+        from runtime.containers.copy import export_tar
 
-        argv = ["tar", "--numeric-owner", "-C", "", "-cf", "-", "."]
-        with self.mounted_rootfs(id_or_name) as rootfs:
-            argv[3] = str(rootfs)
-            proc = subprocess.run(argv, stdout=out, stderr=subprocess.PIPE)
-        if proc.returncode == -signal.SIGPIPE:
-            raise BrokenPipeError(errno.EPIPE, "the reader of the export went away")
-        if proc.returncode != 0:
-            exc = subprocess.CalledProcessError(proc.returncode, argv, stderr=proc.stderr)
-            raise from_subprocess(exc, "export") from None
+        export_tar(self, id_or_name, out)
 
 
 def _pid_alive(pid: int) -> bool:

@@ -67,7 +67,7 @@ def test_export_and_cp_both_ways(wharf, tmp_path):
     wharf("export", "-o", str(tar_path), "box")
     with tarfile.open(tar_path) as tar:
         names = tar.getnames()
-        assert "./made.txt" in names and "./bin/busybox" in names
+        assert "made.txt" in names and "bin/busybox" in names
     wharf("cp", "box:/made.txt", str(tmp_path / "out.txt"))
     assert (tmp_path / "out.txt").read_text() == "inside\n"
     wharf("cp", "box:/d", str(tmp_path))
