@@ -604,16 +604,17 @@ def cmd_cp(args: argparse.Namespace) -> int:
 
     src_ctr, _, src_path = args.src.partition(":") if ":" in args.src else ("", "", args.src)
     dst_ctr, _, dst_path = args.dest.partition(":") if ":" in args.dest else ("", "", args.dest)
+    how = {"follow_link": args.follow_link, "archive": args.archive}
     with _runtime() as rt:
         if src_ctr and args.dest == "-":
             sys.stdout.flush()
-            tar_from(rt.containers, src_ctr, src_path, sys.stdout.buffer)
+            tar_from(rt.containers, src_ctr, src_path, sys.stdout.buffer, args.follow_link)
         elif dst_ctr and args.src == "-":
             untar_to(rt.containers, sys.stdin.buffer, dst_ctr, dst_path)
         elif src_ctr and not dst_ctr:
-            copy_from(rt.containers, src_ctr, src_path, dst_path)
+            copy_from(rt.containers, src_ctr, src_path, dst_path, **how)
         elif dst_ctr and not src_ctr:
-            copy_to(rt.containers, args.src, dst_ctr, dst_path)
+            copy_to(rt.containers, args.src, dst_ctr, dst_path, **how)
         else:
             raise InvalidArgument(
                 "copying between containers is not supported; one side must be a host path"

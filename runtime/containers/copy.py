@@ -78,13 +78,17 @@ def _reported(what: str) -> Iterator[None]:
 # -- copying a tree from fds to fds ----------------------------------------------
 
 
-def copy_entry(fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: int) -> None:
+def copy_entry(
+    fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: int, owners: bool = False
+) -> None:
     """Copy the entry behind ``fd`` (``O_PATH``, not followed) as ``name`` in ``dst_dir``.
 
     Directories are copied recursively and merge into an existing directory;
     other entries replace what is at ``name``. Symlinks are copied as symlinks.
     FIFOs, sockets and device nodes are skipped: reading one would block or read
     a device, and creating one would hand its access to whoever can reach the copy.
+    With ``owners`` (``cp -a``) each entry keeps its uid and gid; otherwise it
+    belongs to root, who made the copy.
     """
     kind = stat.S_IFMT(st.st_mode)
     if kind == stat.S_IFDIR:
@@ -92,8 +96,8 @@ def copy_entry(fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: 
         try:
             dst = inroot.make_dir(dst_dir, name)
             try:
-                copy_children(src, dst, mode_mask)
-                _set_meta(dst, st, mode_mask)
+                copy_children(src, dst, mode_mask, owners)
+                _set_meta(dst, st, mode_mask, owners)
             finally:
                 os.close(dst)
         finally:
@@ -104,17 +108,19 @@ def copy_entry(fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: 
             dst = inroot.create_file(dst_dir, name)
             try:
                 _copy_data(src, dst)
-                _set_meta(dst, st, mode_mask)
+                _set_meta(dst, st, mode_mask, owners)
             finally:
                 os.close(dst)
         finally:
             os.close(src)
     elif kind == stat.S_IFLNK:
         inroot.make_symlink(dst_dir, name, inroot.read_link(fd))
+        if owners:
+            os.chown(name, st.st_uid, st.st_gid, dir_fd=dst_dir, follow_symlinks=False)
         inroot.set_times(dst_dir, name, st.st_atime_ns, st.st_mtime_ns)
 
 
-def copy_children(src_dir: int, dst_dir: int, mode_mask: int) -> None:
+def copy_children(src_dir: int, dst_dir: int, mode_mask: int, owners: bool = False) -> None:
     """Copy every entry of the directory open at ``src_dir`` into ``dst_dir``."""
     for name in sorted(os.listdir(src_dir)):
         try:
@@ -122,12 +128,14 @@ def copy_children(src_dir: int, dst_dir: int, mode_mask: int) -> None:
         except FileNotFoundError:
             continue  # gone since the listing
         try:
-            copy_entry(fd, st, dst_dir, name, mode_mask)
+            copy_entry(fd, st, dst_dir, name, mode_mask, owners)
         finally:
             os.close(fd)
 
 
-def _set_meta(fd: int, st: os.stat_result, mode_mask: int) -> None:
+def _set_meta(fd: int, st: os.stat_result, mode_mask: int, owners: bool) -> None:
+    if owners:
+        os.fchown(fd, st.st_uid, st.st_gid)  # before the mode: chown clears setuid bits
     os.fchmod(fd, stat.S_IMODE(st.st_mode) & mode_mask)
     os.utime(fd, ns=(st.st_atime_ns, st.st_mtime_ns))
 
@@ -153,15 +161,17 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def _container_source(
-    root: int, path: str, ctr: str, shown: str
+    root: int, path: str, ctr: str, shown: str, follow: bool = False
 ) -> tuple[int, os.stat_result, bool]:
     """Open a container path to copy from: its ``O_PATH`` fd, stat, and "contents only".
 
     The last component is not followed (a symlink is copied as one), unless the
-    path ends in ``/``. ``/``, ``DIR/.`` and ``DIR/..`` mean the directory's contents.
+    path ends in ``/`` or ``follow`` (``cp -L``): then the link's target, resolved
+    inside the container's root, is copied under the link's name.
+    ``/``, ``DIR/.`` and ``DIR/..`` mean the directory's contents.
     """
     try:
-        with inroot.locate(root, path, follow=path.endswith("/")) as loc:
+        with inroot.locate(root, path, follow=follow or path.endswith("/")) as loc:
             if loc.name is None:  # the directory itself: loc.dir_fd is it
                 return os.dup(loc.dir_fd), os.fstat(loc.dir_fd), True
             fd, st = inroot.open_entry(loc.dir_fd, loc.name)
@@ -172,9 +182,12 @@ def _container_source(
     raise NotFound(f"Could not find the file {shown} in container {ctr}")
 
 
-def _host_source(src: str) -> tuple[int, os.stat_result, bool]:
+def _host_source(src: str, follow: bool = False) -> tuple[int, os.stat_result, bool]:
     """Open a host path to copy from, with the same rules as ``_container_source``."""
     contents = src == "." or src.endswith("/.") or os.path.abspath(src) == "/"
+    if follow and not contents and not src.endswith("/"):
+        fd = os.open(src, os.O_PATH | os.O_CLOEXEC)  # the caller's host path, followed
+        return fd, os.fstat(fd), False
     if contents or src.endswith("/"):
         try:
             fd = os.open(src, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
@@ -218,6 +231,7 @@ def _deliver(
     dst: inroot.Location,
     mode_mask: int,
     shown: tuple[str, str],
+    owners: bool = False,
 ) -> None:
     """Put the source entry at ``dst`` by Docker's rules (see the module's docstring)."""
     src_shown, dst_shown = shown
@@ -235,11 +249,11 @@ def _deliver(
             if contents:
                 src = inroot.reopen(fd)
                 try:
-                    copy_children(src, into, mode_mask)
+                    copy_children(src, into, mode_mask, owners)
                 finally:
                     os.close(src)
             else:
-                copy_entry(fd, st, into, name, mode_mask)
+                copy_entry(fd, st, into, name, mode_mask, owners)
         finally:
             if into != dst.dir_fd:
                 os.close(into)
@@ -251,35 +265,51 @@ def _deliver(
     # a new entry (a directory copy creates it holding SRC's contents), or a file
     # replacing the non-directory there
     assert dst.name is not None
-    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask)
+    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask, owners)
 
 
 # -- the four verbs --------------------------------------------------------------
 
 
-def copy_from(manager: Any, ctr: str, path: str, dest: str) -> None:
-    """Copy a container path to a host path (``docker cp CTR:PATH DEST``)."""
+def copy_from(
+    manager: Any,
+    ctr: str,
+    path: str,
+    dest: str,
+    *,
+    follow_link: bool = False,
+    archive: bool = False,
+) -> None:
+    """Copy a container path to a host path (``docker cp [-L] [-a] CTR:PATH DEST``)."""
     cpath = _container_path(path)
     with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
         with _reported(f"copying {path} from container {ctr}"):
-            fd, st, contents = _container_source(root, cpath, ctr, path)
+            fd, st, contents = _container_source(root, cpath, ctr, path, follow_link)
         try:
             if dest.endswith("/") and not Path(dest).is_dir():
                 raise InvalidArgument(f"destination directory {dest} does not exist")
             with _reported(f"copying {path} to {dest}"), _host_destination(dest) as dst:
                 name = posixpath.basename(cpath.rstrip("/"))
-                _deliver(fd, st, name, contents, dst, HOST_MODE_MASK, (path, dest))
+                _deliver(fd, st, name, contents, dst, HOST_MODE_MASK, (path, dest), archive)
         finally:
             os.close(fd)
 
 
-def copy_to(manager: Any, src: str, ctr: str, path: str) -> None:
-    """Copy a host path into a container (``docker cp SRC CTR:PATH``)."""
+def copy_to(
+    manager: Any,
+    src: str,
+    ctr: str,
+    path: str,
+    *,
+    follow_link: bool = False,
+    archive: bool = False,
+) -> None:
+    """Copy a host path into a container (``docker cp [-L] [-a] SRC CTR:PATH``)."""
     if not os.path.lexists(src):
         raise NotFound(f"could not find the file {src} on the host")
     cpath = _container_path(path)
     with _reported(f"copying {src}"):
-        fd, st, contents = _host_source(src)
+        fd, st, contents = _host_source(src, follow_link)
     try:
         with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
             try:
@@ -296,12 +326,12 @@ def copy_to(manager: Any, src: str, ctr: str, path: str) -> None:
                         f"destination directory {path} does not exist in container {ctr}"
                     )
                 name = os.path.basename(os.path.abspath(src))
-                _deliver(fd, st, name, contents, dst, CONTAINER_MODE_MASK, (src, path))
+                _deliver(fd, st, name, contents, dst, CONTAINER_MODE_MASK, (src, path), archive)
     finally:
         os.close(fd)
 
 
-def tar_from(manager: Any, ctr: str, path: str, out: Any) -> None:
+def tar_from(manager: Any, ctr: str, path: str, out: Any, follow_link: bool = False) -> None:
     """Write a container path as a tar stream (``docker cp CTR:PATH -``).
 
     The tree is walked through fds like ``copy_from``'s: symlinks are archived as
@@ -310,7 +340,7 @@ def tar_from(manager: Any, ctr: str, path: str, out: Any) -> None:
     cpath = _container_path(path)
     with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
         with _reported(f"copying {path} from container {ctr}"):
-            fd, st, contents = _container_source(root, cpath, ctr, path)
+            fd, st, contents = _container_source(root, cpath, ctr, path, follow_link)
         try:
             arcname = "." if contents else posixpath.basename(cpath.rstrip("/"))
             with (
