@@ -529,6 +529,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
     import time
 
     from runtime.cli.images import _size, _table, print_records
+    from runtime.images.progress import binary_size
 
     with _runtime() as rt:
         names = args.containers or [c.id for c in rt.containers.list()]
@@ -547,26 +548,39 @@ def cmd_stats(args: argparse.Namespace) -> int:
                     cpu = (s["cpu_usage_ns"] - last[0]) / ((now - last[1]) * 1e9) * 100
                 prev[c.id] = (s["cpu_usage_ns"], now)
                 mem_pct = 100 * s["memory_usage"] / s["memory_limit"] if s["memory_limit"] else 0
+                ident = c.id if args.no_trunc else c.short_id
+                # as Docker's client: memory in binary units, network and disk in decimal
                 records.append(
                     {
-                        "ID": c.short_id,
-                        "Container": c.short_id,
+                        "ID": ident,
+                        "Container": name if name in (c.name, c.id) else ident,
                         "Name": c.name,
                         "CPUPerc": f"{cpu:.2f}%",
-                        "MemUsage": f"{_size(s['memory_usage'])} / {_size(s['memory_limit'])}",
+                        "MemUsage": (
+                            f"{binary_size(s['memory_usage'])} / {binary_size(s['memory_limit'])}"
+                        ),
                         "MemPerc": f"{mem_pct:.2f}%",
+                        "NetIO": f"{_size(s['net_rx'])} / {_size(s['net_tx'])}",
+                        "BlockIO": f"{_size(s['blkio_read'])} / {_size(s['blkio_write'])}",
                         "PIDs": str(s["pids"]),
                     }
                 )
             if args.format:
                 print_records(records, args.format)
             else:
+                columns = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO"]
                 _table(
+                    [[r[k] for k in [*columns, "PIDs"]] for r in records],
                     [
-                        [r["ID"], r["Name"], r["CPUPerc"], r["MemUsage"], r["MemPerc"], r["PIDs"]]
-                        for r in records
+                        "CONTAINER ID",
+                        "NAME",
+                        "CPU %",
+                        "MEM USAGE / LIMIT",
+                        "MEM %",
+                        "NET I/O",
+                        "BLOCK I/O",
+                        "PIDS",
                     ],
-                    ["CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "PIDS"],
                 )
             if args.no_stream:
                 return 0
@@ -803,6 +817,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         p.set_defaults(func=cmd_top)
     elif kind == "stats":
         a("--no-stream", action="store_true")
+        a("--no-trunc", action="store_true", help="do not truncate the output")
         a("-a", "--all", action="store_true")
         a("--format")
         a("containers", nargs="*")

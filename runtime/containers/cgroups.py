@@ -105,7 +105,7 @@ def block_io(spec: ContainerSpec) -> dict:
 
 
 def cgroup_stats(ctr_id: str) -> dict:
-    """Read memory, CPU and pids counters of a container's cgroup (v1 or v2)."""
+    """Read memory, CPU, pids and block I/O counters of a container's cgroup (v1 or v2)."""
 
     def read(path: str) -> str:
         try:
@@ -116,19 +116,38 @@ def cgroup_stats(ctr_id: str) -> dict:
     def num(text: str) -> int:
         return int(text) if text.isdigit() else 0
 
+    def fields(text: str) -> dict[str, int]:
+        return {k: num(v) for k, _, v in (ln.partition(" ") for ln in text.splitlines())}
+
+    io_read = io_write = 0
     if cgroup_mode() == "v2":
         base = f"/sys/fs/cgroup/wharf/{ctr_id}"
         mem = num(read(f"{base}/memory.current"))
+        cache = fields(read(f"{base}/memory.stat")).get("inactive_file", 0)
         limit_text = read(f"{base}/memory.max")
         cpu_line = dict(ln.split() for ln in read(f"{base}/cpu.stat").splitlines() if ln)
         cpu_ns = int(cpu_line.get("usage_usec", 0)) * 1000
         pids = num(read(f"{base}/pids.current"))
+        for line in read(f"{base}/io.stat").splitlines():  # "8:0 rbytes=… wbytes=… …"
+            counters = dict(w.partition("=")[::2] for w in line.split()[1:])
+            io_read += num(counters.get("rbytes", ""))
+            io_write += num(counters.get("wbytes", ""))
     else:
         base = "/sys/fs/cgroup/{}/wharf/" + ctr_id
         mem = num(read(base.format("memory") + "/memory.usage_in_bytes"))
+        cache = fields(read(base.format("memory") + "/memory.stat")).get("total_inactive_file", 0)
         limit_text = read(base.format("memory") + "/memory.limit_in_bytes")
         cpu_ns = num(read(base.format("cpuacct") + "/cpuacct.usage"))
         pids = num(read(base.format("pids") + "/pids.current"))
+        blkio = base.format("blkio") + "/blkio.throttle.io_service_bytes_recursive"
+        for line in read(blkio).splitlines():  # "8:0 Read 4096"; the last line is "Total N"
+            parts = line.split()
+            if len(parts) == 3 and parts[1].lower() == "read":
+                io_read += num(parts[2])
+            elif len(parts) == 3 and parts[1].lower() == "write":
+                io_write += num(parts[2])
+    # as Docker's client: the page cache the kernel may drop does not count as used
+    mem = mem - cache if cache < mem else mem
     limit = num(limit_text)
     host_mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     if not limit or limit > host_mem:
@@ -138,5 +157,7 @@ def cgroup_stats(ctr_id: str) -> dict:
         "memory_limit": limit,
         "cpu_usage_ns": cpu_ns,
         "pids": pids,
+        "blkio_read": io_read,
+        "blkio_write": io_write,
         "read": now_iso(),
     }

@@ -1296,10 +1296,20 @@ class ContainerManager:
         return titles, rows
 
     def stats(self, id_or_name: str) -> dict:
-        """Return a snapshot of the container's cgroup counters (memory, CPU, pids)."""
+        """Return a snapshot of the container's counters: cgroup (memory, CPU, pids, block
+        I/O) and network (bytes through its interfaces, loopback aside, as Docker counts)."""
         c = self.get(id_or_name)
         self._require_running(c)
-        return cgroup_stats(c.id)
+        out = cgroup_stats(c.id)
+        out["net_rx"] = out["net_tx"] = 0
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{c.pid}/net/dev").read_text().splitlines()[2:]:
+                name, _, counters = line.partition(":")
+                values = counters.split()
+                if name.strip() != "lo" and len(values) >= 9:
+                    out["net_rx"] += int(values[0])
+                    out["net_tx"] += int(values[8])
+        return out
 
     def ports(self, id_or_name: str) -> dict:
         """Return Docker's NetworkSettings.Ports of a container ({} without the network part)."""

@@ -53,12 +53,21 @@ def throttled(fn: ProgressFn, interval: float = 0.1) -> ProgressFn:
     return report
 
 
-def human_size(n: float) -> str:
-    """Format a byte count like Docker (``3.2MB``, decimal units)."""
+def human_size(n: float, precision: int = 3) -> str:
+    """Format a byte count like Docker (``3.2MB``, decimal units, ``precision`` digits)."""
     for unit in ("B", "kB", "MB", "GB", "TB"):
         if abs(n) < 1000 or unit == "TB":
-            return f"{n:.3g}{unit}" if unit != "B" else f"{int(n)}B"
+            return f"{n:.{precision}g}{unit}" if unit != "B" else f"{int(n)}B"
         n /= 1000
+    return f"{n}B"  # pragma: no cover
+
+
+def binary_size(n: float) -> str:
+    """Format a byte count in binary units as Docker's ``units.BytesSize`` (``64MiB``)."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.4g}{unit}"
+        n /= 1024
     return f"{n}B"  # pragma: no cover
 
 
