@@ -188,6 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from runtime.errors import WharfError
 
     spec = spec_from_args(args)
+    _check_detach_keys(args)
     with _runtime() as rt:
         c = rt.containers.create(spec)
         if args.detach:
@@ -208,25 +209,56 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         finally:
             theirs.close()
-        code = _attached(rt, c.id, ours, spec.stdin_open, spec.tty, proxy_signals=not spec.tty)
+        code = _attached(
+            rt,
+            c.id,
+            ours,
+            spec.stdin_open,
+            spec.tty,
+            proxy_signals=args.sig_proxy and not spec.tty,
+            detach_keys=args.detach_keys,
+        )
+        if code is None:
+            return 0  # detached: the container runs on (and --rm is its shim's job now)
         if spec.auto_remove:
             rt.containers.remove(c.id, force=True)
         return code
 
 
-def _attached(
-    rt: Any, ctr_id: str, sock: Any, stdin_open: bool, tty: bool, proxy_signals: bool
-) -> int:
-    """Relay a container's stdio over its shim socket until it exits; return the exit code."""
-    from runtime.containers.attach import relay
+def _check_detach_keys(args: argparse.Namespace) -> None:
+    """Refuse bad --detach-keys before anything starts."""
+    if args.detach_keys:
+        from runtime.containers.attach import parse_detach_keys
 
-    code = relay(
-        sock,
-        stdin_open=stdin_open,
-        tty=tty,
-        on_signal=(lambda sig: rt.containers.kill(ctr_id, sig)) if proxy_signals else None,
-        on_resize=lambda rows, cols: rt.containers.resize(ctr_id, rows, cols),
-    )
+        parse_detach_keys(args.detach_keys)
+
+
+def _attached(
+    rt: Any,
+    ctr_id: str,
+    sock: Any,
+    stdin_open: bool,
+    tty: bool,
+    proxy_signals: bool,
+    detach_keys: str,
+) -> int | None:
+    """Relay a container's stdio over its shim socket until it exits; return the exit code.
+
+    None when the person typed the detach keys and the container runs on.
+    """
+    from runtime.containers.attach import Detached, relay
+
+    try:
+        code = relay(
+            sock,
+            stdin_open=stdin_open,
+            tty=tty,
+            on_signal=(lambda sig: rt.containers.kill(ctr_id, sig)) if proxy_signals else None,
+            on_resize=lambda rows, cols: rt.containers.resize(ctr_id, rows, cols),
+            detach_keys=detach_keys,
+        )
+    except Detached:
+        return None
     if code is None:
         code = rt.containers.wait(ctr_id)
     return code
@@ -238,6 +270,7 @@ def cmd_start(args: argparse.Namespace) -> int:
             return _fail("you cannot start and attach multiple containers at once")
         import socket
 
+        _check_detach_keys(args)
         with _runtime() as rt:
             c = rt.containers.get(args.containers[0])
             ours, theirs = socket.socketpair()
@@ -245,29 +278,38 @@ def cmd_start(args: argparse.Namespace) -> int:
                 rt.containers.start(c.id, attach_fd=theirs.fileno())
             finally:
                 theirs.close()
-            return _attached(
+            code = _attached(
                 rt,
                 c.id,
                 ours,
                 args.interactive and c.spec.stdin_open,
                 c.spec.tty,
                 proxy_signals=not c.spec.tty,
+                detach_keys=args.detach_keys,
             )
+            return 0 if code is None else code
     return _each(args, args.containers, lambda rt, n: rt.containers.start(n))
 
 
 def cmd_attach(args: argparse.Namespace) -> int:
+    _check_detach_keys(args)
     with _runtime() as rt:
         c = rt.containers.get(args.container)
         sock = rt.containers.attach_socket(c.id)
-        return _attached(
+        code = _attached(
             rt,
             c.id,
             sock,
             not args.no_stdin and c.spec.stdin_open,
             c.spec.tty,
             proxy_signals=args.sig_proxy and not c.spec.tty,
+            detach_keys=args.detach_keys,
         )
+    if code is None:
+        # Docker's attach ends with this message and 1 (its run and start end with 0)
+        print("read escape sequence", file=sys.stderr)
+        return 1
+    return code
 
 
 def cmd_stop(args: argparse.Namespace) -> int:
@@ -738,6 +780,21 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("command", nargs=argparse.REMAINDER)
 
 
+def _detach_keys(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--detach-keys", help="the keys that detach from the container (default ctrl-p,ctrl-q)"
+    )
+
+
+def _sig_proxy(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--sig-proxy",
+        action="store_true",
+        default=True,
+        help="pass the signals we get on to the container (not with -t); --sig-proxy=false: not",
+    )
+
+
 def _names(p: argparse.ArgumentParser, dest: str = "containers") -> None:
     p.add_argument(dest, nargs="+", metavar="CONTAINER")
 
@@ -758,10 +815,14 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     if kind in ("run", "create"):
         _create_flags(p)
+        if kind == "run":
+            _sig_proxy(p)
+            _detach_keys(p)
         p.set_defaults(func=cmd_run if kind == "run" else cmd_create)
     elif kind == "start":
         a("-a", "--attach", action="store_true")
         a("-i", "--interactive", action="store_true")
+        _detach_keys(p)
         _names(p)
         p.set_defaults(func=cmd_start)
     elif kind in ("stop", "restart"):
@@ -800,7 +861,8 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         p.set_defaults(func=cmd_exec)
     elif kind == "attach":
         a("--no-stdin", action="store_true")
-        a("--sig-proxy", type=lambda v: v != "false", default=True)
+        _sig_proxy(p)
+        _detach_keys(p)
         a("container")
         p.set_defaults(func=cmd_attach)
     elif kind == "ps":

@@ -48,16 +48,89 @@ def iter_frames(sock: socket.socket):  # noqa: ANN201 - a generator of (stream, 
         yield head[0], data
 
 
-def _pump_stdin(sock: socket.socket) -> None:
+#: Docker's default --detach-keys
+DEFAULT_DETACH_KEYS = "ctrl-p,ctrl-q"
+
+
+class Detached(Exception):
+    """The person typed the detach keys: the container runs on without us."""
+
+
+def parse_detach_keys(text: str) -> bytes:
+    """Turn Docker's ``--detach-keys`` text (``ctrl-p,ctrl-q``, ``a``) into the bytes typed."""
+    from runtime.errors import InvalidArgument
+
+    out = bytearray()
+    for key in text.split(","):
+        low = key.lower()
+        if len(key) == 1:
+            out.append(ord(key))
+        elif low.startswith("ctrl-") and len(key) == 6:
+            ch = low[5]
+            if "a" <= ch <= "z":
+                out.append(ord(ch) - ord("a") + 1)
+            elif ch in "@[\\]^_":
+                out.append("@[\\]^_".index(ch) + (0 if ch == "@" else 26))
+            else:
+                raise InvalidArgument(f"Invalid detach keys ({text}) provided")
+        else:
+            raise InvalidArgument(f"Invalid detach keys ({text}) provided")
+    if not out:
+        raise InvalidArgument(f"Invalid detach keys ({text}) provided")
+    return bytes(out)
+
+
+class _EscapeWatch:
+    """Pass typed bytes on, holding back a partial detach sequence until it is decided."""
+
+    def __init__(self, keys: bytes) -> None:
+        self.keys = keys
+        self.held = b""
+
+    def feed(self, data: bytes) -> tuple[bytes, bool]:
+        """Return (bytes to send, whether the whole sequence was typed)."""
+        out = bytearray()
+        for b in data:
+            candidate = self.held + bytes([b])
+            if self.keys.startswith(candidate):
+                self.held = candidate
+                if candidate == self.keys:
+                    return bytes(out), True
+                continue
+            out += self.held
+            self.held = b""
+            if self.keys[:1] == bytes([b]):
+                self.held = bytes([b])
+                if self.held == self.keys:
+                    return bytes(out), True
+            else:
+                out.append(b)
+        return bytes(out), False
+
+
+def _pump_stdin(sock: socket.socket, keys: bytes | None, detached: threading.Event) -> None:
     fd = sys.stdin.fileno()
+    watch = _EscapeWatch(keys) if keys else None
     try:
         while True:
             data = os.read(fd, 65536)
             if not data:
                 break
-            sock.sendall(data)
+            if watch is not None:
+                data, hit = watch.feed(data)
+                if hit:
+                    # wake the reader; closing the socket then drops us as a client
+                    # without ending the container's stdin (a shutdown of our write
+                    # side would: that is how EOF is sent)
+                    detached.set()
+                    if data:
+                        sock.sendall(data)
+                    sock.shutdown(socket.SHUT_RD)
+                    return
+            if data:
+                sock.sendall(data)
     except OSError:
-        pass
+        return
     with contextlib.suppress(OSError):
         sock.shutdown(socket.SHUT_WR)
 
@@ -69,8 +142,14 @@ def relay(
     tty: bool,
     on_signal: Callable[[int], object] | None = None,
     on_resize: Callable[[int, int], object] | None = None,
+    detach_keys: str | None = None,
 ) -> int | None:
-    """Copy output to our stdout/stderr (and stdin to the container); return the exit code."""
+    """Copy output to our stdout/stderr (and stdin to the container); return the exit code.
+
+    Raise ``Detached`` when the person typed ``detach_keys`` (None: Docker's ctrl-p,ctrl-q).
+    """
+    keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS) if stdin_open else None
+    detached = threading.Event()
     restore = None
     if tty and stdin_open and sys.stdin.isatty():
         import termios
@@ -78,7 +157,7 @@ def relay(
 
         fd = sys.stdin.fileno()
         saved = termios.tcgetattr(fd)
-        tty_mod.setraw(fd)
+        tty_mod.setraw(fd, termios.TCSANOW)  # keep what was typed already
         restore = lambda: termios.tcsetattr(fd, termios.TCSADRAIN, saved)  # noqa: E731
     old_handlers = {}
     if on_resize is not None and tty and sys.stdout.isatty():
@@ -94,7 +173,7 @@ def relay(
         for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
             old_handlers[sig] = signal.signal(sig, lambda s, _f: on_signal(s))
     if stdin_open:
-        threading.Thread(target=_pump_stdin, args=(sock,), daemon=True).start()
+        threading.Thread(target=_pump_stdin, args=(sock, keys, detached), daemon=True).start()
     else:
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_WR)
@@ -120,6 +199,8 @@ def relay(
             restore()
         for sig, handler in old_handlers.items():
             signal.signal(sig, handler)
+    if detached.is_set():
+        raise Detached
     return code
 
 
@@ -143,7 +224,7 @@ def relay_pty(master: int, proc: object, *, stdin_open: bool) -> int:
     saved = termios.tcgetattr(stdin_fd)
     old = signal.signal(signal.SIGWINCH, resize)
     resize()
-    tty_mod.setraw(stdin_fd)
+    tty_mod.setraw(stdin_fd, termios.TCSANOW)
     watch = [master, stdin_fd] if stdin_open else [master]
     try:
         while True:

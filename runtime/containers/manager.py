@@ -625,7 +625,7 @@ class ContainerManager:
             uid=uid,
             gid=gid,
             additional_gids=extra_gids,
-            terminal=False,
+            terminal=spec.tty,
             hostname=cfg["Hostname"],
             rootfs=str(rootfs),
             readonly_rootfs=spec.read_only,

@@ -245,6 +245,36 @@ static int remount_ro(const char *path) {
     return 0;
 }
 
+#define CONSOLE_SOCKET "console.sock"
+
+/* Accept the runtime's pty master on the console socket while it runs, then wait for
+   the runtime to finish (its status in *rstatus). Return the master, or -1 if none came. */
+static int receive_console(int console, pid_t rpid, int *rstatus) {
+    int master = -1, runtime_done = 0;
+    while (master < 0 && !runtime_done) {
+        /* look at the socket once more after the runtime is gone: it may have sent and left */
+        runtime_done = waitpid(rpid, rstatus, WNOHANG) == rpid;
+        struct pollfd pfd = {.fd = console, .events = POLLIN};
+        if (poll(&pfd, 1, runtime_done ? 0 : 50) <= 0 || !(pfd.revents & POLLIN)) continue;
+        int conn = accept4(console, NULL, NULL, SOCK_CLOEXEC);
+        if (conn < 0) continue;
+        char data[256];
+        char cbuf[CMSG_SPACE(sizeof(int))];
+        struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+        struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cbuf, .msg_controllen = sizeof cbuf};
+        if (recvmsg(conn, &msg, MSG_CMSG_CLOEXEC) >= 0) {
+            struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+            if (cm && cm->cmsg_level == SOL_SOCKET && cm->cmsg_type == SCM_RIGHTS)
+                memcpy(&master, CMSG_DATA(cm), sizeof(int));
+        }
+        close(conn);
+    }
+    if (!runtime_done)
+        while (waitpid(rpid, rstatus, 0) < 0 && errno == EINTR) {
+        }
+    return master;
+}
+
 int main(int argc, char **argv) {
     int c;
     if (argc == 3 && strcmp(argv[1], "remount-ro") == 0) return remount_ro(argv[2]);
@@ -324,21 +354,24 @@ int main(int argc, char **argv) {
         unlink("ctl");
         if (mkfifo("ctl", 0600) == 0) ctl = open("ctl", O_RDWR | O_NONBLOCK | O_CLOEXEC);
     }
+    int console = -1;
+    if (opt_tty) {
+        unlink(CONSOLE_SOCKET);
+        console = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        struct sockaddr_un ca = {.sun_family = AF_UNIX, .sun_path = CONSOLE_SOCKET};
+        if (console < 0 || bind(console, (struct sockaddr *)&ca, sizeof ca) < 0 || listen(console, 1) < 0)
+            die("console socket");
+    }
     if (chdir("/") < 0) die("chdir /");
 
     int out_r = -1, out_w = -1, err_r = -1, err_w = -1, in_r = null;
     int p[2];
     if (opt_tty) {
-        int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-        if (master < 0 || grantpt(master) < 0 || unlockpt(master) < 0) die("pty");
-        int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
-        if (slave < 0) die("pty slave");
-        out_r = master;
-        out_w = slave;
-        err_w = slave;
-        in_r = slave;
-        stdin_w = opt_stdin ? dup(master) : -1;
-        if (stdin_w >= 0) fcntl(stdin_w, F_SETFD, FD_CLOEXEC);
+        /* The runtime makes the pty inside the container (its own devpts: /dev/pts/0, the
+           controlling terminal of the container's session) and hands us the master over
+           this socket; the runtime's own output goes to a pipe, read if it fails. */
+        if (pipe2(p, O_CLOEXEC) < 0) die("pipe");
+        err_r = p[0]; out_w = p[1]; err_w = p[1];
     } else {
         if (pipe2(p, O_CLOEXEC) < 0) die("pipe");
         out_r = p[0]; out_w = p[1];
@@ -368,23 +401,37 @@ int main(int argc, char **argv) {
         dup2(in_r, 0);
         dup2(out_w, 1);
         dup2(err_w, 2);
-        execl(opt_runtime, opt_runtime, "--root", opt_state, "run", "-d", "--pid-file", opt_pidfile, "--bundle",
-              opt_bundle, opt_id, (char *)NULL);
+        if (opt_tty) {
+            /* relative to the bundle, which is the socket's directory (unix paths: 108 bytes) */
+            if (chdir(sockdir) < 0) _exit(127);
+            execl(opt_runtime, opt_runtime, "--root", opt_state, "run", "-d", "--console-socket", CONSOLE_SOCKET,
+                  "--pid-file", opt_pidfile, "--bundle", opt_bundle, opt_id, (char *)NULL);
+        } else {
+            execl(opt_runtime, opt_runtime, "--root", opt_state, "run", "-d", "--pid-file", opt_pidfile,
+                  "--bundle", opt_bundle, opt_id, (char *)NULL);
+        }
         dprintf(2, "exec %s: %s\n", opt_runtime, strerror(errno));
         _exit(127);
     }
     close(out_w);
-    if (!opt_tty) {
-        close(err_w);
-        if (in_r != null) close(in_r);
-    }
+    if (!opt_tty) close(err_w);
+    if (in_r != null) close(in_r);
     int rstatus = 0;
-    while (waitpid(rpid, &rstatus, 0) < 0 && errno == EINTR) {
+    if (opt_tty) out_r = receive_console(console, rpid, &rstatus);
+    else
+        while (waitpid(rpid, &rstatus, 0) < 0 && errno == EINTR) {
+        }
+    if (console >= 0) {
+        close(console);
+        char cpath[4200];
+        snprintf(cpath, sizeof cpath, "%s/%s", sockdir, CONSOLE_SOCKET);
+        unlink(cpath);
     }
-    if (!WIFEXITED(rstatus) || WEXITSTATUS(rstatus) != 0) {
+    if (!WIFEXITED(rstatus) || WEXITSTATUS(rstatus) != 0 || (opt_tty && out_r < 0)) {
         /* runc's error went to the stderr it shared with the (never started) container. */
         char msg[4096];
-        int efd = opt_tty ? out_r : err_r;
+        int efd = err_r;
+        if (out_r >= 0) close(out_r);
         fcntl(efd, F_SETFL, O_NONBLOCK);
         ssize_t n = read(efd, msg, sizeof msg - 1);
         if (n < 0) n = 0;
@@ -396,6 +443,12 @@ int main(int argc, char **argv) {
         if (opt_sync_fd >= 0) dprintf(opt_sync_fd, "err %s\n", n ? msg : "the OCI runtime failed");
         if (opt_lock_fd >= 0) close(opt_lock_fd);
         _exit(1);
+    }
+    if (opt_tty) {
+        stdin_w = opt_stdin ? fcntl(out_r, F_DUPFD_CLOEXEC, 0) : -1;
+        /* the runtime's own output pipe: nothing more comes once it is done */
+        close(err_r);
+        err_r = -1;
     }
     pid_t cpid = 0;
     FILE *pf = fopen(opt_pidfile, "r");

@@ -1,0 +1,169 @@
+"""`run -it`, `start -ai` and `attach` used as a person uses them: in a terminal.
+
+Each test drives a real tmux session (keys in with send-keys, the screen read
+back with capture-pane), so the container's terminal, Ctrl-C, the detach keys
+and the exit code are checked the way they are seen.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.integration.conftest import REPO
+
+
+class Terminal:
+    """One tmux window running a shell; ``type`` keys in, ``wait_for`` reads the screen."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        self.server = f"wharf-test-{uuid.uuid4().hex[:8]}"
+        self.env = env
+        self.runs = 0
+        self._tmux("new-session", "-d", "-s", "t", "-x", "120", "-y", "40", "sh")
+        self.wharf_cmd = " ".join(
+            [
+                "env",
+                f"WHARF_ROOT={shlex.quote(env['WHARF_ROOT'])}",
+                f"WHARF_RUN={shlex.quote(env['WHARF_RUN'])}",
+                "WHARF_FORKSERVER=0",
+                shlex.quote(sys.executable),
+                "-m",
+                "runtime.cli.main",
+            ]
+        )
+        self.type(f"cd {shlex.quote(str(REPO))}; clear", "Enter")
+
+    def _tmux(self, *args: str) -> str:
+        return subprocess.run(
+            ["tmux", "-L", self.server, *args], check=True, capture_output=True, text=True
+        ).stdout
+
+    def type(self, *keys: str) -> None:
+        """Send keys as tmux names them (``Enter``, ``C-c``) or as literal text."""
+        self._tmux("send-keys", "-t", "t", *keys)
+
+    def wharf(self, args: str) -> None:
+        """Run ``wharf ARGS`` at the shell prompt, then echo its exit code when it returns."""
+        self.runs += 1
+        self.type(f"{self.wharf_cmd} {args}; echo wharf-exit-{self.runs}=$?", "Enter")
+
+    def screen(self) -> str:
+        return self._tmux("capture-pane", "-p", "-t", "t", "-S", "-200")
+
+    def wait_for(self, text: str, timeout: float = 30) -> str:
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.screen()
+            if text in screen:
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the terminal never showed {text!r}; it shows:\n{screen}")
+            time.sleep(0.1)
+
+    def exit_code(self) -> int:
+        """Wait for the last ``wharf`` to return; its exit code."""
+        pattern = re.compile(rf"wharf-exit-{self.runs}=(\d+)")
+        deadline = time.monotonic() + 30
+        while not (found := pattern.search(self.screen())):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"wharf never returned; the terminal shows:\n{self.screen()}")
+            time.sleep(0.1)
+        return int(found.group(1))
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.server, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def terminal(wharf) -> Iterator[Callable[[], Terminal]]:
+    if shutil.which("tmux") is None:
+        pytest.fail("these tests need tmux: apt-get install tmux (scripts/setup.sh does)")
+    made: list[Terminal] = []
+
+    def new() -> Terminal:
+        made.append(Terminal(wharf.env))
+        return made[-1]
+
+    yield new
+    for term in made:
+        term.close()
+
+
+def test_run_it_gives_the_container_a_terminal_ctrl_c_and_the_exit_code(terminal, wharf):
+    term = terminal()
+    term.wharf("run -it --rm busybox sh")
+    term.wait_for("/ #")
+    term.type("tty; echo mark-$((40+2))", "Enter")
+    screen = term.wait_for("mark-42")
+    assert "/dev/pts/0" in screen
+    assert "can't access tty" not in screen
+    term.type("sleep 100", "Enter")
+    term.wait_for("sleep 100\n")
+    term.type("C-c")
+    term.type("echo back-$((2+2))", "Enter")
+    term.wait_for("back-4", timeout=20)  # within the sleep: Ctrl-C ended it
+    term.type("exit 3", "Enter")
+    assert term.exit_code() == 3
+    assert wharf("ps", "-aq").stdout == ""  # --rm
+
+
+def test_detach_keys_leave_the_container_running_and_attach_comes_back(terminal, wharf):
+    term = terminal()
+    term.wharf("run -it --name tt busybox sh")
+    term.wait_for("/ #")
+    term.type("C-p", "C-q")
+    assert term.exit_code() == 0
+    assert wharf("inspect", "-f", "{{.State.Running}}", "tt").stdout.strip() == "true"
+
+    term.type("clear", "Enter")
+    term.wharf("attach tt")
+    term.type("echo attached-$((3+4))", "Enter")
+    term.wait_for("attached-7")
+    term.type("C-p", "C-q")
+    assert term.exit_code() == 1
+    assert "read escape sequence" in term.screen()
+    assert wharf("inspect", "-f", "{{.State.Running}}", "tt").stdout.strip() == "true"
+
+    term.type("clear", "Enter")
+    term.wharf("attach --detach-keys ctrl-x tt")
+    term.type("echo again-$((4+4))", "Enter")
+    term.wait_for("again-8")
+    term.type("exit 5", "Enter")
+    assert term.exit_code() == 5
+
+
+def test_start_ai_attaches_the_terminal(terminal, wharf):
+    wharf("create", "-it", "--name", "st", "busybox", "sh")
+    term = terminal()
+    term.wharf("start -ai st")
+    term.wait_for("/ #")
+    term.type("tty; echo mark-$((5+5))", "Enter")
+    assert "/dev/pts/0" in term.wait_for("mark-10")
+    term.type("exit 4", "Enter")
+    assert term.exit_code() == 4
+
+
+def test_ctrl_c_is_passed_to_a_container_without_a_terminal(terminal):
+    term = terminal()
+    script = "trap 'echo got-INT; exit 7' INT; echo ready; sleep 100 & wait"
+    term.wharf(f"run --rm busybox sh -c {shlex.quote(script)}")
+    term.wait_for("ready")
+    term.type("C-c")
+    assert term.exit_code() == 7
+    assert "got-INT" in term.screen()
+
+
+def test_bad_detach_keys_are_refused_before_the_container_starts(wharf):
+    out = wharf("run", "-it", "--detach-keys", "ctrl-1", "busybox", "true", check=False)
+    assert out.returncode == 125
+    assert "Invalid detach keys (ctrl-1) provided" in out.stderr
+    assert wharf("ps", "-aq").stdout == ""
