@@ -108,7 +108,9 @@ def warm_parsers() -> None:
 
 
 def _assemble(modules: Sequence[str]) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="wharf", description="Wharf: run containers like Docker.")
+    from runtime.cli.usage import UsageParser
+
+    parser = UsageParser(prog="wharf", description="Wharf: run containers like Docker.")
     parser.add_argument("--root", help="state directory (default $WHARF_ROOT or /var/lib/wharf)")
     parser.add_argument(
         "--run-dir", help="volatile state directory (default $WHARF_RUN or /run/wharf)"

@@ -74,7 +74,8 @@ def test_output_input_and_exit_codes_pass_through(entry):
     missing = entry("run", "--rm", "busybox", "nosuch", check=False)
     assert missing.returncode == 127 and "nosuch" in missing.stderr
     usage = entry("run", "--no-such-flag", "busybox", check=False)
-    assert usage.returncode == 2 and "unrecognized arguments" in usage.stderr
+    assert usage.returncode == 125
+    assert usage.stderr == "unknown flag: --no-such-flag\nSee 'wharf run --help'.\n"
 
 
 def test_the_callers_directory_and_environment_are_used(entry, tmp_path):
