@@ -84,7 +84,7 @@ def gather(paths: Paths | None = None) -> dict:
         "memory_bytes": memory_bytes(),
         "disk_free_bytes": disk_free_bytes(paths.root),
         "wharf_root": str(paths.root),
-        "versions": {"wharf": _wharf_version(), "python": sys.version.split()[0]},
+        "versions": {"wharf": wharf_version(), "python": sys.version.split()[0]},
     }
 
 
@@ -98,7 +98,7 @@ def _os_release() -> str:
     return platform.system()
 
 
-def _wharf_version() -> str:
+def wharf_version() -> str:
     try:
         from importlib.metadata import version
 

@@ -643,6 +643,13 @@ def cmd_commit(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diff(args: argparse.Namespace) -> int:
+    with _runtime() as rt:
+        for kind, path in rt.containers.changes(args.container):
+            print(f"{kind} {path}")
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     with _runtime() as rt:
         if args.output:
@@ -896,6 +903,9 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("container")
         a("repository", nargs="?")
         p.set_defaults(func=cmd_commit)
+    elif kind == "diff":
+        a("container")
+        p.set_defaults(func=cmd_diff)
     elif kind == "export":
         a("-o", "--output")
         a("container")
@@ -936,6 +946,7 @@ VERBS = (
     ("stats", "Display a live stream of container resource usage"),
     ("rename", "Rename a container"),
     ("commit", "Create a new image from a container's changes"),
+    ("diff", "Inspect changes to files or directories on a container's filesystem"),
     ("export", "Export a container's filesystem as a tar archive"),
     ("cp", "Copy files between a container and the local filesystem"),
     ("update", "Update the restart policy of one or more containers"),

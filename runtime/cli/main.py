@@ -56,10 +56,11 @@ VERB_MODULES: dict[str, tuple[str, ...]] = {
             "export",
             "cp",
             "update",
-            "container",
+            "diff",
         ),
         ("runtime.cli.containers",),
     ),
+    "container": ("runtime.cli.containers", "runtime.cli.networks"),  # container port
     **dict.fromkeys(
         (
             "images",
@@ -84,6 +85,7 @@ VERB_MODULES: dict[str, tuple[str, ...]] = {
     "info": ("runtime.cli.system",),
     "events": ("runtime.cli.system",),
     "system": ("runtime.cli.system",),
+    "version": ("runtime.cli.system",),
 }
 
 
@@ -115,11 +117,27 @@ def _assemble(modules: Sequence[str]) -> argparse.ArgumentParser:
     parser.add_argument(
         "--run-dir", help="volatile state directory (default $WHARF_RUN or /run/wharf)"
     )
+    parser.add_argument(
+        "-v", "--version", action=_VersionAction, help="print version information and quit"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     groups: dict[str, argparse._SubParsersAction] = {}
     for name in modules:
         importlib.import_module(name).register(sub, groups)
     return parser
+
+
+class _VersionAction(argparse.Action):
+    """``wharf --version``: one line, as ``docker --version`` prints it."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kw: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help=kw.get("help"))  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from runtime.hostinfo import wharf_version
+
+        print(f"Wharf version {wharf_version()}")
+        parser.exit(0)
 
 
 def key_values(items: list[str] | None, flag: str) -> dict[str, str]:

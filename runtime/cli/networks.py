@@ -194,7 +194,9 @@ def _port(args: argparse.Namespace) -> int:
     from runtime.errors import InvalidArgument
 
     with _runtime() as rt:
-        ports = rt.containers.ports(args.container)
+        c = rt.containers.get(args.container)
+        # as Docker: only a running container has ports (its mappings go when it exits)
+        ports = rt.containers.ports(c.id) if c.running else {}
     if args.private_port:
         port, _, proto = args.private_port.partition("/")
         key = f"{port}/{proto or 'tcp'}"

@@ -4,6 +4,7 @@ happens on it (``runtime.events``), in Docker's shapes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 from typing import Any
 
@@ -20,6 +21,9 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p = s.add_parser("info", help="show this host's facts")
     p.add_argument("--format", "-f", choices=["text", "json"], default="text")
     p.set_defaults(func=_info)
+    p = sub.add_parser("version", help="Show the Wharf version information")
+    p.add_argument("-f", "--format", help="a Go-style template ({{.Server.Version}}) or json")
+    p.set_defaults(func=cmd_version)
     for parser in (
         sub.add_parser("events", help="Get real time events from this host"),
         s.add_parser("events", help="Get real time events from this host"),
@@ -29,6 +33,97 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
         parser.add_argument("-f", "--filter", action="append", help="type=, event=, container=, …")
         parser.add_argument("--format", help="json, or a Go-style template ({{.Action}})")
         parser.set_defaults(func=cmd_events)
+
+
+API_VERSION = "1.41"  # the Docker Engine API Wharf's shapes follow
+MIN_API_VERSION = "1.12"
+
+
+def version_record() -> dict[str, Any]:
+    """Docker's ``version`` object (Client, Server with its components), for Wharf."""
+    import platform
+    import sys
+
+    from runtime.hostinfo import wharf_version
+
+    version = wharf_version()
+    arch = {"x86_64": "amd64", "aarch64": "arm64"}.get(platform.machine(), platform.machine())
+    python = sys.version.split()[0]
+    client = {
+        "Platform": {"Name": "Wharf"},
+        "Version": version,
+        "ApiVersion": API_VERSION,
+        "PythonVersion": python,
+        "Os": "linux",
+        "Arch": arch,
+    }
+    components = [
+        {
+            "Name": "Engine",
+            "Version": version,
+            "Details": {
+                "ApiVersion": API_VERSION,
+                "MinAPIVersion": MIN_API_VERSION,
+                "PythonVersion": python,
+                "Os": "linux",
+                "Arch": arch,
+                "KernelVersion": platform.release(),
+            },
+        }
+    ]
+    from runtime.config import Paths
+    from runtime.errors import WharfError
+    from runtime.oci.probe import choose_runtime
+
+    with contextlib.suppress(WharfError):  # no usable runtime: the engine part still answers
+        oci = choose_runtime(Paths.from_env())
+        components.append({"Name": oci.name, "Version": oci.version, "Details": {}})
+    server = {
+        "Platform": {"Name": "Wharf Engine"},
+        "Components": components,
+        "Version": version,
+        "ApiVersion": API_VERSION,
+        "MinAPIVersion": MIN_API_VERSION,
+        "Os": "linux",
+        "Arch": arch,
+        "KernelVersion": platform.release(),
+    }
+    return {"Client": client, "Server": server}
+
+
+def cmd_version(args: argparse.Namespace) -> int:
+    """Print versions in Docker's layout (labels padded to Docker's columns)."""
+    record = version_record()
+    if args.format:
+        if args.format in ("json", "{{json .}}"):
+            print(json.dumps(record))
+        else:
+            from runtime.cli.images import render_template
+
+            print(render_template(args.format, record))
+        return 0
+    c, srv = record["Client"], record["Server"]
+    lines = [
+        f"Client: {c['Platform']['Name']}",
+        f" {'Version:':<19}{c['Version']}",
+        f" {'API version:':<19}{c['ApiVersion']}",
+        f" {'Python version:':<19}{c['PythonVersion']}",
+        f" {'OS/Arch:':<19}{c['Os']}/{c['Arch']}",
+        "",
+        f"Server: {srv['Platform']['Name']}",
+    ]
+    for comp in srv["Components"]:
+        lines.append(f" {comp['Name']}:")
+        lines.append(f"  {'Version:':<18}{comp['Version']}")
+        d = comp["Details"]
+        if comp["Name"] == "Engine":
+            lines += [
+                f"  {'API version:':<18}{d['ApiVersion']} (minimum version {d['MinAPIVersion']})",
+                f"  {'Python version:':<18}{d['PythonVersion']}",
+                f"  {'OS/Arch:':<18}{d['Os']}/{d['Arch']}",
+            ]
+    print("\n".join(lines))
+    return 0
 
 
 def _info(args: argparse.Namespace) -> int:

@@ -1384,6 +1384,13 @@ class ContainerManager:
             self._event(c.id, "commit", image=new.id)
         return new
 
+    def changes(self, id_or_name: str) -> list[tuple[str, str]]:
+        """Return what the container changed in its filesystem, as ``docker diff`` lists it."""
+        from runtime.containers.changes import changes
+
+        c = self.get(id_or_name)
+        return changes(self.dir(c.id) / "upper", self._lower_dirs(c))
+
     @contextlib.contextmanager
     def mounted_rootfs(self, id_or_name: str) -> Iterator[Path]:
         """Yield the container's merged rootfs, mounting it for the block if it is stopped."""

@@ -31,3 +31,56 @@ def test_stats_shows_net_and_block_io_and_memory_in_binary_units(wharf):
     full = wharf("stats", "--no-stream", "--no-trunc", "busy").stdout.splitlines()[1]
     assert columns(full)[0] == cid
     wharf("rm", "-f", cid)
+
+
+def test_diff_lists_added_changed_and_deleted_as_docker(wharf):
+    assert wharf("run", "--name", "fresh", "--network", "none", "busybox", "true").stdout == ""
+    assert wharf("diff", "fresh").stdout == "", "a container that wrote nothing changed nothing"
+    wharf(
+        "run", "--name", "changer", "--network", "none", "busybox", "sh", "-c",
+        "mkdir -p /new/sub; echo x > /new/sub/f; echo y > /tmp/b; echo z > /tmp/a;"
+        " rm /etc/group; echo more >> /etc/passwd",
+    )  # fmt: skip
+    assert wharf("diff", "changer").stdout == (
+        "C /etc\n"
+        "D /etc/group\n"
+        "C /etc/passwd\n"
+        "A /new\n"
+        "A /new/sub\n"
+        "A /new/sub/f\n"
+        "C /tmp\n"
+        "A /tmp/a\n"
+        "A /tmp/b\n"
+    )
+    assert wharf("container", "diff", "changer").stdout.startswith("C /etc\n")
+
+
+def test_port_of_an_exited_container_shows_nothing_and_container_port_works(wharf):
+    cid = wharf("run", "-d", "-p", "127.0.0.1::80", "busybox", "sleep", "60").stdout.strip()
+    line = wharf("port", cid).stdout
+    assert re.fullmatch(r"80/tcp -> 127\.0\.0\.1:\d+\n", line), line
+    assert wharf("container", "port", cid).stdout == line
+    assert wharf("container", "port", cid, "80").stdout == line.split(" -> ")[1]
+    wharf("kill", cid)
+    wharf("wait", cid)
+    assert wharf("port", cid).stdout == ""
+    assert wharf("container", "port", cid).stdout == ""
+    wharf("rm", cid)
+
+
+def test_version_as_docker_prints_it(wharf):
+    from runtime.hostinfo import wharf_version
+
+    version = wharf_version()
+    for flag in ("--version", "-v"):
+        assert wharf(flag).stdout == f"Wharf version {version}\n"
+    out = wharf("version").stdout
+    lines = out.splitlines()
+    assert lines[0] == "Client: Wharf"
+    assert lines[1] == f" Version:           {version}"
+    assert lines[2] == " API version:       1.41"
+    assert "" in lines and "Server: Wharf Engine" in lines
+    server = lines[lines.index("Server: Wharf Engine") :]
+    assert server[1:3] == [" Engine:", f"  Version:          {version}"]
+    assert server[3] == "  API version:      1.41 (minimum version 1.12)"
+    assert " runc:" in server
