@@ -430,10 +430,14 @@ def _status_text(c: Any, health: dict | None = None) -> str:
     return f"Exited ({c.exit_code}) {_since(c.finished_at)}"
 
 
-def _command_text(c: Any) -> str:
+def _command_text(c: Any, trunc: bool = True) -> str:
+    """The COMMAND cell as Docker's: arguments with spaces in single quotes, cut at 20, quoted."""
     argv = (c.config.get("Entrypoint") or []) + (c.config.get("Cmd") or [])
-    text = " ".join(argv)
-    return json.dumps(text if len(text) <= 20 else text[:19] + "…", ensure_ascii=False)
+    words = argv[:1] + [f"'{a}'" if " " in a else a for a in argv[1:]]
+    text = " ".join(words)
+    if trunc and len(text) > 20:
+        text = text[:19] + "…"
+    return json.dumps(text, ensure_ascii=False)
 
 
 def format_ports(ports: dict | None) -> str:
@@ -449,13 +453,19 @@ def format_ports(ports: dict | None) -> str:
     return ", ".join(out)
 
 
-def _ps_record(c: Any, health: dict | None = None, ports: dict | None = None) -> dict:
+def _ps_record(
+    c: Any,
+    health: dict | None = None,
+    ports: dict | None = None,
+    trunc: bool = True,
+    size: tuple[int, int] | None = None,
+) -> dict:
     from runtime.cli.images import _since
 
     return {
-        "ID": c.short_id,
+        "ID": c.short_id if trunc else c.id,
         "Image": c.image,
-        "Command": _command_text(c),
+        "Command": _command_text(c, trunc),
         "CreatedAt": c.created,
         "RunningFor": _since(c.created),
         "Status": _status_text(c, health),
@@ -465,8 +475,15 @@ def _ps_record(c: Any, health: dict | None = None, ports: dict | None = None) ->
         "Mounts": "",
         "Networks": c.spec.network,
         "Labels": ",".join(f"{k}={v}" for k, v in (c.config.get("Labels") or {}).items()),
-        "Size": "",
+        "Size": _size_text(*size) if size is not None else "",
     }
+
+
+def _size_text(rw: int, rootfs: int) -> str:
+    """``ps -s``'s SIZE: the writable layer, and with the image under it (Docker's words)."""
+    from runtime.cli.images import _size
+
+    return f"{_size(rw)} (virtual {_size(rootfs)})" if rootfs > 0 else _size(rw)
 
 
 def _matches(c: Any, filters: list[str]) -> bool:
@@ -509,12 +526,11 @@ def cmd_ps(args: argparse.Namespace) -> int:
                 c,
                 rt.containers.health(c.id) if c.running else None,
                 rt.containers.ports(c.id) if c.running else None,
+                trunc=not args.no_trunc,
+                size=rt.containers.size(c.id) if args.size else None,
             )
             for c in items
         ]
-    if args.no_trunc:
-        for r, c in zip(records, items, strict=True):
-            r["ID"] = c.id
     if args.format:
         print_records(records, args.format)
         return 0
@@ -529,9 +545,11 @@ def cmd_ps(args: argparse.Namespace) -> int:
                 r["Ports"],
                 r["Names"],
             ]
+            + ([r["Size"]] if args.size else [])
             for r in records
         ],
-        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"],
+        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
+        + (["SIZE"] if args.size else []),
     )
     return 0
 
@@ -812,6 +830,7 @@ def _ps_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("-f", "--filter", action="append")
     p.add_argument("--format")
     p.add_argument("--no-trunc", action="store_true")
+    p.add_argument("-s", "--size", action="store_true", help="display total file sizes")
     p.add_argument("-l", "--latest", action="store_true")
     p.add_argument("-n", "--last", type=int)
     p.set_defaults(func=cmd_ps)

@@ -268,19 +268,36 @@ def print_inspected(out: list[dict], missing: list[str], fmt: str | None) -> int
     return 1 if missing else 0
 
 
+def _local_rfc3339(created: str) -> str:
+    """An RFC 3339 time in this machine's zone, whole seconds, as Go's time.RFC3339 prints it."""
+    try:
+        when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
+    except ValueError:
+        return created
+    text = when.astimezone().replace(microsecond=0).isoformat()
+    return text.removesuffix("+00:00") + "Z" if text.endswith("+00:00") else text
+
+
 def cmd_history(args: argparse.Namespace) -> int:
     with _runtime() as rt:
         entries = rt.images.history(args.image)
+
+    def since(e: dict) -> str:
+        return _since(e["Created"]) if args.human else _local_rfc3339(e["Created"])
+
+    def size(e: dict) -> str:
+        return _size(e["Size"]) if args.human else str(e["Size"])
+
     if args.format != "table":
         print_records(
             [
                 {
-                    "CreatedAt": e["Created"],
+                    "CreatedAt": _local_rfc3339(e["Created"]),
                     "CreatedBy": e["CreatedBy"],
-                    "CreatedSince": _since(e["Created"]),
+                    "CreatedSince": since(e),
                     "Comment": e["Comment"],
                     "ID": e["Id"],
-                    "Size": _size(e["Size"]),
+                    "Size": size(e),
                 }
                 for e in entries
             ],
@@ -305,7 +322,7 @@ def cmd_history(args: argparse.Namespace) -> int:
         created_by = e["CreatedBy"]
         if not args.no_trunc and len(created_by) > 45:
             created_by = created_by[:44] + "…"
-        rows.append([ident, _since(e["Created"]), created_by, _size(e["Size"]), e["Comment"]])
+        rows.append([ident, since(e), created_by, size(e), e["Comment"]])
     _table(rows, ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"])
     return 0
 
@@ -474,6 +491,13 @@ def _history_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("--format", default="table", help="table, json or a Go-style template")
     p.add_argument("--no-trunc", action="store_true")
     p.add_argument("-q", "--quiet", action="store_true")
+    p.add_argument(
+        "-H",
+        "--human",
+        action="store_true",
+        default=True,
+        help="print sizes and dates in human readable format (default true; -H=false: raw)",
+    )
     p.set_defaults(func=cmd_history)
 
 

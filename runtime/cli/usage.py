@@ -45,8 +45,7 @@ class UsageParser(argparse.ArgumentParser):
             opt: a
             for a in self._actions
             if isinstance(a, argparse._StoreTrueAction | argparse._StoreFalseAction)
-            for opt in a.option_strings
-            if opt.startswith("--")
+            for opt in a.option_strings  # --rm=false, and -H=false as pflag takes it
         }
         with_value = {
             opt

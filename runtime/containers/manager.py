@@ -1384,6 +1384,16 @@ class ContainerManager:
             self._event(c.id, "commit", image=new.id)
         return new
 
+    def size(self, id_or_name: str) -> tuple[int, int]:
+        """Return Docker's SizeRw (what the container wrote) and SizeRootFs (with its image)."""
+        c = self.get(id_or_name)
+        rw = _du(self.dir(c.id) / "upper")
+        try:
+            image = self.rt.images.get(c.image_id).size
+        except NotFound:
+            image = 0
+        return rw, image + rw
+
     def changes(self, id_or_name: str) -> list[tuple[str, str]]:
         """Return what the container changed in its filesystem, as ``docker diff`` lists it."""
         from runtime.containers.changes import changes

@@ -84,3 +84,38 @@ def test_version_as_docker_prints_it(wharf):
     assert server[1:3] == [" Engine:", f"  Version:          {version}"]
     assert server[3] == "  API version:      1.41 (minimum version 1.12)"
     assert " runc:" in server
+
+
+def test_ps_size_and_no_trunc_as_docker(wharf):
+    cid = wharf(
+        "run", "-d", "--name", "sized", "--network", "none", "busybox", "sh", "-c",
+        "head -c 2000 /dev/zero > /blob; sleep 60",
+    ).stdout.strip()  # fmt: skip
+    lines = wharf("ps", "-s").stdout.splitlines()
+    assert columns(lines[0]) == [
+        "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES", "SIZE",
+    ]  # fmt: skip
+    row = columns(lines[1])
+    assert row[0] == cid[:12] and row[2] == '"sh -c \'head -c 2000…"'
+    assert re.fullmatch(r"2(\.\d+)?kB \(virtual \d+(\.\d+)?[kM]B\)", row[-1]), row[-1]
+    full = columns(wharf("ps", "--no-trunc").stdout.splitlines()[1])
+    assert full[0] == cid
+    assert full[2] == "\"sh -c 'head -c 2000 /dev/zero > /blob; sleep 60'\""
+    wharf("rm", "-f", cid)
+
+
+def test_history_human_and_raw(wharf, tmp_path):
+    (tmp_path / "Dockerfile").write_text("FROM busybox\nRUN head -c 12345 /dev/zero > /blob\n")
+    wharf("build", "-q", "--network", "none", "-t", "hist:1", str(tmp_path))
+    human = wharf("history", "hist:1").stdout.splitlines()
+    assert columns(human[0]) == ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]
+    top = columns(human[1])
+    assert top[1] == "Less than a second ago" or top[1].endswith("seconds ago"), top
+    assert top[3] == "12.3kB"
+    for raw in (
+        wharf("history", "-H=false", "hist:1"),
+        wharf("history", "--human=false", "hist:1"),
+    ):
+        top = columns(raw.stdout.splitlines()[1])
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", top[1]), top
+        assert top[3] == "12345"
