@@ -145,7 +145,8 @@ def test_remote_control_broadcasts_are_not_obeyed(stack):
 
 def test_kill_9_of_the_worker_mid_job_fails_the_job_with_the_reason(stack):
     name = _host(stack)
-    job = _job(stack, name, seconds=60)
+    # a limit that cannot end the job first, however slowly the new worker starts
+    job = _job(stack, name, seconds=60, time_limit=120)
     wait_for(lambda: _get(stack, job)["state"] == "running", 30, "the job to start")
     _kill_worker(stack, f"worker-{name}")
     stack.start_worker(f"worker-{name}-again", name)

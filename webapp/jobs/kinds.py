@@ -35,12 +35,18 @@ class Kind:
     #: soft limit in seconds; the hard limit is a minute later
     time_limit: int = 3600
 
+    def limit_for(self, params: dict) -> int:
+        """The job's soft limit: its own where the kind's parameters take one (bounded there)."""
+        return int(params.get("time_limit") or self.time_limit)
+
 
 class SleepParams(serializers.Serializer):
     seconds = serializers.FloatField(min_value=0, max_value=600)
     lines = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
     #: keep sleeping through the soft time limit (to meet the hard one)
     ignore_soft_limit = serializers.BooleanField(default=False)
+    #: the soft limit of this one job, instead of the kind's
+    time_limit = serializers.IntegerField(min_value=1, max_value=600, required=False)
 
 
 KINDS: dict[str, Kind] = {

@@ -75,7 +75,7 @@ def do_create_job(
             params=params or {},
             message_id=uuid.uuid4().hex,
             deadline=timezone.now() + wait,
-            time_limit=spec.time_limit if spec else 3600,
+            time_limit=spec.limit_for(params or {}) if spec else 3600,
         )
         transaction.on_commit(lambda: enqueue(job))
     return job
