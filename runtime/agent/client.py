@@ -120,7 +120,14 @@ def _start(paths: Paths) -> socket.socket:
         if s is not None:
             return s
         log = open(paths.run / "agent.log", "ab")  # noqa: SIM115 - handed to the child
-        env = {**os.environ, "WHARF_ROOT": str(paths.root), "WHARF_RUN": str(paths.run)}
+        # the agent runs this very code (a checkout's, not whatever the venv installed)
+        code = str(Path(__file__).resolve().parents[2])
+        env = {
+            **os.environ,
+            "WHARF_ROOT": str(paths.root),
+            "WHARF_RUN": str(paths.run),
+            "PYTHONPATH": os.pathsep.join(filter(None, [code, os.environ.get("PYTHONPATH")])),
+        }
         proc = subprocess.Popen(
             [sys.executable, "-m", "runtime.agent"],
             stdin=subprocess.DEVNULL,

@@ -24,7 +24,7 @@ from runtime.agent.supervisor import Supervisor
 from runtime.config import Paths
 from runtime.errors import InvalidArgument
 from runtime.network import links
-from runtime.network.manager import host_links
+from runtime.network.manager import host_links, plan_path
 
 log = logging.getLogger("wharf.agent")
 
@@ -74,6 +74,22 @@ class Agent:
                 self.op_attach(**{**interface, "netns": path})
         except BaseException:
             links.remove_netns(path)  # its veths go with it
+            raise
+
+    def op_plug(self, id: str, pid: int) -> None:  # noqa: A002 - the wire's name
+        """Pin the namespace the OCI runtime made for a container in its own user namespace
+        and plug in the interfaces its start planned (the createRuntime hook's call: the
+        container's process waits meanwhile)."""
+        if not id.isalnum():
+            raise InvalidArgument(f"invalid container id {id!r}")
+        interfaces = json.loads(plan_path(self.rt.paths, id).read_text())
+        path = self._netns(str(self.netns_dir / id))
+        links.pin_netns(int(pid), path)
+        try:
+            for interface in interfaces:
+                self.op_attach(**{**interface, "netns": path})
+        except BaseException:
+            links.remove_netns(path)
             raise
 
     def op_remove_netns(self, path: str) -> None:

@@ -644,6 +644,7 @@ class ContainerManager:
             shm_size=spec.shm_size,
             userns=self._userns_range(rootfs) if spec.userns == "private" else None,
             readonly_cgroup_hook="" if cgroup_mode() == "v2" else str(shim_binary()),
+            hooks=setup.hooks,
         )
         return build_config(opts)
 

@@ -83,6 +83,27 @@ def create_netns(path: str) -> None:
         raise
 
 
+def pin_netns(pid: int, path: str) -> None:
+    """Pin the network namespace of process ``pid`` at ``path`` (an nsfs bind mount), lo up.
+
+    For a namespace the OCI runtime made inside a container's own user
+    namespace: the host's root may still bind it and configure it.
+    """
+    p = Path(path)
+    if _is_nsfs(p):
+        return
+    p.parent.mkdir(parents=True, exist_ok=True, mode=0o711)
+    p.touch(mode=0o444)
+    src = f"/proc/{int(pid)}/ns/net".encode()
+    try:
+        _check(_libc.mount(src, str(p).encode(), None, MS_BIND, None), f"bind {p}")
+        with ns_ipr(path) as ipr:
+            ipr.link("set", index=1, state="up")
+    except BaseException:
+        remove_netns(path)
+        raise
+
+
 def remove_netns(path: str) -> None:
     """Unpin a namespace (it goes once its last process exits) and remove its file."""
     p = Path(path)

@@ -22,7 +22,7 @@ import json
 import os
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -124,6 +124,8 @@ class NetSetup:
     netns_path: str | None  # None: the host's; "": a fresh one made by the OCI runtime
     hosts: str
     resolv_conf: str
+    #: OCI hooks the start adds (a private user namespace: plug the runtime's namespace in)
+    hooks: dict[str, list[dict]] = field(default_factory=dict)
 
 
 class AgentPlumbing:
@@ -416,13 +418,11 @@ class NetworkManager:
                 ipaddress.ip_address(server)
             except ValueError:
                 raise InvalidArgument(f"{server} is not an ip address") from None
-        if _own_userns(spec) and mode != "host":
-            if mode not in ("bridge", "none") or spec.ports or spec.publish_all or spec.ip:
-                raise InvalidArgument(
-                    "a container with --userns private has a network namespace of its own with "
-                    "only lo: --network NAME, -p and --ip need --userns host"
-                )
-            return
+        if _own_userns(spec) and mode.startswith("container:"):
+            raise InvalidArgument(
+                "a container with --userns private cannot join another container's network "
+                "namespace: use --userns host"
+            )
         if mode.startswith("container:") or mode in ("host", "none"):
             if mode != "host" and (spec.ports or spec.publish_all):
                 raise InvalidArgument(
@@ -508,7 +508,7 @@ class NetworkManager:
                     etcfiles.read(base / "hosts", etcfiles.LOCALHOST),
                     etcfiles.read(base / "resolv.conf", etcfiles.host_resolv(spec)),
                 )
-            if _own_userns(spec):
+            if _own_userns(spec) and mode == "none":
                 # the OCI runtime makes it inside the user namespace (see _own_userns)
                 return without_bridge("")
             netns = self._netns_path(ctr_id)
@@ -527,8 +527,12 @@ class NetworkManager:
                 self._lease(ctr_id, net, wanted, gateway=i == 0)
                 for i, (net, wanted) in enumerate(leases)
             ]
-            # one agent call makes the namespace and plugs in every interface
-            self.plumbing.sandbox(path=netns, interfaces=interfaces)
+            hooks: dict[str, list[dict]] = {}
+            if _own_userns(spec):
+                hooks = self._plug_hook(ctr_id, interfaces)
+            else:
+                # one agent call makes the namespace and plugs in every interface
+                self.plumbing.sandbox(path=netns, interfaces=interfaces)
             net, ip = leases[0][0], interfaces[0]["address"].split("/")[0]
             self._publish(ctr_id, spec, ip, exposed)
             hosts = (
@@ -539,11 +543,27 @@ class NetworkManager:
                 if net.user_defined
                 else etcfiles.host_resolv(spec)
             )
-            return NetSetup(netns, hosts, resolv)
+            return NetSetup("" if hooks else netns, hosts, resolv, hooks)
         except BaseException:
             with contextlib.suppress(WharfError):
                 self.teardown(ctr_id)
             raise
+
+    def _plug_hook(self, ctr_id: str, interfaces: list[dict]) -> dict[str, list[dict]]:
+        """Plan the interfaces of a container in its own user namespace; return the OCI hook
+        that has the host agent plug them in once the runtime has made its namespace."""
+        from runtime.agent import client
+        from runtime.agent.protocol import socket_path
+        from runtime.oci.shim import shim_binary
+
+        plan = plan_path(self.paths, ctr_id)
+        plan.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = plan.with_name(f".{plan.name}.tmp")
+        tmp.write_text(json.dumps(interfaces))
+        tmp.replace(plan)
+        client.call(self.paths, "ping")  # the hook asks the agent: it must run
+        argv = ["wharf-shim", "plug-netns", str(socket_path(self.paths)), ctr_id]
+        return {"createRuntime": [{"path": str(shim_binary()), "args": argv, "timeout": 60}]}
 
     def _record_sandbox(self, ctr_id: str, mode: str, netns: str) -> None:
         with db.transaction(self.conn):
@@ -578,6 +598,7 @@ class NetworkManager:
                 "VALUES (?,?,?,?,?,?,?)",
                 (ctr_id, net.id, os.urandom(32).hex(), str(ip), ipam.mac_for(ip), ifname, host_if),
             )
+            self._endpoint_event("connect", ctr_id, net.id)
         return {
             "netns": self._netns_path(ctr_id),
             "bridge": net.bridge,
@@ -637,8 +658,9 @@ class NetworkManager:
             "SELECT mode, netns FROM sandboxes WHERE ctr_id=?", (ctr_id,)
         ).fetchone()
         endpoints = self.conn.execute(
-            "SELECT ifname, host_if FROM endpoints WHERE ctr_id=?", (ctr_id,)
+            "SELECT ifname, host_if, network_id FROM endpoints WHERE ctr_id=?", (ctr_id,)
         ).fetchall()
+        plan_path(self.paths, ctr_id).unlink(missing_ok=True)
         if sandbox is None and not endpoints and not ports:
             return
         netns = self._netns_path(ctr_id)
@@ -650,6 +672,8 @@ class NetworkManager:
             for e in endpoints:
                 self.plumbing.detach(netns=netns, ifname=e["ifname"], host_if=e["host_if"])
         with db.transaction(self.conn):
+            for e in endpoints:
+                self._endpoint_event("disconnect", ctr_id, e["network_id"])
             for table in ("published", "endpoints", "sandboxes"):
                 self.conn.execute(f"DELETE FROM {table} WHERE ctr_id=?", (ctr_id,))  # noqa: S608
 
@@ -721,6 +745,17 @@ class NetworkManager:
                 "DELETE FROM attachments WHERE ctr_id=? AND network_id=?", (c.id, net.id)
             )
 
+    def _endpoint_event(self, action: str, ctr_id: str, net_id: str) -> None:
+        """Record Docker's ``network connect``/``disconnect`` inside the endpoint's transaction
+        (a start plugs a container in, its exit or ``network disconnect`` unplugs it)."""
+        row = self.conn.execute(
+            "SELECT name, driver FROM networks WHERE id=?", (net_id,)
+        ).fetchone()
+        name, driver = (row[0], row[1]) if row else ("", "bridge")
+        events.record(
+            self.conn, "network", action, net_id, container=ctr_id, name=name, type=driver
+        )
+
     def _has_sandbox(self, ctr_id: str) -> bool:
         return bool(
             self.conn.execute(
@@ -742,6 +777,7 @@ class NetworkManager:
             netns=self._netns_path(ctr_id), ifname=e["ifname"], host_if=e["host_if"]
         )
         with db.transaction(self.conn):
+            self._endpoint_event("disconnect", ctr_id, net_id)
             self.conn.execute(
                 "DELETE FROM endpoints WHERE ctr_id=? AND network_id=?", (ctr_id, net_id)
             )
@@ -930,9 +966,16 @@ def _own_userns(spec: Any) -> bool:
 
     A namespace Wharf makes beforehand belongs to the host's user namespace, and a
     container in a private user namespace cannot then enter it (``exec`` fails)
-    nor mount its sysfs; so such a container gets a fresh namespace with only lo.
+    nor mount its sysfs; so the runtime makes it inside the container's user
+    namespace, and its createRuntime hook (``wharf-shim plug-netns``) has the
+    host agent pin it and plug in the interfaces before the process starts.
     """
     return getattr(spec, "userns", "") == "private" and (spec.network or "bridge") != "host"
+
+
+def plan_path(paths: Any, ctr_id: str) -> Path:
+    """Where a container's planned interfaces wait for its createRuntime hook (``_plug_hook``)."""
+    return paths.run / "netplans" / f"{ctr_id}.json"
 
 
 def host_links() -> list[str]:

@@ -151,6 +151,7 @@ class OCIOptions:
     # cgroup v1: a program run as "PROG remount-ro ROOTFS/sys/fs/cgroup" in the
     # container's mount namespace (runc 1.1 leaves that tmpfs writable)
     readonly_cgroup_hook: str = ""
+    hooks: dict[str, list[dict]] = field(default_factory=dict)  # OCI hooks to add, by stage
 
 
 def subordinate_range(user: str = "root") -> tuple[int, int]:
@@ -460,12 +461,12 @@ def build_config(opts: OCIOptions) -> dict:
             "source": "/sys",
             "options": ["rbind", "nosuid", "noexec", "nodev", "ro"],
         }
-    hooks: dict = {}
+    hooks: dict = {stage: list(entries) for stage, entries in opts.hooks.items()}
     if opts.readonly_cgroup_hook and not opts.privileged:
         target = os.path.join(opts.rootfs, "sys/fs/cgroup")
-        hooks["createContainer"] = [
+        hooks.setdefault("createContainer", []).append(
             {"path": opts.readonly_cgroup_hook, "args": ["wharf-shim", "remount-ro", target]}
-        ]
+        )
     config: dict = {
         "ociVersion": "1.0.2-dev",
         "process": process,

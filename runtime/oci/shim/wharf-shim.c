@@ -22,6 +22,13 @@
  * `wharf-shim remount-ro PATH` is a second, tiny job: the OCI createContainer
  * hook that makes the tmpfs at a cgroup v1 container's /sys/fs/cgroup read-only
  * (runc 1.1 leaves it writable; Docker's is read-only).
+ *
+ * `wharf-shim plug-netns AGENT_SOCKET ID` is a third: the OCI createRuntime hook
+ * of a container in a user namespace of its own. The runtime made its network
+ * namespace inside that user namespace (one Wharf made beforehand would belong
+ * to the host's, which the container could not use); the hook hands the
+ * container's pid to the host agent, which pins that namespace and plugs in the
+ * interfaces before the container's process starts.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -275,9 +282,60 @@ static int receive_console(int console, pid_t rpid, int *rstatus) {
     return master;
 }
 
+/* The OCI state arrives on stdin ({"pid": N, ...}); the agent answers one JSON line
+   starting {"ok":true or carrying its error, which runc shows as the start's failure. */
+static int plug_netns(const char *agent_socket, const char *id) {
+    char state[65536];
+    size_t got = 0;
+    ssize_t n;
+    while (got < sizeof state - 1 && (n = read(0, state + got, sizeof state - 1 - got)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        got += (size_t)n;
+    }
+    state[got] = 0;
+    char *at = strstr(state, "\"pid\"");
+    long pid = 0;
+    if (at && (at = strchr(at, ':'))) pid = strtol(at + 1, NULL, 10);
+    if (pid <= 0) {
+        dprintf(2, "plug-netns: no pid in the runtime's state\n");
+        return 1;
+    }
+    int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    snprintf(sa.sun_path, sizeof sa.sun_path, "%s", agent_socket);
+    if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0) {
+        dprintf(2, "plug-netns: host agent at %s: %s\n", agent_socket, strerror(errno));
+        return 1;
+    }
+    char req[512];
+    int len = snprintf(req, sizeof req, "{\"op\":\"plug\",\"args\":{\"id\":\"%s\",\"pid\":%ld}}\n", id, pid);
+    if (len <= 0 || len >= (int)sizeof req || write(s, req, (size_t)len) != len) {
+        dprintf(2, "plug-netns: sending to the host agent failed\n");
+        return 1;
+    }
+    char reply[8192];
+    got = 0;
+    while (got < sizeof reply - 1 && (n = read(s, reply + got, sizeof reply - 1 - got)) != 0) {
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        got += (size_t)n;
+        if (memchr(reply, '\n', got)) break;
+    }
+    reply[got] = 0;
+    if (strncmp(reply, "{\"ok\":true", 10) == 0) return 0;
+    dprintf(2, "plug-netns: %s\n", got ? reply : "the host agent closed the connection");
+    return 1;
+}
+
 int main(int argc, char **argv) {
     int c;
     if (argc == 3 && strcmp(argv[1], "remount-ro") == 0) return remount_ro(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "plug-netns") == 0) return plug_netns(argv[2], argv[3]);
     while ((c = getopt(argc, argv, "r:i:b:S:p:l:e:s:o:ItA:y:x:m:L:N:K:")) != -1) {
         switch (c) {
         case 'r': opt_runtime = optarg; break;

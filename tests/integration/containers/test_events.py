@@ -194,3 +194,40 @@ def test_images_networks_and_volumes_have_events_too(wharf, tmp_path):
     assert events[6]["Actor"] == {"ID": "evvol", "Attributes": {"driver": "local"}}
     only = wharf("events", "--since", str(start), "--until", str(time.time()), "-f", "type=volume")
     assert len(only.stdout.splitlines()) == 2
+
+
+def test_a_start_connects_and_an_exit_disconnects_the_networks(wharf):
+    start = time.time()
+    net = wharf("network", "create", "evlan").stdout.strip()
+    other = wharf("network", "create", "evlan2").stdout.strip()
+    cid = wharf(
+        "run", "-d", "--name", "evc", "--network", "evlan", "busybox", "sleep", "300"
+    ).stdout.strip()
+    wharf("network", "connect", "evlan2", "evc")
+    wharf("network", "disconnect", "evlan2", "evc")
+    wharf("kill", "evc")
+    wharf("wait", "evc")
+    out = wharf(
+        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+        "--filter", "type=network", "--filter", "event=connect", "--filter", "event=disconnect",
+    ).stdout  # fmt: skip
+    events = [json.loads(line) for line in out.splitlines()]
+    assert [(e["Action"], e["Actor"]["ID"]) for e in events] == [
+        ("connect", net),
+        ("connect", other),
+        ("disconnect", other),
+        ("disconnect", net),
+    ]
+    for e in events:
+        assert e["Type"] == "network" and "status" not in e
+        assert e["Actor"]["Attributes"]["container"] == cid
+        assert e["Actor"]["Attributes"]["type"] == "bridge"
+    assert events[0]["Actor"]["Attributes"]["name"] == "evlan"
+    # as Docker's: connect before the start, disconnect after the die
+    both = wharf(
+        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+        "--filter", "event=start", "--filter", "event=die", "--filter", "event=connect",
+        "--filter", "event=disconnect",
+    ).stdout  # fmt: skip
+    got = [json.loads(line)["Action"] for line in both.splitlines()]
+    assert got == ["connect", "start", "connect", "disconnect", "die", "disconnect"]

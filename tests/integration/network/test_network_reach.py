@@ -273,13 +273,56 @@ def test_inspect_shows_both_sides(wharf, ip_of):
     assert listed == [net_id[:12]]
 
 
-def test_a_private_user_namespace_gets_only_loopback_and_refuses_networks(wharf, wharf_paths):
-    """Its namespace is made inside the user namespace by the OCI runtime (see _own_userns)."""
+def test_a_private_user_namespace_joins_user_networks_and_publishes_ports(wharf, wharf_paths):
+    """Its namespace is made inside the user namespace by the OCI runtime, and the start's
+    createRuntime hook has the host agent plug in its interfaces (see _own_userns)."""
+    import urllib.request
+
     wharf_paths.root.parent.chmod(0o711)  # the test's temp dir is 0700: the mapped root must pass
-    out = wharf("run", "--rm", "--userns", "private", "busybox", "ip", "-o", "link").stdout
-    assert [line.split(":")[1].strip() for line in out.splitlines()] == ["lo"]
-    wharf("network", "create", "nouserns")
-    for flags in (("--network", "nouserns"), ("-p", "8080:80")):
-        refused = wharf("create", "--userns", "private", *flags, "busybox", "true", check=False)
-        assert refused.returncode == 125 and "--userns private" in refused.stderr, flags
+
+    def links(*flags: str) -> list[str]:
+        out = wharf("run", "--rm", "--userns", "private", *flags, "busybox", "ip", "-o", "link")
+        return [line.split(":")[1].strip().split("@")[0] for line in out.stdout.splitlines()]
+
+    assert links("--network", "none") == ["lo"]
+    assert links() == ["lo", "eth0"]  # the default bridge
+    wharf("network", "create", "--subnet", "10.236.0.0/24", "usernet")
+    web = wharf(
+        "run", "-d", "--name", "uweb", "--network", "usernet", "busybox", *SERVE
+    ).stdout.strip()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    private = wharf(
+        "run", "-d", "--name", "upriv", "--userns", "private", "--network", "usernet",
+        "-p", f"127.0.0.1:{port}:80", "busybox", *SERVE,
+    ).stdout.strip()  # fmt: skip
+    # it is in a user namespace of its own, on the network, and reaches the other by name
+    uid_map = wharf("exec", "upriv", "cat", "/proc/self/uid_map").stdout.split()
+    assert uid_map[:2] == ["0", uid_map[1]] and uid_map[1] != "0"
+    assert "10.236.0." in wharf("exec", "upriv", "ip", "-o", "-4", "addr", "show", "eth0").stdout
+    got = wharf("exec", "upriv", "sh", "-c", fetch("http://uweb/hostname")).stdout
+    assert got.strip() == web[:12]
+    # the other finds it by name too, and its published port answers on the host's loopback
+    got = wharf("exec", "uweb", "sh", "-c", fetch("http://upriv/hostname")).stdout
+    assert got.strip() == private[:12]
+    for _ in range(100):
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname", timeout=3) as r:  # noqa: S310
+                assert r.read().decode().strip() == private[:12]
+                break
+        except OSError:
+            import time
+
+            time.sleep(0.1)
+    else:
+        raise AssertionError(f"127.0.0.1:{port} never answered")
+    # another container's namespace belongs to the host's user namespace: refused
+    refused = wharf(
+        "create", "--userns", "private", "--network", "container:uweb", "busybox", "true",
+        check=False,
+    )  # fmt: skip
+    assert refused.returncode == 125 and "--userns private" in refused.stderr
+    wharf("rm", "-f", "upriv", "uweb")
     assert wharf("ps", "-aq").stdout.strip() == ""
+    assert not list((wharf_paths.run / "netplans").iterdir())
