@@ -31,15 +31,18 @@ def _fail(message: str, code: int = 1) -> int:
 
 
 def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = True) -> int:
-    """Apply an action to several containers; report each failure, Docker's exit code 1."""
+    """Apply an action to several containers; report each failure, Docker's exit code 1.
+
+    Each name done is printed, unless the action returns False (nothing was done).
+    """
     from runtime.errors import WharfError
 
     failed = 0
     with _runtime() as rt:
         for name in names:
             try:
-                action(rt, name)
-                if echo:
+                done = action(rt, name)
+                if echo and done is not False:
                     print(name)
             except WharfError as exc:
                 print(f"Error response from daemon: {exc}", file=sys.stderr)
@@ -176,8 +179,12 @@ def spec_from_args(args: argparse.Namespace) -> Any:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    spec = spec_from_args(args)
+    # a flag's bad value is Docker's 125 (its client refuses it); what the engine
+    # refuses after that fails create with 1 (run keeps 125)
+    args.error_status = 1
     with _runtime() as rt:
-        c = rt.containers.create(spec_from_args(args))
+        c = rt.containers.create(spec)
         print(c.id)
     return 0
 
@@ -333,11 +340,20 @@ def cmd_unpause(args: argparse.Namespace) -> int:
 
 
 def cmd_rm(args: argparse.Namespace) -> int:
-    return _each(
-        args,
-        args.containers,
-        lambda rt, n: rt.containers.remove(n, force=args.force, volumes=args.volumes),
-    )
+    from runtime.errors import ContainerNotFound
+
+    def remove(rt: Any, name: str) -> bool:
+        try:
+            rt.containers.remove(name, force=args.force, volumes=args.volumes)
+        except ContainerNotFound as exc:
+            if not args.force:
+                raise
+            # Docker's rm -f: a container already gone is said, and is no failure
+            print(f"Error: {exc}", file=sys.stderr)
+            return False
+        return True
+
+    return _each(args, args.containers, remove)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
@@ -354,12 +370,18 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 
 def cmd_logs(args: argparse.Namespace) -> int:
-    since = _since_arg(args.since) if args.since else None
-    tail = None if args.tail in (None, "all") else int(args.tail)
+    since = _time_arg(args.since, "since") if args.since else None
+    until = _time_arg(args.until, "until") if args.until else None
+    tail = _tail_arg(args.tail)
     with _runtime() as rt:
-        for rec in rt.containers.logs(args.container, follow=args.follow, tail=tail, since=since):
+        for rec in rt.containers.logs(
+            args.container, follow=args.follow, tail=tail, since=since, until=until
+        ):
             stream = sys.stdout if rec["stream"] == "stdout" else sys.stderr
             text = rec["log"]
+            if args.details:
+                # the log's extra attributes come first (Wharf records none), then a space
+                text = f" {text}"
             if args.timestamps:
                 text = f"{rec['time']} {text}"
             stream.write(text)
@@ -367,21 +389,44 @@ def cmd_logs(args: argparse.Namespace) -> int:
     return 0
 
 
-def _since_arg(text: str) -> str:
-    """Turn ``10m``/``30s``/a timestamp into an RFC 3339 lower bound."""
-    import time
+def _tail_arg(text: str | None) -> int | None:
+    """``--tail N`` or ``all``; anything else is refused, not read as everything."""
+    from runtime.errors import InvalidArgument
 
-    units = {"s": 1, "m": 60, "h": 3600}
-    if text[-1:] in units and text[:-1].isdigit():
-        secs = time.time() - int(text[:-1]) * units[text[-1]]
-    elif text.replace(".", "", 1).isdigit():
-        secs = float(text)
-    else:
-        return text
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(secs)) + f".{int(secs % 1 * 1e9):09d}Z"
+    if text in (None, "all"):
+        return None
+    try:
+        return int(text)
+    except ValueError:
+        raise InvalidArgument(
+            f'invalid value for "tail": {text!r}: expected a number of lines or "all"'
+        ) from None
+
+
+def _time_arg(text: str, name: str) -> str:
+    """Turn ``--since``/``--until`` (``10m``, ``1.5s``, a Unix time, RFC 3339) into a record time."""
+    from runtime.errors import InvalidArgument
+    from runtime.timefmt import ns_to_rfc3339, parse_point_in_time
+
+    try:
+        return ns_to_rfc3339(parse_point_in_time(text))
+    except InvalidArgument:
+        raise InvalidArgument(
+            f'invalid value for "{name}": failed to parse value as time or duration: "{text}"'
+        ) from None
 
 
 def cmd_exec(args: argparse.Namespace) -> int:
+    from runtime.errors import CommandNotExecutable, CommandNotFound
+
+    try:
+        return _exec(args)
+    except CommandNotFound as exc:
+        # what run reports with 127, Docker's exec reports with 126
+        raise CommandNotExecutable(exc.message) from None
+
+
+def _exec(args: argparse.Namespace) -> int:
     env = list(args.env or [])
     with _runtime() as rt:
         if args.tty and not args.detach and sys.stdin.isatty():
@@ -870,10 +915,12 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
     elif kind == "logs":
         a("-f", "--follow", action="store_true")
         a("-n", "--tail")
-        a("--since")
+        a("--since", help="only records from then on: 10m, 1.5s, a Unix time or RFC 3339")
+        a("--until", help="only records before then (same forms as --since)")
         a("-t", "--timestamps", action="store_true")
+        a("--details", action="store_true", help="show the extra attributes of each record")
         a("container")
-        p.set_defaults(func=cmd_logs)
+        p.set_defaults(func=cmd_logs, error_status=1)
     elif kind == "exec":
         a("-i", "--interactive", action="store_true")
         a("-t", "--tty", action="store_true")
@@ -884,7 +931,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("--privileged", action="store_true")
         a("container")
         a("command", nargs=argparse.REMAINDER)
-        p.set_defaults(func=cmd_exec)
+        p.set_defaults(func=cmd_exec, error_status=1)
     elif kind == "attach":
         a("--no-stdin", action="store_true")
         _sig_proxy(p)
@@ -913,7 +960,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
     elif kind == "rename":
         a("container")
         a("new_name")
-        p.set_defaults(func=cmd_rename)
+        p.set_defaults(func=cmd_rename, error_status=1)
     elif kind == "commit":
         a("-c", "--change", action="append")
         a("-m", "--message")
@@ -934,7 +981,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("-L", "--follow-link", action="store_true")
         a("src")
         a("dest")
-        p.set_defaults(func=cmd_cp)
+        p.set_defaults(func=cmd_cp, error_status=1)
     elif kind == "update":
         a("--restart", help="no, always, unless-stopped or on-failure[:N]")
         _names(p)

@@ -183,8 +183,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except WharfError as exc:
         print(f"wharf: {exc}", file=sys.stderr)
         # verbs that are not about running a container (``network create``) fail
-        # with Docker's plain 1; a parser says so with ``error_status``
-        return getattr(args, "error_status", None) or exc.exit_code
+        # with Docker's plain 1 where Wharf's own errors are 125; a parser says so
+        # with ``error_status`` (a command's own 126/127 stays)
+        if exc.exit_code == WharfError.exit_code:
+            return getattr(args, "error_status", None) or exc.exit_code
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

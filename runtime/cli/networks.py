@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     ):
         parser.add_argument("container")
         parser.add_argument("private_port", nargs="?", help="PORT[/PROTO]")
-        parser.set_defaults(func=_port)
+        parser.set_defaults(func=_port, error_status=1)
 
 
 def _runtime() -> Any:

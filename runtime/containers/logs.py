@@ -21,9 +21,13 @@ def read_log(
     follow: bool = False,
     tail: int | None = None,
     since: str | None = None,
+    until: str | None = None,
     running: Callable[[], bool] = lambda: False,
 ) -> Iterator[dict]:
-    """Yield records (the last ``tail``, those at or after ``since``), then new ones if following."""
+    """Yield records (the last ``tail``, those at or after ``since``), then new ones if following.
+
+    ``until`` ends the stream at the first record written after it, following or not.
+    """
     pos = 0
     records: list[dict] = []
     # rotated files first, oldest (highest number) to newest (--log-opt max-file)
@@ -46,10 +50,12 @@ def read_log(
         records += [json.loads(line.decode(errors="replace")) for line in data[:pos].splitlines()]
     if since:
         records = [r for r in records if r["time"] >= since]
+    if until:
+        records = [r for r in records if r["time"] <= until]
     if tail is not None and tail >= 0:
         records = records[len(records) - tail :] if tail else []
     yield from records
-    if not follow:
+    if not follow or (until and until < _now()):
         return
     buf = b""
     while True:
@@ -65,7 +71,16 @@ def read_log(
         *lines, buf = buf.split(b"\n")
         for line in lines:
             if line:
-                yield json.loads(line.decode(errors="replace"))
-        if not alive:
+                record = json.loads(line.decode(errors="replace"))
+                if until and record["time"] > until:
+                    return
+                yield record
+        if not alive or (until and until < _now()):
             return
         time.sleep(0.05)
+
+
+def _now() -> str:
+    from runtime.timefmt import ns_to_rfc3339
+
+    return ns_to_rfc3339(time.time_ns())

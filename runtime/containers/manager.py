@@ -1141,6 +1141,7 @@ class ContainerManager:
         follow: bool = False,
         tail: int | None = None,
         since: str | None = None,
+        until: str | None = None,
     ) -> Iterator[dict]:
         """Yield the container's log records ({"log","stream","time"}), following if asked."""
         from runtime.containers.logs import read_log
@@ -1152,7 +1153,12 @@ class ContainerManager:
             return self._find(c.id).running and not exit_file.exists()
 
         yield from read_log(
-            self.dir(c.id) / "json.log", follow=follow, tail=tail, since=since, running=running
+            self.dir(c.id) / "json.log",
+            follow=follow,
+            tail=tail,
+            since=since,
+            until=until,
+            running=running,
         )
 
     # --- exec ------------------------------------------------------------------------

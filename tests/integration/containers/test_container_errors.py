@@ -54,6 +54,8 @@ def test_bad_flag_values(wharf, wharf_paths):
 def test_a_name_in_use(wharf):
     wharf("create", "--name", "taken", "busybox", "true")
     out = wharf("create", "--name", "taken", "busybox", "true", check=False)
+    _assert_one_line_error(out, 1, "already in use")  # Docker's create: 1, its run: 125
+    out = wharf("run", "--name", "taken", "busybox", "true", check=False)
     _assert_one_line_error(out, 125, "already in use")
     assert len(wharf("ps", "-aq").stdout.split()) == 1
 
@@ -86,14 +88,14 @@ def test_a_workdir_in_proc_self_fd(wharf, wharf_paths):
 
 def test_exec_in_a_stopped_container_and_rm_of_a_running_one(wharf):
     stopped = wharf("create", "busybox", "true").stdout.strip()
-    _assert_one_line_error(wharf("exec", stopped, "true", check=False), 125, "is not running")
+    _assert_one_line_error(wharf("exec", stopped, "true", check=False), 1, "is not running")
     running = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
     _assert_one_line_error(wharf("rm", running, check=False), 1, "Stop the container")
 
 
 def test_an_unknown_container(wharf):
     _assert_one_line_error(wharf("start", "ghost", check=False), 1, "No such container: ghost")
-    _assert_one_line_error(wharf("logs", "ghost", check=False), 125, "No such container: ghost")
+    _assert_one_line_error(wharf("logs", "ghost", check=False), 1, "No such container: ghost")
 
 
 def test_rmi_refuses_an_image_a_container_uses(wharf):
@@ -107,6 +109,33 @@ def test_rmi_refuses_an_image_a_container_uses(wharf):
 def test_exec_refuses_a_workdir_in_proc(wharf):
     cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
     out = wharf("exec", "-w", "/proc/self/fd/5", cid, "true", check=False)
-    assert out.returncode == 125 and "inside /proc" in out.stderr
+    assert out.returncode == 1 and "inside /proc" in out.stderr
     out = wharf("exec", "-w", "/nowhere", cid, "true", check=False)
-    assert out.returncode == 125 and "does not exist" in out.stderr
+    assert out.returncode == 1 and "does not exist" in out.stderr
+
+
+def test_the_verbs_docker_fails_with_1(wharf):
+    # a bad flag value is still 125 (Docker's client refuses it before asking)
+    _assert_one_line_error(wharf("create", "-m", "1x", "busybox", check=False), 125, "--memory")
+    for argv in (
+        ("exec", "ghost", "true"),
+        ("logs", "ghost"),
+        ("rename", "ghost", "other"),
+        ("cp", "ghost:/etc/hostname", "/tmp/"),
+        ("port", "ghost"),
+    ):
+        out = wharf(*argv, check=False)
+        assert out.returncode == 1, (argv, out.stderr)
+        assert len(out.stderr.strip().splitlines()) == 1, (argv, out.stderr)
+
+
+def test_exec_of_a_missing_program_is_126(wharf):
+    cid = wharf("run", "-d", "busybox", "sleep", "30").stdout.strip()
+    _assert_one_line_error(wharf("exec", cid, "nosuch", check=False), 126, '"nosuch"')
+    _assert_one_line_error(wharf("exec", cid, "/etc", check=False), 126, "permission denied")
+
+
+def test_rm_f_of_a_missing_container_says_so_and_succeeds(wharf):
+    out = wharf("rm", "-f", "ghost", check=False)
+    assert (out.returncode, out.stdout, out.stderr) == (0, "", "Error: No such container: ghost\n")
+    _assert_one_line_error(wharf("rm", "ghost", check=False), 1, "No such container: ghost")
