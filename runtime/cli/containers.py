@@ -10,7 +10,6 @@ raw flags into a ``ContainerSpec`` is the only logic here.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 from typing import Any
@@ -475,16 +474,6 @@ def _status_text(c: Any, health: dict | None = None) -> str:
     return f"Exited ({c.exit_code}) {_since(c.finished_at)}"
 
 
-def _command_text(c: Any, trunc: bool = True) -> str:
-    """The COMMAND cell as Docker's: arguments with spaces in single quotes, cut at 20, quoted."""
-    argv = (c.config.get("Entrypoint") or []) + (c.config.get("Cmd") or [])
-    words = argv[:1] + [f"'{a}'" if " " in a else a for a in argv[1:]]
-    text = " ".join(words)
-    if trunc and len(text) > 20:
-        text = text[:19] + "…"
-    return json.dumps(text, ensure_ascii=False)
-
-
 def format_ports(ports: dict | None) -> str:
     """Render NetworkSettings.Ports as ``docker ps`` does: ``0.0.0.0:8080->80/tcp, 443/tcp``."""
     out = []
@@ -498,32 +487,6 @@ def format_ports(ports: dict | None) -> str:
     return ", ".join(out)
 
 
-def _ps_record(
-    c: Any,
-    health: dict | None = None,
-    ports: dict | None = None,
-    trunc: bool = True,
-    size: tuple[int, int] | None = None,
-) -> dict:
-    from runtime.cli.images import _since
-
-    return {
-        "ID": c.short_id if trunc else c.id,
-        "Image": c.image,
-        "Command": _command_text(c, trunc),
-        "CreatedAt": c.created,
-        "RunningFor": _since(c.created),
-        "Status": _status_text(c, health),
-        "State": c.status,
-        "Names": c.name,
-        "Ports": format_ports(ports),
-        "Mounts": "",
-        "Networks": c.spec.network,
-        "Labels": ",".join(f"{k}={v}" for k, v in (c.config.get("Labels") or {}).items()),
-        "Size": _size_text(*size) if size is not None else "",
-    }
-
-
 def _size_text(rw: int, rootfs: int) -> str:
     """``ps -s``'s SIZE: the writable layer, and with the image under it (Docker's words)."""
     from runtime.cli.images import _size
@@ -531,93 +494,86 @@ def _size_text(rw: int, rootfs: int) -> str:
     return f"{_size(rw)} (virtual {_size(rootfs)})" if rootfs > 0 else _size(rw)
 
 
-def _matches(c: Any, filters: list[str]) -> bool:
-    for f in filters:
-        key, _, value = f.partition("=")
-        if key == "status" and c.status != value:
-            return False
-        if key == "name" and value not in c.name:
-            return False
-        if key == "id" and not c.id.startswith(value):
-            return False
-        if key == "ancestor" and value not in (c.image, c.image_id, c.image_id[7:19]):
-            return False
-        if key == "label":
-            k, _, v = value.partition("=")
-            labels = c.config.get("Labels") or {}
-            if k not in labels or (v and labels[k] != v):
-                return False
-        if key == "exited" and (c.status != "exited" or str(c.exit_code) != value):
-            return False
-    return True
-
-
 def cmd_ps(args: argparse.Namespace) -> int:
-    from runtime.cli.images import _table, print_records
+    from runtime.cli import filters, formatter, listings
+    from runtime.cli.govalues import Record
+    from runtime.cli.images import _since
+    from runtime.errors import ImageNotFound
 
+    flt = filters.parse(args.filter, filters.PS_KEYS)
+    limit = 1 if args.latest else (args.last or 0)
+    default = listings.CONTAINER_TABLE + ("\\t{{.Size}}" if args.size else "")
+    fmt = formatter.quiet_or(args.format, args.quiet, default)
+    # as Docker: a template that shows .Size asks for the sizes
+    want_size = args.size or ".Size" in fmt
     with _runtime() as rt:
-        items = rt.containers.list(all=args.all or bool(args.filter))
-        if args.filter and not args.all and not any(f.startswith("status=") for f in args.filter):
-            items = [c for c in items if c.running]
-        items = [c for c in items if _matches(c, args.filter or [])]
-        if args.latest or args.last:
-            items = items[: 1 if args.latest else args.last]
+        every = rt.containers.list(all=True)
+        docs: dict[str, dict] = {}
+
+        def inspected(c: Any) -> dict:
+            if c.id not in docs:
+                docs[c.id] = rt.containers.inspect(c.id)
+            return docs[c.id]
+
+        def image_id(ref: str) -> str | None:
+            try:
+                return rt.images.inspect(ref)["Id"]
+            except ImageNotFound:
+                return None
+
+        match = filters.ContainerFilter(flt, every, inspected, image_id)
+        # as Docker: stopped containers only with -a, a status filter, or -n/-l
+        every_state = args.all or match.all_states or limit > 0
+        items = [c for c in every if (every_state or c.running) and match(c)]
+        if limit > 0:
+            items = items[:limit]
         if args.quiet:
-            for c in items:
-                print(c.id if args.no_trunc else c.short_id)
-            return 0
-        records = [
-            _ps_record(
-                c,
-                rt.containers.health(c.id) if c.running else None,
-                rt.containers.ports(c.id) if c.running else None,
-                trunc=not args.no_trunc,
-                size=rt.containers.size(c.id) if args.size else None,
-            )
-            for c in items
-        ]
-    if args.format:
-        print_records(records, args.format)
-        return 0
-    _table(
-        [
-            [
-                r["ID"],
-                r["Image"],
-                r["Command"],
-                r["RunningFor"],
-                r["Status"],
-                r["Ports"],
-                r["Names"],
+            rows = [Record({"ID": c.id if args.no_trunc else c.short_id}) for c in items]
+        else:
+            rows = [
+                listings.container_row(
+                    c,
+                    trunc=not args.no_trunc,
+                    status=_status_text(c, rt.containers.health(c.id) if c.running else None),
+                    running_for=_since(c.created),
+                    ports=format_ports(rt.containers.ports(c.id) if c.running else None),
+                    inspected=inspected(c),
+                    size=_size_text(*rt.containers.size(c.id)) if want_size else "0B",
+                )
+                for c in items
             ]
-            + ([r["Size"]] if args.size else [])
-            for r in records
-        ],
-        ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"]
-        + (["SIZE"] if args.size else []),
-    )
+    formatter.write_rows(fmt, rows, listings.CONTAINER_HEADERS)
     return 0
 
 
-def cmd_inspect(args: argparse.Namespace) -> int:
-    from runtime.cli.images import print_inspected
-    from runtime.errors import ContainerNotFound, ImageNotFound
+_INSPECT_KINDS = ("container", "image", "network", "volume")
 
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    """Docker's ``inspect``: each name is looked up as a container, image, network, volume."""
+    from runtime.cli.formatter import print_inspected
+    from runtime.errors import InvalidArgument, NotFound
+
+    kind = "container" if getattr(args, "container_command", None) else args.type
+    if kind and kind not in _INSPECT_KINDS:
+        raise InvalidArgument(f'"{kind}" is not a valid value for --type')
     out, missing = [], []
     with _runtime() as rt:
+        finders = {
+            "container": rt.containers.inspect,
+            "image": rt.images.inspect,
+            "network": rt.networks.inspect,
+            "volume": lambda name: rt.volumes.get(name).inspect(),
+        }
         for name in args.names:
-            try:
-                if args.type != "image":
-                    out.append(rt.containers.inspect(name))
+            for candidate in [kind] if kind else _INSPECT_KINDS:
+                try:
+                    out.append(finders[candidate](name))
+                    break
+                except NotFound:
                     continue
-            except ContainerNotFound:
-                if args.type == "container":
-                    missing.append(f"No such container: {name}")
-                    continue
-            try:
-                out.append(rt.images.inspect(name))
-            except ImageNotFound:
-                missing.append(f"No such object: {name}")
+            else:
+                missing.append(f"No such {kind or 'object'}: {name}")
     return print_inspected(out, missing, args.format)
 
 
@@ -626,14 +582,14 @@ def cmd_top(args: argparse.Namespace) -> int:
 
     with _runtime() as rt:
         titles, rows = rt.containers.top(args.container, " ".join(args.ps_args) or "-ef")
-    _table([r + [""] * (len(titles) - len(r)) for r in rows], titles)
+    _table([r + [""] * (len(titles) - len(r)) for r in rows], titles, minwidth=20)
     return 0
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
     import time
 
-    from runtime.cli.images import _size, _table, print_records
+    from runtime.cli.images import _size
     from runtime.images.progress import binary_size
 
     with _runtime() as rt:
@@ -670,23 +626,13 @@ def cmd_stats(args: argparse.Namespace) -> int:
                         "PIDs": str(s["pids"]),
                     }
                 )
-            if args.format:
-                print_records(records, args.format)
-            else:
-                columns = ["ID", "Name", "CPUPerc", "MemUsage", "MemPerc", "NetIO", "BlockIO"]
-                _table(
-                    [[r[k] for k in [*columns, "PIDs"]] for r in records],
-                    [
-                        "CONTAINER ID",
-                        "NAME",
-                        "CPU %",
-                        "MEM USAGE / LIMIT",
-                        "MEM %",
-                        "NET I/O",
-                        "BLOCK I/O",
-                        "PIDS",
-                    ],
-                )
+            from runtime.cli import formatter, listings
+
+            formatter.write_rows(
+                args.format or listings.STATS_TABLE,
+                [listings.plain_row(r, "*container.statsContext") for r in records],
+                listings.STATS_HEADERS,
+            )
             if args.no_stream:
                 return 0
             time.sleep(1)
@@ -942,7 +888,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         _ps_parser(p)
     elif kind == "inspect":
         a("-f", "--format")
-        a("--type", choices=("container", "image"))
+        a("--type", help="container, image, network or volume")
         a("-s", "--size", action="store_true")
         a("names", nargs="+", metavar="NAME")
         p.set_defaults(func=cmd_inspect)
@@ -1007,7 +953,7 @@ VERBS = (
     ("exec", "Execute a command in a running container"),
     ("attach", "Attach to a running container's input and output"),
     ("ps", "List containers"),
-    ("inspect", "Return low-level information on containers or images"),
+    ("inspect", "Return low-level information on containers, images, networks or volumes"),
     ("top", "Display the running processes of a container"),
     ("stats", "Display a live stream of container resource usage"),
     ("rename", "Rename a container"),

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
-import re
 import sys
 from typing import Any
 
@@ -60,57 +58,11 @@ def _size(n: int) -> str:
     return human_size(n)
 
 
-def _table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [
-        max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(headers)
-    ]
-    for row in [headers, *rows]:
-        print("   ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
+def _table(rows: list[list[str]], headers: list[str], minwidth: int = 10) -> None:
+    """Print columns as Docker's tabwriter does (at least ``minwidth`` wide, 3 apart)."""
+    from runtime.cli.formatter import tabwrite
 
-
-_TEMPLATE_RE = re.compile(r"\{\{\s*(json\s+)?(\.[\w.]*)\s*\}\}")
-_HEADERS = {
-    "ID": "IMAGE ID",
-    "CreatedSince": "CREATED",
-    "CreatedAt": "CREATED AT",
-    "CreatedBy": "CREATED BY",
-}
-
-
-def render_template(fmt: str, record: dict) -> str:
-    """Render the Go-template subset scripts use: ``{{.A.B}}``, ``{{json .A}}``, ``{{.}}``."""
-
-    def value(path: str) -> object:
-        cur: object = record
-        for part in [p for p in path.split(".") if p]:
-            cur = cur.get(part) if isinstance(cur, dict) else None
-        return cur
-
-    def sub(m: re.Match[str]) -> str:
-        v = value(m.group(2))
-        if m.group(1) or isinstance(v, dict | list):
-            return json.dumps(v)
-        if isinstance(v, bool):
-            return "true" if v else "false"  # as Go prints them
-        return "<no value>" if v is None else str(v)
-
-    text = fmt.removeprefix("table ").replace("\\t", "\t").replace("\\n", "\n")
-    return _TEMPLATE_RE.sub(sub, text)
-
-
-def print_records(records: list[dict], fmt: str) -> None:
-    """Print records as JSON lines (``json``) or through a template (``table …`` adds a header)."""
-    if fmt == "json":
-        for r in records:
-            print(json.dumps(r))
-        return
-    if fmt.startswith("table "):
-        header = _TEMPLATE_RE.sub(
-            lambda m: _HEADERS.get(m.group(2).strip("."), m.group(2).strip(".").upper()), fmt[6:]
-        )
-        print(header.replace("\\t", "\t"))
-    for r in records:
-        print(render_template(fmt, r))
+    print(tabwrite("\n".join("\t".join(r) for r in [headers, *rows]), minwidth))
 
 
 def _split_tag(ref: str) -> tuple[str, str]:
@@ -124,23 +76,41 @@ def _split_tag(ref: str) -> tuple[str, str]:
 
 
 def cmd_images(args: argparse.Namespace) -> int:
-    dangling = None
-    reference = args.reference
-    for f in args.filter or []:
-        key, _, value = f.partition("=")
-        if key == "dangling":
-            dangling = value.lower() in ("true", "1")
-        elif key == "reference":
-            reference = value
-        else:
-            from runtime.errors import InvalidArgument
+    from runtime.cli import filters, formatter, listings
+    from runtime.errors import ImageNotFound
 
-            raise InvalidArgument(f"invalid filter {key!r} (use dangling=true|false, reference=)")
+    flt = filters.parse(args.filter, filters.IMAGE_KEYS)
+    patterns = flt.get("reference", []) + ([args.reference] if args.reference else [])
+    dangling = None
+    for value in flt.get("dangling", []):
+        if value.lower() not in ("true", "false", "1", "0"):
+            raise filters.InvalidFilter(f"Invalid filter 'dangling={value}'")
+        dangling = value.lower() in ("true", "1")
     with _runtime() as rt:
-        images = rt.images.list(all=args.all, dangling=dangling, reference=reference)
+        images = rt.images.list(all=args.all, dangling=dangling)
+        bounds = {}
+        for key in ("before", "since"):
+            if key in flt:
+                try:
+                    bounds[key] = rt.images.inspect(flt[key][-1])["Created"]
+                except ImageNotFound as exc:
+                    raise filters.InvalidFilter(str(exc)) from None
     rows = []
     for img in images:
-        pairs = [_split_tag(t) for t in img.repo_tags] or [("<none>", "<none>")]
+        if "before" in bounds and not img.created < bounds["before"]:
+            continue
+        if "since" in bounds and not img.created > bounds["since"]:
+            continue
+        labels = (img.config.get("config") or {}).get("Labels")
+        if "label" in flt and not filters.label_matches(labels, flt["label"]):
+            continue
+        tags = img.repo_tags
+        if patterns:
+            # as Docker: only the names that match, and no image without one
+            tags = [t for t in tags if any(filters.reference_matches(p, t) for p in patterns)]
+            if not tags:
+                continue
+        pairs = [_split_tag(t) for t in tags] or [("<none>", "<none>")]
         digests = {d.split("@")[0]: d.split("@")[1] for d in img.repo_digests}
         for repo, tag in pairs:
             rows.append((img, repo, tag, digests.get(repo, "<none>")))
@@ -152,40 +122,23 @@ def cmd_images(args: argparse.Namespace) -> int:
                 seen.append(ident)
         print("\n".join(seen)) if seen else None
         return 0
-    if args.format != "table":
-        print_records(
-            [
-                {
-                    "Containers": "N/A",
-                    "CreatedAt": img.created,
-                    "CreatedSince": _since(img.created),
-                    "Digest": digest,
-                    "ID": img.id if args.no_trunc else img.short_id,
-                    "Repository": repo,
-                    "SharedSize": "N/A",
-                    "Size": _size(img.size),
-                    "Tag": tag,
-                    "UniqueSize": "N/A",
-                    "VirtualSize": _size(img.size),
-                }
-                for img, repo, tag, digest in rows
-            ],
-            args.format,
-        )
-        return 0
-    headers = (
-        ["REPOSITORY", "TAG"]
-        + (["DIGEST"] if args.digests else [])
-        + ["IMAGE ID", "CREATED", "SIZE"]
+    default = listings.IMAGE_TABLE_DIGESTS if args.digests else listings.IMAGE_TABLE
+    formatter.write_rows(
+        formatter.quiet_or(args.format, False, default),
+        [
+            listings.image_row(
+                img,
+                repo,
+                tag,
+                digest,
+                trunc=not args.no_trunc,
+                since=_since(img.created),
+                size=_size(img.size),
+            )
+            for img, repo, tag, digest in rows
+        ],
+        listings.IMAGE_HEADERS,
     )
-    table = []
-    for img, repo, tag, digest in rows:
-        table.append(
-            [repo, tag]
-            + ([digest] if args.digests else [])
-            + [img.id if args.no_trunc else img.short_id, _since(img.created), _size(img.size)]
-        )
-    _table(table, headers)
     return 0
 
 
@@ -247,6 +200,8 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 
 def inspect_each(refs: list[str], inspect: Any, missing_error: type, fmt: str | None) -> int:
     """Inspect each ref; print the found ones as docker does and an error line per missing one."""
+    from runtime.cli.formatter import print_inspected
+
     out, missing = [], []
     for ref in refs:
         try:
@@ -254,18 +209,6 @@ def inspect_each(refs: list[str], inspect: Any, missing_error: type, fmt: str | 
         except missing_error as exc:
             missing.append(str(exc))
     return print_inspected(out, missing, fmt)
-
-
-def print_inspected(out: list[dict], missing: list[str], fmt: str | None) -> int:
-    """Print inspect results as docker does (JSON, or a template per object); 1 if any was missing."""
-    if fmt in (None, "json"):
-        print(json.dumps(out, indent=4))
-    else:
-        for obj in out:
-            print(render_template(fmt, obj))
-    for m in missing:
-        print(f"Error: {m}", file=sys.stderr)
-    return 1 if missing else 0
 
 
 def _local_rfc3339(created: str) -> str:
@@ -289,8 +232,10 @@ def cmd_history(args: argparse.Namespace) -> int:
         return _size(e["Size"]) if args.human else str(e["Size"])
 
     if args.format != "table":
-        print_records(
-            [
+        from runtime.cli import formatter, listings
+
+        rows = [
+            listings.plain_row(
                 {
                     "CreatedAt": _local_rfc3339(e["Created"]),
                     "CreatedBy": e["CreatedBy"],
@@ -298,11 +243,12 @@ def cmd_history(args: argparse.Namespace) -> int:
                     "Comment": e["Comment"],
                     "ID": e["Id"],
                     "Size": size(e),
-                }
-                for e in entries
-            ],
-            args.format,
-        )
+                },
+                "*image.historyContext",
+            )
+            for e in entries
+        ]
+        formatter.write_rows(args.format, rows, listings.HISTORY_HEADERS)
         return 0
     if args.quiet:
         for e in entries:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
@@ -26,12 +25,12 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
         p = n.add_parser(verb, help="list networks")
         p.add_argument("--quiet", "-q", action="store_true")
         p.add_argument("--filter", "-f", action="append", default=[])
-        p.add_argument("--format", default="table")
+        p.add_argument("--format", help="table (default), json or a Go template")
         p.add_argument("--no-trunc", action="store_true")
         p.set_defaults(func=_ls, error_status=1)
     p = n.add_parser("inspect", help="show networks in detail (JSON)")
     p.add_argument("names", nargs="+")
-    p.add_argument("--format", "-f", default="json")
+    p.add_argument("--format", "-f", help="a Go template (default: indented JSON)")
     p.set_defaults(func=_inspect, error_status=1)
     for verb in ("rm", "remove"):
         p = n.add_parser(verb, help="remove networks")
@@ -89,7 +88,7 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _matches(net: Any, filters: list[str]) -> bool:
-    from runtime.errors import InvalidArgument
+    from runtime.cli.filters import InvalidFilter
 
     for f in filters:
         key, _, value = f.partition("=")
@@ -105,39 +104,21 @@ def _matches(net: Any, filters: list[str]) -> bool:
         elif key == "type":
             ok = (value == "custom") == net.user_defined
         else:
-            raise InvalidArgument(f"invalid filter {key!r}")
+            raise InvalidFilter(f"Invalid filter '{key}'")
         if not ok:
             return False
     return True
 
 
 def _ls(args: argparse.Namespace) -> int:
+    from runtime.cli import formatter, listings
+
     with _runtime() as rt:
         nets = [n for n in rt.networks.list() if _matches(n, args.filter)]
     nets.sort(key=lambda n: n.name)
-    width = 64 if args.no_trunc else 12
-    if args.quiet:
-        for n in nets:
-            print(n.id[:width])
-    elif args.format == "json":
-        for n in nets:
-            print(
-                json.dumps(
-                    {
-                        "ID": n.id[:width],
-                        "Name": n.name,
-                        "Driver": n.driver,
-                        "Scope": "local",
-                        "Internal": str(n.internal).lower(),
-                        "Labels": ",".join(f"{k}={v}" for k, v in n.labels.items()),
-                        "CreatedAt": n.created,
-                    }
-                )
-            )
-    else:
-        print(f"{'NETWORK ID':<{width + 3}}{'NAME':<20}{'DRIVER':<10}SCOPE")
-        for n in nets:
-            print(f"{n.id[:width]:<{width + 3}}{n.name:<20}{n.driver:<10}local")
+    fmt = formatter.quiet_or(args.format, args.quiet, listings.NETWORK_TABLE)
+    rows = [listings.network_row(n, trunc=not args.no_trunc) for n in nets]
+    formatter.write_rows(fmt, rows, listings.NETWORK_HEADERS)
     return 0
 
 

@@ -161,15 +161,19 @@ def cmd_events(args: argparse.Namespace) -> int:
     since = parse_point_in_time(args.since) if args.since else None
     until = parse_point_in_time(args.until) if args.until else None
 
-    def show(event: Any) -> None:
-        if args.format in ("json", "{{json .}}"):
-            print(json.dumps(event.docker()), flush=True)
-        elif args.format:
-            from runtime.cli.images import render_template
+    tmpl = None
+    if args.format:
+        from runtime.cli import formatter
 
-            print(render_template(args.format, event.docker()), flush=True)
-        else:
+        tmpl = formatter.compile_format(args.format)
+
+    def show(event: Any) -> None:
+        if tmpl is None:
             print(event.text(), flush=True)
+            return
+        message = formatter.as_go(event.docker())
+        message.go_type = "events.Message"
+        print(formatter.execute(tmpl, message), flush=True)
 
     from runtime import Runtime
 

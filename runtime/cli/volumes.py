@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 
@@ -20,12 +19,12 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
         p = v.add_parser(verb, help="list volumes")
         p.add_argument("--quiet", "-q", action="store_true")
         p.add_argument("--filter", "-f", action="append", default=[])
-        p.add_argument("--format", default="table")
-        p.set_defaults(func=_ls)
+        p.add_argument("--format", help="table (default), json or a Go template")
+        p.set_defaults(func=_ls, error_status=1)
     p = v.add_parser("inspect", help="show volumes in detail (JSON)")
     p.add_argument("names", nargs="+")
-    p.add_argument("--format", default="json")
-    p.set_defaults(func=_inspect)
+    p.add_argument("--format", "-f", help="a Go template (default: indented JSON)")
+    p.set_defaults(func=_inspect, error_status=1)
     for verb in ("rm", "remove"):
         p = v.add_parser(verb, help="remove volumes")
         p.add_argument("names", nargs="+")
@@ -53,7 +52,8 @@ def _create(args: argparse.Namespace) -> int:
 
 
 def _ls(args: argparse.Namespace) -> int:
-    from runtime.errors import InvalidArgument
+    from runtime.cli import formatter, listings
+    from runtime.cli.filters import InvalidFilter
 
     kwargs: dict = {}
     for f in args.filter:
@@ -63,29 +63,13 @@ def _ls(args: argparse.Namespace) -> int:
         elif key in ("label", "name"):
             kwargs[key] = value
         else:
-            raise InvalidArgument(f"invalid filter {key!r}")
+            raise InvalidFilter(f"Invalid filter '{key}'")
     with _manager() as rt:
         vols = rt.volumes.list(**kwargs)
+    fmt = formatter.quiet_or(args.format, False, listings.VOLUME_TABLE)
     if args.quiet:
-        for v in vols:
-            print(v.name)
-    elif args.format == "json":
-        for v in vols:
-            print(
-                json.dumps(
-                    {
-                        "Driver": v.driver,
-                        "Labels": v.labels,
-                        "Mountpoint": str(v.mountpoint),
-                        "Name": v.name,
-                        "Scope": "local",
-                    }
-                )
-            )
-    else:
-        print(f"{'DRIVER':<15} VOLUME NAME")
-        for v in vols:
-            print(f"{v.driver:<15} {v.name}")
+        fmt = "{{.Name}}"
+    formatter.write_rows(fmt, [listings.volume_row(v) for v in vols], listings.VOLUME_HEADERS)
     return 0
 
 
