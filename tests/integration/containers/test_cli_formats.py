@@ -66,7 +66,9 @@ def test_ps_table_has_dockers_headers_and_columns(wharf) -> None:
     default = _lines(wharf("ps"))
     # widths: max(10, widest + 3); the last column is not padded
     assert default[0].startswith("CONTAINER ID   IMAGE     COMMAND      CREATED")
-    assert default[0].endswith("   NAMES") and default[1].endswith("   a-rather-long-container-name")
+    assert default[0].endswith("   NAMES") and default[1].endswith(
+        "   a-rather-long-container-name"
+    )
 
 
 def test_template_errors_are_docker_errors(wharf) -> None:
