@@ -95,12 +95,10 @@ def cmd_version(args: argparse.Namespace) -> int:
     """Print versions in Docker's layout (labels padded to Docker's columns)."""
     record = version_record()
     if args.format:
-        if args.format in ("json", "{{json .}}"):
-            print(json.dumps(record))
-        else:
-            from runtime.cli.images import render_template
+        from runtime.cli import formatter
 
-            print(render_template(args.format, record))
+        tmpl = formatter.compile_format(args.format)
+        print(formatter.execute(tmpl, formatter.as_go(record)))
         return 0
     c, srv = record["Client"], record["Server"]
     lines = [
