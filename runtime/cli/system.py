@@ -24,6 +24,14 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p = sub.add_parser("version", help="Show the Wharf version information")
     p.add_argument("-f", "--format", help="a Go-style template ({{.Server.Version}}) or json")
     p.set_defaults(func=cmd_version)
+    p = s.add_parser("df", help="Show Wharf disk usage")
+    p.add_argument("--format", help="a Go-style template ({{.Type}}) or json")
+    p.set_defaults(func=cmd_df)
+    p = s.add_parser("prune", help="Remove unused data")
+    p.add_argument("-a", "--all", action="store_true", help="remove all unused images")
+    p.add_argument("--volumes", action="store_true", help="prune volumes too")
+    p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.set_defaults(func=cmd_prune)
     for parser in (
         sub.add_parser("events", help="Get real time events from this host"),
         s.add_parser("events", help="Get real time events from this host"),
@@ -121,6 +129,118 @@ def cmd_version(args: argparse.Namespace) -> int:
                 f"  {'OS/Arch:':<18}{d['Os']}/{d['Arch']}",
             ]
     print("\n".join(lines))
+    return 0
+
+
+def _percent_of(part: int, total: int) -> str:
+    from runtime.images.progress import human_size
+
+    text = human_size(part, 4)
+    return f"{text} ({part * 100 // total}%)" if total > 0 else text
+
+
+def cmd_df(args: argparse.Namespace) -> int:
+    """``system df``: Docker's four rows (units.HumanSize: four significant digits)."""
+    from runtime import Runtime
+    from runtime.cli.images import _table, print_records
+    from runtime.diskusage import disk_usage
+    from runtime.images.progress import human_size
+
+    with Runtime() as rt:
+        du = disk_usage(rt)
+    ctrs, vols = du["Containers"], du["Volumes"]
+    ctr_total = sum(c["SizeRw"] for c in ctrs)
+    ctr_free = sum(
+        c["SizeRw"] for c in ctrs if c["State"] not in ("running", "paused", "restarting")
+    )
+    vol_total = sum(v["UsageData"]["Size"] for v in vols)
+    vol_free = sum(v["UsageData"]["Size"] for v in vols if not v["UsageData"]["RefCount"])
+    img_free = du["LayersSize"] - du["UsedLayersSize"]
+    records = [
+        {
+            "Type": "Images",
+            "TotalCount": str(len(du["Images"])),
+            "Active": str(sum(1 for i in du["Images"] if i["Containers"])),
+            "Size": human_size(du["LayersSize"], 4),
+            "Reclaimable": _percent_of(img_free, du["LayersSize"]),
+        },
+        {
+            "Type": "Containers",
+            "TotalCount": str(len(ctrs)),
+            "Active": str(
+                sum(1 for c in ctrs if c["State"] in ("running", "paused", "restarting"))
+            ),
+            "Size": human_size(ctr_total, 4),
+            "Reclaimable": _percent_of(ctr_free, ctr_total),
+        },
+        {
+            "Type": "Local Volumes",
+            "TotalCount": str(len(vols)),
+            "Active": str(sum(1 for v in vols if v["UsageData"]["RefCount"])),
+            "Size": human_size(vol_total, 4),
+            "Reclaimable": _percent_of(vol_free, vol_total),
+        },
+        {
+            "Type": "Build Cache",
+            "TotalCount": "0",
+            "Active": "0",
+            "Size": "0B",
+            "Reclaimable": "0B",
+        },
+    ]
+    if args.format:
+        print_records(records, args.format)
+        return 0
+    keys = ["Type", "TotalCount", "Active", "Size", "Reclaimable"]
+    _table(
+        [[r[k] for k in keys] for r in records], ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    )
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    """``system prune``: stopped containers, unused networks, dangling (-a: unused) images,
+    with --volumes unused volumes; Docker's warning, sections and total."""
+    from runtime import Runtime
+    from runtime.images.progress import human_size
+
+    if not args.force:
+        warnings = ["all stopped containers", "all networks not used by at least one container"]
+        if args.volumes:
+            warnings.append("all volumes not used by at least one container")
+        warnings.append(
+            "all images without at least one container associated to them"
+            if args.all
+            else "all dangling images"
+        )
+        warnings.append("all build cache" if args.all else "all dangling build cache")
+        text = "WARNING! This will remove:\n" + "".join(f"  - {w}\n" for w in warnings)
+        answer = input(text + "\nAre you sure you want to continue? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            return 0
+    reclaimed = 0
+    with Runtime() as rt:
+        report = rt.containers.prune()
+        reclaimed += report["SpaceReclaimed"]
+        if report["ContainersDeleted"]:
+            print("Deleted Containers:\n" + "".join(f"{c}\n" for c in report["ContainersDeleted"]))
+        networks = rt.networks.prune()
+        if networks:
+            print("Deleted Networks:\n" + "".join(f"{n}\n" for n in networks))
+        if args.volumes:
+            report = rt.volumes.prune(all=True)
+            reclaimed += report["SpaceReclaimed"]
+            if report["VolumesDeleted"]:
+                print("Deleted Volumes:\n" + "".join(f"{v}\n" for v in report["VolumesDeleted"]))
+        report = rt.images.prune(all=args.all)
+        reclaimed += report["SpaceReclaimed"]
+        if report["ImagesDeleted"]:
+            lines = [
+                f"untagged: {r['Untagged']}" if "Untagged" in r else f"deleted: {r['Deleted']}"
+                for r in report["ImagesDeleted"]
+            ]
+            print("Deleted Images:\n" + "".join(f"{line}\n" for line in lines))
+    print(f"Total reclaimed space: {human_size(reclaimed, 4)}")
     return 0
 
 

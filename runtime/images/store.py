@@ -604,6 +604,19 @@ class ImageStore:
             out.append(img)
         return out
 
+    def layer_usage(self) -> dict[str, dict[str, int]]:
+        """Return every image's layers with their sizes: ``{image_id: {chain_id: bytes}}``.
+
+        ``system df`` counts a layer shared by several images once.
+        """
+        out: dict[str, dict[str, int]] = {}
+        for image_id, chain_id, size in self.conn.execute(
+            "SELECT c.image_id, c.chain_id, l.content_size FROM image_chain c "
+            "JOIN layers l USING (chain_id)"
+        ):
+            out.setdefault(image_id, {})[chain_id] = size
+        return out
+
     def layer_paths(self, image: Image) -> list[Path]:
         """Return the image's unpacked layer dirs, BASE FIRST (reverse them for lowerdir)."""
         rows = self.conn.execute(

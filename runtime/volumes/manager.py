@@ -153,6 +153,10 @@ class VolumeManager:
             out.append(vol)
         return out
 
+    def size(self, name: str) -> int:
+        """Return the bytes of a volume's files (``system df``)."""
+        return _du(self.base / self.get(name).name)
+
     def remove(self, name: str, force: bool = False) -> None:
         """Remove an unused volume and its data; ``force`` only forgives a missing one."""
         try:

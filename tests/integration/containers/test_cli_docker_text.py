@@ -119,3 +119,53 @@ def test_history_human_and_raw(wharf, tmp_path):
         top = columns(raw.stdout.splitlines()[1])
         assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)", top[1]), top
         assert top[3] == "12345"
+
+
+def test_system_df_counts_as_docker(wharf):
+    cid = wharf("create", "--network", "none", "busybox", "true").stdout.strip()
+    wharf("volume", "create", "spare")
+    lines = wharf("system", "df").stdout.splitlines()
+    assert columns(lines[0]) == ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    rows = {columns(line)[0]: columns(line)[1:] for line in lines[1:]}
+    assert list(rows) == ["Images", "Containers", "Local Volumes", "Build Cache"]
+    images, ctrs, vols = rows["Images"], rows["Containers"], rows["Local Volumes"]
+    assert images[:2] == ["1", "1"] and re.fullmatch(SIZE, images[2])
+    assert images[3] == "0B (0%)", "the one image is in use"
+    assert ctrs == ["1", "0", "0B", "0B"], "a created container wrote nothing"
+    assert vols == ["1", "0", "0B", "0B"]
+    assert rows["Build Cache"] == ["0", "0", "0B", "0B"]
+    wharf("rm", cid)
+    images = columns(wharf("system", "df").stdout.splitlines()[1])
+    assert images[1:3] == ["1", "0"] and images[4] == f"{images[3]} (100%)"
+
+
+def test_system_prune_as_docker(wharf, tmp_path):
+    import io
+    import tarfile
+
+    rootfs = tmp_path / "r.tar"
+    with tarfile.open(rootfs, "w") as tar:
+        info = tarfile.TarInfo("f")
+        info.size = 1
+        tar.addfile(info, io.BytesIO(b"x"))
+    dangling = wharf("import", str(rootfs)).stdout.strip()
+    cid = wharf("create", "--network", "none", "busybox", "true").stdout.strip()
+    wharf("network", "create", "unused")
+    r = wharf("system", "prune", input="n\n")
+    assert r.stdout == (
+        "WARNING! This will remove:\n"
+        "  - all stopped containers\n"
+        "  - all networks not used by at least one container\n"
+        "  - all dangling images\n"
+        "  - all dangling build cache\n"
+        "\n"
+        "Are you sure you want to continue? [y/N] "
+    )
+    out = wharf("system", "prune", "-f").stdout
+    assert out.startswith(
+        f"Deleted Containers:\n{cid}\n\n"
+        "Deleted Networks:\nunused\n\n"
+        f"Deleted Images:\ndeleted: {dangling}\n\n"
+        "Total reclaimed space: "
+    ), out
+    assert wharf("ps", "-aq").stdout == "" and "busybox" in wharf("images").stdout
