@@ -132,6 +132,16 @@ def cmd_version(args: argparse.Namespace) -> int:
     return 0
 
 
+DF_TABLE = "table {{.Type}}\\t{{.TotalCount}}\\t{{.Active}}\\t{{.Size}}\\t{{.Reclaimable}}"
+DF_HEADERS = {
+    "Type": "TYPE",
+    "TotalCount": "TOTAL",
+    "Active": "ACTIVE",
+    "Size": "SIZE",
+    "Reclaimable": "RECLAIMABLE",
+}
+
+
 def _percent_of(part: int, total: int) -> str:
     from runtime.images.progress import human_size
 
@@ -142,7 +152,7 @@ def _percent_of(part: int, total: int) -> str:
 def cmd_df(args: argparse.Namespace) -> int:
     """``system df``: Docker's four rows (units.HumanSize: four significant digits)."""
     from runtime import Runtime
-    from runtime.cli.images import _table, print_records
+    from runtime.cli import formatter, listings
     from runtime.diskusage import disk_usage
     from runtime.images.progress import human_size
 
@@ -188,12 +198,10 @@ def cmd_df(args: argparse.Namespace) -> int:
             "Reclaimable": "0B",
         },
     ]
-    if args.format:
-        print_records(records, args.format)
-        return 0
-    keys = ["Type", "TotalCount", "Active", "Size", "Reclaimable"]
-    _table(
-        [[r[k] for k in keys] for r in records], ["TYPE", "TOTAL", "ACTIVE", "SIZE", "RECLAIMABLE"]
+    formatter.write_rows(
+        formatter.quiet_or(args.format, False, DF_TABLE),
+        [listings.plain_row(r, "*formatter.diskUsageContext") for r in records],
+        DF_HEADERS,
     )
     return 0
 
