@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[3]
@@ -193,45 +196,86 @@ def test_containers_outlive_the_agent_and_the_fork_server(wharf, wharf_paths, rt
         break
 
 
+def power_cut(paths, pids: list[int]) -> None:
+    """What a host's restart does to Wharf: every process dies at once (kill -9 of the
+    agent, every shim and every container), and the volatile state goes with the
+    kernel: the run directory (a tmpfs, /run/wharf) with its mounts, the runtime's
+    state and the namespaces, and the root's bridges, veths and nftables table."""
+    from runtime.agent.server import release_orphaned_host_objects
+
+    shims = [
+        int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]) for pid in pids
+    ]
+    victims = [agent_pid(paths), *shims, *pids]
+    for pid in victims:
+        os.kill(pid, signal.SIGKILL)
+    for pid in victims:
+        wait_for(lambda pid=pid: gone(pid), "the processes to die")
+    run = str(paths.run)
+    mounts = [
+        line.split()[4]
+        for line in Path("/proc/self/mountinfo").read_text().splitlines()
+        if line.split()[4].startswith(run + "/")
+    ]
+    for target in sorted(mounts, key=len, reverse=True):
+        subprocess.run(["umount", "-l", target], check=True)
+    release_orphaned_host_objects(paths)  # the kernel's links and table
+    for child in paths.run.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+
+
 def test_after_a_reboot_always_and_unless_stopped_come_back(wharf, wharf_paths, rt):
-    def run(name: str, policy: str) -> str:
+    wharf("network", "create", "--subnet", "10.237.0.0/24", "boot")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    def run(name: str, policy: str, *flags: str) -> str:
         return wharf(
-            "run", "-d", "--name", name, "--network", "none", "--restart", policy,
-            "busybox", "sleep", "300",
+            "run", "-d", "--name", name, "--restart", policy, *flags,
+            "busybox", "httpd", "-f", "-p", "80", "-h", "/etc",
         ).stdout.strip()  # fmt: skip
 
     ids = {
-        "always": run("always", "always"),
-        "unless": run("unless", "unless-stopped"),
-        "stopped": run("stopped", "unless-stopped"),
+        "always": run("always", "always", "--network", "boot", "-p", f"127.0.0.1:{port}:80"),
+        "unless": run("unless", "unless-stopped", "--network", "boot"),
+        "stopped": run("stopped", "unless-stopped", "--network", "none"),
         "plain": run("plain", "no"),
+        "failing": run("failing", "on-failure:2", "--network", "none"),
     }
     wharf("stop", "-t", "0", "stopped")
     stopped_code = state(wharf, "stopped")["ExitCode"]
-    pids = {name: state(wharf, name)["Pid"] for name in ("always", "unless", "plain")}
-    shims = {
-        name: int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-        for name, pid in pids.items()
-    }
-    # the power goes: the agent, every shim, every container
-    kill_and_wait(agent_pid(wharf_paths))
-    for pid in shims.values():
-        os.kill(pid, signal.SIGKILL)
-    for pid in pids.values():
-        os.kill(pid, signal.SIGKILL)
-    for pid in [*shims.values(), *pids.values()]:
-        wait_for(lambda pid=pid: gone(pid), "the processes to die")
+    pids = {n: state(wharf, n)["Pid"] for n in ("always", "unless", "plain", "failing")}
+    power_cut(wharf_paths, list(pids.values()))
     start_agent(wharf_paths)  # the boot: the agent comes up first
-    for name in ("always", "unless"):
+    # on-failure too, as Docker's: an exit nobody saw counts as a failure (code 255)
+    for name in ("always", "unless", "failing"):
         wait_for(
             lambda name=name: (
                 (s := state(wharf, name))["Status"] == "running" and s["Pid"] != pids[name]
             ),
             f"{name} to come back",
         )
-    wait_for(lambda: decided(rt, ids["plain"]), "the plain container's exit")
-    plain = state(wharf, "plain")
+    wait_for(lambda: decided(rt, ids["plain"]), "the plain container's exit to be decided")
+    plain = state(wharf, "plain")  # nobody saw how it ended: Docker's 255
     assert (plain["Status"], plain["ExitCode"]) == ("exited", 255) and "shim" in plain["Error"]
     stopped = state(wharf, "stopped")
     assert (stopped["Status"], stopped["ExitCode"]) == ("exited", stopped_code)
-    assert {e.actor_id for e in rt.events.since(0, filters=["event=die"])} == set(ids.values())
+    died = {e.actor_id for e in rt.events.since(0, filters=["event=die"])}
+    assert died == set(ids.values())
+    # what came back has its network again: the published port, the name on its network
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/hostname", timeout=3) as r:  # noqa: S310
+                assert r.read().decode().strip() == ids["always"][:12]
+                break
+        except OSError:
+            assert time.monotonic() < deadline, f"127.0.0.1:{port} never answered"
+            time.sleep(0.1)
+    fetch = "for i in $(seq 50); do wget -q -O- http://always/hostname && exit 0; sleep 0.1; done"
+    got = wharf("exec", "unless", "sh", "-c", fetch + "; exit 1").stdout
+    assert got.strip() == ids["always"][:12]
