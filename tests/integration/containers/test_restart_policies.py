@@ -179,7 +179,9 @@ def test_containers_outlive_the_agent_and_the_fork_server(wharf, wharf_paths, rt
             timeout=60,
         ).stdout
 
-    cid = entry("run", "-d", "--network", "none", "busybox", "sleep", "300").strip()
+    cid = entry(
+        "run", "-d", "--network", "none", "--restart", "on-failure:1", "busybox", "sleep", "300"
+    ).strip()  # fmt: skip
     entry("ps")  # through the fork server, started by the first call
     server = wait_for(lambda: (wharf_paths.run / "forkserver.pid").exists(), "the fork server")
     assert server
@@ -194,6 +196,9 @@ def test_containers_outlive_the_agent_and_the_fork_server(wharf, wharf_paths, rt
     for event in rt.events.follow(cursor, filters=[f"container={cid}", "event=die"]):
         assert event.attributes["exitCode"] == "137"
         break
+    # and applies its restart policy
+    wait_for(lambda: state(wharf, cid)["RestartCount"] == 1, "the restart by the new agent")
+    assert state(wharf, cid)["Status"] == "running"
 
 
 def power_cut(paths, pids: list[int]) -> None:
