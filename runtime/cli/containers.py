@@ -177,12 +177,58 @@ def spec_from_args(args: argparse.Namespace) -> Any:
     )
 
 
+def _pull_policy(args: argparse.Namespace) -> str:
+    from runtime.errors import InvalidArgument
+
+    policy = args.pull or "missing"
+    if policy not in ("missing", "always", "never"):
+        raise InvalidArgument(
+            f'invalid pull option: \'{policy}\': must be one of "always", "missing" or "never"'
+        )
+    return policy
+
+
+def _image_for(rt: Any, args: argparse.Namespace, policy: str) -> None:
+    """Pull the image first when it is not here (``--pull missing``) or always, as Docker's run.
+
+    What a pull says goes to stderr: stdout is the container's (or the new id).
+    """
+    from runtime.errors import ImageNotFound, InvalidArgument
+    from runtime.images.progress import for_stream
+
+    if policy == "never":
+        return
+    if policy == "missing":
+        try:
+            rt.images.get(args.image)
+            return
+        except ImageNotFound:
+            pass
+        from runtime.images.reference import parse_reference
+
+        try:
+            wanted = parse_reference(args.image).tagged
+        except InvalidArgument:  # not a reference: create says so
+            return
+        if "@" in args.image:
+            wanted = args.image
+        if not args.quiet:
+            print(f"Unable to find image '{wanted}' locally", file=sys.stderr)
+    rt.images.pull(
+        args.image,
+        platform=args.platform,
+        progress=for_stream(sys.stderr, args.quiet),
+    )
+
+
 def cmd_create(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
+    policy = _pull_policy(args)
     # a flag's bad value is Docker's 125 (its client refuses it); what the engine
     # refuses after that fails create with 1 (run keeps 125)
     args.error_status = 1
     with _runtime() as rt:
+        _image_for(rt, args, policy)
         c = rt.containers.create(spec)
         print(c.id)
     return 0
@@ -195,7 +241,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     _check_detach_keys(args)
+    policy = _pull_policy(args)
     with _runtime() as rt:
+        _image_for(rt, args, policy)
         c = rt.containers.create(spec)
         if args.detach:
             try:
@@ -792,6 +840,9 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--runtime")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")
+    a("--pull", help="pull the image first: missing (default), always or never")
+    a("--platform", help="os/arch[/variant] to pull when the image is pulled")
+    a("-q", "--quiet", action="store_true", help="say nothing while pulling the image")
     a("image")
     a("command", nargs=argparse.REMAINDER)
 

@@ -410,7 +410,7 @@ def _pull_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="NAME[:TAG|@DIGEST]")
     p.add_argument("--platform", help="os/arch[/variant] to pick from a manifest list")
     p.add_argument("-q", "--quiet", action="store_true")
-    p.set_defaults(func=cmd_pull)
+    p.set_defaults(func=cmd_pull, error_status=1)
 
 
 def _push_parser(p: argparse.ArgumentParser) -> None:

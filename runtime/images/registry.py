@@ -107,6 +107,32 @@ def tls_context(host: str, paths: Paths) -> ssl.SSLContext:
     return ctx
 
 
+def unreachable(exc: httpx.TransportError, method: str, url: str) -> str:
+    """Say why a registry could not be reached as Docker does, in one line.
+
+    ``Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection
+    refused`` rather than httpx's ``[Errno 111] Connection refused``.
+    """
+    host_port = httpx.URL(url).netloc.decode()
+    host = httpx.URL(url).host
+    text = str(exc) or type(exc).__name__
+    low = text.lower()
+    if "connection refused" in low:
+        why = f"dial tcp {host_port}: connect: connection refused"
+    elif "network is unreachable" in low:
+        why = f"dial tcp {host_port}: connect: network is unreachable"
+    elif any(
+        s in low
+        for s in ("name or service not known", "temporary failure in name resolution", "no address")
+    ):
+        why = f"dial tcp: lookup {host}: no such host"
+    elif isinstance(exc, httpx.TimeoutException):
+        why = f"dial tcp {host_port}: i/o timeout"
+    else:
+        why = text.splitlines()[0] if text else type(exc).__name__
+    return f'{method.title()} "{url}": {why}'
+
+
 def _error_message(resp: httpx.Response) -> tuple[str, str | None]:
     """Return the registry's own message (and code) from an error response."""
     try:
@@ -195,7 +221,7 @@ class Transport:
         try:
             resp = self.client.get(realm, params=params, auth=auth)
         except httpx.TransportError as exc:
-            raise RegistryError(f"{self.host}: token server {realm}: {exc}") from exc
+            raise RegistryError(unreachable(exc, "GET", realm)) from exc
         if resp.status_code != 200:
             msg, code = _error_message(resp)
             cls = AuthenticationError if resp.status_code in (401, 403) else RegistryError
@@ -236,9 +262,7 @@ class Transport:
             except httpx.TransportError as exc:
                 attempt += 1
                 if attempt >= RETRIES or "CERTIFICATE_VERIFY_FAILED" in str(exc):
-                    raise RegistryError(
-                        f"{what}: {self.host}: {exc or type(exc).__name__}"
-                    ) from exc
+                    raise RegistryError(unreachable(exc, method, str(request.url))) from exc
                 time.sleep(0.2 * 2**attempt)
                 continue
             if resp.status_code == 401 and not authed:
@@ -424,8 +448,8 @@ class RegistryClient:
     ) -> Image:
         """Pull one image into the store; see the module docstring."""
         label = ref.digest or ref.tag or "latest"
+        manifest, digest = self.resolve(ref, platform)  # a failure here says only why
         self.progress(Progress("", f"{label}: Pulling from {ref.path}"))
-        manifest, digest = self.resolve(ref, platform)
         config_bytes = self.get_blob_bytes(ref.path, manifest.config, MAX_CONFIG)
         diff_ids = _config_diff_ids(config_bytes, manifest)
         refs = ([ref.tagged] if ref.tag else []) + [f"{ref.name}@{digest}"]

@@ -27,8 +27,13 @@ def _assert_one_line_error(out, code: int, needle: str) -> None:
 
 
 def test_unknown_image(wharf):
-    out = wharf("run", "--rm", "nosuchimage", "true", check=False)
+    out = wharf("run", "--rm", "--pull", "never", "nosuchimage", "true", check=False)
     _assert_one_line_error(out, 125, "nosuchimage")
+    # without --pull never it is looked for in the registry first, as Docker does
+    out = wharf("run", "--rm", "nosuchimage", "true", check=False)
+    assert out.returncode == 125
+    assert out.stderr.startswith("Unable to find image 'nosuchimage:latest' locally\n")
+    assert len(out.stderr.strip().splitlines()) == 2 and "Traceback" not in out.stderr
 
 
 def test_bad_flag_values(wharf, wharf_paths):
