@@ -163,6 +163,7 @@ MAP_FIELDS = frozenset(
         "Data",
         "Attributes",
         "Annotations",
+        "Runtimes",
     }
 )
 

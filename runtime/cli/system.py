@@ -15,11 +15,11 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p = sub.add_parser(
         "info", help="show this host's facts (kernel, cgroups, OCI runtimes, capacity)"
     )
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    p.add_argument("--format", "-f", default="text", help="text, json (the facts) or a Go template")
     p.set_defaults(func=_info)
     s = management_group(sub, groups, "system", "manage this host")
     p = s.add_parser("info", help="show this host's facts")
-    p.add_argument("--format", "-f", choices=["text", "json"], default="text")
+    p.add_argument("--format", "-f", default="text", help="text, json (the facts) or a Go template")
     p.set_defaults(func=_info)
     p = sub.add_parser("version", help="Show the Wharf version information")
     p.add_argument("-f", "--format", help="a Go-style template ({{.Server.Version}}) or json")
@@ -259,6 +259,12 @@ def _info(args: argparse.Namespace) -> int:
     if args.format == "json":
         print(json.dumps(facts, indent=2))
         return 0
+    if args.format != "text":
+        from runtime.cli import formatter
+
+        tmpl = formatter.compile_format(args.format)
+        print(formatter.execute(tmpl, formatter.as_go(docker_info(facts))))
+        return 0
     print(f"Kernel Version: {facts['kernel']}")
     print(f"Operating System: {facts['os']}")
     print(f"Architecture: {facts['architecture']}")
@@ -274,6 +280,43 @@ def _info(args: argparse.Namespace) -> int:
     print(f"Disk Free: {facts['disk_free_bytes'] / 2**30:.1f}GiB")
     print(f"Wharf Version: {facts['versions']['wharf']}")
     return 0
+
+
+def docker_info(facts: dict) -> dict:
+    """The host's facts under the names of Docker's ``info`` (for ``info --format``)."""
+    import socket
+
+    from runtime import Runtime
+
+    with Runtime() as rt:
+        containers = rt.containers.list(all=True)
+        images = rt.images.list(all=True)
+    states = [c.status for c in containers]
+    cgroup_v2 = facts["cgroup_mode"] == "unified"
+    return {
+        "Containers": len(states),
+        "ContainersRunning": states.count("running"),
+        "ContainersPaused": states.count("paused"),
+        "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
+        "Images": len(images),
+        "Driver": "overlay2",
+        "KernelVersion": facts["kernel"],
+        "OperatingSystem": facts["os"],
+        "OSType": "linux",
+        "Architecture": facts["architecture"],
+        "NCPU": facts["cpus"],
+        "MemTotal": facts["memory_bytes"],
+        "DockerRootDir": facts["wharf_root"],
+        "Name": socket.gethostname(),
+        "Labels": [],
+        "ServerVersion": facts["versions"]["wharf"],
+        "Runtimes": {r["name"]: {"path": r["path"]} for r in facts["oci_runtimes"] if r["usable"]},
+        "DefaultRuntime": facts["oci_runtime"] or "",
+        "CgroupDriver": "systemd" if cgroup_v2 else "cgroupfs",
+        "CgroupVersion": "2" if cgroup_v2 else "1",
+        "LoggingDriver": "json-file",
+        "Warnings": None,
+    }
 
 
 def cmd_events(args: argparse.Namespace) -> int:

@@ -203,3 +203,17 @@ def test_images_match_references_not_every_tag(wharf) -> None:
     assert table[0].startswith("REPOSITORY   TAG       IMAGE ID       CREATED")
     bad = wharf("images", "-f", "colour=red", check=False)
     assert bad.returncode == 1 and "Invalid filter 'colour'" in bad.stderr
+
+
+def test_other_verbs_take_go_templates(wharf) -> None:
+    from runtime.hostinfo import wharf_version
+
+    wharf("run", "-d", "--name", "s", "busybox", "sleep", "60")
+    assert wharf("version", "-f", "{{.Server.Version}}").stdout == wharf_version() + "\n"
+    assert wharf("info", "-f", "{{.ContainersRunning}} {{.OSType}}").stdout == "1 linux\n"
+    stats = wharf("stats", "--no-stream", "--format", "{{.Name}} {{len .PIDs}}").stdout
+    assert stats == "s 1\n"
+    history = _lines(wharf("history", "--format", "table {{.ID}}\t{{.Size}}", "busybox"))
+    assert history[0].startswith("IMAGE") and "SIZE" in history[0]
+    bad = wharf("history", "--format", "{{.Nope}}", "busybox", check=False)
+    assert bad.returncode == 1 and "can't evaluate field Nope" in bad.stderr
