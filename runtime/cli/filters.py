@@ -124,6 +124,14 @@ def reference_matches(pattern: str, tag: str) -> bool:
 # --- containers (docker ps) ------------------------------------------------------------
 
 
+def _search(pattern: str, text: str) -> bool:
+    """Docker's name filter: a regular expression; one that does not compile matches nothing."""
+    try:
+        return re.search(pattern, text) is not None
+    except re.error:
+        return False
+
+
 def _port_set(values: list[str], what: str) -> list[tuple[int, int, str]]:
     out = []
     for v in values:
@@ -203,8 +211,10 @@ class ContainerFilter:
             return False
         if "id" in f and not any(c.id.startswith(v) for v in f["id"]):
             return False
-        if "name" in f and not any(re.search(v, c.name) for v in f["name"]):
+        if "name" in f and not any(_search(v, c.name) for v in f["name"]):
             return False
+        if "is-task" in f and "true" in f["is-task"]:
+            return False  # no swarm: no container is a task
         if "label" in f and not label_matches(c.config.get("Labels"), f["label"]):
             return False
         if self.exited and (c.status != "exited" or c.exit_code not in self.exited):

@@ -346,6 +346,7 @@ class _Parser:
         self.templates: dict[str, list[Node]] = {}
         self.vars: list[str] = ["$"]
         self.range_depth = 0
+        self.nesting = 0  # inside if/range/with/define/block: no define there
 
     def error(self, msg: str, pos: int | None = None) -> TemplateError:
         tok = self.toks[min(self.i, len(self.toks) - 1)]
@@ -385,6 +386,15 @@ class _Parser:
 
     def item_list(self, top: bool = False) -> tuple[list[Node], str | None]:
         """Nodes until ``{{end}}``/``{{else}}`` (returned as the stop word) or the end."""
+        if top:
+            return self.items(top)
+        self.nesting += 1
+        try:
+            return self.items(top)
+        finally:
+            self.nesting -= 1
+
+    def items(self, top: bool) -> tuple[list[Node], str | None]:
         nodes: list[Node] = []
         while True:
             tok = self.next()
@@ -426,6 +436,8 @@ class _Parser:
                 raise self.error(f"{{{{{kind}}}}} outside {{{{range}}}}")
             self.expect_end(f"{{{{{kind}}}}}")
             return Control(word.pos, kind)
+        if kind == "define" and self.nesting:
+            raise self.error("unexpected <define> in command")
         if kind in ("template", "block", "define"):
             name_tok = self.next_nonspace()
             if name_tok.kind not in ("str", "raw"):
@@ -828,7 +840,7 @@ def _js(*args: Any) -> str:
     for ch in s:
         if ch in "\\'\"":
             out.append("\\" + ch)
-        elif ch in "<>&=" or ord(ch) < 0x20:
+        elif ch in "<>&=" or ord(ch) < 0x20 or not ch.isprintable():
             out.append(f"\\u{ord(ch):04X}")
         else:
             out.append(ch)
@@ -859,14 +871,11 @@ def _or(*args: Any) -> Any:
     return args[-1]
 
 
-def _str_arg(fn: str, value: Any, n: int) -> str:
+def _str_arg(value: Any) -> str:
     if isinstance(value, str):
         return value
-    raise TemplateError(
-        f"wrong type for value; expected string; got {go_type_name(value)}"
-        if value is not MISSING
-        else "invalid value; expected string"
-    )
+    got = "<nil>" if value is MISSING else go_type_name(value)
+    raise TemplateError(f"wrong type for value; expected string; got {got}")
 
 
 def _int_arg(value: Any) -> int:
@@ -876,7 +885,7 @@ def _int_arg(value: Any) -> int:
 
 
 def _join(elems: Any, sep: Any) -> str:
-    sep = _str_arg("join", sep, 2)
+    sep = _str_arg(sep)
     if elems is None or elems is MISSING:
         return ""
     if isinstance(elems, list | tuple):
@@ -887,26 +896,26 @@ def _join(elems: Any, sep: Any) -> str:
 
 
 def _split(s: Any, sep: Any) -> list[str]:
-    s, sep = _str_arg("split", s, 1), _str_arg("split", sep, 2)
+    s, sep = _str_arg(s), _str_arg(sep)
     if sep == "":
         return list(s)
     return s.split(sep)
 
 
 def _title(s: Any) -> str:
-    s = _str_arg("title", s, 1)
+    s = _str_arg(s)
     return re.sub(r"(^|[^\w'])(\w)", lambda m: m.group(1) + m.group(2).upper(), s)
 
 
 def _pad(s: Any, prefix: Any, suffix: Any) -> str:
-    s = _str_arg("pad", s, 1)
+    s = _str_arg(s)
     if not s:
         return s
     return " " * _int_arg(prefix) + s + " " * _int_arg(suffix)
 
 
 def _truncate(s: Any, length: Any) -> str:
-    s, n = _str_arg("truncate", s, 1), _int_arg(length)
+    s, n = _str_arg(s), _int_arg(length)
     b = s.encode()
     return s if len(b) < n else b[:n].decode(errors="ignore")
 
@@ -927,7 +936,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "index": _index,
     "slice": _slice,
     "print": lambda *a: go_sprint(a),
-    "printf": lambda fmt, *a: go_sprintf(_str_arg("printf", fmt, 1), list(a)),
+    "printf": lambda fmt, *a: go_sprintf(_str_arg(fmt), list(a)),
     "println": lambda *a: " ".join(go_str(x) for x in a) + "\n",
     "eq": _eq,
     "ne": lambda a, b: not _eq(a, b),
@@ -947,7 +956,7 @@ DOCKER_FUNCS: dict[str, Callable[..., Any]] = {
     "split": _split,
     "join": _join,
     "title": _title,
-    "lower": lambda s: _str_arg("lower", s, 1).lower(),
+    "lower": lambda s: _str_arg(s).lower(),
     "upper": lambda s: "".join(c.upper() if len(c.upper()) == 1 else c for c in s),
     "pad": _pad,
     "truncate": _truncate,
@@ -1101,7 +1110,7 @@ class _State:
         if value is None or value is MISSING:
             items = []
         elif isinstance(value, Record):
-            raise self.error(node.pipe, str(node.pipe), f"range can't iterate over {go_str(value)}")
+            raise self.range_error(node, value)
         elif isinstance(value, dict):
             items = sorted(value.items(), key=lambda kv: (not isinstance(kv[0], int), kv[0]))
         elif isinstance(value, list | tuple):
@@ -1109,7 +1118,7 @@ class _State:
         elif isinstance(value, int) and not isinstance(value, bool):
             items = [(i, i) for i in range(value)]
         else:
-            raise self.error(node.pipe, str(node.pipe), f"range can't iterate over {go_str(value)}")
+            raise self.range_error(node, value)
         if not items:
             if node.other is not None:
                 self.walk_list(node.other, dot, scope)
@@ -1132,6 +1141,10 @@ class _State:
                 pass
             del scope[inner:]
         del scope[mark:]
+
+    def range_error(self, node: Branch, value: Any) -> TemplateError:
+        last = node.pipe.cmds[-1]
+        return self.error(last, str(last), f"range can't iterate over {go_str(value)}")
 
     @staticmethod
     def setvar(scope: list, name: str, value: Any, assign: bool) -> None:

@@ -334,7 +334,7 @@ def _one_verb(verb: str, flags: str, prec: int | None, arg: Any) -> str:
     if verb == "d":
         if not is_int:
             return _bad(verb, arg)
-        return ("+" if "+" in flags and arg >= 0 else "") + str(int(arg))
+        return _sign(str(int(arg)), flags, arg >= 0)
     if verb in "xX":
         if is_int:
             text = format(int(arg), "x")
@@ -352,9 +352,21 @@ def _one_verb(verb: str, flags: str, prec: int | None, arg: Any) -> str:
     if verb == "c":
         return chr(arg) if is_int else _bad(verb, arg)
     if verb in "feEgG":
-        if not isinstance(arg, int | float) or isinstance(arg, bool):
+        if not isinstance(arg, float):
             return _bad(verb, arg)
         if verb in "gG" and prec is None:
-            return go_float(float(arg))
-        return format(float(arg), f".{6 if prec is None else prec}{verb}")
+            text = go_float(arg)
+            text = text.upper() if verb == "G" else text
+        else:
+            text = format(arg, f".{6 if prec is None else prec}{verb}")
+        return _sign(text, flags, arg >= 0)
     return _bad(verb, arg)
+
+
+def _sign(text: str, flags: str, positive: bool) -> str:
+    """The ``+`` and space flags: a sign, or a space, before a positive number."""
+    if positive and "+" in flags:
+        return "+" + text
+    if positive and " " in flags:
+        return " " + text
+    return text

@@ -143,6 +143,40 @@ OK_CASES = [
     ('{{ 3 | printf "%d" }}', "3"),
     ('{{printf "%s" .Endpoints}}', "map[docker:{unix:///var/run/docker.sock %!s(bool=false)}]"),
     ('{{printf "%d" (split "1,2" ",")}}', "[%!d(string=1) %!d(string=2)]"),
+    ('{{range $i, $e := split "a,b,c" ","}}{{if $i}}, {{end}}{{$e}}{{end}}', "a, b, c"),
+    ('{{with $x := "v"}}{{$x}}{{else with $y := ""}}{{$y}}{{else}}none{{end}}', "v"),
+    (
+        '{{define "r"}}{{if .}}{{len .}}{{template "r" slice . 1}}{{end}}{{end}}{{template "r" "abc"}}',
+        "321",
+    ),
+    ("{{- /* c */ -}} x", "x"),
+    ('{{printf "%v|%s|%d" (split "a b" " ") (split "a b" " ") 5}}', "[a b]|[a b]|5"),
+    ('{{index (index .Endpoints "docker") }}', "{unix:///var/run/docker.sock false}"),
+    ('{{.Endpoints.docker.Host | printf "%q"}}', '"unix:///var/run/docker.sock"'),
+    ("{{if and .Name (not .Metadata)}}a{{else}}b{{end}}", "b"),
+    ('{{if or (eq .Name "x") (eq .Name "default")}}ok{{end}}', "ok"),
+    ("{{ $n := len .Name }}{{ if gt $n 3 }}long{{ end }}", "long"),
+    ('{{"a" | eq "a"}}', "true"),
+    ('{{println "x" "y"}}', "x y\n"),
+    ('{{print "a" 1 2 "b" true false}}', "a1 2btrue false"),
+    ('{{printf "%-8s|" .Name}}{{printf "%8.3s|" .Name}}', "default |     def|"),
+    ('{{printf "%v" .Storage}}', "{<IN MEMORY> <IN MEMORY>}"),
+    ("{{html .Name 1}}", "default1"),
+    ('{{urlquery "a+b c"}}', "a%2Bb+c"),
+    ('{{js "\\u2028</script>"}}', "\\u2028\\u003C/script\\u003E"),
+    ('{{printf "%5.1f%%" 99.55}}', " 99.5%"),
+    ('{{printf "%x" -255}} {{printf "%o" 8}} {{printf "%b" -5}}', "-ff 10 -101"),
+    ('{{printf "%+.2e" 12345.678}}', "+1.23e+04"),
+    (
+        '{{printf "%g" 100000.0}} {{printf "%g" 1000000.0}} {{printf "%G" 1e-7}}',
+        "100000 1e+06 1E-07",
+    ),
+    ('{{printf "%6.2v|" 3.14159}}', "   3.1|"),
+    ('{{printf "%t" 1}}', "%!t(int=1)"),
+    ('{{printf "%c|%q" 0x1F600 0x1F600}}', "😀|'😀'"),
+    ('{{printf "%08b" 5}}', "00000101"),
+    ('{{printf "%-08d|" 5}}', "5       |"),
+    ('{{printf "% d|%+d" 5 5}}', " 5|+5"),
 ]
 
 ERROR_CASES = [
@@ -258,6 +292,23 @@ ERROR_CASES = [
     (
         '{{slice "abc" 4}}',
         'template: :1:2: executing "" at <slice "abc" 4>: error calling slice: index out of range: 4',
+    ),
+    (
+        "{{range $i, $c := .Name}}{{end}}",
+        'template: :1:18: executing "" at <.Name>: range can\'t iterate over default',
+    ),
+    (
+        "{{range .Endpoints}}{{range $k, $v := .}}{{end}}{{end}}",
+        'template: :1:38: executing "" at <.>: range can\'t iterate over {unix:///var/run/docker.sock false}',
+    ),
+    ("{{break}}", "template: :1: {{break}} outside {{range}}"),
+    (
+        '{{range split "a" ","}}{{define "x"}}{{end}}{{end}}',
+        "template: :1: unexpected <define> in command",
+    ),
+    (
+        "{{index nil 1}}",
+        'template: :1:2: executing "" at <index nil 1>: error calling index: index of untyped nil',
     ),
 ]
 
