@@ -94,7 +94,7 @@ def test_inspect_templates_and_kinds(wharf) -> None:
         "run",
         "-d",
         "--name",
-        "c",
+        "box",
         "--label",
         "team=a",
         "-e",
@@ -105,19 +105,19 @@ def test_inspect_templates_and_kinds(wharf) -> None:
         "sleep",
         "60",
     )
-    assert wharf("inspect", "-f", "{{.Config.Labels}}", "c").stdout == "map[team:a]\n"
-    assert wharf("inspect", "-f", '{{index .Config.Labels "team"}}', "c").stdout == "a\n"
-    assert wharf("inspect", "-f", "{{json .Config.Labels}}", "c").stdout == '{"team":"a"}\n'
-    assert wharf("inspect", "-f", "{{.Config.Labels.nope}}", "c").stdout == "<no value>\n"
-    mounts = wharf("inspect", "-f", "{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}", "c")
+    assert wharf("inspect", "-f", "{{.Config.Labels}}", "box").stdout == "map[team:a]\n"
+    assert wharf("inspect", "-f", '{{index .Config.Labels "team"}}', "box").stdout == "a\n"
+    assert wharf("inspect", "-f", "{{json .Config.Labels}}", "box").stdout == '{"team":"a"}\n'
+    assert wharf("inspect", "-f", "{{.Config.Labels.nope}}", "box").stdout == "<no value>\n"
+    mounts = wharf("inspect", "-f", "{{range .Mounts}}{{.Name}}:{{.Destination}} {{end}}", "box")
     assert mounts.stdout == "data:/data \n"
     assert wharf("inspect", "-f", "{{.Name}} {{.Driver}}", "frontnet").stdout == "frontnet bridge\n"
     assert wharf("inspect", "-f", "{{.Name}} {{.Labels}}", "data").stdout == "data map[team:a]\n"
     assert wharf("inspect", "--type", "volume", "-f", "{{.Driver}}", "data").stdout == "local\n"
     assert wharf("volume", "inspect", "-f", "{{.Mountpoint}}", "data").stdout.endswith("/_data\n")
     assert wharf("network", "inspect", "-f", "{{.Labels.k}}", "frontnet").stdout == "v\n"
-    nothing = wharf("inspect", "--type", "network", "c", check=False)
-    assert nothing.returncode == 1 and "No such network: c" in nothing.stderr
+    nothing = wharf("inspect", "--type", "network", "box", check=False)
+    assert nothing.returncode == 1 and "No such network: box" in nothing.stderr
     assert "No such object: zz" in wharf("inspect", "zz", check=False).stderr
 
 
