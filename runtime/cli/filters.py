@@ -196,9 +196,7 @@ class ContainerFilter:
         for c in containers:
             if ref in (c.id, c.name) or (len(ref) >= 1 and c.id.startswith(ref)):
                 return c.created
-        from runtime.errors import ContainerNotFound
-
-        raise ContainerNotFound(f"No such container: {ref}")
+        raise InvalidFilter(f"No such container: {ref}")
 
     @property
     def all_states(self) -> bool:

@@ -77,8 +77,10 @@ def write_rows(
         return
     try:
         header = tmpl.execute(headers, HEADER_FUNCS)
-    except TemplateError:
-        header = ""  # Docker ignores a header that fails (``.Label "x"`` on the names)
+    except TemplateError as exc:
+        # Docker ignores a header that fails (``.Label "x"`` on the names) after
+        # printing what it made up to there
+        header = exc.partial
     out.write(tabwrite(header + "\n" + text))
 
 

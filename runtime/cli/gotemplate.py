@@ -32,7 +32,13 @@ from runtime.cli.govalues import (
 
 
 class TemplateError(Exception):
-    """A template that does not parse, or fails while it runs (Go's error text)."""
+    """A template that does not parse, or fails while it runs (Go's error text).
+
+    ``partial`` is what the template wrote before it failed (Docker prints it for
+    table headers).
+    """
+
+    partial = ""
 
 
 class _Break(Exception):
@@ -1031,6 +1037,9 @@ class Template:
             state.walk_list(self.body, data, [("$", data)])
         except RecursionError:
             raise TemplateError("template: exceeded maximum template depth") from None
+        except TemplateError as exc:
+            exc.partial = "".join(out)
+            raise
         return "".join(out)
 
 

@@ -103,6 +103,8 @@ def _matches(net: Any, filters: list[str]) -> bool:
             ok = k in net.labels and (not has_value or net.labels[k] == v)
         elif key == "type":
             ok = (value == "custom") == net.user_defined
+        elif key == "scope":
+            ok = value == "local"  # no swarm: every network is local
         else:
             raise InvalidFilter(f"Invalid filter '{key}'")
         if not ok:

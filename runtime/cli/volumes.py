@@ -56,16 +56,19 @@ def _ls(args: argparse.Namespace) -> int:
     from runtime.cli.filters import InvalidFilter
 
     kwargs: dict = {}
+    drivers: list[str] = []
     for f in args.filter:
         key, _, value = f.partition("=")
         if key == "dangling":
             kwargs["dangling"] = value.lower() in ("1", "true")
         elif key in ("label", "name"):
             kwargs[key] = value
+        elif key == "driver":
+            drivers.append(value)
         else:
             raise InvalidFilter(f"Invalid filter '{key}'")
     with _manager() as rt:
-        vols = rt.volumes.list(**kwargs)
+        vols = [v for v in rt.volumes.list(**kwargs) if not drivers or v.driver in drivers]
     fmt = formatter.quiet_or(args.format, False, listings.VOLUME_TABLE)
     if args.quiet:
         fmt = "{{.Name}}"

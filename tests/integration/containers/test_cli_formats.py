@@ -132,6 +132,8 @@ def test_network_and_volume_ls_formats(wharf) -> None:
     assert "a-network-with-a-long-name   bridge" in long_row
     assert wharf("volume", "ls", "--format", '{{.Name}} {{.Label "team"}}').stdout == "v1 a\n"
     assert _lines(wharf("volume", "ls")) == ["DRIVER    VOLUME NAME", "local     v1"]
+    assert wharf("volume", "ls", "-f", "driver=local", "--format", "{{.Name}}").stdout == "v1\n"
+    assert wharf("volume", "ls", "-f", "driver=nfs", "-q").stdout == ""
     bad = wharf("volume", "ls", "-f", "colour=red", check=False)
     assert bad.returncode == 1 and "Invalid filter 'colour'" in bad.stderr
 
@@ -181,6 +183,8 @@ def test_ps_filters(wharf) -> None:
     assert names("-l") == ["third"]
     bad = wharf("ps", "-f", "colour=red", check=False)
     assert bad.returncode == 1 and "Invalid filter 'colour'" in bad.stderr
+    no_ref = wharf("ps", "-f", "before=nobody", check=False)
+    assert no_ref.returncode == 1 and "No such container: nobody" in no_ref.stderr
     bad_status = wharf("ps", "-f", "status=sleepy", check=False)
     assert bad_status.returncode == 1 and "Invalid filter 'status=sleepy'" in bad_status.stderr
 

@@ -123,3 +123,14 @@ def test_filter_keys_are_checked() -> None:
     with pytest.raises(filters.InvalidFilter, match="Invalid filter 'colour'") as exc:
         filters.parse(["colour=red"], filters.PS_KEYS)
     assert exc.value.exit_code == 1
+
+
+def test_a_header_that_fails_keeps_what_it_printed() -> None:
+    rows = [
+        Record(
+            {"Names": "web"},
+            go_type="*formatter.ContainerContext",
+            methods={"Label": {"team": "a"}.get},
+        )
+    ]
+    assert _write('table {{.Names}}\\t{{.Label "team"}}', rows) == "NAMES     \nweb       a\n"
