@@ -523,16 +523,45 @@ def _status_text(c: Any, health: dict | None = None) -> str:
 
 
 def format_ports(ports: dict | None) -> str:
-    """Render NetworkSettings.Ports as ``docker ps`` does: ``0.0.0.0:8080->80/tcp, 443/tcp``."""
-    out = []
-    for container_port, bindings in sorted((ports or {}).items()):
+    """Render NetworkSettings.Ports as ``docker ps`` does (its ``DisplayablePorts``).
+
+    Ports published on the same number and exposed ports are grouped into ranges
+    (``0.0.0.0:8000-8002->8000-8002/tcp``, ``443/tcp``) and come first; mappings to
+    another host port follow (``0.0.0.0:8080->80/tcp``).
+    """
+    entries = []  # Docker's types.Port: (private, ip, public, proto)
+    for key, bindings in (ports or {}).items():
+        number, _, proto = key.partition("/")
         if not bindings:
-            out.append(container_port)
-            continue
-        for b in bindings:
-            host = b.get("HostIp") or "0.0.0.0"  # noqa: S104 - text, not a bind
-            out.append(f"{host}:{b.get('HostPort', '')}->{container_port}")
-    return ", ".join(out)
+            entries.append((int(number), "", 0, proto or "tcp"))
+        for b in bindings or []:
+            public = int(b.get("HostPort") or 0)
+            entries.append((int(number), b.get("HostIp") or "0.0.0.0", public, proto or "tcp"))  # noqa: S104
+    groups: dict[str, list[int]] = {}
+    result, mappings = [], []
+
+    def group_text(key: str, first: int, last: int) -> str:
+        ip, _, proto = key.rpartition("/")
+        text = str(first) if first == last else f"{first}-{last}"
+        return f"{ip}:{text}->{text}/{proto}" if ip else f"{text}/{proto}"
+
+    for private, ip, public, proto in sorted(entries):
+        key = proto
+        if ip:
+            if public != private:
+                mappings.append(f"{ip}:{public}->{private}/{proto}")
+                continue
+            key = f"{ip}/{proto}"
+        group = groups.get(key)
+        if group is None:
+            groups[key] = [private, private]
+        elif private == group[1] + 1:
+            group[1] = private
+        else:
+            result.append(group_text(key, *group))
+            groups[key] = [private, private]
+    result += [group_text(key, *g) for key, g in groups.items()]
+    return ", ".join(result + mappings)
 
 
 def _size_text(rw: int, rootfs: int) -> str:

@@ -134,3 +134,15 @@ def test_a_header_that_fails_keeps_what_it_printed() -> None:
         )
     ]
     assert _write('table {{.Names}}\\t{{.Label "team"}}', rows) == "NAMES     \nweb       a\n"
+
+
+def test_ports_are_grouped_as_dockers_displayable_ports() -> None:
+    from runtime.cli.containers import format_ports
+
+    same = {f"{p}/tcp": [{"HostIp": "0.0.0.0", "HostPort": str(p)}] for p in (8000, 8001, 8002)}
+    exposed = {"53/udp": None, "9000/tcp": None, "9001/tcp": None, "9005/tcp": None}
+    mapped = {"80/tcp": [{"HostIp": "0.0.0.0", "HostPort": "8080"}]}
+    # a group broken by a gap is written at once, before the groups still open (as Docker)
+    assert format_ports({**same, **exposed, **mapped}) == (
+        "9000-9001/tcp, 53/udp, 0.0.0.0:8000-8002->8000-8002/tcp, 9005/tcp, 0.0.0.0:8080->80/tcp"
+    )
