@@ -67,11 +67,22 @@ def _via_server(sock_path: str, argv: list[str]) -> int | None:
         s.close()
         return None  # a stale or stopping server: run it here
     child = int(first[4:])
+    forwarded: list[int] = []
+
+    def forward(signum: int, _frame: object) -> None:
+        forwarded.append(signum)
+        _forward(child, signum)
+
     for sig in FORWARDED:
-        signal.signal(sig, lambda signum, _frame: _forward(child, signum))
+        signal.signal(sig, forward)
     last = next(lines, "")
     s.close()
     if not last.startswith("exit "):
+        ending = [sig for sig in forwarded if sig != signal.SIGWINCH]
+        if ending:
+            # the command died of the signal we passed on (SIGTERM, SIGINT): end as
+            # a killed command does, quietly, with 128 + the signal
+            return 128 + ending[-1]
         print("wharf: the command's process ended without an exit status", file=sys.stderr)
         return 125
     return int(last[5:])

@@ -155,3 +155,23 @@ def test_new_code_on_disk_replaces_the_server(entry, wharf_paths):
             time.sleep(0.05)
     finally:
         os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def test_a_client_ended_by_sigterm_ends_quietly(entry, wharf):
+    cid = wharf("run", "-d", "busybox", "sh", "-c", "while :; do echo line; sleep 0.2; done")
+    cid = cid.stdout.strip()
+    for args in (["logs", "-f", cid], ["wait", cid], ["events"]):
+        for module in ("runtime.cli.entry", "runtime.cli.main"):  # fork server and in-process
+            env = dict(entry.env) if module.endswith("entry") else wharf.env
+            proc = subprocess.Popen(
+                [sys.executable, "-m", module, *args],
+                cwd=REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            time.sleep(1.5)  # let it get going (its output is not what is checked)
+            proc.send_signal(signal.SIGTERM)
+            _, err = proc.communicate(timeout=30)
+            assert (proc.returncode, err) in ((143, ""), (-15, "")), (module, args, err)
