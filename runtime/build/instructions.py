@@ -172,9 +172,13 @@ def _healthcheck(ins: Instruction, line: int | None) -> dict[str, Any]:
     for flag, value in ins.flags.items():
         if flag in _HEALTH_DURATIONS:
             try:
-                check[_HEALTH_DURATIONS[flag]] = parse_duration(value)
+                ns = parse_duration(value)
             except InvalidArgument as exc:
                 raise BuildError(f"HEALTHCHECK --{flag}: {exc}", line) from None
+            if 0 < ns < 1_000_000:
+                raise BuildError(f'Interval "{flag}" cannot be less than 1ms', line)
+            if ns:
+                check[_HEALTH_DURATIONS[flag]] = ns
         elif flag == "retries":
             if not value.isdigit():
                 raise BuildError(f"HEALTHCHECK --retries={value}: not a number", line)

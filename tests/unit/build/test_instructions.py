@@ -63,6 +63,8 @@ def test_an_inherited_cmd_is_dropped_by_a_new_entrypoint():
         ("FROM busybox", "FROM is not a valid change command"),
         ("BOGUS x", "unknown instruction: BOGUS"),
         ("HEALTHCHECK --interval=soon CMD true", "invalid duration"),
+        ("HEALTHCHECK --timeout=10us CMD true", 'Interval "timeout" cannot be less than 1ms'),
+        ("HEALTHCHECK --retries=-1 CMD true", "not a number"),
     ],
 )
 def test_bad_changes_are_refused(change, message):
