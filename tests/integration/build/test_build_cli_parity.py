@@ -114,3 +114,18 @@ def test_commit_and_import_changes_mean_what_build_means(wharf, tmp_path: Path):
     assert r.returncode != 0 and "RUN is not a valid change command" in r.stderr
     r = wharf("import", "-c", "RUN true", str(rootfs), "bad:2", check=False)
     assert r.returncode != 0 and "RUN is not a valid change command" in r.stderr
+
+
+def test_a_dockerfile_inside_the_context_or_on_stdin_with_a_context(wharf, tmp_path: Path):
+    (tmp_path / "hello.txt").write_text("hello\n")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "sub" / "Dockerfile.dev").write_text('FROM busybox\nCMD ["echo", "dev"]\n')
+    (tmp_path / ".dockerignore").write_text("sub\n")  # Docker still reads the named Dockerfile
+    path = str(tmp_path / "sub" / "Dockerfile.dev")
+    wharf("build", "-q", "--network", "none", "-f", path, "-t", "dev:1", str(tmp_path))
+    assert wharf("run", "--rm", "--network", "none", "dev:1").stdout == "dev\n"
+    stdin = 'FROM busybox\nCOPY hello.txt /\nCMD ["cat", "/hello.txt"]\n'
+    wharf(
+        "build", "-q", "--network", "none", "-f", "-", "-t", "piped:1", str(tmp_path), input=stdin
+    )
+    assert wharf("run", "--rm", "--network", "none", "piped:1").stdout == "hello\n"

@@ -43,3 +43,11 @@ def test_export_is_dockers_layout(wharf, tmp_path: Path):
         ["tar", "-tvf", str(out), "made"], capture_output=True, text=True, check=True
     ).stdout
     assert verbose.split()[:3] == ["-rw-r--r--", "nobody/nogroup", "2"]
+
+
+def test_an_export_imports_back_and_runs(wharf, tmp_path: Path):
+    wharf("run", "--name", "src", "--network", "none", "busybox", "sh", "-c", "echo kept > /k")
+    out = tmp_path / "fs.tar"
+    wharf("export", "-o", str(out), "src")
+    wharf("import", "-c", 'CMD ["cat", "/k"]', str(out), "roundtrip:1")
+    assert wharf("run", "--rm", "--network", "none", "roundtrip:1").stdout == "kept\n"
