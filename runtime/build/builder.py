@@ -478,8 +478,7 @@ class Builder:
                         self._place(
                             src, layer, target, dir_dest, add and root is None, uid_gid, ins
                         )
-                if uid_gid is not None:
-                    self._own_new_parents(stage, layer, target, uid_gid)
+                self._settle_parents(stage, layer, target, uid_gid)
                 image = self.rt.images.commit(
                     stage.image,
                     layer,
@@ -544,13 +543,14 @@ class Builder:
             uid, gid, _extra, _home = resolve_user(root, chown)
         return uid, gid
 
-    def _own_new_parents(
-        self, stage: Stage, layer: Path, target: str, owner: tuple[int, int]
+    def _settle_parents(
+        self, stage: Stage, layer: Path, target: str, owner: tuple[int, int] | None
     ) -> None:
-        """Give the directories a ``COPY --chown`` creates that owner, as Docker's builder does.
+        """Give the directories on the way to a COPY's destination Docker's owners and modes.
 
-        Directories on the way to the destination that the image already has keep
-        the image's owner and mode (the layer's copy of them would otherwise win).
+        Those the image already has keep the image's owner and mode (the layer's
+        copy of them would otherwise win: ``/tmp`` would lose its 1777); those the
+        COPY creates belong to ``--chown``'s owner, as Docker's builder makes them.
         """
         from runtime.containers.rootfs import resolve
 
@@ -572,7 +572,8 @@ class Builder:
                     if found.is_relative_to(root) and found.is_dir():
                         existing = found.stat()
                 if existing is None:
-                    os.lchown(d, *owner)
+                    if owner is not None:
+                        os.lchown(d, *owner)
                 else:
                     os.lchown(d, existing.st_uid, existing.st_gid)
                     d.chmod(stat.S_IMODE(existing.st_mode))

@@ -81,6 +81,22 @@ def test_copy_chown_makes_missing_parents_with_that_owner(wharf, tmp_path: Path)
     ]
 
 
+def test_copy_leaves_the_images_directories_as_they_are(wharf, tmp_path: Path):
+    (tmp_path / "hello.txt").write_text("hello\n")
+    (tmp_path / "Dockerfile").write_text(
+        "FROM busybox\n"
+        "RUN mkdir -p /opt/a && chmod 700 /opt/a && chown 7:7 /opt/a\n"
+        "COPY hello.txt /tmp/x\n"
+        "COPY hello.txt /opt/a/b/c\n"
+    )
+    wharf("build", "-q", "--network", "none", "-t", "kept-dirs:1", str(tmp_path))
+    r = wharf(
+        "run", "--rm", "--network", "none", "kept-dirs:1",
+        "stat", "-c", "%n %u:%g %a", "/tmp", "/opt/a", "/opt/a/b",
+    )  # fmt: skip
+    assert r.stdout.splitlines() == ["/tmp 0:0 1777", "/opt/a 7:7 700", "/opt/a/b 0:0 755"]
+
+
 def test_healthcheck_takes_go_durations(wharf, tmp_path: Path):
     (tmp_path / "Dockerfile").write_text(
         "FROM busybox\nHEALTHCHECK --interval=1m30s --timeout=1.5s CMD true\n"
