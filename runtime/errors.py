@@ -61,6 +61,12 @@ class InvalidArgument(WharfError):
     kind = "invalid_argument"
 
 
+class AmbiguousPrefix(InvalidArgument):
+    """A short id or name matches more than one object (container, image, network)."""
+
+    kind = "ambiguous"
+
+
 class RegistryError(WharfError):
     """A registry refused or failed a request; carries the registry's own message."""
 

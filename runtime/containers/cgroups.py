@@ -24,13 +24,17 @@ def swap_accounting() -> bool:
     return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
 
 
-def resources(spec: ContainerSpec) -> dict:
-    """Return the OCI linux.resources for the limits of a spec (Docker's swap default: 2x)."""
+def resources(spec: ContainerSpec, *, swap: bool, block: dict) -> dict:
+    """Return the OCI linux.resources for the limits of a spec (Docker's swap default: 2x).
+
+    Pure: the host's facts come in, ``swap`` (``swap_accounting()``) and ``block``
+    (``block_io(spec)``, which resolves device paths).
+    """
     res: dict[str, Any] = {}
     memory: dict[str, int] = {}
     if spec.memory > 0:
         memory["limit"] = spec.memory
-        if swap_accounting():
+        if swap:
             if spec.memory_swap == -1:
                 memory["swap"] = -1
             elif spec.memory_swap > 0:
@@ -57,7 +61,6 @@ def resources(spec: ContainerSpec) -> dict:
         res["cpu"] = cpu
     if spec.pids_limit:
         res["pids"] = {"limit": spec.pids_limit}
-    block = block_io(spec)
     if block:
         res["blockIO"] = block
     return res
