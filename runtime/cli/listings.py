@@ -9,6 +9,7 @@ names ``table`` formats print, each ``*_TABLE`` the verb's default table.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from typing import Any
 
@@ -112,6 +113,11 @@ def ellipsis(text: str, width: int) -> str:
         out.append(ch)
         used += w
     return "".join(out) + "…"
+
+
+def natural_key(name: str) -> list:
+    """Docker's ``sortorder.NaturalLess``: ``net2`` before ``net10``."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def go_time(rfc3339: str) -> str:

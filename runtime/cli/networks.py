@@ -117,7 +117,7 @@ def _ls(args: argparse.Namespace) -> int:
 
     with _runtime() as rt:
         nets = [n for n in rt.networks.list() if _matches(n, args.filter)]
-    nets.sort(key=lambda n: n.name)
+    nets.sort(key=lambda n: listings.natural_key(n.name))
     fmt = formatter.quiet_or(args.format, args.quiet, listings.NETWORK_TABLE)
     rows = [listings.network_row(n, trunc=not args.no_trunc) for n in nets]
     formatter.write_rows(fmt, rows, listings.NETWORK_HEADERS)

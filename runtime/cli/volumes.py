@@ -69,6 +69,7 @@ def _ls(args: argparse.Namespace) -> int:
             raise InvalidFilter(f"Invalid filter '{key}'")
     with _manager() as rt:
         vols = [v for v in rt.volumes.list(**kwargs) if not drivers or v.driver in drivers]
+    vols.sort(key=lambda v: listings.natural_key(v.name))
     fmt = formatter.quiet_or(args.format, False, listings.VOLUME_TABLE)
     if args.quiet:
         fmt = "{{.Name}}"

@@ -130,7 +130,7 @@ class VolumeManager:
     def get(self, name: str) -> Volume:
         row = self._row(name)
         if row is None:
-            raise VolumeNotFound(f"no such volume: {name}")
+            raise VolumeNotFound(f"No such volume: {name}")
         return self._volume(row)
 
     def list(

@@ -42,7 +42,7 @@ def test_create_ls_inspect_rm(wharf_paths):
     assert info["Mountpoint"] == str(wharf_paths.root / "volumes" / "pgdata" / "_data")
     assert wharf(wharf_paths, "volume", "rm", "pgdata").returncode == 0
     missing = wharf(wharf_paths, "volume", "rm", "pgdata")
-    assert missing.returncode == 1 and "no such volume: pgdata" in missing.stderr
+    assert missing.returncode == 1 and "No such volume: pgdata" in missing.stderr
     assert wharf(wharf_paths, "volume", "rm", "-f", "pgdata").returncode == 0
 
 
