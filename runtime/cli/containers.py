@@ -664,34 +664,46 @@ def cmd_top(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
+    """Docker's ``stats``: CPU % over the last interval (so even ``--no-stream`` samples
+    twice, a second apart, as Docker's daemon does), memory in binary units, network
+    and disk in decimal; a stream redraws the screen each second."""
     import time
 
+    from runtime.cli import formatter, listings
     from runtime.cli.images import _size
     from runtime.images.progress import binary_size
 
     with _runtime() as rt:
-        names = args.containers or [c.id for c in rt.containers.list()]
+        # as Docker: containers named on the command line are shown as named, the
+        # running ones (no names given) by their short id
+        given = args.containers or [c.short_id for c in rt.containers.list()]
         prev: dict[str, tuple[int, float]] = {}
+
+        def sample() -> list[tuple[str, Any, dict, float]]:
+            out = []
+            for name in given:
+                c = rt.containers.get(name)
+                if c.running:
+                    out.append((name, c, rt.containers.stats(c.id), time.monotonic()))
+            return out
+
+        first = sample()
+        for _name, c, s, now in first:
+            prev[c.id] = (s["cpu_usage_ns"], now)
+        time.sleep(1)
         while True:
             records = []
-            for name in names:
-                c = rt.containers.get(name)
-                if not c.running:
-                    continue
-                s = rt.containers.stats(c.id)
-                now = time.monotonic()
+            for name, c, s, now in sample():
                 last = prev.get(c.id)
                 cpu = 0.0
                 if last and now > last[1]:
                     cpu = (s["cpu_usage_ns"] - last[0]) / ((now - last[1]) * 1e9) * 100
                 prev[c.id] = (s["cpu_usage_ns"], now)
                 mem_pct = 100 * s["memory_usage"] / s["memory_limit"] if s["memory_limit"] else 0
-                ident = c.id if args.no_trunc else c.short_id
-                # as Docker's client: memory in binary units, network and disk in decimal
                 records.append(
                     {
-                        "ID": ident,
-                        "Container": name if name in (c.name, c.id) else ident,
+                        "ID": c.id if args.no_trunc else c.short_id,
+                        "Container": name,
                         "Name": c.name,
                         "CPUPerc": f"{cpu:.2f}%",
                         "MemUsage": (
@@ -703,13 +715,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
                         "PIDs": str(s["pids"]),
                     }
                 )
-            from runtime.cli import formatter, listings
-
+            if not args.no_stream:
+                sys.stdout.write("\033[2J\033[H")  # Docker clears the screen before each table
             formatter.write_rows(
                 args.format or listings.STATS_TABLE,
                 [listings.plain_row(r, "*container.statsContext") for r in records],
                 listings.STATS_HEADERS,
             )
+            sys.stdout.flush()
             if args.no_stream:
                 return 0
             time.sleep(1)

@@ -172,3 +172,16 @@ def test_system_prune_as_docker(wharf, tmp_path):
         "Total reclaimed space: "
     ), out
     assert wharf("ps", "-aq").stdout == "" and "busybox" in wharf("images").stdout
+
+
+def test_stats_no_stream_measures_cpu_over_an_interval(wharf):
+    cid = wharf(
+        "run", "-d", "--name", "spin", "--network", "none", "busybox", "sh", "-c",
+        "while :; do :; done",
+    ).stdout.strip()  # fmt: skip
+    out = wharf("stats", "--no-stream", "--format", "{{.Container}} {{.CPUPerc}}", "spin").stdout
+    name, cpu = out.split()
+    assert name == "spin" and float(cpu.rstrip("%")) > 5, out
+    short = wharf("stats", "--no-stream", "--format", "{{.Container}}").stdout
+    assert short == f"{cid[:12]}\n", "without names, containers are shown by their short id"
+    wharf("rm", "-f", cid)
