@@ -202,6 +202,16 @@ def test_images_match_references_not_every_tag(wharf) -> None:
     assert sorted(refs("-f", "reference=example/*:2.*")) == ["example/tool:2.0"]
     assert refs("-f", "reference=nothing*") == []
     assert refs("-f", "dangling=true") == []
+    wharf("run", "--name", "maker", "busybox", "true")
+    wharf("commit", "-c", "LABEL stage=two", "maker", "second:v1")
+    assert refs("-f", "since=busybox") == ["second:v1"]
+    assert sorted(refs("-f", "before=second:v1")) == [
+        "busybox:latest",
+        "example/tool:1.0",
+        "example/tool:2.0",
+    ]
+    assert refs("-f", "label=stage=two") == ["second:v1"]
+    assert refs("-f", "label=stage") == ["second:v1"]
     table = _lines(wharf("images", "busybox"))
     assert table[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
     assert table[0].startswith("REPOSITORY   TAG       IMAGE ID       CREATED")
