@@ -14,6 +14,7 @@ import os
 import sys
 from typing import Any
 
+from runtime.cli.errors import client_error, daemon_error
 from runtime.cli.main import key_values, management_group
 from runtime.timefmt import parse_duration
 
@@ -25,7 +26,7 @@ def _runtime() -> Any:
 
 
 def _fail(message: str, code: int = 1) -> int:
-    print(f"Error: {message}", file=sys.stderr)
+    client_error(message)
     return code
 
 
@@ -44,7 +45,7 @@ def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = 
                 if echo and done is not False:
                     print(name)
             except WharfError as exc:
-                print(f"Error response from daemon: {exc}", file=sys.stderr)
+                daemon_error(exc)
                 failed = 1
     return failed
 
@@ -396,7 +397,7 @@ def cmd_rm(args: argparse.Namespace) -> int:
             if not args.force:
                 raise
             # Docker's rm -f: a container already gone is said, and is no failure
-            print(f"Error: {exc}", file=sys.stderr)
+            client_error(exc)
             return False
         return True
 

@@ -83,7 +83,9 @@ def _via_server(sock_path: str, argv: list[str]) -> int | None:
             # the command died of the signal we passed on (SIGTERM, SIGINT): end as
             # a killed command does, quietly, with 128 + the signal
             return 128 + ending[-1]
-        print("wharf: the command's process ended without an exit status", file=sys.stderr)
+        from runtime.cli.errors import command_error
+
+        command_error("the command's process ended without an exit status")
         return 125
     return int(last[5:])
 

@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from typing import Any, TextIO
 
+from runtime.cli.errors import client_error
 from runtime.cli.gotemplate import HEADER_FUNCS, Template, TemplateError, parse
 from runtime.cli.govalues import Record
 from runtime.errors import WharfError
@@ -205,5 +206,5 @@ def print_inspected(objects: list[dict], errors: list[str], fmt: str | None) -> 
             except FormatError as exc:
                 errors.append(str(exc))
     for message in errors:
-        print(f"Error: {message}", file=sys.stderr)
+        client_error(message)
     return 1 if errors else 0

@@ -14,6 +14,7 @@ import datetime as dt
 import sys
 from typing import Any
 
+from runtime.cli.errors import daemon_error
 from runtime.cli.main import management_group
 
 
@@ -182,7 +183,7 @@ def cmd_rmi(args: argparse.Namespace) -> int:
             try:
                 result = rt.images.remove(name, force=args.force, prune_parents=not args.no_prune)
             except WharfError as exc:
-                print(f"Error response from daemon: {exc}", file=sys.stderr)
+                daemon_error(exc)
                 failed = 1
                 continue
             for entry in result:

@@ -16,6 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
+from runtime.cli.errors import command_error
 from runtime.errors import WharfError
 
 COMMAND_MODULES = (
@@ -181,7 +182,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = func(args)
     except WharfError as exc:
-        print(f"wharf: {exc}", file=sys.stderr)
+        command_error(exc)
         # verbs that are not about running a container (``network create``) fail
         # with Docker's plain 1 where Wharf's own errors are 125; a parser says so
         # with ``error_status`` (a command's own 126/127 stays)

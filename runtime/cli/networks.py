@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
+
+from runtime.cli.errors import command_error
 
 
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
@@ -143,10 +144,10 @@ def _rm(args: argparse.Namespace) -> int:
                 print(name)
             except NetworkNotFound as exc:
                 if not args.force:
-                    print(f"wharf: {exc}", file=sys.stderr)
+                    command_error(exc)
                     code = 1
             except WharfError as exc:
-                print(f"wharf: {exc}", file=sys.stderr)
+                command_error(exc)
                 code = 1
     return code
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
+
+from runtime.cli.errors import command_error
 
 
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
@@ -97,7 +98,7 @@ def _rm(args: argparse.Namespace) -> int:
                 rt.volumes.remove(name, force=args.force)
                 print(name)
             except WharfError as exc:
-                print(f"wharf: {exc}", file=sys.stderr)
+                command_error(exc)
                 code = 1
     return code
 
