@@ -15,9 +15,11 @@ class SiteError(Exception):
     status = 400
     kind = "error"
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: str, field: str | None = None, detail: object = None) -> None:
         super().__init__(message)
         self.field = field
+        #: the field's errors in DRF's nested shape (``{"ports": {"0": ["…"]}}``), if any
+        self.detail = detail
 
 
 class NotFound(SiteError):

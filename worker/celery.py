@@ -11,6 +11,7 @@ mid-job; each message carries its soft and hard time limits from the site.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 
 from celery import Celery
@@ -26,10 +27,24 @@ def host_config() -> HostConfig:
     return HostConfig.load()
 
 
-@lru_cache(maxsize=1)
+_clients: dict[int, SiteClient] = {}
+
+
 def site_client() -> SiteClient:
-    cfg = host_config()
-    return SiteClient(cfg.site_url, cfg.credential)
+    """This process's client of the site's host API.
+
+    One per process: the pool's processes are forked from the main one, whose
+    heartbeat keeps a connection open. A child that used the inherited client
+    would share that socket with the parent, and each would read the other's
+    answers (a claim answered with a heartbeat's ``{"cancel": []}``).
+    """
+    pid = os.getpid()
+    client = _clients.get(pid)
+    if client is None:
+        _clients.clear()  # the parent's, inherited by fork: never to be used here
+        cfg = host_config()
+        client = _clients[pid] = SiteClient(cfg.site_url, cfg.credential)
+    return client
 
 
 def configure(cfg: HostConfig) -> None:

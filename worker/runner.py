@@ -141,6 +141,11 @@ def run_job(
     claim = site.claim(job_id, message_id, redelivered)
     if claim is None:
         return "not claimed"
+    if not isinstance(claim, dict) or "kind" not in claim:
+        site.finish(
+            job_id, "failed", {}, f"the site's claim answer made no sense: {claim!r:.200}", "error"
+        )
+        return "failed"
     ctx = JobContext(site, job_id, claim)
     state, result, error, kind = "succeeded", {}, "", ""
     try:

@@ -268,11 +268,31 @@ class Stack:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
+        for env in self.hosts.values():
+            release_root(env["WHARF_ROOT"], env["WHARF_RUN"])
         if self.dropdb:
             _postgres_admin(
                 self.env["WHARF_E2E_ADMIN_URL"], f'DROP DATABASE IF EXISTS "{self.dropdb}"'
             )
-        shutil.rmtree(self.base, ignore_errors=True)
+        if os.environ.get("WHARF_E2E_KEEP") == "1":  # to read the processes' logs afterwards
+            print(f"e2e stack kept in {self.base}")
+        else:
+            shutil.rmtree(self.base, ignore_errors=True)
+
+
+def release_root(root: str, run: str) -> None:
+    """Take a host's containers, mounts, bridges and firewall table off the machine."""
+    from runtime import Runtime
+    from runtime.agent import client
+
+    with Runtime(root, run) as rt:
+        if not rt.paths.db.exists():
+            return
+        for c in rt.containers.list(all=True):
+            rt.containers.remove(c.id, force=True)
+        if client.running(rt.paths) or rt.networks.firewall.exists():
+            rt.networks.reset()
+        client.stop(rt.paths)
 
 
 def _postgres_admin(url: str, sql: str) -> None:

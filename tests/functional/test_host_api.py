@@ -195,7 +195,11 @@ def test_a_heartbeat_ends_the_jobs_its_worker_lost(db, make_team, settings):
     settings.WHARF_HEARTBEAT_SECONDS = 10
     client = enrol("h1")
     long_ago = timezone.now() - timedelta(seconds=60)
-    lost = job_on("h1", make_team, state=JobState.RUNNING, started=long_ago)
+    lost = job_on(
+        "h1", make_team, kind="container.remove", state=JobState.RUNNING, started=long_ago
+    )
+    # a host check is safe to run twice: it is queued again under a new message
+    retried = job_on("h1", make_team, state=JobState.RUNNING, started=long_ago, attempts=1)
     alive = job_on("h1", make_team, state=JobState.RUNNING, started=long_ago)
     just_claimed = job_on("h1", make_team, state=JobState.RUNNING, started=timezone.now())
     overdue = job_on(
@@ -209,7 +213,7 @@ def test_a_heartbeat_ends_the_jobs_its_worker_lost(db, make_team, settings):
     r = client.post("/api/host/v1/heartbeat/", {"running": [alive.pk]}, format="json")
     assert r.json() == {"cancel": [alive.pk]}
     # one beat without a job may come just before its worker noted it: the second one counts
-    assert Job.objects.filter(state=JobState.RUNNING).count() == 4
+    assert Job.objects.filter(state=JobState.RUNNING).count() == 5
     earlier = timezone.now() - timedelta(seconds=30)
     Job.objects.exclude(unseen_since=None).update(unseen_since=earlier)
     client.post("/api/host/v1/heartbeat/", {"running": [alive.pk]}, format="json")
@@ -217,6 +221,9 @@ def test_a_heartbeat_ends_the_jobs_its_worker_lost(db, make_team, settings):
     assert states[lost.pk] == (JobState.FAILED, "worker_lost")
     assert states[overdue.pk] == (JobState.FAILED, "time_limit")
     assert states[alive.pk][0] == states[just_claimed.pk][0] == JobState.RUNNING
+    retried.refresh_from_db()
+    assert (retried.state, retried.attempts) == (JobState.QUEUED, 1)
+    assert retried.message_id != "m1", "the lost run's message can no longer claim it"
 
 
 def test_a_refused_message_is_recorded_for_admins(db):

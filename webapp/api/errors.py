@@ -34,7 +34,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if isinstance(exc, SiteError):
         body: dict[str, Any] = {"detail": str(exc), "kind": exc.kind}
         if exc.field:
-            body[exc.field] = [str(exc)]
+            body[exc.field] = exc.detail if exc.detail is not None else [str(exc)]
         return Response(body, status=exc.status)
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

@@ -49,8 +49,50 @@ class SleepParams(serializers.Serializer):
     time_limit = serializers.IntegerField(min_value=1, max_value=600, required=False)
 
 
+def _runtime_kinds() -> list[Kind]:
+    """Every runtime operation a team may run on a host.
+
+    ``retry_safe``: a run whose worker was lost may run again because doing it
+    twice has the effect of doing it once (a create finds the container its
+    first run made by the job's label; a pull or a stop of what is already
+    there is done). Removing, renaming, exec and commit are not: a second run
+    could act on something else or twice.
+    """
+    from webapp.jobs import params as p
+
+    k = JobKind
+    safe = True
+    return [
+        Kind(k.IMAGE_PULL, p.ImagePull, retry_safe=safe),
+        Kind(k.IMAGE_TAG, p.ImageTag, retry_safe=safe, time_limit=300),
+        Kind(k.IMAGE_REMOVE, p.ImageRemove, time_limit=300),
+        Kind(k.IMAGE_PRUNE, p.Prune, time_limit=600),
+        Kind(k.CONTAINER_CREATE, p.ContainerCreate, retry_safe=safe, time_limit=600),
+        Kind(k.CONTAINER_START, p.ContainerRef, retry_safe=safe, time_limit=300),
+        Kind(k.CONTAINER_STOP, p.ContainerStop, retry_safe=safe, time_limit=3700),
+        Kind(k.CONTAINER_RESTART, p.ContainerStop, time_limit=3700),
+        Kind(k.CONTAINER_KILL, p.ContainerKill, time_limit=300),
+        Kind(k.CONTAINER_PAUSE, p.ContainerRef, retry_safe=safe, time_limit=300),
+        Kind(k.CONTAINER_UNPAUSE, p.ContainerRef, retry_safe=safe, time_limit=300),
+        Kind(k.CONTAINER_RENAME, p.ContainerRename, time_limit=300),
+        Kind(k.CONTAINER_REMOVE, p.ContainerRemove, time_limit=600),
+        Kind(k.CONTAINER_EXEC, p.ContainerExec),
+        Kind(k.CONTAINER_COMMIT, p.ContainerCommit),
+        Kind(k.CONTAINER_PRUNE, NoParams, time_limit=600),
+        Kind(k.VOLUME_CREATE, p.VolumeCreate, retry_safe=safe, time_limit=300),
+        Kind(k.VOLUME_REMOVE, p.VolumeRemove, time_limit=300),
+        Kind(k.VOLUME_PRUNE, p.Prune, time_limit=600),
+        Kind(k.NETWORK_CREATE, p.NetworkCreate, retry_safe=safe, time_limit=300),
+        Kind(k.NETWORK_REMOVE, p.NetworkRef, time_limit=300),
+        Kind(k.NETWORK_PRUNE, NoParams, time_limit=300),
+        Kind(k.NETWORK_CONNECT, p.NetworkConnect, time_limit=300),
+        Kind(k.NETWORK_DISCONNECT, p.NetworkDisconnect, time_limit=300),
+    ]
+
+
 KINDS: dict[str, Kind] = {
     JobKind.HOST_CHECK: Kind(JobKind.HOST_CHECK, NoParams, retry_safe=True, time_limit=600),
+    **{kind.name: kind for kind in _runtime_kinds()},
 }
 if settings.WHARF_TEST_JOBS:
     KINDS[JobKind.TEST_SLEEP] = Kind(

@@ -27,6 +27,19 @@ from webapp.permissions import RUN
 log = logging.getLogger(__name__)
 
 
+def first_error(errors: object, where: str = "") -> tuple[str, str]:
+    """The first message in DRF's nested errors and the path to it (``ports[0]``)."""
+    if isinstance(errors, dict):
+        for key, value in errors.items():
+            if key == "non_field_errors":
+                return first_error(value, where)
+            step = f"[{key}]" if str(key).isdigit() else (f"{where}.{key}" if where else str(key))
+            return first_error(value, where + step if str(key).isdigit() else step)
+    if isinstance(errors, list) and errors:
+        return first_error(errors[0], where)
+    return where, str(errors)
+
+
 def check_create_job(
     user: object, kind: str, host: Host, team: Team | None, params: object = None
 ) -> tuple[Team, dict]:
@@ -36,9 +49,14 @@ def check_create_job(
         raise Invalid(f"unknown job kind {kind!r}", field="kind")
     checked = spec.params(data=params if params is not None else {})
     if not checked.is_valid():
-        errors = checked.errors
-        detail = errors.get("non_field_errors", errors) if isinstance(errors, dict) else errors
-        raise Invalid(f"bad parameters for {kind}: {detail}", field="params")
+        where, message = first_error(checked.errors)
+        raise Invalid(
+            f"bad parameters for {kind}: {where}: {message}"
+            if where
+            else f"bad parameters for {kind}: {message}",
+            field="params",
+            detail=checked.errors,
+        )
     teams = Team.objects.for_user(user, RUN)
     if team is None:
         team = teams.order_by("name").first()
@@ -141,8 +159,9 @@ def claim_job(host: Host, job_id: int, message_id: str, redelivered: bool) -> Jo
     retry = redelivered and bool(spec and spec.retry_safe)
     if not job.claim(message_id, retry=retry):
         job.refresh_from_db()
-        if job.state == JobState.RUNNING and redelivered:
-            # its worker was lost, and this kind may not simply run again
+        if job.state == JobState.RUNNING and redelivered and job.message_id == message_id:
+            # its worker was lost, and this kind may not simply run again (a message of an
+            # earlier attempt, which the broker may still hand out, changes nothing)
             _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
         raise Conflict(f"job {job_id} is {job.state}: not to run for message {message_id}")
     publish(job.group, {"type": "state", "state": JobState.RUNNING, "attempt": job.attempts})
@@ -183,8 +202,8 @@ def settle_heartbeat(host: Host, running: list[int], received: timezone.datetime
 
     A job we think runs there but that two beats in a row do not list was lost
     with its worker (one beat may have been taken just before the worker
-    noted the job): past its hard limit it ends as "time limit", else as
-    "worker lost".
+    noted the job): past its hard limit it ends as "time limit", else it runs
+    again where its kind is safe to retry, or ends as "worker lost".
     """
     mine = Job.objects.filter(host=host, state=JobState.RUNNING)
     mine.filter(pk__in=running).exclude(unseen_since=None).update(unseen_since=None)
@@ -195,9 +214,47 @@ def settle_heartbeat(host: Host, running: list[int], received: timezone.datetime
     for job in unseen.filter(unseen_since__lt=grace):
         if job.started + timedelta(seconds=job.time_limit + hard_grace) < received:
             _end(job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit")
-        else:
+        elif not _run_again(job):
             _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
     return list(mine.filter(cancel_requested=True, pk__in=running).values_list("pk", flat=True))
+
+
+#: how often a job whose worker was lost is run again (where its kind allows it)
+MAX_ATTEMPTS = 3
+
+
+def _run_again(job: Job) -> bool:
+    """Queue a lost job again if its kind is safe to retry; False if it may not run again.
+
+    It gets a new message id, so the old message, should the broker still
+    hand it out, is refused at claim; what the first run made is found by the
+    job's idempotency key (``wharf.job=<id>``), so the effect happens once.
+    """
+    spec = kind_of(job.kind)
+    if not (spec and spec.retry_safe) or job.attempts >= MAX_ATTEMPTS:
+        return False
+    with transaction.atomic():
+        again = Job.objects.filter(
+            pk=job.pk, state=JobState.RUNNING, cancel_requested=False
+        ).update(
+            state=JobState.QUEUED, message_id=uuid.uuid4().hex, enqueued=None, unseen_since=None
+        )
+        if not again:
+            return False
+        job.refresh_from_db()
+        transaction.on_commit(lambda: enqueue(job))
+    log.warning(
+        "job %s: its worker was lost; running it again (attempt %s)", job.pk, job.attempts + 1
+    )
+    publish(
+        job.group,
+        {
+            "type": "state",
+            "state": JobState.QUEUED,
+            "error": "the worker running it was lost; it runs again",
+        },
+    )
+    return True
 
 
 # --- the sweeper ------------------------------------------------------------------------

@@ -47,3 +47,29 @@ def test_nobody_steers_the_worker_through_the_broker():
     assert app.conf.worker_send_task_events is False
     assert app.conf.broker_transport_options["global_keyprefix"] == "wharf:host.h1:"
     assert app.conf.task_default_queue == "host.h1"
+
+
+def test_a_forked_pool_process_never_uses_its_parents_site_client(monkeypatch):
+    """The main process's heartbeat keeps a connection open; a pool child sharing it would
+    read the heartbeat's answers as its own (a claim answered with {"cancel": []})."""
+    import os
+
+    from worker import celery as worker_celery
+
+    cfg = HostConfig(
+        site_url="http://127.0.0.1:1",
+        host_name="h1",
+        credential="1.x",
+        broker_url="redis://host.h1:pw@127.0.0.1:1/0",
+        key_prefix="wharf:host.h1:",
+        queue="host.h1",
+        public_key="",
+    )
+    monkeypatch.setattr(worker_celery, "host_config", lambda: cfg)
+    parent = worker_celery.site_client()
+    assert worker_celery.site_client() is parent, "one client per process"
+    pid = os.fork()
+    if pid == 0:  # the child: a client of its own
+        os._exit(0 if worker_celery.site_client() is not parent else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0

@@ -1,0 +1,241 @@
+"""The parameters of each runtime job kind: typed, bounded, checked at enqueue.
+
+Every field either holds a value the host's engine will accept or is a field
+error now (``webapp.jobs.grammar`` is Docker's grammar); nothing a team may
+not do on a shared host is offered (no privileged mode, host namespaces,
+capabilities, devices or host paths: those are for fleet admins, later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rest_framework import serializers
+
+from webapp.jobs import grammar
+
+LIST_MAX = 64
+TEXT_MAX = 4096
+
+
+class GrammarField(serializers.CharField):
+    """A string checked by one of ``webapp.jobs.grammar``'s checkers."""
+
+    def __init__(self, check: Callable[[str], object], **kwargs: object) -> None:
+        kwargs.setdefault("max_length", 512)
+        super().__init__(**kwargs)
+        self.check = check
+
+    def to_internal_value(self, data: object) -> str:
+        value = super().to_internal_value(data)
+        try:
+            self.check(value)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+class SizeField(serializers.Field):
+    """``512m``, ``1g`` or a number of bytes, stored as bytes."""
+
+    def __init__(self, minimum: int = 0, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.minimum = minimum
+
+    def to_internal_value(self, data: object) -> int:
+        if not isinstance(data, int | str) or isinstance(data, bool):
+            raise serializers.ValidationError("a size such as 512m or 1g, or a number of bytes")
+        try:
+            value = grammar.size(data)
+        except ValueError as exc:
+            raise serializers.ValidationError(str(exc)) from None
+        if value and value < self.minimum:
+            raise serializers.ValidationError(f"at least {self.minimum} bytes")
+        return value
+
+    def to_representation(self, value: int) -> int:
+        return value
+
+
+def _strings(check: Callable[[str], object] | None = None, **kwargs: object) -> serializers.Field:
+    child = GrammarField(check) if check else serializers.CharField(max_length=TEXT_MAX)
+    return serializers.ListField(child=child, max_length=LIST_MAX, **kwargs)
+
+
+class LabelsField(serializers.DictField):
+    def __init__(self, **kwargs: object) -> None:
+        kwargs.setdefault("required", False)
+        super().__init__(
+            child=serializers.CharField(max_length=TEXT_MAX, allow_blank=True), **kwargs
+        )
+
+    def to_internal_value(self, data: object) -> dict:
+        value = super().to_internal_value(data)
+        if len(value) > LIST_MAX:
+            raise serializers.ValidationError(f"at most {LIST_MAX} labels")
+        for key in value:
+            if not key or len(key) > 255 or "=" in key or not key.isprintable():
+                raise serializers.ValidationError(f"invalid label key {key!r}")
+        return value
+
+
+class EnvField(serializers.DictField):
+    """``{"KEY": "value"}``: keys are shell names, values any text."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            child=serializers.CharField(max_length=TEXT_MAX, allow_blank=True), **kwargs
+        )
+
+    def to_internal_value(self, data: object) -> dict:
+        value = super().to_internal_value(data)
+        if len(value) > LIST_MAX:
+            raise serializers.ValidationError(f"at most {LIST_MAX} variables")
+        for key in value:
+            try:
+                grammar.env_key(key)
+            except ValueError as exc:
+                raise serializers.ValidationError(str(exc)) from None
+        return value
+
+
+def _container() -> serializers.Field:
+    """Which container: its engine id (or a prefix of it) or its name."""
+    return GrammarField(lambda v: grammar.object_name(v, "container"), max_length=128)
+
+
+class ImagePull(serializers.Serializer):
+    reference = GrammarField(grammar.image_reference, max_length=grammar.REFERENCE_MAX)
+
+
+class ImageTag(serializers.Serializer):
+    image = GrammarField(grammar.image_ref_or_id)
+    target = GrammarField(grammar.image_reference, max_length=grammar.REFERENCE_MAX)
+
+
+class ImageRemove(serializers.Serializer):
+    image = GrammarField(grammar.image_ref_or_id)
+    force = serializers.BooleanField(default=False)
+
+
+class Prune(serializers.Serializer):
+    all = serializers.BooleanField(default=False)
+
+
+class HealthCheck(serializers.Serializer):
+    """Docker's ``--health-*`` options; durations in seconds."""
+
+    command = serializers.ListField(
+        child=serializers.CharField(max_length=TEXT_MAX), min_length=1, max_length=LIST_MAX
+    )
+    interval = serializers.FloatField(min_value=0.001, max_value=86400, default=30)
+    timeout = serializers.FloatField(min_value=0.001, max_value=86400, default=30)
+    retries = serializers.IntegerField(min_value=1, max_value=100, default=3)
+    start_period = serializers.FloatField(min_value=0, max_value=86400, default=0)
+
+
+class ContainerCreate(serializers.Serializer):
+    """``wharf run``'s options that a team may use."""
+
+    image = GrammarField(grammar.image_ref_or_id)
+    name = GrammarField(
+        lambda v: grammar.object_name(v, "container name"), max_length=128, required=False
+    )
+    command = _strings(required=False)
+    entrypoint = _strings(required=False)
+    env = EnvField(required=False)
+    ports = _strings(grammar.port_spec, required=False)
+    volumes = _strings(grammar.mount_spec, required=False)
+    network = GrammarField(
+        lambda v: grammar.object_name(v, "network"), max_length=128, required=False
+    )
+    restart = GrammarField(grammar.restart_policy, max_length=32, default="no")
+    labels = LabelsField()
+    user = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]{1,64}(?::[A-Za-z0-9_.-]{1,64})?$", required=False
+    )
+    workdir = serializers.RegexField(r"^/[^\0]{0,1023}$", required=False)
+    memory = SizeField(minimum=6 * 1024 * 1024, required=False)
+    cpus = serializers.FloatField(min_value=0.01, max_value=1024, required=False)
+    health = HealthCheck(required=False)
+    start = serializers.BooleanField(default=True)
+
+    def validate_network(self, value: str) -> str:
+        if value == "host" or value.startswith("container"):
+            raise serializers.ValidationError(
+                f"network {value!r} shares the host's or another container's stack: "
+                "for fleet admins only"
+            )
+        return value
+
+
+class ContainerRef(serializers.Serializer):
+    container = _container()
+
+
+class ContainerStop(ContainerRef):
+    timeout = serializers.IntegerField(min_value=0, max_value=3600, required=False)
+
+
+class ContainerKill(ContainerRef):
+    signal = GrammarField(grammar.signal_name, max_length=16, default="KILL")
+
+
+class ContainerRemove(ContainerRef):
+    force = serializers.BooleanField(default=False)
+    volumes = serializers.BooleanField(default=False)
+
+
+class ContainerRename(ContainerRef):
+    name = GrammarField(lambda v: grammar.object_name(v, "container name"), max_length=128)
+
+
+class ContainerExec(ContainerRef):
+    command = _strings(min_length=1)
+    user = serializers.RegexField(
+        r"^[A-Za-z0-9_.-]{1,64}(?::[A-Za-z0-9_.-]{1,64})?$", required=False
+    )
+    workdir = serializers.RegexField(r"^/[^\0]{0,1023}$", required=False)
+    env = EnvField(required=False)
+
+
+class ContainerCommit(ContainerRef):
+    reference = GrammarField(
+        grammar.image_reference, max_length=grammar.REFERENCE_MAX, required=False
+    )
+
+
+class VolumeCreate(serializers.Serializer):
+    name = GrammarField(grammar.volume_name, max_length=128, required=False)
+    labels = LabelsField()
+
+
+class VolumeRemove(serializers.Serializer):
+    name = GrammarField(grammar.volume_name, max_length=128)
+    force = serializers.BooleanField(default=False)
+
+
+class NetworkCreate(serializers.Serializer):
+    name = GrammarField(lambda v: grammar.object_name(v, "network name"), max_length=128)
+    subnet = serializers.RegexField(r"^\d{1,3}(?:\.\d{1,3}){3}/\d{1,2}$", required=False)
+    internal = serializers.BooleanField(default=False)
+    labels = LabelsField()
+
+    def validate_name(self, value: str) -> str:
+        if value in ("bridge", "host", "none"):
+            raise serializers.ValidationError(f"{value!r} is a predefined network")
+        return value
+
+
+class NetworkRef(serializers.Serializer):
+    network = GrammarField(lambda v: grammar.object_name(v, "network"), max_length=128)
+
+
+class NetworkConnect(NetworkRef):
+    container = _container()
+    aliases = _strings(lambda v: grammar.object_name(v, "alias"), required=False)
+
+
+class NetworkDisconnect(NetworkRef):
+    container = _container()
+    force = serializers.BooleanField(default=False)
