@@ -25,6 +25,7 @@ from runtime.cli.govalues import (
     MISSING,
     Record,
     go_json,
+    go_quote,
     go_sprintf,
     go_str,
     go_type_name,
@@ -63,7 +64,7 @@ class Tok:
 
 _NUM = re.compile(
     r"[+-]?(?:0[xX][0-9a-fA-F_]*(?:\.[0-9a-fA-F_]*)?(?:[pP][+-]?\d+)?"
-    r"|0[oObB][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d+)?)i?"
+    r"|0[oObB][0-7_]+|(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)(?:[eE][+-]?\d*)?)i?"
 )
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = {
@@ -213,10 +214,12 @@ def _lex_action(text: str, pos: int, toks: list[Tok]) -> int:
                 pos += 1
         elif ch.isdigit() or (ch in "+-" and pos + 1 < n and text[pos + 1] in "0123456789."):
             m = _NUM.match(text, pos)
-            if not m or not m.group(0):
-                raise _lex_error(text, pos, f"bad number syntax: {text[pos : pos + 1]!r}")
-            toks.append(Tok("num", m.group(0), pos))
-            pos = m.end()
+            end = m.end() if m else pos
+            if end < n and (text[end].isalnum() or text[end] == "_"):
+                bad = go_quote(text[pos : end + 1])
+                raise _lex_error(text, pos, f"bad number syntax: {bad}")
+            toks.append(Tok("num", text[pos:end], pos))
+            pos = end
         elif ch.isalpha() or ch == "_":
             m = _IDENT.match(text, pos)
             word = m.group(0)
@@ -230,8 +233,12 @@ def _lex_action(text: str, pos: int, toks: list[Tok]) -> int:
                 kind = "ident"
             toks.append(Tok(kind, word, pos))
             pos = m.end()
+        elif ch == "}":
+            raise _lex_error(text, pos, "bad character U+007D '}'")
+        elif ch.isascii() and ch.isprintable():
+            raise _lex_error(text, pos, f'unexpected "{ch}" in operand')
         else:
-            raise _lex_error(text, pos, f"unexpected {ch!r} in command")
+            raise _lex_error(text, pos, f"unrecognized character in action: U+{ord(ch):04X}")
 
 
 # --- nodes -----------------------------------------------------------------------------
@@ -521,6 +528,8 @@ class _Parser:
                     if context != "range":
                         raise self.error("too many declarations in " + context)
                     second = self.next_nonspace()
+                    if self.peek_nonspace().kind == "op" and self.peek_nonspace().val == ",":
+                        raise self.error("too many declarations in " + context)
                     if second.kind != "var":
                         raise self.error(f"bad variable declaration in {context}")
                     decls.append(second.val)
@@ -544,13 +553,11 @@ class _Parser:
                 self.next_nonspace()
                 break
             if tok.kind == "op" and tok.val == "|":
-                raise self.error(f"missing value for {context}")
+                raise self.error('unexpected "|" in command')
             cmds.append(self.command())
             nxt = self.peek_nonspace()
             if nxt.kind == "op" and nxt.val == "|":
                 self.next_nonspace()
-                if self.peek_nonspace().kind == "end":
-                    raise self.error(f"missing value for {context}")
         for stage, c in enumerate(cmds[1:], start=2):
             if isinstance(c.args[0], Const | Dot):
                 raise self.error(f"non executable command in pipeline stage {stage}")
@@ -627,7 +634,7 @@ class _Parser:
 
 def _describe(tok: Tok) -> str:
     if tok.kind == "end":
-        return "<}}>" if tok.val == "}}" else tok.val
+        return '"}}"'
     if tok.kind == "eof":
         return "EOF"
     if tok.kind == "space":
@@ -679,7 +686,7 @@ def _unescape(body: str) -> str:
             out.append(chr(int(body[i + 1 : i + 4], 8)))
             i += 4
         else:
-            raise TemplateError(f"invalid syntax: {body!r}")
+            raise ValueError(body)
     return "".join(out)
 
 
@@ -689,7 +696,7 @@ def _unquote(tok: Tok) -> str:
     try:
         return _unescape(tok.val[1:-1])
     except (ValueError, IndexError) as exc:
-        raise TemplateError(f"template: :1: invalid syntax: {tok.val}") from exc
+        raise TemplateError("template: :1: invalid syntax") from exc
 
 
 def _char_value(text: str, parser: _Parser) -> int:
@@ -713,7 +720,7 @@ def _number(text: str, parser: _Parser) -> int | float:
             return float.fromhex(clean)
         return float(clean)
     except ValueError:
-        raise parser.error(f"illegal number syntax: {text!r}") from None
+        raise parser.error(f"illegal number syntax: {go_quote(text)}") from None
 
 
 # --- functions -------------------------------------------------------------------------
