@@ -10,19 +10,20 @@ from worker.celery import app, configure
 from worker.hostconfig import HostConfig
 
 
+CONFIG = HostConfig(
+    site_url="http://127.0.0.1:1",
+    host_name="h1",
+    credential="1.x",
+    broker_url="redis://host.h1:pw@127.0.0.1:1/0",
+    key_prefix="wharf:host.h1:",
+    queue="host.h1",
+    public_key="",
+)
+
+
 @pytest.fixture(autouse=True)
 def configured():
-    configure(
-        HostConfig(
-            site_url="http://127.0.0.1:1",
-            host_name="h1",
-            credential="1.x",
-            broker_url="redis://host.h1:pw@127.0.0.1:1/0",
-            key_prefix="wharf:host.h1:",
-            queue="host.h1",
-            public_key="",
-        )
-    )
+    configure(CONFIG)
 
 
 def test_the_app_accepts_only_json():
@@ -56,16 +57,7 @@ def test_a_forked_pool_process_never_uses_its_parents_site_client(monkeypatch):
 
     from worker import celery as worker_celery
 
-    cfg = HostConfig(
-        site_url="http://127.0.0.1:1",
-        host_name="h1",
-        credential="1.x",
-        broker_url="redis://host.h1:pw@127.0.0.1:1/0",
-        key_prefix="wharf:host.h1:",
-        queue="host.h1",
-        public_key="",
-    )
-    monkeypatch.setattr(worker_celery, "host_config", lambda: cfg)
+    monkeypatch.setattr(worker_celery, "host_config", lambda: CONFIG)
     parent = worker_celery.site_client()
     assert worker_celery.site_client() is parent, "one client per process"
     pid = os.fork()
