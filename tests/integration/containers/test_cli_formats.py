@@ -231,3 +231,33 @@ def test_other_verbs_take_go_templates(wharf) -> None:
     assert history[0].startswith("IMAGE") and "SIZE" in history[0]
     bad = wharf("history", "--format", "{{.Nope}}", "busybox", check=False)
     assert bad.returncode == 1 and "can't evaluate field Nope" in bad.stderr
+
+
+def test_events_take_go_templates(wharf) -> None:
+    import time
+
+    start = time.time() - 1
+    wharf("run", "--name", "ev", "busybox", "true")
+    out = wharf(
+        "events",
+        "--since",
+        str(start),
+        "--until",
+        str(time.time()),
+        "--filter",
+        "type=container",
+        "--format",
+        "{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{.Actor.Attributes.nope}}",
+    ).stdout
+    assert "container create ev <no value>" in out.splitlines()
+    bad = wharf(
+        "events",
+        "--since",
+        str(start),
+        "--until",
+        str(time.time()),
+        "--format",
+        "{{.Nope}}",
+        check=False,
+    )
+    assert bad.returncode == 1 and "can't evaluate field Nope in type events.Message" in bad.stderr
