@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime.timefmt import rfc3339_ns
+
 
 def disk_usage(rt: Any) -> dict[str, Any]:
     """Return Docker's disk-usage report: LayersSize, Images, Containers, Volumes, BuildCache."""
@@ -30,6 +32,7 @@ def disk_usage(rt: Any) -> dict[str, Any]:
             {
                 "Id": img.id,
                 "RepoTags": img.repo_tags,
+                "Created": rfc3339_ns(img.created) // 10**9,
                 "Size": img.size,
                 "SharedSize": sum(size for chain, size in own.items() if counts[chain] > 1),
                 "Containers": users.get(img.id, 0),

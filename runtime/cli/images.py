@@ -31,26 +31,40 @@ def _progress(quiet: bool) -> Any:
 
 
 def _since(created: str) -> str:
-    """Return Docker's "N units ago" for an RFC 3339 time."""
+    """Return Docker's "N units ago" for an RFC 3339 time (go-units' HumanDuration)."""
     try:
         when = dt.datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError:
         return "N/A"
-    secs = (dt.datetime.now(dt.UTC) - when).total_seconds()
-    for unit, size in (
-        ("year", 365 * 86400),
-        ("month", 30 * 86400),
-        ("week", 7 * 86400),
-        ("day", 86400),
-        ("hour", 3600),
-        ("minute", 60),
-    ):
-        n = int(secs // size)
-        if n >= 2 or (n == 1 and unit in ("minute",)):
-            return f"{n} {unit}s ago" if n > 1 else f"About a {unit} ago"
-        if n == 1:
-            return f"About an {unit} ago" if unit == "hour" else f"1 {unit} ago"
-    return "Less than a second ago" if secs < 1 else f"{int(secs)} seconds ago"
+    return human_duration((dt.datetime.now(dt.UTC) - when).total_seconds()) + " ago"
+
+
+def human_duration(secs: float) -> str:
+    """Word a duration as Docker does (``Less than a second``, ``About an hour``, ``3 weeks``)."""
+    seconds = int(secs)
+    minutes = int(secs / 60)
+    hours = int(secs / 3600 + 0.5)
+    if seconds < 1:
+        return "Less than a second"
+    if seconds == 1:
+        return "1 second"
+    if seconds < 60:
+        return f"{seconds} seconds"
+    if minutes == 1:
+        return "About a minute"
+    if minutes < 60:
+        return f"{minutes} minutes"
+    if hours == 1:
+        return "About an hour"
+    if hours < 48:
+        return f"{hours} hours"
+    if hours < 24 * 7 * 2:
+        return f"{hours // 24} days"
+    if hours < 24 * 30 * 2:
+        return f"{hours // 24 // 7} weeks"
+    if hours < 24 * 365 * 2:
+        return f"{hours // 24 // 30} months"
+    return f"{int(secs / 3600) // 24 // 365} years"
 
 
 def _size(n: int) -> str:

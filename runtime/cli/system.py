@@ -26,6 +26,7 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.set_defaults(func=cmd_version)
     p = s.add_parser("df", help="Show Wharf disk usage")
     p.add_argument("--format", help="a Go-style template ({{.Type}}) or json")
+    p.add_argument("-v", "--verbose", action="store_true", help="show detailed information")
     p.set_defaults(func=cmd_df)
     p = s.add_parser("prune", help="Remove unused data")
     p.add_argument("-a", "--all", action="store_true", help="remove all unused images")
@@ -158,6 +159,9 @@ def cmd_df(args: argparse.Namespace) -> int:
 
     with Runtime() as rt:
         du = disk_usage(rt)
+        if args.verbose and not args.format:
+            _df_verbose(rt, du)
+            return 0
     ctrs, vols = du["Containers"], du["Volumes"]
     ctr_total = sum(c["SizeRw"] for c in ctrs)
     ctr_free = sum(
@@ -204,6 +208,91 @@ def cmd_df(args: argparse.Namespace) -> int:
         DF_HEADERS,
     )
     return 0
+
+
+DF_IMAGES_TABLE = (
+    "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.VirtualSize}}"
+    "\\t{{.SharedSize}}\\t{{.UniqueSize}}\\t{{.Containers}}"
+)
+DF_CONTAINERS_TABLE = (
+    "table {{.ID}}\\t{{.Image}}\\t{{.Command}}\\t{{.LocalVolumes}}\\t{{.Size}}"
+    "\\t{{.RunningFor}}\\t{{.Status}}\\t{{.Names}}"
+)
+DF_VOLUMES_TABLE = "table {{.Name}}\\t{{.Links}}\\t{{.Size}}"
+DF_CACHE_TABLE = (
+    "table {{.ID}}\\t{{.CacheType}}\\t{{.Size}}\\t{{.CreatedSince}}\\t{{.LastUsedSince}}"
+    "\\t{{.UsageCount}}\\t{{.Shared}}"
+)
+DF_CACHE_HEADERS = {
+    "ID": "CACHE ID",
+    "CacheType": "CACHE TYPE",
+    "Size": "SIZE",
+    "CreatedSince": "CREATED",
+    "LastUsedSince": "LAST USED",
+    "UsageCount": "USAGE",
+    "Shared": "SHARED",
+}
+
+
+def _df_verbose(rt: Any, du: dict) -> None:
+    """``system df -v``: Docker's four sections, each a table of its own."""
+    from runtime.cli import formatter, listings
+    from runtime.cli.containers import _status_text
+    from runtime.cli.images import _since, _split_tag
+    from runtime.images.progress import human_size
+    from runtime.timefmt import ns_to_rfc3339
+
+    images = []
+    for i in du["Images"]:
+        for ref in i["RepoTags"] or ["<none>:<none>"]:
+            repo, tag = _split_tag(ref)
+            images.append(
+                listings.plain_row(
+                    {
+                        "Repository": repo,
+                        "Tag": tag,
+                        "ID": i["Id"].removeprefix("sha256:")[:12],
+                        "CreatedSince": _since(ns_to_rfc3339(i["Created"] * 10**9)),
+                        "VirtualSize": human_size(i["Size"], 4),
+                        "SharedSize": human_size(i["SharedSize"], 4),
+                        "UniqueSize": human_size(i["Size"] - i["SharedSize"], 4),
+                        "Containers": str(i["Containers"]),
+                    },
+                    "*formatter.imageContext",
+                )
+            )
+    print("Images space usage:\n")
+    formatter.write_rows(DF_IMAGES_TABLE, images, listings.IMAGE_HEADERS | {"VirtualSize": "SIZE"})
+    sizes = {c["Id"]: c["SizeRw"] for c in du["Containers"]}
+    ctrs = [
+        listings.container_row(
+            c,
+            trunc=True,
+            status=_status_text(c),
+            running_for=_since(c.created),
+            ports="",
+            inspected=rt.containers.inspect(c.id),
+            size=human_size(sizes.get(c.id, 0), 4),
+        )
+        for c in rt.containers.list(all=True)
+    ]
+    print("\nContainers space usage:\n")
+    formatter.write_rows(DF_CONTAINERS_TABLE, ctrs, listings.CONTAINER_HEADERS)
+    vols = [
+        listings.plain_row(
+            {
+                "Name": v["Name"],
+                "Links": str(v["UsageData"]["RefCount"]),
+                "Size": human_size(v["UsageData"]["Size"], 4),
+            },
+            "*volume.volumeContext",
+        )
+        for v in du["Volumes"]
+    ]
+    print("\nLocal Volumes space usage:\n")
+    formatter.write_rows(DF_VOLUMES_TABLE, vols, listings.VOLUME_HEADERS)
+    print("\nBuild cache usage: 0B\n")
+    formatter.write_rows(DF_CACHE_TABLE, [], DF_CACHE_HEADERS)
 
 
 def cmd_prune(args: argparse.Namespace) -> int:

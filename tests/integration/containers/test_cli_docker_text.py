@@ -111,7 +111,7 @@ def test_history_human_and_raw(wharf, tmp_path):
     human = wharf("history", "hist:1").stdout.splitlines()
     assert columns(human[0]) == ["IMAGE", "CREATED", "CREATED BY", "SIZE", "COMMENT"]
     top = columns(human[1])
-    assert top[1] == "Less than a second ago" or top[1].endswith("seconds ago"), top
+    assert re.fullmatch(r"Less than a second ago|1 second ago|\d+ seconds ago", top[1]), top
     assert top[3] == "12.3kB"
     for raw in (
         wharf("history", "-H=false", "hist:1"),
@@ -185,3 +185,35 @@ def test_stats_no_stream_measures_cpu_over_an_interval(wharf):
     short = wharf("stats", "--no-stream", "--format", "{{.Container}}").stdout
     assert short == f"{cid[:12]}\n", "without names, containers are shown by their short id"
     wharf("rm", "-f", cid)
+
+
+def test_system_df_verbose_has_dockers_sections(wharf):
+    cid = wharf("create", "--name", "dfv", "--network", "none", "busybox", "true").stdout.strip()
+    wharf("volume", "create", "dfvol")
+    out = wharf("system", "df", "-v").stdout
+    images, rest = out.split("\nContainers space usage:\n\n")
+    ctrs, rest = rest.split("\nLocal Volumes space usage:\n\n")
+    vols, cache = rest.split("\nBuild cache usage: 0B\n\n")
+    img_lines = images.removeprefix("Images space usage:\n\n").splitlines()
+    assert columns(img_lines[0]) == [
+        "REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE", "SHARED SIZE", "UNIQUE SIZE",
+        "CONTAINERS",
+    ]  # fmt: skip
+    row = columns(img_lines[1])
+    assert row[:2] == ["busybox", "latest"] and row[4] == row[6] and row[5:] == [
+        "0B", row[6], "1",
+    ]  # fmt: skip
+    ctr_lines = ctrs.splitlines()
+    assert columns(ctr_lines[0]) == [
+        "CONTAINER ID", "IMAGE", "COMMAND", "LOCAL VOLUMES", "SIZE", "CREATED", "STATUS", "NAMES",
+    ]  # fmt: skip
+    row = columns(ctr_lines[1])
+    assert row[0] == cid[:12] and row[1:5] == ["busybox", '"true"', "0", "0B"]
+    assert row[-2:] == ["Created", "dfv"]
+    assert [columns(line) for line in vols.splitlines()] == [
+        ["VOLUME NAME", "LINKS", "SIZE"],
+        ["dfvol", "0", "0B"],
+    ]
+    assert columns(cache) == [
+        "CACHE ID", "CACHE TYPE", "SIZE", "CREATED", "LAST USED", "USAGE", "SHARED",
+    ]  # fmt: skip
