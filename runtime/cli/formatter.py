@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from runtime.cli.errors import client_error
 from runtime.cli.gotemplate import HEADER_FUNCS, Template, TemplateError, parse
-from runtime.cli.govalues import Record
+from runtime.cli.govalues import NilMap, NilSlice, Record
 from runtime.errors import WharfError
 
 
@@ -171,8 +171,53 @@ MAP_FIELDS = frozenset(
 )
 
 
+#: Fields whose ``null`` is a Go nil slice in Docker's types (printed ``[]``).
+SLICE_FIELDS = frozenset(
+    {
+        "Aliases",
+        "Args",
+        "Binds",
+        "BlkioDeviceReadBps",
+        "BlkioDeviceReadIOps",
+        "BlkioDeviceWriteBps",
+        "BlkioDeviceWriteIOps",
+        "BlkioWeightDevice",
+        "CapAdd",
+        "CapDrop",
+        "Cmd",
+        "Devices",
+        "DeviceCgroupRules",
+        "DeviceRequests",
+        "Dns",
+        "DnsOptions",
+        "DnsSearch",
+        "Entrypoint",
+        "Env",
+        "ExtraHosts",
+        "GroupAdd",
+        "Layers",
+        "Links",
+        "MaskedPaths",
+        "Mounts",
+        "OnBuild",
+        "ReadonlyPaths",
+        "RepoDigests",
+        "RepoTags",
+        "SecurityOpt",
+        "Shell",
+        "Ulimits",
+        "VolumesFrom",
+        "Warnings",
+    }
+)
+
+
 def as_go(value: Any, key: str = "", parent: str = "") -> Any:
     """Decoded inspect JSON as the Go values Docker's templates see (structs and maps)."""
+    if value is None:
+        if key in MAP_FIELDS:
+            return NilMap()
+        return NilSlice() if key in SLICE_FIELDS else None
     if isinstance(value, dict) and not isinstance(value, Record):
         is_map = key in MAP_FIELDS or (key == "Config" and parent == "LogConfig")
         items = {k: as_go(v, "" if is_map else k, key) for k, v in value.items()}

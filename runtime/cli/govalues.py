@@ -44,6 +44,14 @@ class Record(dict):
         self.methods = methods or {}
 
 
+class NilSlice(list):
+    """A Go nil slice (a JSON ``null`` of a slice field): prints ``[]``, encodes as ``null``."""
+
+
+class NilMap(dict):
+    """A Go nil map (a JSON ``null`` of a map field): prints ``map[]``, encodes as ``null``."""
+
+
 class GoDuration(int):
     """Nanoseconds that print as Go's ``time.Duration`` does (``1m30s``) and encode as a number."""
 
@@ -197,7 +205,7 @@ def go_json(value: Any) -> str:
     Docker's encoder calls ``SetEscapeHTML(false)``, so ``<`` stays ``<``; Go still
     escapes U+2028 and U+2029.
     """
-    if value is None or value is MISSING:
+    if value is None or value is MISSING or isinstance(value, NilSlice | NilMap):
         return "null"
     if isinstance(value, bool):
         return "true" if value else "false"

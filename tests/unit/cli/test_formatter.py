@@ -146,3 +146,12 @@ def test_ports_are_grouped_as_dockers_displayable_ports() -> None:
     assert format_ports({**same, **exposed, **mapped}) == (
         "9000-9001/tcp, 53/udp, 0.0.0.0:8000-8002->8000-8002/tcp, 9005/tcp, 0.0.0.0:8080->80/tcp"
     )
+
+
+def test_null_slices_and_maps_print_as_gos_nil_ones() -> None:
+    doc = {"Config": {"Entrypoint": None, "Labels": None, "Healthcheck": None, "Cmd": ["sh"]}}
+    tmpl = compile_format(
+        "{{.Config.Entrypoint}} {{.Config.Labels}} {{.Config.Healthcheck}} {{.Config.Cmd}} "
+        "{{json .Config.Entrypoint}} {{json .Config.Labels}} {{.Config.Labels.x}} {{len .Config.Entrypoint}}"
+    )
+    assert render_inspect(tmpl, doc) == "[] map[] <nil> [sh] null null <no value> 0"
