@@ -73,9 +73,9 @@ class Runtime:
         """The image store (``runtime.images``)."""
 
         def make() -> Any:
-            from runtime.images.store import ImageStore
+            from runtime.images.service import ImageService
 
-            return ImageStore(self.paths)
+            return ImageService(self.paths)
 
         return self._part("images", make)
 

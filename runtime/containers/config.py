@@ -6,7 +6,6 @@ import os
 import signal as _signal
 import socket
 import time
-from pathlib import Path
 
 from runtime.containers.model import ContainerSpec
 from runtime.errors import InvalidArgument
@@ -89,20 +88,6 @@ def merge_health(user: dict | None, image: dict | None) -> dict | None:
         if not merged.get(key):
             merged[key] = value
     return merged if merged.get("Test") else None
-
-
-def host_resolv_conf() -> str:
-    """Return the host's resolv.conf without loopback resolvers (unreachable from a netns)."""
-    try:
-        lines = Path("/etc/resolv.conf").read_text().splitlines()
-    except OSError:
-        lines = []
-    kept = [
-        ln for ln in lines if not (ln.startswith("nameserver") and (" 127." in ln or " ::1" in ln))
-    ]
-    if not any(ln.startswith("nameserver") for ln in kept):
-        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
-    return "\n".join(kept) + "\n"
 
 
 def parse_security_opts(opts: list[str]) -> dict[str, str]:

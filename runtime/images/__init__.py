@@ -1,6 +1,6 @@
 """Images on a Wharf host: the store, layers, registries, archives.
 
-Use the store through ``Runtime().images`` (``store.ImageStore``)::
+Use the store through ``Runtime().images`` (``service.ImageService``, an ``ImageStore``)::
 
     with Runtime() as rt:
         image = rt.images.pull("127.0.0.1:5000/app:1", progress=print)  # -> Image
@@ -22,7 +22,8 @@ Errors are ``runtime.errors``: ImageNotFound (also for a registry's 404, as
 manifests, archives, layer entries), RegistryError/AuthenticationError (with
 the registry's own message), HostError (disk full).
 
-Modules: ``store`` (blobs, layers, rows), ``layers`` (apply a layer tar, diff
+Modules: ``service`` (``rt.images``: the store with pull, push, save and load,
+above ``registry`` and ``archive``, which build on ``store``), ``store`` (blobs, layers, rows), ``layers`` (apply a layer tar, diff
 an overlay upper dir), ``reference``, ``manifest``, ``registry`` (pull, push,
 login; imports httpx), ``auth`` (credentials file, challenges), ``archive``
 (save, load, import --change), ``progress``, ``starter`` (busybox:latest).

@@ -990,71 +990,11 @@ class ImageStore:
         }
         return base
 
-    # --- the outside world (imported lazily: httpx only when a registry is used) ------
-
-    def pull(
-        self,
-        name: str,
-        *,
-        platform: str | None = None,
-        progress: Any = None,
-        credentials: tuple[str, str] | None = None,
-    ) -> Image:
-        """Pull an image from its registry (see ``runtime.images.registry.pull``)."""
-        from runtime.images import registry
-
-        image = registry.pull(
-            self,
-            name,
-            platform=platform,
-            credentials=credentials,
-            progress=progress or (lambda _p: None),
-        )
-        self._event("pull", name, name=name)
-        return image
-
     def _event(self, action: str, actor_id: str, **attributes: str) -> None:
         """Record an image event of an action whose state, if any, is already committed
         (a pull that found everything present changes nothing, and is still a pull)."""
         with db.transaction(self.conn) as conn:
             events.record(conn, "image", action, actor_id, **attributes)
-
-    def push(
-        self,
-        name: str,
-        dest: str | None = None,
-        *,
-        progress: Any = None,
-        credentials: tuple[str, str] | None = None,
-    ) -> str:
-        """Push an image to the registry its name points at; return the manifest digest."""
-        from runtime.images import registry
-
-        digest = registry.push(
-            self, name, dest, credentials=credentials, progress=progress or (lambda _p: None)
-        )
-        self._event("push", dest or name, name=dest or name)
-        return digest
-
-    def save(self, names: Iterable[str], out: BinaryIO) -> None:
-        """Write images as a docker-save + OCI-layout tar (see ``runtime.images.archive``)."""
-        from runtime.images import archive
-
-        names = list(names)
-        archive.save(self, names, out)
-        for name in names:
-            self._event("save", self.resolve_id(name), name=name)
-
-    def load(self, source: Path | BinaryIO, progress: Any = None) -> list[Image]:
-        """Load a docker-save archive or OCI layout (tar, compressed tar or directory)."""
-        from runtime.images import archive
-
-        images = archive.load(self, source, progress=progress or (lambda _p: None))
-        for image in images:
-            self._event(
-                "load", image.id, **({"name": image.repo_tags[0]} if image.repo_tags else {})
-            )
-        return images
 
     def import_rootfs(
         self,

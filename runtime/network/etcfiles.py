@@ -22,6 +22,20 @@ def read(path: Path, default: str) -> str:
         return default
 
 
+def host_resolv_conf() -> str:
+    """Return the host's resolv.conf without loopback resolvers (unreachable from a netns)."""
+    try:
+        lines = Path("/etc/resolv.conf").read_text().splitlines()
+    except OSError:
+        lines = []
+    kept = [
+        ln for ln in lines if not (ln.startswith("nameserver") and (" 127." in ln or " ::1" in ln))
+    ]
+    if not any(ln.startswith("nameserver") for ln in kept):
+        kept += ["nameserver 8.8.8.8", "nameserver 8.8.4.4"]
+    return "\n".join(kept) + "\n"
+
+
 def parse_add_host(entry: str, gateway: str) -> str:
     """Turn ``--add-host NAME:IP`` (or ``NAME=IP``, IP ``host-gateway``) into a hosts line."""
     sep = "=" if "=" in entry else ":"
@@ -46,8 +60,6 @@ def extra_hosts(spec: Any, gateway: str) -> str:
 
 def host_resolv(spec: Any) -> str:
     """The host's resolv.conf (no loopback servers), with ``--dns*`` applied as Docker does."""
-    from runtime.containers.config import host_resolv_conf
-
     lines = host_resolv_conf().splitlines()
     if spec.dns:
         lines = [ln for ln in lines if not ln.startswith("nameserver")]
@@ -57,8 +69,6 @@ def host_resolv(spec: Any) -> str:
 
 def network_resolv(spec: Any, gateway: str) -> str:
     """resolv.conf of a user-defined network: the resolver on its gateway first."""
-    from runtime.containers.config import host_resolv_conf
-
     lines = [ln for ln in host_resolv_conf().splitlines() if not ln.startswith("nameserver")]
     lines.insert(0, f"nameserver {gateway}")
     if spec.dns:
