@@ -599,7 +599,10 @@ def cmd_ps(args: argparse.Namespace) -> int:
             except ImageNotFound:
                 return None
 
-        match = filters.ContainerFilter(flt, every, inspected, image_id)
+        parents = (
+            {img.id: img.parent for img in rt.images.list(all=True)} if "ancestor" in flt else {}
+        )
+        match = filters.ContainerFilter(flt, every, inspected, image_id, parents)
         # as Docker: stopped containers only with -a, a status filter, or -n/-l
         every_state = args.all or match.all_states or limit > 0
         items = [c for c in every if (every_state or c.running) and match(c)]

@@ -158,7 +158,8 @@ class ContainerFilter:
     """The ``docker ps`` filters, checked once for bad values and then applied per container.
 
     ``inspect(c)`` gives a container's inspect document (``Mounts``,
-    ``NetworkSettings``, ``State.Health``) for the keys that need it.
+    ``NetworkSettings``, ``State.Health``) for the keys that need it;
+    ``parents`` maps image ids to their parent's, for ``ancestor=``.
     """
 
     def __init__(
@@ -167,6 +168,7 @@ class ContainerFilter:
         containers: list[Any],
         inspect: Callable[[Any], dict],
         image_id: Callable[[str], str | None],
+        parents: dict[str, str] | None = None,
     ) -> None:
         self.flt = flt
         self.inspect = inspect
@@ -185,6 +187,7 @@ class ContainerFilter:
         self.publish = _port_set(flt.get("publish", []), "publish")
         self.expose = _port_set(flt.get("expose", []), "expose")
         self.ancestors = {image_id(v) for v in flt.get("ancestor", [])} - {None}
+        self.parents = parents
         self.before = self._created_of(flt.get("before", []), containers)
         self.since = self._created_of(flt.get("since", []), containers)
 
@@ -197,6 +200,16 @@ class ContainerFilter:
             if ref in (c.id, c.name) or (len(ref) >= 1 and c.id.startswith(ref)):
                 return c.created
         raise InvalidFilter(f"No such container: {ref}")
+
+    def _descends(self, image: str) -> bool:
+        """The image is one of the ancestors or built on one (Docker follows the parents)."""
+        seen = set()
+        while image and image not in seen:
+            if image in self.ancestors:
+                return True
+            seen.add(image)
+            image = (self.parents or {}).get(image, "")
+        return False
 
     @property
     def all_states(self) -> bool:
@@ -217,7 +230,7 @@ class ContainerFilter:
             return False
         if self.exited and (c.status != "exited" or c.exit_code not in self.exited):
             return False
-        if "ancestor" in f and c.image_id not in self.ancestors:
+        if "ancestor" in f and not self._descends(c.image_id):
             return False
         if self.before is not None and not c.created < self.before:
             return False

@@ -212,6 +212,11 @@ def test_images_match_references_not_every_tag(wharf) -> None:
     ]
     assert refs("-f", "label=stage=two") == ["second:v1"]
     assert refs("-f", "label=stage") == ["second:v1"]
+    # ps -f ancestor= follows the images' parents (second:v1 was committed on busybox)
+    wharf("run", "-d", "--name", "child", "second:v1", "sleep", "60")
+    for ancestor in ("busybox", "second:v1"):
+        out = wharf("ps", "-f", f"ancestor={ancestor}", "--format", "{{.Names}}").stdout
+        assert out == "child\n"
     table = _lines(wharf("images", "busybox"))
     assert table[0].split() == ["REPOSITORY", "TAG", "IMAGE", "ID", "CREATED", "SIZE"]
     assert table[0].startswith("REPOSITORY   TAG       IMAGE ID       CREATED")
