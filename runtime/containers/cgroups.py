@@ -164,3 +164,15 @@ def cgroup_stats(ctr_id: str) -> dict:
         "blkio_write": io_write,
         "read": now_iso(),
     }
+
+
+def container_cgroups() -> list[Path]:
+    """Every Wharf container's cgroup directory on this machine, whichever root made it.
+
+    cgroup v1 (and the hybrid's unified tree) has one per hierarchy,
+    ``/sys/fs/cgroup/<controller>/wharf/<id>``; v2 has one, ``/sys/fs/cgroup/wharf/<id>``.
+    The ``wharf`` directories also hold the controllers' files: only directories count.
+    """
+    base = Path("/sys/fs/cgroup")
+    pattern = "wharf/*" if cgroup_mode() == "v2" else "*/wharf/*"
+    return sorted(p for p in base.glob(pattern) if p.is_dir())

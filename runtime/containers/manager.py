@@ -29,7 +29,13 @@ from pathlib import Path
 from typing import Any
 
 from runtime.containers import rootfs as rootfs_mod
-from runtime.containers.cgroups import block_io, cgroup_mode, cgroup_stats, swap_accounting
+from runtime.containers.cgroups import (
+    block_io,
+    cgroup_mode,
+    cgroup_stats,
+    container_cgroups,
+    swap_accounting,
+)
 from runtime.containers.config import ZERO_TIME, merge_config, now_iso, parse_security_opts
 from runtime.containers.model import Container, ContainerSpec
 from runtime.containers.ociconfig import (
@@ -170,6 +176,7 @@ class ContainerManager:
         stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(started // 10**9))
         with self.records.transaction():
             self.records.mark_adopted(c.id, pid, f"{stamp}.{started % 10**9:09d}Z")
+            self.rt.volumes.record_mounts(self.records.conn, c.id)
             self.records.event(c.id, "start")
         return self.records.find(c.id)
 
@@ -197,6 +204,7 @@ class ContainerManager:
                     self.records.event(c.id, "die", exitCode=code, execDuration=int(max(ran, 0)))
             if recorded:
                 self._release_run_resources(c)
+                self.rt.volumes.unmounted(c.id)
 
     def _release_run_resources(self, c: Container) -> None:
         """Free what only a running container holds: network, rootfs mount (idempotent)."""
@@ -384,6 +392,7 @@ class ContainerManager:
                 restart_count=c.restart_count + 1 if by_policy else 0,
                 health=json.dumps(health) if health else "",
             )
+            self.rt.volumes.record_mounts(self.records.conn, c.id)
             self.records.event(c.id, "start")
         return pid
 
@@ -670,7 +679,7 @@ class ContainerManager:
                 done.append(f"{staged.name[:12]}: removed a stale bind staging mount {staged}")
         # The cgroup tree is shared by every Wharf root on the machine: touch only our
         # own containers', under their lock (a start in progress has an empty cgroup).
-        for ctrl in Path("/sys/fs/cgroup").glob("*/wharf/*"):
+        for ctrl in container_cgroups():
             if ctrl.name in ids and ctrl.name not in running:
                 with self.records.locked(ctrl.name), contextlib.suppress(OSError, NotFound):
                     if not self.records.find(ctrl.name).running:

@@ -290,6 +290,25 @@ class VolumeManager:
             )
         return out
 
+    @staticmethod
+    def record_mounts(conn: sqlite3.Connection, ctr_id: str) -> None:
+        """Record Docker's ``volume mount`` events in the start's transaction (on ``conn``,
+        the caller's), so a start that failed mounted nothing."""
+        for row in _volume_mounts(conn, ctr_id):
+            events.record(
+                conn, "volume", "mount", row["volume"], container=ctr_id, driver="local",
+                destination=row["destination"], propagation=row["propagation"],
+                **{"read/write": "false" if row["readonly"] else "true"},
+            )  # fmt: skip
+
+    def unmounted(self, ctr_id: str) -> None:
+        """Record Docker's ``volume unmount`` events: a run's exit has let go of its volumes."""
+        with db.transaction(self.conn):
+            for row in _volume_mounts(self.conn, ctr_id):
+                events.record(
+                    self.conn, "volume", "unmount", row["volume"], container=ctr_id, driver="local"
+                )
+
     def release(self, ctr_id: str, remove_anonymous: bool) -> None:
         """Forget a removed container's mounts; with ``remove_anonymous`` drop its anonymous volumes."""
         rows = self._mount_rows(ctr_id)
@@ -457,3 +476,17 @@ def _du(path: Path) -> int:
         except OSError:
             continue
     return total
+
+
+def _volume_mounts(conn: sqlite3.Connection, ctr_id: str) -> list[sqlite3.Row]:
+    """The container's volume mounts, read on ``conn`` (maybe another part's, in its
+    transaction: so the table is looked for, never made, here)."""
+    if not conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type='table' AND name='container_mounts'"
+    ).fetchone():
+        return []
+    return conn.execute(
+        "SELECT volume, destination, propagation, readonly FROM container_mounts "
+        "WHERE container_id=? AND type='volume' ORDER BY destination",
+        (ctr_id,),
+    ).fetchall()

@@ -6,12 +6,13 @@ import contextlib
 import os
 from pathlib import Path
 
+from runtime.containers.cgroups import container_cgroups
 from runtime.containers.model import ContainerSpec
 
 
 def _snapshot(wharf_paths) -> dict:
     mounts = [ln.split()[4] for ln in Path("/proc/self/mountinfo").read_text().splitlines()]
-    cgroups = sorted(str(p) for p in Path("/sys/fs/cgroup").glob("*/wharf/*"))
+    cgroups = [str(p) for p in container_cgroups()]
     procs = []
     for p in os.listdir("/proc"):
         if p.isdigit():

@@ -3,11 +3,13 @@ that loses nothing across a restart of the host agent (runtime.events)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -175,6 +177,13 @@ def test_images_networks_and_volumes_have_events_too(wharf, tmp_path):
     wharf("network", "rm", "evnet")
     wharf("volume", "create", "evvol")
     wharf("volume", "rm", "evvol")
+    tiny = tmp_path / "tiny.tar"
+    with tarfile.open(tiny, "w") as tar:
+        info = tarfile.TarInfo("hello")
+        info.size = 2
+        tar.addfile(info, io.BytesIO(b"hi"))
+    imported = wharf("import", str(tiny), "tiny:1").stdout.strip()
+    wharf("rmi", "tiny:1")
     out = wharf("events", "--since", str(start), "--until", str(time.time()), "--format", "json")
     events = [json.loads(line) for line in out.stdout.splitlines()]
     got = [(e["Type"], e["Action"]) for e in events]
@@ -187,7 +196,12 @@ def test_images_networks_and_volumes_have_events_too(wharf, tmp_path):
         ("network", "destroy"),
         ("volume", "create"),
         ("volume", "destroy"),
+        ("image", "import"),
+        ("image", "untag"),
+        ("image", "delete"),
     ]
+    assert {e["Actor"]["ID"] for e in events[-3:]} == {imported}
+    events = events[:-3]
     image_id = json.loads(wharf("image", "inspect", "busybox").stdout)[0]["Id"]
     assert {e["Actor"]["ID"] for e in events if e["Type"] == "image"} == {image_id}
     assert events[4]["Actor"] == {"ID": net, "Attributes": {"name": "evnet", "type": "bridge"}}
@@ -231,3 +245,41 @@ def test_a_start_connects_and_an_exit_disconnects_the_networks(wharf):
     ).stdout  # fmt: skip
     got = [json.loads(line)["Action"] for line in both.splitlines()]
     assert got == ["connect", "start", "connect", "disconnect", "die", "disconnect"]
+
+
+def test_a_start_mounts_and_an_exit_unmounts_the_volumes(wharf):
+    start = time.time()
+    wharf("volume", "create", "evdata")
+    cid = wharf(
+        "run", "-d", "--network", "none", "-v", "evdata:/data:ro", "-v", "/srv",
+        "busybox", "sleep", "300",
+    ).stdout.strip()  # fmt: skip
+    anonymous = json.loads(wharf("inspect", cid).stdout)[0]["Mounts"]
+    anon = next(m["Name"] for m in anonymous if m["Destination"] == "/srv")
+    wharf("kill", cid)
+    wharf("wait", cid)
+    out = wharf(
+        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+        "--filter", "type=volume", "--filter", "event=mount", "--filter", "event=unmount",
+    ).stdout  # fmt: skip
+    events = [json.loads(line) for line in out.splitlines()]
+    got = sorted((e["Action"], e["Actor"]["ID"]) for e in events)
+    assert got == [("mount", anon), ("mount", "evdata"), ("unmount", anon), ("unmount", "evdata")]
+    mount = next(e for e in events if e["Action"] == "mount" and e["Actor"]["ID"] == "evdata")
+    assert mount["Actor"]["Attributes"] == {
+        "container": cid,
+        "destination": "/data",
+        "driver": "local",
+        "propagation": "",
+        "read/write": "false",
+    }
+    unmount = next(e for e in events if e["Action"] == "unmount")
+    assert unmount["Actor"]["Attributes"] == {"container": cid, "driver": "local"}
+    # as Docker's: mounted before the start, unmounted after the die
+    order = wharf(
+        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+        "--filter", "event=start", "--filter", "event=die", "--filter", "event=mount",
+        "--filter", "event=unmount",
+    ).stdout  # fmt: skip
+    actions = [json.loads(line)["Action"] for line in order.splitlines()]
+    assert actions == ["mount", "mount", "start", "die", "unmount", "unmount"]
