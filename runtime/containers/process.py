@@ -205,8 +205,11 @@ class ContainerProcesses:
                     left = None if deadline is None else max(deadline - time.monotonic(), 0.001)
                     sock.settimeout(left)
                     with contextlib.suppress(OSError):
+                        # a container that keeps printing never lets recv time out:
+                        # the deadline is checked between reads
                         while sock.recv(65536):
-                            pass
+                            if deadline is not None and time.monotonic() >= deadline:
+                                break
                 if deadline is not None and time.monotonic() >= deadline:
                     return exit_file.exists()
                 continue

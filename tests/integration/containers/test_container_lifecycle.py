@@ -46,6 +46,23 @@ def test_stop_escalates_to_sigkill_after_the_timeout(wharf, wait_log):
     assert 1 <= elapsed < 10
 
 
+def test_stop_and_restart_kill_a_container_that_ignores_sigterm_while_it_prints(wharf, wait_log):
+    # PID 1 without a TERM handler ignores SIGTERM; its steady output kept stop
+    # reading the attach socket past -t (it hung for minutes)
+    script = "echo ready; while :; do echo x; sleep 0.2; done"
+    cid = wharf("run", "-d", "busybox", "sh", "-c", script).stdout.strip()
+    wait_log(cid)
+    wharf("stop", "-t", "2", cid, timeout=30)
+    state = _state(wharf, cid)
+    assert (state["Status"], state["ExitCode"]) == ("exited", 137)
+    wharf("start", cid)
+    started = _state(wharf, cid)["StartedAt"]
+    wharf("restart", "-t", "1", cid, timeout=30)
+    info = json.loads(wharf("inspect", cid).stdout)[0]
+    assert info["State"]["Status"] == "running" and info["State"]["StartedAt"] != started
+    assert info["RestartCount"] == 0  # a person's restart is not a policy restart
+
+
 def test_stop_uses_the_stop_signal(wharf, wait_log):
     cid = wharf(
         "run",
