@@ -175,6 +175,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         device_read_bps=args.device_read_bps or [],
         device_write_bps=args.device_write_bps or [],
         shm_size=parse_size(args.shm_size, "--shm-size") if args.shm_size else 0,
+        group_add=args.group_add or [],
     )
 
 
@@ -886,6 +887,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--runtime")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")
+    a("--group-add", action="append", help="one more group for the process: a name or a gid")
     a("--pull", help="pull the image first: missing (default), always or never")
     a("--platform", help="os/arch[/variant] to pull when the image is pulled")
     a("-q", "--quiet", action="store_true", help="say nothing while pulling the image")

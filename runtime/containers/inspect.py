@@ -64,6 +64,7 @@ def host_config_json(c: Container) -> dict:
         "Sysctls": s.sysctls or None,
         "Ulimits": s.ulimits or None,
         "VolumesFrom": s.volumes_from or None,
+        "GroupAdd": s.group_add or None,
     }
 
 

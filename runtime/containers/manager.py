@@ -429,7 +429,9 @@ class ContainerManager:
         from runtime.oci.shim import shim_binary
 
         spec, cfg = c.spec, c.config
-        uid, gid, extra_gids, home = rootfs_mod.resolve_user(rootfs, cfg.get("User") or "")
+        uid, gid, extra_gids, home = rootfs_mod.resolve_user(
+            rootfs, cfg.get("User") or "", spec.group_add
+        )
         cwd = workdir(c)
         rootfs_mod.make_workdir(rootfs, cwd, uid, gid)
         args = container_args(c)

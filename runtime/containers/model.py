@@ -74,6 +74,7 @@ class ContainerSpec:
     sysctls: dict[str, str] = field(default_factory=dict)
     ulimits: list[str] = field(default_factory=list)
     userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
+    group_add: list[str] = field(default_factory=list)  # more groups: names (the image's) or gids
     # networking (validated by runtime.network)
     network: str = "bridge"
     network_aliases: list[str] = field(default_factory=list)

@@ -301,7 +301,7 @@ class ContainerProcesses:
         process = json.loads((run / "config.json").read_text())["process"]
         rootfs = run / "rootfs"
         if user:
-            uid, gid, extra, _home = rootfs_mod.resolve_user(rootfs, user)
+            uid, gid, extra, _home = rootfs_mod.resolve_user(rootfs, user, c.spec.group_add)
             process["user"] = {
                 "uid": uid,
                 "gid": gid,

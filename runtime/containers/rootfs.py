@@ -108,8 +108,15 @@ def _read_db(rootfs: Path, name: str) -> list[list[str]]:
     return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
 
 
-def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int], str]:
-    """Resolve ``name|uid[:group|gid]`` as Docker does; return uid, gid, extra gids, home."""
+def resolve_user(
+    rootfs: Path, user: str, group_add: list[str] | tuple[str, ...] = ()
+) -> tuple[int, int, list[int], str]:
+    """Resolve ``name|uid[:group|gid]`` as Docker does; return uid, gid, the groups, home.
+
+    The groups are what the process's ``id`` shows, as under Docker: the primary
+    group, the image's ``/etc/group`` groups that list the user (unless a group
+    was named), then ``--group-add``'s (names looked up in the image's group file).
+    """
     user = user or "0"
     name, _, group = user.partition(":")
     passwd = _read_db(rootfs, "passwd")
@@ -134,11 +141,23 @@ def resolve_user(rootfs: Path, user: str) -> tuple[int, int, list[int], str]:
                     f"unable to find group {group}: no matching entries in group file"
                 )
             gid = int(found[0][2])
-    extra = []
+    extra = [gid]
     if entry and not group:
         for g in groups:
-            if len(g) >= 4 and entry[0] in g[3].split(",") and int(g[2]) != gid:
+            if len(g) >= 4 and entry[0] in g[3].split(",") and int(g[2]) not in extra:
                 extra.append(int(g[2]))
+    for added in group_add:
+        if added.isdigit():
+            number = int(added)
+        else:
+            found = [g for g in groups if len(g) >= 3 and g[0] == added]
+            if not found:
+                raise InvalidArgument(
+                    f"Unable to find group {added}: no matching entries in group file"
+                )
+            number = int(found[0][2])
+        if number not in extra:
+            extra.append(number)
     return uid, gid, extra, home
 
 

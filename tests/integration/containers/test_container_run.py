@@ -112,3 +112,20 @@ def test_init_runs_tini_as_pid_1(wharf):
         "run", "--rm", "--init", "busybox", "sh", "-c", "cat /proc/1/cmdline | tr '\\0' ' '"
     )
     assert out.stdout.startswith("/sbin/docker-init -- sh")
+
+
+def test_id_shows_the_groups_docker_gives(wharf):
+    def ident(*flags: str) -> str:
+        return wharf("run", "--rm", *flags, "busybox", "id").stdout.strip()
+
+    assert ident() == "uid=0(root) gid=0(root) groups=0(root)"
+    assert ident("-u", "nobody").endswith("groups=65534(nogroup)")
+    assert ident("-u", "1000:1000").endswith("groups=1000(user)")
+    assert ident("-u", "1000", "--group-add", "nogroup", "--group-add", "4000").endswith(
+        "groups=1000(user),4000,65534(nogroup)"
+    )
+    cid = wharf("run", "-d", "--group-add", "7", "busybox", "sleep", "60").stdout.strip()
+    assert wharf("exec", cid, "id").stdout.strip().endswith("groups=0(root),7")
+    assert wharf("inspect", "-f", "{{json .HostConfig.GroupAdd}}", cid).stdout.strip() == '["7"]'
+    bad = wharf("run", "--rm", "--group-add", "ghosts", "busybox", "id", check=False)
+    assert bad.returncode == 125 and "Unable to find group ghosts" in bad.stderr

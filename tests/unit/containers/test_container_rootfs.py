@@ -31,14 +31,22 @@ def test_symlinks_resolve_inside_the_rootfs(rootfs):
 
 
 def test_users_by_name_uid_and_group(rootfs):
-    assert resolve_user(rootfs, "web") == (33, 33, [50], "/var/www")
-    assert resolve_user(rootfs, "1234") == (1234, 0, [], "/")
+    # the groups are what id shows under Docker: the primary one, then the user's
+    assert resolve_user(rootfs, "web") == (33, 33, [33, 50], "/var/www")
+    assert resolve_user(rootfs, "1234") == (1234, 0, [0], "/")
+    assert resolve_user(rootfs, "web:root")[2] == [0]  # a named group: no others
     assert resolve_user(rootfs, "web:root")[:2] == (33, 0)
     assert resolve_user(rootfs, "")[:2] == (0, 0)
     with pytest.raises(InvalidArgument, match="unable to find user ghost"):
         resolve_user(rootfs, "ghost")
     with pytest.raises(InvalidArgument, match="unable to find group nogroup"):
         resolve_user(rootfs, "web:nogroup")
+
+
+def test_group_add_takes_numbers_and_the_images_group_names(rootfs):
+    assert resolve_user(rootfs, "web", ["root", "4000", "33"])[2] == [33, 50, 0, 4000]
+    with pytest.raises(InvalidArgument, match="Unable to find group ghosts"):
+        resolve_user(rootfs, "web", ["ghosts"])
 
 
 def test_commands_are_found_on_the_path(rootfs):
