@@ -243,6 +243,8 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     spec = spec_from_args(args)
     _check_detach_keys(args)
+    if not args.detach:
+        _check_input_tty(spec.stdin_open, spec.tty)
     policy = _pull_policy(args)
     with _runtime() as rt:
         _image_for(rt, args, policy)
@@ -279,6 +281,16 @@ def cmd_run(args: argparse.Namespace) -> int:
         if spec.auto_remove:
             rt.containers.remove(c.id, force=True)
         return code
+
+
+def _check_input_tty(stdin_open: bool, tty: bool) -> None:
+    """Refuse ``-it`` when our input is no terminal (a pipe, a file), as Docker does (1)."""
+    if stdin_open and tty and not sys.stdin.isatty():
+        from runtime.errors import InvalidArgument
+
+        exc = InvalidArgument("the input device is not a TTY")
+        exc.exit_code = 1
+        raise exc
 
 
 def _check_detach_keys(args: argparse.Namespace) -> None:
@@ -477,6 +489,8 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 def _exec(args: argparse.Namespace) -> int:
     env = list(args.env or [])
+    if not args.detach:
+        _check_input_tty(args.interactive, args.tty)
     with _runtime() as rt:
         if args.tty and not args.detach and sys.stdin.isatty():
             from runtime.containers.attach import relay_pty

@@ -154,9 +154,9 @@ def test_start_ai_attaches_the_terminal(terminal, wharf):
 
 def test_ctrl_c_is_passed_to_a_container_without_a_terminal(terminal):
     term = terminal()
-    script = "trap 'echo got-INT; exit 7' INT; echo ready; sleep 100 & wait"
+    script = "trap 'echo got-INT; exit 7' INT; echo ready-$((6*7)); sleep 100 & wait"
     term.wharf(f"run --rm busybox sh -c {shlex.quote(script)}")
-    term.wait_for("ready")
+    term.wait_for("ready-42")
     term.type("C-c")
     assert term.exit_code() == 7
     assert "got-INT" in term.screen()
@@ -167,3 +167,16 @@ def test_bad_detach_keys_are_refused_before_the_container_starts(wharf):
     assert out.returncode == 125
     assert "Invalid detach keys (ctrl-1) provided" in out.stderr
     assert wharf("ps", "-aq").stdout == ""
+
+
+def test_it_without_a_terminal_is_refused_as_docker_does(wharf):
+    out = wharf("run", "-it", "--rm", "busybox", "true", input="", check=False)
+    assert out.returncode == 1
+    (line,) = out.stderr.strip().splitlines()
+    assert "the input device is not a TTY" in line
+    assert wharf("ps", "-aq").stdout == ""
+    cid = wharf("run", "-d", "busybox", "sleep", "60").stdout.strip()
+    out = wharf("exec", "-it", cid, "true", input="", check=False)
+    assert out.returncode == 1 and "the input device is not a TTY" in out.stderr
+    # -t alone needs no terminal of ours
+    assert wharf("run", "-t", "--rm", "busybox", "echo", "ok", input="").stdout.strip() == "ok"
