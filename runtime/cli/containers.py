@@ -224,14 +224,19 @@ def _image_for(rt: Any, args: argparse.Namespace, policy: str) -> None:
 
 
 def cmd_create(args: argparse.Namespace) -> int:
+    from runtime.errors import Conflict, NotFound, RegistryError
+
     spec = spec_from_args(args)
     policy = _pull_policy(args)
-    # a flag's bad value is Docker's 125 (its client refuses it); what the engine
-    # refuses after that fails create with 1 (run keeps 125)
-    args.error_status = 1
     with _runtime() as rt:
-        _image_for(rt, args, policy)
-        c = rt.containers.create(spec)
+        try:
+            _image_for(rt, args, policy)
+            c = rt.containers.create(spec)
+        except (NotFound, Conflict, RegistryError):
+            # what Docker's engine refuses (a name in use, no such image or network, a
+            # failed pull) fails its create with 1; a bad value stays 125, as its client's
+            args.error_status = 1
+            raise
         print(c.id)
     return 0
 
