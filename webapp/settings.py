@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "webapp.accounts",
     "webapp.fleet",
     "webapp.jobs",
+    "webapp.inventory",
 ]
 
 MIDDLEWARE = [

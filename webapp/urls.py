@@ -6,12 +6,22 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.accounts.views import SignInView
 from webapp.fleet.api.views import HostViewSet
+from webapp.inventory.api.views import (
+    ContainerViewSet,
+    ImageViewSet,
+    NetworkViewSet,
+    VolumeViewSet,
+)
 from webapp.jobs import views as job_views
 from webapp.jobs.api.views import JobViewSet
 
 router = DefaultRouter()
 router.register("hosts", HostViewSet, basename="host")
 router.register("jobs", JobViewSet, basename="job")
+router.register("containers", ContainerViewSet, basename="container")
+router.register("images", ImageViewSet, basename="image")
+router.register("volumes", VolumeViewSet, basename="volume")
+router.register("networks", NetworkViewSet, basename="network")
 
 urlpatterns = [
     path("", job_views.dashboard, name="dashboard"),

@@ -42,13 +42,15 @@ def run(args: argparse.Namespace) -> int:
 
     from worker.celery import app, configure, host_config, site_client
     from worker.heartbeat import Heartbeat, beat_once
+    from worker.inventory import InventoryFollower
 
     cfg = host_config()
     configure(cfg)
     beat_once(site_client())  # registered (and its lost jobs settled) before a job arrives
     heartbeat = Heartbeat(site_client(), cfg.heartbeat_seconds)
-    worker_ready.connect(lambda **_: heartbeat.start(), weak=False)
-    worker_shutdown.connect(lambda **_: heartbeat.stop(), weak=False)
+    inventory = InventoryFollower(site_client())
+    worker_ready.connect(lambda **_: (heartbeat.start(), inventory.start()), weak=False)
+    worker_shutdown.connect(lambda **_: (heartbeat.stop(), inventory.stop()), weak=False)
     worker = app.Worker(
         queues=[cfg.queue],
         hostname=f"wharf@{cfg.host_name}",

@@ -18,6 +18,7 @@ from django.utils import timezone
 from webapp.accounts.models import Team
 from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
+from webapp.inventory.services import mark_unknown
 from webapp.jobs.choices import HOST_END_STATES, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
@@ -270,6 +271,7 @@ def sweep(now: timezone.datetime | None = None) -> dict[str, list[int]]:
     now = now or timezone.now()
     done: dict[str, list[int]] = {"unreachable": [], "expired": [], "sent": [], "time_limit": []}
     for name in Host.mark_unreachable(now):
+        mark_unknown(name)
         for job in Job.objects.filter(host__name=name, state=JobState.RUNNING):
             if _end(job, JobState.FAILED, f"host {name} stopped answering", "host_unreachable"):
                 done["unreachable"].append(job.pk)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from webapp.fleet.hostapi import views
 
@@ -9,4 +9,5 @@ urlpatterns = [
     path("jobs/<int:job_id>/lines/", views.Lines.as_view(), name="host-lines"),
     path("jobs/<int:job_id>/finish/", views.Finish.as_view(), name="host-finish"),
     path("rejected/", views.Rejected.as_view(), name="host-rejected"),
+    path("inventory/", include("webapp.inventory.hostapi")),
 ]

@@ -1,0 +1,79 @@
+"""Websocket of inventory changes: ``/ws/inventory/?host=NAME&team=SLUG`` (both optional).
+
+Authenticate, check access, join the groups the user may see, then relay:
+fleet admins join the group of every object (unmanaged ones too), others one
+group per team they may view (or the one ``team`` named). ``host`` narrows
+the relay to one host's objects. The REST lists give the state to start
+from; this socket sends each change after it is committed, as
+``{"type": "inventory", "action": "changed"|"removed", "kind", "object"}``.
+
+Close codes as the job socket's: 4401 not signed in, 4404 no such host or
+team (or not yours), 4400 a bad parameter.
+"""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+from webapp.accounts.models import Team
+from webapp.fleet.models import Host
+from webapp.inventory.services import ALL_GROUP, team_group
+from webapp.jobs.consumers import CLOSE_BAD_REQUEST, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from webapp.permissions import VIEW, is_fleet_admin
+
+
+class InventoryConsumer(AsyncWebsocketConsumer):
+    groups_joined: list[str] = []
+    host: str | None = None
+
+    async def connect(self) -> None:
+        self.groups_joined = []
+        await self.accept()
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            await self.close(code=CLOSE_UNAUTHENTICATED)
+            return
+        query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
+        host, team = query.get("host", [""])[0], query.get("team", [""])[0]
+        if len(host) > 200 or len(team) > 100:
+            await self.close(code=CLOSE_BAD_REQUEST)
+            return
+        groups = await self._groups(user, host, team)
+        if groups is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        self.host = host or None
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+            self.groups_joined.append(group)
+        await self.send(text_data=json.dumps({"type": "subscribed", "host": self.host}))
+
+    async def disconnect(self, code: int) -> None:
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
+
+    async def relay(self, event: dict) -> None:
+        """A change published by ``webapp.inventory.services``."""
+        if self.host is not None:
+            message = json.loads(event["text"])
+            if message.get("object", {}).get("host") != self.host:
+                return
+        await self.send(text_data=event["text"])
+
+    @database_sync_to_async
+    def _groups(self, user: object, host: str, team: str) -> list[str] | None:
+        """The groups USER may join for this query; None when the host or team is not theirs."""
+        if host and not Host.objects.for_user(user, VIEW).filter(name=host).exists():
+            return None
+        if team:
+            found = Team.objects.for_user(user, VIEW).filter(slug=team).first()
+            return None if found is None else [team_group(found.pk)]
+        if is_fleet_admin(user):
+            return [ALL_GROUP]
+        return [
+            team_group(pk) for pk in Team.objects.for_user(user, VIEW).values_list("pk", flat=True)
+        ]

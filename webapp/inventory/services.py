@@ -1,0 +1,169 @@
+"""Make the site's inventory follow the hosts: apply events, reconcile snapshots, adopt, go unknown.
+
+A host reports in two ways (``webapp.inventory.hostapi``):
+
+- **changes**: the objects touched by its events ``after`` < id <= ``cursor``,
+  each as it is now or gone. The site applies a batch only if ``after`` is
+  the cursor it stored, in one transaction with the new cursor, so a batch
+  that is retried (the answer was lost) or sent twice is not applied twice,
+  and a worker that restarts resumes from the stored cursor;
+- **snapshot**: everything the host has, read after event ``cursor``; the
+  database is made to match it (new objects appear unmanaged, missing ones
+  go) and the cursor becomes the snapshot's.
+
+Every object that changes is published to browsers after the commit
+(``webapp.jobs.publish``), to the group of its team and to the admins' group.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from webapp.errors import Conflict
+from webapp.fleet.models import Host
+from webapp.inventory.choices import ContainerState, Kind
+from webapp.inventory.models import MODELS, Container, HostObject, InventoryCursor
+from webapp.jobs.publish import publish
+
+#: the browsers' groups: every object (fleet admins), and one team's objects
+ALL_GROUP = "inventory.all"
+
+
+def team_group(team_id: int) -> str:
+    return f"inventory.team.{team_id}"
+
+
+def groups_for(obj: HostObject) -> list[str]:
+    return [ALL_GROUP] + ([team_group(obj.team_id)] if obj.team_id else [])
+
+
+def _announce(obj: HostObject, action: str) -> None:
+    """Publish ACTION ("changed" or "removed") of OBJ to the browsers that may see it."""
+    from webapp.inventory.api.serializers import SERIALIZERS
+
+    if action == "removed":
+        data = {"id": obj.pk, "engine_id": obj.engine_id, "host": obj.host.name}
+    else:
+        data = SERIALIZERS[type(obj)](obj).data
+    message = {"type": "inventory", "action": action, "kind": obj.kind, "object": data}
+    for group in groups_for(obj):
+        publish(group, message)
+
+
+def _cursor(host: Host) -> InventoryCursor:
+    """The host's cursor row, locked until the transaction ends (one report at a time)."""
+    InventoryCursor.objects.get_or_create(host=host)
+    return InventoryCursor.objects.select_for_update().get(host=host)
+
+
+def needs_resync(host: Host) -> bool:
+    """True when the site lost track of the host (its containers went unknown): send a snapshot."""
+    return Container.objects.filter(host=host, state=ContainerState.UNKNOWN).exists()
+
+
+def cursor_of(host: Host) -> dict:
+    row = InventoryCursor.objects.filter(host=host).first()
+    return {"cursor": row.cursor if row else 0, "resync": row is None or needs_resync(host)}
+
+
+def _upsert(host: Host, model: type[HostObject], record: dict, existing: HostObject | None) -> None:
+    obj = existing or model(host=host, engine_id=record["engine_id"])
+    changed = existing is None
+    for field, value in record.items():
+        if getattr(obj, field) != value:
+            setattr(obj, field, value)
+            changed = True
+    if changed:
+        obj.save()
+        _announce(obj, "changed")
+
+
+def _remove(obj: HostObject) -> None:
+    pk = obj.pk
+    obj.delete()
+    obj.pk = pk  # the browsers are told which row went
+    _announce(obj, "removed")
+
+
+def apply_changes(host: Host, after: int, cursor: int, changes: list[dict]) -> dict:
+    """Apply one batch of a host's changes (``reports.ChangesIn``); return the stored cursor.
+
+    Raises Conflict when ``after`` is not the stored cursor: the host then
+    asks for the cursor and resumes from there.
+    """
+    with transaction.atomic():
+        row = _cursor(host)
+        if row.cursor != after:
+            raise Conflict(
+                f"this batch follows event {after}, the site has applied up to {row.cursor}",
+                field="after",
+            )
+        for change in changes:
+            model = MODELS[change["kind"]]
+            existing = (
+                model.objects.select_related("host")
+                .filter(host=host, engine_id=change["engine_id"])
+                .first()
+            )
+            if change["object"] is not None:
+                _upsert(host, model, change["object"], existing)
+            elif existing is not None:
+                _remove(existing)
+        row.cursor = cursor
+        row.save(update_fields=["cursor"])
+    return {"cursor": cursor, "resync": needs_resync(host)}
+
+
+def apply_snapshot(host: Host, cursor: int, snapshot: dict) -> dict:
+    """Make the host's inventory match SNAPSHOT (``reports.SnapshotIn``); return the cursor.
+
+    Objects the site did not know appear unmanaged; objects the host no
+    longer has go; the rest are brought up to date and keep their team.
+    """
+    plural = {
+        Kind.CONTAINER: "containers",
+        Kind.IMAGE: "images",
+        Kind.VOLUME: "volumes",
+        Kind.NETWORK: "networks",
+    }
+    with transaction.atomic():
+        row = _cursor(host)
+        for kind, model in MODELS.items():
+            known = {o.engine_id: o for o in model.objects.select_related("host").filter(host=host)}
+            for record in snapshot[plural[kind]]:
+                _upsert(host, model, record, known.pop(record["engine_id"], None))
+            for gone in known.values():
+                _remove(gone)
+        row.cursor = cursor
+        row.reconciled = timezone.now()
+        row.save(update_fields=["cursor", "reconciled"])
+    return {"cursor": cursor, "resync": False}
+
+
+def mark_unknown(host_name: str) -> int:
+    """A host stopped beating: its containers' states are unknown until it reports again.
+
+    Returns how many containers changed. Never leaves one "running" that
+    nobody can vouch for.
+    """
+    with transaction.atomic():
+        stale = list(
+            Container.objects.select_related("host")
+            .filter(host__name=host_name)
+            .exclude(state=ContainerState.UNKNOWN)
+        )
+        for obj in stale:
+            obj.state = ContainerState.UNKNOWN
+            obj.save(update_fields=["state", "updated"])
+            _announce(obj, "changed")
+    return len(stale)
+
+
+def adopt(obj: HostObject, team: object) -> HostObject:
+    """Give an object to TEAM (an admin's act): it is managed from now on."""
+    with transaction.atomic():
+        type(obj).objects.filter(pk=obj.pk).update(team=team)
+        obj.refresh_from_db()
+        _announce(obj, "changed")
+    return obj
