@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
     beat_once(site_client())  # registered (and its lost jobs settled) before a job arrives
     heartbeat = Heartbeat(site_client(), cfg.heartbeat_seconds)
     inventory = InventoryFollower(site_client())
+    inventory.prime()
     worker_ready.connect(lambda **_: (heartbeat.start(), inventory.start()), weak=False)
     worker_shutdown.connect(lambda **_: (heartbeat.stop(), inventory.stop()), weak=False)
     worker = app.Worker(

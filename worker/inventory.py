@@ -225,9 +225,26 @@ class InventoryFollower(threading.Thread):
         self.site = site
         self.reconcile_every = reconcile_every or reconcile_seconds()
         self.stopped = threading.Event()
+        self._resume_at: int | None = None
 
     def stop(self) -> None:
         self.stopped.set()
+
+    def prime(self) -> None:
+        """Do the start-up work before the worker takes jobs: catch the site up, start the agent.
+
+        The first snapshot and the host agent's start cost a burst of CPU; done
+        here, before Celery starts, it does not slow the first jobs down.
+        """
+        from runtime import Runtime
+        from runtime.agent import client
+
+        try:
+            with Runtime() as rt:
+                self._resume_at = self.resume(rt)
+                client.call(rt.paths, "supervise")  # what follow() would start anyway
+        except (SiteRefused, ConnectionError, OSError) as exc:
+            log.warning("inventory start-up failed (%s); the thread tries again", exc)
 
     def run(self) -> None:
         from runtime import Runtime
@@ -235,7 +252,7 @@ class InventoryFollower(threading.Thread):
         while not self.stopped.is_set():
             try:
                 with Runtime() as rt:
-                    self.session(rt)
+                    self.session(rt, self._resume_at)
             except (SiteRefused, ConnectionError) as exc:
                 log.warning("inventory report refused or site away (%s); starting over", exc)
             except Exception:  # noqa: BLE001 - the inventory must not kill the worker
@@ -251,10 +268,16 @@ class InventoryFollower(threading.Thread):
         )
         return int(answer["cursor"])
 
-    def session(self, rt: Any) -> None:
-        """Resume at the site's cursor (or a snapshot), post batches until a reconcile is due."""
+    def resume(self, rt: Any) -> int:
+        """Where to follow from: the site's cursor, or after a snapshot when it lost track."""
         state = self.site.call("/inventory/cursor/", {})
-        cursor = self.reconcile(rt) if state["resync"] else int(state["cursor"])
+        return self.reconcile(rt) if state["resync"] else int(state["cursor"])
+
+    def session(self, rt: Any, cursor: int | None = None) -> None:
+        """Post batches from CURSOR (or where ``resume`` says) until a reconcile is due."""
+        self._resume_at = None
+        if cursor is None:
+            cursor = self.resume(rt)
         follow = _Follow(cursor)
         follow.start()
         due = time.monotonic() + self.reconcile_every
