@@ -10,6 +10,23 @@ from typing import Any
 from runtime.containers.config import now_iso
 from runtime.containers.model import ContainerSpec
 
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+def container_cgroups(root: Path = CGROUP_ROOT) -> list[Path]:
+    """Return the cgroup directories of Wharf's containers on this host, in either layout.
+
+    cgroup v2 (unified) keeps one tree, ``ROOT/wharf/<id>``; v1 one per controller,
+    ``ROOT/<controller>/wharf/<id>`` (a hybrid host's ``unified/wharf/<id>`` too). Only
+    directories named by a container id: the files of ``wharf`` itself are not ones.
+    """
+    found = [*root.glob("wharf/*"), *root.glob("*/wharf/*")]
+    return sorted(p for p in found if _is_container_id(p.name) and p.is_dir())
+
+
+def _is_container_id(name: str) -> bool:
+    return len(name) == 64 and all(ch in "0123456789abcdef" for ch in name)
+
 
 def cgroup_mode() -> str:
     """Return ``v2``, ``hybrid`` or ``v1`` for this host."""
@@ -165,14 +182,3 @@ def cgroup_stats(ctr_id: str) -> dict:
         "read": now_iso(),
     }
 
-
-def container_cgroups() -> list[Path]:
-    """Every Wharf container's cgroup directory on this machine, whichever root made it.
-
-    cgroup v1 (and the hybrid's unified tree) has one per hierarchy,
-    ``/sys/fs/cgroup/<controller>/wharf/<id>``; v2 has one, ``/sys/fs/cgroup/wharf/<id>``.
-    The ``wharf`` directories also hold the controllers' files: only directories count.
-    """
-    base = Path("/sys/fs/cgroup")
-    pattern = "wharf/*" if cgroup_mode() == "v2" else "*/wharf/*"
-    return sorted(p for p in base.glob(pattern) if p.is_dir())

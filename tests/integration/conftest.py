@@ -23,6 +23,20 @@ from runtime.config import Paths
 REPO = Path(__file__).resolve().parents[2]
 
 
+def own_container_cgroups(paths: Paths) -> list[str]:
+    """Return the cgroup dirs (v1 or v2 layout) of every container this root ever made.
+
+    The cgroup tree is the machine's: other roots' containers come and go in it
+    while a test runs, so a leak check looks only at this root's, known by the
+    ``create`` events in its log (a create undone half-way has one too).
+    """
+    from runtime.containers.cgroups import container_cgroups
+
+    with Runtime(paths.root, paths.run) as rt:
+        ids = {e.actor_id for e in rt.events.replay(filters=["type=container", "event=create"])}
+    return [str(p) for p in container_cgroups() if p.name in ids]
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/integration" in str(item.fspath):

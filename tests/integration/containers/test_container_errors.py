@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.containers.cgroups import container_cgroups
+from tests.integration.conftest import own_container_cgroups
 
 
 def _leftovers(wharf_paths) -> dict:
@@ -13,7 +13,7 @@ def _leftovers(wharf_paths) -> dict:
         for ln in Path("/proc/self/mountinfo").read_text().splitlines()
         if str(wharf_paths.run) in ln or str(wharf_paths.root) in ln
     ]
-    cgroups = [str(p) for p in container_cgroups()]
+    cgroups = own_container_cgroups(wharf_paths)
     run_dirs = (
         list((wharf_paths.run / "containers").glob("*"))
         if (wharf_paths.run / "containers").exists()

@@ -6,13 +6,19 @@ import contextlib
 import os
 from pathlib import Path
 
-from runtime.containers.cgroups import container_cgroups
 from runtime.containers.model import ContainerSpec
+from tests.integration.conftest import own_container_cgroups
 
 
 def _snapshot(wharf_paths) -> dict:
-    mounts = [ln.split()[4] for ln in Path("/proc/self/mountinfo").read_text().splitlines()]
-    cgroups = [str(p) for p in container_cgroups()]
+    # this root's mounts only: other roots' containers mount and unmount meanwhile
+    ours = (str(wharf_paths.root), str(wharf_paths.run))
+    mounts = [
+        point
+        for ln in Path("/proc/self/mountinfo").read_text().splitlines()
+        if (point := ln.split()[4]).startswith(ours) or any(o in ln for o in ours)
+    ]
+    cgroups = own_container_cgroups(wharf_paths)
     procs = []
     for p in os.listdir("/proc"):
         if p.isdigit():
