@@ -138,3 +138,14 @@ def test_it_runs_in_the_containers_own_cgroup():
     config = build_oci_config(container(), setup())
     assert config["linux"]["cgroupsPath"] == f"/wharf/{CTR_ID}"
     assert config["root"] == {"path": "/run/x/rootfs", "readonly": False}
+
+
+def test_the_network_parts_hooks_come_before_its_own_and_the_namespace_is_fresh():
+    plug = {"path": "/usr/lib/shim", "args": ["wharf-shim", "plug-netns", "/run/a.sock", CTR_ID]}
+    config = build_oci_config(
+        container(userns="private"),
+        setup(netns_path="", hooks={"createRuntime": [plug]}, hook_binary="/usr/lib/shim"),
+    )
+    assert config["hooks"]["createRuntime"] == [plug]
+    assert [h["args"][1] for h in config["hooks"]["createContainer"]] == ["remount-ro"]
+    assert namespaces(config)["network"] is None
