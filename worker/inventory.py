@@ -149,9 +149,11 @@ def snapshot(rt: Any) -> dict:
     containers = []
     for c in rt.containers.list(all=True):
         try:
-            containers.append(container_record(rt, c.id))
+            record = container_record(rt, c.id)
+            record["size_rw"], record["size_root_fs"] = rt.containers.size(c.id)
         except NotFound:
             continue  # removed while we read: its destroy event follows
+        containers.append(record)
     return {
         "cursor": cursor,
         "containers": containers,

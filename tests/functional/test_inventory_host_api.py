@@ -113,6 +113,20 @@ def test_an_adopted_object_keeps_its_team_through_reports(db, make_team):
     )
     c = Container.objects.get()
     assert (c.team, c.state, c.exit_code) == (team, "exited", 137)
+    assert c.size_rw is None  # measured by snapshots only
+
+
+def test_sizes_measured_by_a_snapshot_stay_through_changes(db):
+    host = enrol("h1")
+    measured = {**CONTAINER, "size_rw": 4096, "size_root_fs": 2_000_000}
+    host.post("/api/host/v1/inventory/snapshot/", snapshot(containers=[measured]), format="json")
+    host.post(
+        "/api/host/v1/inventory/changes/",
+        {"after": 5, "cursor": 6, "changes": [changed(CONTAINER, state="paused")]},
+        format="json",
+    )
+    c = Container.objects.get()
+    assert (c.state, c.size_rw, c.size_root_fs) == ("paused", 4096, 2_000_000)
 
 
 def test_changes_apply_once_from_the_stored_cursor(db):

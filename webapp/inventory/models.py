@@ -64,6 +64,10 @@ class Container(HostObject):
     networks = models.JSONField(default=list, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # Docker's SizeRw and SizeRootFs, measured at each reconcile (walking a writable layer
+    # is too slow to do at every event, which is why ``docker ps`` leaves it to ``-s``)
+    size_rw = models.BigIntegerField(null=True, blank=True)
+    size_root_fs = models.BigIntegerField(null=True, blank=True)
 
     class Meta(HostObject.Meta):
         ordering = ["host__name", "name"]

@@ -39,6 +39,7 @@ def test_a_snapshot_of_a_real_host_is_a_valid_report(rt, wharf):
     assert web["mounts"][0]["name"] == "inv-data" and web["mounts"][0]["destination"] == "/data"
     assert [n["name"] for n in web["networks"]] == ["inv-net"] and web["networks"][0]["ip_address"]
     assert web["started"] is not None and web["exit_code"] is None
+    assert web["size_root_fs"] >= web["size_rw"] >= 0
     assert (done["state"], done["exit_code"]) == ("exited", 3) and done["finished"] is not None
     assert "busybox:latest" in data["images"][0]["tags"]
     assert {"inv-data"} == {v["name"] for v in data["volumes"]}

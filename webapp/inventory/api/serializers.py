@@ -64,6 +64,8 @@ class ContainerSerializer(HostObjectSerializer):
             "created",
             "started",
             "finished",
+            "size_rw",
+            "size_root_fs",
         ]
         read_only_fields = fields
 
