@@ -21,7 +21,7 @@ from typing import Any, TextIO
 
 from runtime.cli.errors import client_error
 from runtime.cli.gotemplate import HEADER_FUNCS, Template, TemplateError, parse
-from runtime.cli.govalues import NilMap, NilSlice, Record
+from runtime.cli.govalues import GoDuration, NilMap, NilSlice, Record
 from runtime.errors import WharfError
 
 
@@ -212,8 +212,14 @@ SLICE_FIELDS = frozenset(
 )
 
 
+#: Fields that are Go ``time.Duration``s (nanoseconds in JSON, ``1m30s`` in a template).
+DURATION_FIELDS = frozenset({"Interval", "Timeout", "StartPeriod", "StartInterval"})
+
+
 def as_go(value: Any, key: str = "", parent: str = "") -> Any:
     """Decoded inspect JSON as the Go values Docker's templates see (structs and maps)."""
+    if key in DURATION_FIELDS and isinstance(value, int) and not isinstance(value, bool):
+        return GoDuration(value)
     if value is None:
         if key in MAP_FIELDS:
             return NilMap()

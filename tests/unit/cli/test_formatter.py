@@ -155,3 +155,17 @@ def test_null_slices_and_maps_print_as_gos_nil_ones() -> None:
         "{{json .Config.Entrypoint}} {{json .Config.Labels}} {{.Config.Labels.x}} {{len .Config.Entrypoint}}"
     )
     assert render_inspect(tmpl, doc) == "[] map[] <nil> [sh] null null <no value> 0"
+
+
+def test_healthcheck_durations_print_as_go_durations() -> None:
+    doc = {
+        "Config": {
+            "Healthcheck": {"Test": ["CMD", "true"], "Interval": 90 * 10**9, "Timeout": 2 * 10**9}
+        }
+    }
+    tmpl = compile_format(
+        "{{.Config.Healthcheck.Interval}} {{.Config.Healthcheck.Timeout}} {{json .Config.Healthcheck}}"
+    )
+    assert render_inspect(tmpl, doc) == (
+        '1m30s 2s {"Test":["CMD","true"],"Interval":90000000000,"Timeout":2000000000}'
+    )
