@@ -9,7 +9,6 @@ from kombu.serialization import loads
 from worker.celery import app, configure
 from worker.hostconfig import HostConfig
 
-
 CONFIG = HostConfig(
     site_url="http://127.0.0.1:1",
     host_name="h1",
