@@ -31,6 +31,8 @@ from worker.siteclient import SiteClient, SiteRefused
 log = logging.getLogger(__name__)
 #: most events posted in one batch
 BATCH = 500
+#: a quiet host asks this often whether the site still follows it
+CHECK_SECONDS = 10.0
 _NO_TIME = "0001-01-01T00:00:00Z"
 
 
@@ -283,6 +285,7 @@ class InventoryFollower(threading.Thread):
         follow = _Follow(cursor)
         follow.start()
         due = time.monotonic() + self.reconcile_every
+        asked = time.monotonic()
         try:
             while not self.stopped.is_set() and follow.error is None:
                 left = due - time.monotonic()
@@ -291,6 +294,13 @@ class InventoryFollower(threading.Thread):
                 try:
                     batch = [follow.events.get(timeout=min(left, 0.5))]
                 except queue.Empty:
+                    if time.monotonic() - asked >= CHECK_SECONDS:
+                        # a quiet host still learns soon that the site lost track of it
+                        # (marked unreachable while only its beats were lost)
+                        asked = time.monotonic()
+                        state = self.site.call("/inventory/cursor/", {})
+                        if state["resync"] or int(state["cursor"]) != cursor:
+                            break
                     continue
                 while len(batch) < BATCH:
                     try:
@@ -300,6 +310,7 @@ class InventoryFollower(threading.Thread):
                 body = {"after": cursor, "cursor": batch[-1].id, "changes": changes(rt, batch)}
                 answer = self.site.call("/inventory/changes/", body)
                 cursor = int(answer["cursor"])
+                asked = time.monotonic()
                 if answer.get("resync"):
                     break
         finally:

@@ -111,6 +111,15 @@ def test_a_cli_made_container_appears_unmanaged_exits_and_is_adopted(stack, host
         assert r.json()["team"] == "admins"
     assert [c["name"] for c in containers(stack, team="admins", name=name)] == [name]
 
+    # the site loses track while the host is quiet: the host soon sends the truth again
+    stack.manage(
+        "shell",
+        "-c",
+        f"from webapp.inventory.services import mark_unknown; mark_unknown({host!r})",
+    )
+    assert one(stack, host, name)["state"] == "unknown"
+    wait_for(lambda: one(stack, host, name)["state"] == "exited", 60, f"{name} known again")
+
     wharf(host_env, "rm", name)
     wait_for(lambda: one(stack, host, name) is None, 30, f"{name} to go from the API")
 
