@@ -75,7 +75,9 @@ class Runtime:
         def make() -> Any:
             from runtime.images.service import ImageService
 
-            return ImageService(self.paths)
+            # the containers part answers which containers use an image (asked lazily:
+            # a command about images alone does not open the containers' table)
+            return ImageService(self.paths, lambda image_id: self.containers.using_image(image_id))
 
         return self._part("images", make)
 

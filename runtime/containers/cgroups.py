@@ -181,4 +181,3 @@ def cgroup_stats(ctr_id: str) -> dict:
         "blkio_write": io_write,
         "read": now_iso(),
     }
-

@@ -24,7 +24,7 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -128,6 +128,28 @@ class ContainerManager:
         self.records.event(ctr_id, action, **attrs)
 
     # --- lookup ----------------------------------------------------------------------
+
+    # what the network and image parts ask (they never read the containers' table)
+
+    def ids(self) -> set[str]:
+        """Return the ids of every container of this root."""
+        return self.records.ids()
+
+    def live_ids(self) -> set[str]:
+        """Return the ids of the containers running or paused when last seen."""
+        return self.records.live_ids()
+
+    def names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Return the names of the given containers that exist, by id."""
+        return self.records.names(ids)
+
+    def dns_servers(self, ctr_id: str) -> list[str]:
+        """Return a container's ``--dns`` servers."""
+        return self.records.dns_servers(ctr_id)
+
+    def using_image(self, image_id: str) -> list[str]:
+        """Return the ids of the containers made from an image."""
+        return self.records.using_image(image_id)
 
     def get(self, id_or_name: str) -> Container:
         """Return a container by full id, unique id prefix or name (its state brought up to date)."""

@@ -13,7 +13,7 @@ import fcntl
 import json
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +295,26 @@ class ContainerRecords:
         """Return the stored State.Health of a container, or None."""
         row = self.conn.execute("SELECT health FROM containers WHERE id=?", (ctr_id,)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
+
+    # --- questions other parts ask (they never read the table themselves) --------------
+
+    def names(self, ids: Iterable[str]) -> dict[str, str]:
+        """Return the names of the given containers that exist, by id."""
+        wanted = list(dict.fromkeys(ids))
+        out: dict[str, str] = {}
+        for start in range(0, len(wanted), 500):  # SQLite's limit on bound parameters
+            chunk = wanted[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            sql = f"SELECT id, name FROM containers WHERE id IN ({marks})"  # noqa: S608
+            out.update({r[0]: r[1] for r in self.conn.execute(sql, chunk)})
+        return out
+
+    def dns_servers(self, ctr_id: str) -> list[str]:
+        """Return a container's ``--dns`` servers ([] for none, or for no such container)."""
+        row = self.conn.execute("SELECT spec FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        return list(json.loads(row[0]).get("dns") or []) if row else []
+
+    def using_image(self, image_id: str) -> list[str]:
+        """Return the ids of the containers made from an image."""
+        rows = self.conn.execute("SELECT id FROM containers WHERE image_id=?", (image_id,))
+        return [r[0] for r in rows.fetchall()]

@@ -31,7 +31,7 @@ import secrets
 import shutil
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -270,8 +270,13 @@ class Staging:
 class ImageStore:
     """Images on this host; see the module docstring for the layout and the guarantees."""
 
-    def __init__(self, paths: Paths) -> None:
+    def __init__(
+        self, paths: Paths, containers_using: Callable[[str], list[str]] | None = None
+    ) -> None:
         self.paths = paths
+        #: the containers part's answer to "which containers use this image?" (the store
+        #: never reads their table); a store without one sees no containers
+        self._containers_using_image = containers_using
         self.root = paths.root
         self.blobs_dir = self.root / "blobs" / "sha256"
         self.layers_dir = self.root / "layers"
@@ -722,11 +727,9 @@ class ImageStore:
     # --- removal ---------------------------------------------------------------------
 
     def _containers_using(self, image_id: str) -> list[str]:
-        try:
-            rows = self.conn.execute("SELECT id FROM containers WHERE image_id=?", (image_id,))
-            return [r[0] for r in rows.fetchall()]
-        except sqlite3.OperationalError:  # the containers part has not made its table yet
+        if self._containers_using_image is None:
             return []
+        return self._containers_using_image(image_id)
 
     def _children(self, image_id: str) -> list[str]:
         return [

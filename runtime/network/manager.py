@@ -352,23 +352,20 @@ class NetworkManager:
         return removed
 
     def _container_names(self, ids: Any) -> list[str]:
-        names = []
-        for ctr_id in ids:
-            r = self.conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
-            names.append(r[0] if r else ctr_id[:12])
-        return names
+        ids = list(ids)
+        names = self.rt.containers.names(ids)
+        return [names.get(ctr_id, ctr_id[:12]) for ctr_id in ids]
 
     def inspect(self, ref: str) -> dict:
         """Return Docker's ``network inspect`` JSON."""
         n = self.get(ref)
         containers = {}
-        for e in self.conn.execute(
-            "SELECT e.*, c.name AS cname FROM endpoints e LEFT JOIN containers c ON c.id=e.ctr_id "
-            "WHERE e.network_id=?",
-            (n.id,),
-        ):
+        endpoints = self.conn.execute("SELECT * FROM endpoints WHERE network_id=?", (n.id,))
+        endpoints = endpoints.fetchall()
+        names = self.rt.containers.names(e["ctr_id"] for e in endpoints)
+        for e in endpoints:
             containers[e["ctr_id"]] = {
-                "Name": e["cname"] or "",
+                "Name": names.get(e["ctr_id"], ""),
                 "EndpointID": e["id"],
                 "MacAddress": e["mac"],
                 "IPv4Address": f"{e['ip']}/{n.prefixlen}",
@@ -799,7 +796,7 @@ class NetworkManager:
             )
         networks: dict[str, dict] = {}
         top = {"IPAddress": "", "IPPrefixLen": 0, "Gateway": "", "MacAddress": "", "EndpointID": ""}
-        name_row = self.conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        name = self.rt.containers.names([ctr_id]).get(ctr_id)
         for a in self.conn.execute(
             "SELECT a.aliases, a.ip AS wanted, n.*, e.id AS eid, e.ip, e.mac FROM attachments a "
             "JOIN networks n ON n.id=a.network_id LEFT JOIN endpoints e "
@@ -822,8 +819,8 @@ class NetworkManager:
                 "GlobalIPv6PrefixLen": 0,
                 "DriverOpts": None,
                 "DNSNames": (
-                    [name_row[0], ctr_id[:12], *json.loads(a["aliases"])]
-                    if n.user_defined and name_row and a["ip"]
+                    [name, ctr_id[:12], *json.loads(a["aliases"])]
+                    if n.user_defined and name and a["ip"]
                     else None
                 ),
             }
@@ -855,25 +852,26 @@ class NetworkManager:
     def client_dns(self, gateway: str, client_ip: str) -> list[str]:
         """The ``--dns`` servers of the container at ``client_ip`` on the network of ``gateway``."""
         r = self.conn.execute(
-            "SELECT c.spec FROM endpoints e JOIN networks n ON n.id=e.network_id "
-            "JOIN containers c ON c.id=e.ctr_id WHERE n.gateway=? AND e.ip=?",
+            "SELECT e.ctr_id FROM endpoints e JOIN networks n ON n.id=e.network_id "
+            "WHERE n.gateway=? AND e.ip=?",
             (gateway, client_ip),
         ).fetchone()
-        return list(json.loads(r[0]).get("dns") or []) if r else []
+        return self.rt.containers.dns_servers(r[0]) if r else []
 
     def resolve(self, gateway: str, name: str) -> list[str] | None:
         """Return the addresses of a container name, alias or short id on a network, or None."""
         name = name.lower().rstrip(".")
         found = []
-        for e in self.conn.execute(
-            "SELECT e.ip, e.ctr_id, a.aliases, c.name FROM endpoints e "
+        endpoints = self.conn.execute(
+            "SELECT e.ip, e.ctr_id, a.aliases FROM endpoints e "
             "JOIN networks n ON n.id=e.network_id "
             "JOIN attachments a ON a.ctr_id=e.ctr_id AND a.network_id=e.network_id "
-            "LEFT JOIN containers c ON c.id=e.ctr_id WHERE n.gateway=? AND n.name NOT IN "
-            "('bridge','host','none')",
+            "WHERE n.gateway=? AND n.name NOT IN ('bridge','host','none')",
             (gateway,),
-        ):
-            names = {(e["name"] or "").lower(), e["ctr_id"][:12]}
+        ).fetchall()
+        container_names = self.rt.containers.names(e["ctr_id"] for e in endpoints)
+        for e in endpoints:
+            names = {container_names.get(e["ctr_id"], "").lower(), e["ctr_id"][:12]}
             names |= {a.lower() for a in json.loads(e["aliases"])}
             if name in names:
                 found.append(e["ip"])
@@ -903,13 +901,7 @@ class NetworkManager:
     def repair(self) -> list[str]:
         """Free what crashed or stopped containers left on the networks; reload the firewall."""
         done: list[str] = []
-        self.rt.containers.conn  # noqa: B018 - the containers' table exists from here on
-        running = {
-            r[0]
-            for r in self.conn.execute(
-                "SELECT id FROM containers WHERE status IN ('running','paused')"
-            )
-        }
+        running = self.rt.containers.live_ids()
         stale = {
             r[0]
             for t in ("sandboxes", "endpoints", "published")
@@ -940,9 +932,14 @@ class NetworkManager:
                     self.plumbing.remove_netns(path=str(f))
                     done.append(f"removed stray network namespace {f.name[:12]}")
         with db.transaction(self.conn):
-            gone = self.conn.execute(
-                "DELETE FROM attachments WHERE ctr_id NOT IN (SELECT id FROM containers)"
-            ).rowcount
+            # asked under this write lock: a create's row and its attachments come after it
+            known = self.rt.containers.ids()
+            attached = {r[0] for r in self.conn.execute("SELECT DISTINCT ctr_id FROM attachments")}
+            gone = 0
+            for ctr_id in attached - known:
+                gone += self.conn.execute(
+                    "DELETE FROM attachments WHERE ctr_id=?", (ctr_id,)
+                ).rowcount
         if gone:
             done.append(f"forgot {gone} network attachment(s) of containers that no longer exist")
         return done
