@@ -1,5 +1,8 @@
+import subprocess
+import sys
+
 import pytest
-from e2e_stack import start_stack
+from e2e_stack import REPO, release_root, start_stack
 from webdriver import Browser
 
 
@@ -15,3 +18,15 @@ def browser():
     b = Browser()
     yield b
     b.quit()
+
+
+@pytest.fixture(scope="module")
+def host_env(stack):
+    """The stack's own host's environment (its Wharf root), with busybox:latest in that root;
+    what a test module made there is taken off the machine after it."""
+    env = stack.hosts[stack.host_name]
+    subprocess.run(
+        [sys.executable, "-m", "runtime.images.starter"], cwd=REPO, env=env, check=True, timeout=120
+    )
+    yield env
+    release_root(env["WHARF_ROOT"], env["WHARF_RUN"])

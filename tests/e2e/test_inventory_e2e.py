@@ -17,8 +17,7 @@ import subprocess
 import sys
 import uuid
 
-import pytest
-from e2e_stack import REPO, wait_for
+from e2e_stack import REPO, release_root, wait_for
 from websockets.sync.client import connect
 
 
@@ -35,29 +34,6 @@ def wharf(env: dict, *args: str, check: bool = True) -> subprocess.CompletedProc
     if check and r.returncode != 0:
         raise AssertionError(f"wharf {' '.join(args)} exited {r.returncode}: {r.stderr}")
     return r
-
-
-def _release(env: dict) -> None:
-    """Take what the test made in a host root off the machine: containers, networks, the agent."""
-    code = (
-        "from runtime import Runtime; from runtime.agent import client\n"
-        "with Runtime() as rt:\n"
-        "    for c in rt.containers.list(all=True): rt.containers.remove(c.id, force=True)\n"
-        "    if client.running(rt.paths) or rt.networks.firewall.exists(): rt.networks.reset()\n"
-        "    client.stop(rt.paths)\n"
-    )
-    subprocess.run([sys.executable, "-c", code], cwd=REPO, env=env, timeout=120, check=False)
-
-
-@pytest.fixture(scope="module")
-def host_env(stack):
-    """The main test host's environment, with busybox:latest in its root."""
-    env = stack.hosts[stack.host_name]
-    subprocess.run(
-        [sys.executable, "-m", "runtime.images.starter"], cwd=REPO, env=env, check=True, timeout=120
-    )
-    yield env
-    _release(env)
 
 
 def containers(stack, **query) -> list[dict]:
@@ -165,4 +141,4 @@ def test_a_hosts_containers_are_unknown_while_its_worker_is_away(stack):
             if proc is not None and proc.poll() is None:
                 os.killpg(proc.pid, signal.SIGTERM)
                 proc.wait(15)
-        _release(env)
+        release_root(env["WHARF_ROOT"], env["WHARF_RUN"])

@@ -14,24 +14,10 @@ from runtime import Runtime
 
 
 @pytest.fixture(scope="module")
-def host_rt(stack):
-    """The engine of the stack's host (its own root), with busybox in its store."""
-    from runtime.images import starter
-
-    env = stack.hosts[stack.host_name]
-    with Runtime(env["WHARF_ROOT"], env["WHARF_RUN"]) as rt:
-        if not rt.images.exists("busybox:latest"):
-            starter.install(rt.images, "busybox:latest", starter_tar(stack))
+def host_rt(host_env):
+    """The engine of the stack's host, on that host's own root (busybox in its store)."""
+    with Runtime(host_env["WHARF_ROOT"], host_env["WHARF_RUN"]) as rt:
         yield rt
-
-
-def starter_tar(stack):
-    from runtime.images import starter
-
-    path = stack.base / "busybox-rootfs.tar"
-    with open(path, "wb") as out:
-        starter.build_rootfs_tar(out)
-    return path
 
 
 def run_job(stack, kind: str, wait: float = 90, **params) -> dict:

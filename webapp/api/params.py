@@ -53,3 +53,13 @@ def query_int(
         return parse_int(raw, name, minimum=minimum, maximum=maximum)
     except BadParameter as exc:
         raise ValidationError({name: [str(exc)]}) from exc
+
+
+def query_bool(request: Request, name: str) -> bool:
+    """Read ``?NAME=`` as a flag: ``1``/``true`` or ``0``/``false`` (absent: false)."""
+    raw = request.query_params.get(name, "")
+    if raw.lower() in ("", "0", "false"):
+        return False
+    if raw.lower() in ("1", "true"):
+        return True
+    raise ValidationError({name: [f"query parameter {name!r} must be 1 or 0, not {raw[:20]!r}"]})

@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class InventoryConfig(AppConfig):
     name = "webapp.inventory"
     label = "inventory"
+
+    def ready(self) -> None:
+        from webapp.inventory.services import settle_job
+        from webapp.jobs.signals import job_ended
+
+        def settle(sender: object, job: object, **kwargs: object) -> None:
+            settle_job(job)
+
+        job_ended.connect(settle, dispatch_uid="inventory.settle_job", weak=False)

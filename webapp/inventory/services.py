@@ -67,9 +67,46 @@ def cursor_of(host: Host) -> dict:
     return {"cursor": row.cursor if row else 0, "resync": row is None or needs_resync(host)}
 
 
-def _upsert(host: Host, model: type[HostObject], record: dict, existing: HostObject | None) -> None:
-    obj = existing or model(host=host, engine_id=record["engine_id"])
-    changed = existing is None
+#: the label the host's worker puts on what a job makes (worker.jobs.engine.JOB_LABEL)
+JOB_LABEL = "wharf.job"
+#: the engine id of a record whose object a job is still making
+PENDING = "pending-"
+
+
+def pending_id(job_id: int) -> str:
+    return f"{PENDING}{job_id}"
+
+
+def _made_by_job(
+    host: Host, model: type[HostObject], record: dict
+) -> tuple[HostObject | None, object]:
+    """For an object new to the site: the record its job promised, and the job's team.
+
+    What a job made belongs to the job's team (never unmanaged), and takes
+    the place of the pending record the create request answered with.
+    """
+    from webapp.jobs.models import Job
+
+    value = (record.get("labels") or {}).get(JOB_LABEL, "")
+    job = (
+        Job.objects.filter(pk=int(value), host=host).select_related("team").first()
+        if value.isdigit()
+        else None
+    )
+    if job is None:
+        return None, None
+    promised = model.objects.select_related("host").filter(host=host, engine_id=pending_id(job.pk))
+    return promised.first(), job.team
+
+
+def _upsert(
+    host: Host, model: type[HostObject], record: dict, existing: HostObject | None
+) -> HostObject:
+    team = None
+    if existing is None:
+        existing, team = _made_by_job(host, model, record)
+    obj = existing or model(host=host, engine_id=record["engine_id"], team=team)
+    changed = existing is None or existing.engine_id != record["engine_id"]
     for field, value in record.items():
         if getattr(obj, field) != value:
             setattr(obj, field, value)
@@ -77,6 +114,7 @@ def _upsert(host: Host, model: type[HostObject], record: dict, existing: HostObj
     if changed:
         obj.save()
         _announce(obj, "changed")
+    return obj
 
 
 def _remove(obj: HostObject) -> None:
@@ -132,13 +170,57 @@ def apply_snapshot(host: Host, cursor: int, snapshot: dict) -> dict:
         for kind, model in MODELS.items():
             known = {o.engine_id: o for o in model.objects.select_related("host").filter(host=host)}
             for record in snapshot[plural[kind]]:
-                _upsert(host, model, record, known.pop(record["engine_id"], None))
+                existing = known.pop(record["engine_id"], None)
+                if existing is None:
+                    job = (record.get("labels") or {}).get(JOB_LABEL, "")
+                    known.pop(pending_id(int(job)) if job.isdigit() else "", None)
+                _upsert(host, model, record, existing)
             for gone in known.values():
-                _remove(gone)
+                if not _still_promised(gone):
+                    _remove(gone)
         row.cursor = cursor
         row.reconciled = timezone.now()
         row.save(update_fields=["cursor", "reconciled"])
     return {"cursor": cursor, "resync": False}
+
+
+def _still_promised(obj: HostObject) -> bool:
+    """A pending record whose job has not ended yet: the host cannot have reported it."""
+    from webapp.jobs.choices import ACTIVE_STATES
+    from webapp.jobs.models import Job
+
+    if not obj.engine_id.startswith(PENDING):
+        return False
+    job_id = obj.engine_id.removeprefix(PENDING)
+    return Job.objects.filter(pk=int(job_id), state__in=ACTIVE_STATES).exists()
+
+
+def settle_job(job: object) -> None:
+    """A job ended: the record it promised gets its engine id, or goes if nothing was made.
+
+    (The host's report of the object, if it came first, has taken the
+    record's place already; then there is nothing left to do.)
+    """
+    from webapp.jobs.choices import JobState
+
+    result = job.result or {}
+    made = result.get("container") if job.state == JobState.SUCCEEDED else None
+    with transaction.atomic():
+        for model in MODELS.values():
+            for obj in model.objects.select_related("host").filter(
+                host_id=job.host_id, engine_id=pending_id(job.pk)
+            ):
+                if (
+                    made
+                    and isinstance(obj, Container)
+                    and not Container.objects.filter(host_id=job.host_id, engine_id=made).exists()
+                ):
+                    obj.engine_id = made
+                    obj.state = result.get("state") or obj.state
+                    obj.save(update_fields=["engine_id", "state", "updated"])
+                    _announce(obj, "changed")
+                else:
+                    _remove(obj)
 
 
 def mark_unknown(host_name: str) -> int:

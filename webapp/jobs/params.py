@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from webapp.jobs import grammar
@@ -35,6 +36,7 @@ class GrammarField(serializers.CharField):
         return value
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "example": "512m"}, {"type": "integer"}]})
 class SizeField(serializers.Field):
     """``512m``, ``1g`` or a number of bytes, stored as bytes."""
 

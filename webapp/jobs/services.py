@@ -23,6 +23,7 @@ from webapp.jobs.choices import HOST_END_STATES, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
+from webapp.jobs.signals import job_ended
 from webapp.permissions import RUN
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,7 @@ def finish_job(host: Host, job_id: int, state: str, result: dict, error: str, ki
 def _end(job: Job, state: str, error: str, kind: str, result: dict | None = None) -> bool:
     if not job.finish(state, result, error, kind):
         return False
+    job_ended.send(sender=Job, job=job)
     publish(job.group, {"type": "state", "state": state, "error": error, "error_kind": kind})
     return True
 

@@ -1,4 +1,4 @@
-"""The inventory API: what each host has, read-only for now, and adopt for fleet admins."""
+"""The inventory API: what each host has, the actions on it (``actions``), and adopt for fleet admins."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ from webapp.api.schema import errors
 from webapp.api.viewsets import TeamScopedViewSet
 from webapp.errors import Forbidden
 from webapp.inventory import services
+from webapp.inventory.api.actions import (
+    ContainerActions,
+    ImageActions,
+    NetworkActions,
+    VolumeActions,
+)
 from webapp.inventory.api.filters import InventoryFilter
 from webapp.inventory.api.serializers import (
     AdoptSerializer,
@@ -52,7 +58,7 @@ def _schema(serializer: type) -> dict:
 
 
 @extend_schema_view(**_schema(ContainerSerializer))
-class ContainerViewSet(HostObjectViewSet):
+class ContainerViewSet(ContainerActions, HostObjectViewSet):
     """Containers of every host, as the hosts last reported them."""
 
     queryset = Container.objects.select_related("host", "team")
@@ -60,7 +66,7 @@ class ContainerViewSet(HostObjectViewSet):
 
 
 @extend_schema_view(**_schema(ImageSerializer))
-class ImageViewSet(HostObjectViewSet):
+class ImageViewSet(ImageActions, HostObjectViewSet):
     """Images of every host."""
 
     queryset = Image.objects.select_related("host", "team")
@@ -68,7 +74,7 @@ class ImageViewSet(HostObjectViewSet):
 
 
 @extend_schema_view(**_schema(VolumeSerializer))
-class VolumeViewSet(HostObjectViewSet):
+class VolumeViewSet(VolumeActions, HostObjectViewSet):
     """Volumes of every host."""
 
     queryset = Volume.objects.select_related("host", "team")
@@ -76,7 +82,7 @@ class VolumeViewSet(HostObjectViewSet):
 
 
 @extend_schema_view(**_schema(NetworkSerializer))
-class NetworkViewSet(HostObjectViewSet):
+class NetworkViewSet(NetworkActions, HostObjectViewSet):
     """Networks of every host."""
 
     queryset = Network.objects.select_related("host", "team")
