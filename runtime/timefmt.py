@@ -67,3 +67,18 @@ def parse_point_in_time(text: str, now_ns: int | None = None) -> int:
 def ns_to_rfc3339(ns: int) -> str:
     """Format Unix nanoseconds as Docker prints times: UTC, nine fraction digits."""
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(ns // 10**9)) + f".{ns % 10**9:09d}Z"
+
+
+def go_time(text: str) -> str:
+    """Write a recorded RFC 3339 time as Go's RFC3339Nano does: trailing zeros of the
+    fraction trimmed, and no fraction at all for a whole second (Docker's JSON times).
+
+    Records keep nine digits (they sort as text); only what is shown is trimmed.
+    """
+    head, dot, rest = text.partition(".")
+    if not dot:
+        return text
+    digits = rest.rstrip("Z")
+    zone = rest[len(digits) :]
+    digits = digits.rstrip("0")
+    return f"{head}.{digits}{zone}" if digits else f"{head}{zone}"

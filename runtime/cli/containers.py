@@ -74,6 +74,25 @@ def _env_list(args: argparse.Namespace) -> list[str]:
     return env
 
 
+def _attach_streams(args: argparse.Namespace) -> list[str] | None:
+    """Docker's ``-a``: the streams named (None: Docker's default, stdout and stderr)."""
+    from runtime.errors import InvalidArgument
+
+    detached = getattr(args, "detach", False)
+    if not args.attach:
+        return [] if detached else None
+    if detached:
+        raise InvalidArgument("Conflicting options: -a and -d")
+    streams = [s.lower() for s in args.attach]
+    for stream in streams:
+        if stream not in ("stdin", "stdout", "stderr"):
+            raise InvalidArgument(
+                f'invalid argument "{stream}" for "-a, --attach" flag: '
+                "valid streams are STDIN, STDOUT and STDERR"
+            )
+    return streams
+
+
 def _health(args: argparse.Namespace) -> dict | None:
     """The --health-* flags as a Healthcheck; without --health-cmd the other flags still
     tune the image's check (the merge is ``runtime.containers.config.merge_health``)."""
@@ -127,6 +146,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         labels=key_values(args.label, "--label"),
         tty=args.tty,
         stdin_open=args.interactive,
+        attach=_attach_streams(args),
         privileged=args.privileged,
         read_only=args.read_only,
         auto_remove=args.rm,
@@ -136,7 +156,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         security_opt=args.security_opt or [],
         sysctls=sysctls,
         ulimits=args.ulimit or [],
-        network=args.network or "bridge",
+        network="" if args.network in (None, "default") else args.network,
         network_aliases=args.network_alias or [],
         ip=args.ip,
         ports=args.publish or [],
@@ -661,7 +681,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     out, missing = [], []
     with _runtime() as rt:
         finders = {
-            "container": rt.containers.inspect,
+            "container": lambda name: rt.containers.inspect(name, size=args.size),
             "image": rt.images.inspect,
             "network": rt.networks.inspect,
             "volume": lambda name: rt.volumes.get(name).inspect(),
@@ -846,6 +866,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a = p.add_argument
     a("--help", action="help", help="show this help (-h is --hostname, as in docker)")
     a("-d", "--detach", action="store_true", help="run in the background, print the id")
+    a("-a", "--attach", action="append", help="attach to STDIN, STDOUT or STDERR")
     a("--rm", action="store_true", help="remove the container when it exits")
     a("-i", "--interactive", action="store_true")
     a("-t", "--tty", action="store_true")

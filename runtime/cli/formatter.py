@@ -216,6 +216,23 @@ SLICE_FIELDS = frozenset(
 DURATION_FIELDS = frozenset({"Interval", "Timeout", "StartPeriod", "StartInterval"})
 
 
+#: Fields Docker's JSON leaves out when empty (``omitempty``), by the struct holding
+#: them, with the zero value a template sees in Docker's typed struct.
+OMITTED_WHEN_EMPTY = {
+    "HostConfig": {"Tmpfs": None, "Sysctls": None, "Init": None, "Mounts": None},
+    "Config": {
+        "ExposedPorts": None,
+        "Healthcheck": None,
+        "StopSignal": "",
+        "StopTimeout": None,
+        "Shell": None,
+        "MacAddress": "",
+        "ArgsEscaped": False,
+        "NetworkDisabled": False,
+    },
+}
+
+
 def as_go(value: Any, key: str = "", parent: str = "") -> Any:
     """Decoded inspect JSON as the Go values Docker's templates see (structs and maps)."""
     if key in DURATION_FIELDS and isinstance(value, int) and not isinstance(value, bool):
@@ -226,6 +243,8 @@ def as_go(value: Any, key: str = "", parent: str = "") -> Any:
         return NilSlice() if key in SLICE_FIELDS else None
     if isinstance(value, dict) and not isinstance(value, Record):
         is_map = key in MAP_FIELDS or (key == "Config" and parent == "LogConfig")
+        if not is_map and key in OMITTED_WHEN_EMPTY:
+            value = {**OMITTED_WHEN_EMPTY[key], **value}
         items = {k: as_go(v, "" if is_map else k, key) for k, v in value.items()}
         return items if is_map else Record(items)
     if isinstance(value, list):

@@ -45,25 +45,32 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
     for item in (image_cfg.get("Env") or []) + spec.env:
         key = item.split("=", 1)[0]
         env[key] = item
-    if "PATH" not in env:
-        env = {"PATH": DEFAULT_PATH, **env}
     labels = dict(image_cfg.get("Labels") or {})
     labels.update(spec.labels)
     exposed = dict(image_cfg.get("ExposedPorts") or {})
     for port in spec.expose:
         exposed[port if "/" in port else f"{port}/tcp"] = {}
+    from runtime.network.ports import parse_publish
+
+    for flag in spec.ports:  # as Docker: a published port is an exposed one
+        for req in parse_publish(flag):
+            exposed[f"{req.ctr_port}/{req.proto}"] = {}
+    # Docker's client: -a names the streams; without it stdout and stderr (and stdin
+    # with -i); -d attaches none
+    streams = spec.attach if spec.attach is not None else ["stdout", "stderr"]
+    attach_stdin = spec.attach != [] and (spec.stdin_open or "stdin" in streams)
     return {
         "Hostname": spec.hostname
         or (socket.gethostname() if spec.network == "host" else ctr_id[:12]),
         "Domainname": spec.domainname,
         "User": spec.user or image_cfg.get("User") or "",
-        "AttachStdin": spec.stdin_open,
-        "AttachStdout": True,
-        "AttachStderr": True,
+        "AttachStdin": attach_stdin,
+        "AttachStdout": "stdout" in streams,
+        "AttachStderr": "stderr" in streams,
         "ExposedPorts": exposed or None,
         "Tty": spec.tty,
         "OpenStdin": spec.stdin_open,
-        "StdinOnce": spec.stdin_open,
+        "StdinOnce": spec.stdin_open and attach_stdin,
         "Env": list(env.values()),
         "Cmd": cmd,
         "Healthcheck": merge_health(spec.healthcheck, image_cfg.get("Healthcheck")),

@@ -794,8 +794,9 @@ class ContainerManager:
         except WharfError:
             return {}
 
-    def inspect(self, id_or_name: str) -> dict:
-        """Return Docker's inspect JSON for the container."""
+    def inspect(self, id_or_name: str, size: bool = False) -> dict:
+        """Return Docker's inspect JSON for the container (``size``: with SizeRw and
+        SizeRootFs, as ``inspect -s``)."""
         from runtime.containers.inspect import inspect_json
 
         c = self.get(id_or_name)
@@ -805,7 +806,8 @@ class ContainerManager:
         settings: dict = {}
         with contextlib.suppress(WharfError):
             settings = self.rt.networks.settings(c.id)
-        return inspect_json(self, c, mounts, settings)
+        sizes = self.size(c.id) if size else None
+        return inspect_json(self, c, mounts, settings, sizes)
 
     # --- commit, export, cp ----------------------------------------------------------
 

@@ -64,6 +64,8 @@ class ContainerSpec:
     labels: dict[str, str] = field(default_factory=dict)
     tty: bool = False
     stdin_open: bool = False
+    #: the streams a client attaches (Docker's -a): None = stdout and stderr, [] = detached
+    attach: list[str] | None = None
     privileged: bool = False
     read_only: bool = False
     auto_remove: bool = False
@@ -76,7 +78,7 @@ class ContainerSpec:
     userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
     group_add: list[str] = field(default_factory=list)  # more groups: names (the image's) or gids
     # networking (validated by runtime.network)
-    network: str = "bridge"
+    network: str = ""  # "" is Docker's "default": the default bridge
     network_aliases: list[str] = field(default_factory=list)
     ip: str | None = None
     ports: list[str] = field(default_factory=list)

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from runtime.containers.cgroups import resources
-from runtime.containers.config import parse_ulimit
+from runtime.containers.config import DEFAULT_PATH, parse_ulimit
 from runtime.containers.model import Container
 from runtime.oci.spec import OCIOptions, build_config
 
@@ -54,10 +54,13 @@ class RunSetup:
 
 
 def container_env(c: Container, home: str) -> list[str]:
-    """Return the environment of the container's main process (Docker's HOSTNAME, HOME, TERM)."""
+    """Return the environment of the container's main process (Docker's PATH when the image
+    has none, HOSTNAME, HOME, TERM): added to the process, not to the record."""
     cfg = c.config
     env = list(cfg.get("Env") or [])
     keys = {e.split("=", 1)[0] for e in env}
+    if "PATH" not in keys:
+        env.insert(0, DEFAULT_PATH)
     env = [f"HOSTNAME={cfg['Hostname']}"] + [e for e in env if not e.startswith("HOSTNAME=")]
     if "HOME" not in keys:
         env.append(f"HOME={home or '/'}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.containers.config import DEFAULT_PATH, merge_config, signal_number
+from runtime.containers.config import merge_config, signal_number
 from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
 from runtime.errors import CommandNotExecutable, CommandNotFound, InvalidArgument, OCIRuntimeError
 from runtime.oci.runc import classify_start_error
@@ -42,11 +42,35 @@ def test_an_empty_entrypoint_resets_it():
     assert cfg["Entrypoint"] is None and cfg["Cmd"] == ["ls"]
 
 
-def test_env_flags_override_the_image_and_path_has_a_default():
+def test_env_flags_override_the_image_and_the_record_holds_only_what_was_given():
     cfg = merge_config(ContainerSpec(image="i", env=["A=flag", "B=2"]), IMAGE, "a" * 64, "i")
     assert cfg["Env"] == ["PATH=/bin", "A=flag", "B=2"]
+    # as Docker: the default PATH goes to the process (container_env), not to Config.Env
     cfg = merge_config(ContainerSpec(image="i"), {"Cmd": ["x"]}, "a" * 64, "i")
-    assert cfg["Env"] == [DEFAULT_PATH]
+    assert cfg["Env"] == []
+
+
+def test_attach_streams_as_dockers_client_sets_them():
+    def attach(**options):
+        cfg = merge_config(ContainerSpec(image="i", **options), IMAGE, "a" * 64, "i")
+        return [cfg[k] for k in ("AttachStdin", "AttachStdout", "AttachStderr", "StdinOnce")]
+
+    assert attach() == [False, True, True, False]
+    assert attach(stdin_open=True) == [True, True, True, True]
+    assert attach(attach=[]) == [False, False, False, False]  # -d
+    assert attach(attach=[], stdin_open=True) == [False, False, False, False]  # -di
+    assert attach(attach=["stderr"]) == [False, False, True, False]
+    assert attach(attach=["stderr"], stdin_open=True) == [True, False, True, True]
+
+
+def test_published_ports_are_exposed():
+    cfg = merge_config(
+        ContainerSpec(image="i", ports=["8080:80", "127.0.0.1::53/udp"], expose=["9000"]),
+        IMAGE,
+        "a" * 64,
+        "i",
+    )
+    assert cfg["ExposedPorts"] == {"9000/tcp": {}, "80/tcp": {}, "53/udp": {}}
 
 
 @pytest.mark.parametrize(

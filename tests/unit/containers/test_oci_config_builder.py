@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from runtime.containers.config import merge_config
+from runtime.containers.config import DEFAULT_PATH, merge_config
 from runtime.containers.model import Container, ContainerSpec
 from runtime.containers.ociconfig import (
     INIT_BINARY,
@@ -100,6 +100,13 @@ def test_it_keeps_the_images_home_and_defaults_to_slash():
     c = container({"Cmd": ["sh"], "Env": ["HOME=/srv"]})
     assert "HOME=/srv" in container_env(c, "/root")
     assert "HOME=/" in container_env(container(), "")
+
+
+def test_a_process_gets_dockers_path_when_the_image_has_none():
+    c = container({"Cmd": ["sh"]}, env=["A=1"])
+    assert c.config["Env"] == ["A=1"]
+    env = container_env(c, "/root")
+    assert DEFAULT_PATH in env and "A=1" in env
 
 
 def test_it_uses_the_resolved_user():
