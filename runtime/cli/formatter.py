@@ -243,10 +243,17 @@ def as_go(value: Any, key: str = "", parent: str = "") -> Any:
         return NilSlice() if key in SLICE_FIELDS else None
     if isinstance(value, dict) and not isinstance(value, Record):
         is_map = key in MAP_FIELDS or (key == "Config" and parent == "LogConfig")
-        if not is_map and key in OMITTED_WHEN_EMPTY:
-            value = {**OMITTED_WHEN_EMPTY[key], **value}
         items = {k: as_go(v, "" if is_map else k, key) for k, v in value.items()}
-        return items if is_map else Record(items)
+        if is_map:
+            return items
+        # a field Docker's JSON left out: a template still reads its zero value, and
+        # {{json .}} still leaves it out (so it is offered as a method, not a field)
+        zeros = {
+            name: (lambda zero=zero, name=name: as_go(zero, name, key))
+            for name, zero in OMITTED_WHEN_EMPTY.get(key, {}).items()
+            if name not in items
+        }
+        return Record(items, methods=zeros)
     if isinstance(value, list):
         return [as_go(v, "", key) for v in value]
     return value

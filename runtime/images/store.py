@@ -48,6 +48,7 @@ from runtime.images.layers import (
     write_layer_from_upper,
 )
 from runtime.images.reference import DIGEST_RE, Reference, is_image_id, parse_reference
+from runtime.timefmt import go_time
 
 MEDIA_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
 MEDIA_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
@@ -84,6 +85,12 @@ CREATE TABLE IF NOT EXISTS image_chain (
     PRIMARY KEY (image_id, position)
 );
 CREATE INDEX IF NOT EXISTS image_chain_layer ON image_chain(chain_id);
+-- Docker's Metadata.LastTagTime: when a tag, commit, import or build last named the image
+-- (a pull or a load does not: their images keep Go's zero time)
+CREATE TABLE IF NOT EXISTS image_tag_times (
+    image_id TEXT PRIMARY KEY REFERENCES images(id) ON DELETE CASCADE,
+    time TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS layer_blobs (
     diff_id TEXT NOT NULL,          -- a blob whose content decompresses to this layer
     digest TEXT NOT NULL,
@@ -126,6 +133,47 @@ def chain_ids(diff_ids: Iterable[str]) -> list[str]:
             out.append(diff_id)
         else:
             out.append("sha256:" + hashlib.sha256(f"{out[-1]} {diff_id}".encode()).hexdigest())
+    return out
+
+
+#: Docker's container.Config keys in its order; True: left out of the JSON when empty
+_CONFIG_KEYS: tuple[tuple[str, Any, bool], ...] = (
+    ("Hostname", "", False),
+    ("Domainname", "", False),
+    ("User", "", False),
+    ("AttachStdin", False, False),
+    ("AttachStdout", False, False),
+    ("AttachStderr", False, False),
+    ("ExposedPorts", None, True),
+    ("Tty", False, False),
+    ("OpenStdin", False, False),
+    ("StdinOnce", False, False),
+    ("Env", None, False),
+    ("Cmd", None, False),
+    ("Healthcheck", None, True),
+    ("ArgsEscaped", False, True),
+    ("Image", "", False),
+    ("Volumes", None, False),
+    ("WorkingDir", "", False),
+    ("Entrypoint", None, False),
+    ("NetworkDisabled", False, True),
+    ("MacAddress", "", True),
+    ("OnBuild", None, False),
+    ("Labels", None, False),
+    ("StopSignal", "", True),
+    ("StopTimeout", None, True),
+    ("Shell", None, True),
+)
+
+
+def go_config(config: dict) -> dict:
+    """An image's runtime config as Docker prints it: its container.Config struct, every
+    key that is not ``omitempty`` present (zero values for what the image does not set)."""
+    out: dict[str, Any] = {}
+    for key, zero, omit_empty in _CONFIG_KEYS:
+        value = config.get(key, zero)
+        if not (omit_empty and not value):
+            out[key] = value
     return out
 
 
@@ -679,26 +727,52 @@ class ImageStore:
         return entries
 
     def inspect(self, ref_or_id: str) -> dict:
-        """Return Docker's ``image inspect`` JSON for one image."""
+        """Return Docker's ``image inspect`` JSON for one image (Engine API 1.41)."""
         image = self.get(ref_or_id)
         c = image.config
-        return {
+        out: dict = {
             "Id": image.id,
             "RepoTags": image.repo_tags,
             "RepoDigests": image.repo_digests,
             "Parent": image.parent,
             "Comment": c.get("comment", ""),
-            "Created": image.created,
+            "Created": go_time(image.created),
+            "Container": c.get("container", ""),
+            "ContainerConfig": go_config(c.get("container_config") or {}),
             "DockerVersion": c.get("docker_version", ""),
             "Author": c.get("author", ""),
-            "Config": image.container_config,
+            "Config": go_config(image.container_config),
             "Architecture": c.get("architecture", ""),
-            "Variant": c.get("variant", ""),
-            "Os": c.get("os", ""),
-            "Size": image.size,
-            "RootFS": {"Type": "layers", "Layers": image.diff_ids},
-            "Metadata": {"LastTagTime": ""},
         }
+        if c.get("variant"):
+            out["Variant"] = c["variant"]
+        out.update(
+            {
+                "Os": c.get("os", ""),
+                "Size": image.size,
+                "VirtualSize": image.size,
+                "GraphDriver": {"Data": self._graph_driver_data(image), "Name": "overlay2"},
+                "RootFS": {"Type": "layers", "Layers": image.diff_ids},
+                "Metadata": {"LastTagTime": self._last_tag_time(image.id)},
+            }
+        )
+        return out
+
+    def _graph_driver_data(self, image: Image) -> dict:
+        """Docker's overlay2 GraphDriver.Data: the top layer is the UpperDir, the ones
+        under it (nearest first) the LowerDir."""
+        paths = self.layer_paths(image)
+        if not paths:
+            return {}
+        top = paths[-1].parent
+        data = {
+            "MergedDir": str(top / "merged"),
+            "UpperDir": str(paths[-1]),
+            "WorkDir": str(top / "work"),
+        }
+        if len(paths) > 1:
+            data = {"LowerDir": ":".join(str(p) for p in reversed(paths[:-1])), **data}
+        return data
 
     # --- names -----------------------------------------------------------------------
 
@@ -710,7 +784,18 @@ class ImageStore:
             raise InvalidArgument(f"refusing to create a tag with a digest reference: {ref}")
         with db.transaction(self.conn) as conn:
             self._set_ref(conn, ref, image_id)
+            self._stamp_tag_time(conn, image_id)
             events.record(conn, "image", "tag", image_id, name=parsed.tagged)
+
+    @staticmethod
+    def _stamp_tag_time(conn: sqlite3.Connection, image_id: str) -> None:
+        conn.execute("INSERT OR REPLACE INTO image_tag_times VALUES (?,?)", (image_id, now_iso()))
+
+    def _last_tag_time(self, image_id: str) -> str:
+        row = self.conn.execute(
+            "SELECT time FROM image_tag_times WHERE image_id=?", (image_id,)
+        ).fetchone()
+        return go_time(row[0]) if row else "0001-01-01T00:00:00Z"
 
     def untag(self, ref: str) -> str:
         """Remove one name; return the image id it pointed to."""
@@ -909,13 +994,17 @@ class ImageStore:
             image_config = self._derive_config(
                 parent, config, new_diff, created_by=created_by, comment=comment, author=author
             )
-            return self.publish(
+            image = self.publish(
                 staging,
                 encode_config(image_config),
                 layers,
                 refs=tags,
                 parent=parent.id if parent else None,
             )
+        if tags:
+            with db.transaction(self.conn) as conn:
+                self._stamp_tag_time(conn, image.id)
+        return image
 
     def _parent_layers(self, staging: Staging, parent: Image | None) -> list[StagedLayer]:
         if parent is None:
@@ -1030,6 +1119,9 @@ class ImageStore:
             image = self.publish(
                 staging, encode_config(image_config), [layer], refs=[ref] if ref else []
             )
+        if ref:
+            with db.transaction(self.conn) as conn:
+                self._stamp_tag_time(conn, image.id)
         self._event("import", image.id, **({"name": ref} if ref else {}))
         return image
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import re
 
+from runtime.timefmt import rfc3339_ns
+
 #: HostConfig keys Docker 20.10 always prints, in its order
 HOST_CONFIG_KEYS = [
     "Binds", "ContainerIDFile", "LogConfig", "NetworkMode", "PortBindings", "RestartPolicy",
@@ -116,3 +118,34 @@ def test_an_image_without_path_keeps_config_env_to_what_was_given(wharf, busybox
     # the process gets Docker's default PATH; the record holds only what -e gave
     assert "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin\n" in out
     assert inspect(wharf, "bare1")["Config"]["Env"] == ["X=1"]
+
+
+def test_image_inspect_has_graphdriver_last_tag_time_and_the_whole_config(wharf):
+    wharf("run", "--name", "src", "busybox", "sh", "-c", "echo x > /f")
+    wharf("commit", "src", "layered:1")
+    info = inspect(wharf, "layered:1")
+    assert list(info) == [
+        "Id", "RepoTags", "RepoDigests", "Parent", "Comment", "Created", "Container",
+        "ContainerConfig", "DockerVersion", "Author", "Config", "Architecture", "Os", "Size",
+        "VirtualSize", "GraphDriver", "RootFS", "Metadata",
+    ]  # fmt: skip
+    driver = info["GraphDriver"]
+    assert driver["Name"] == "overlay2"
+    assert list(driver["Data"]) == ["LowerDir", "MergedDir", "UpperDir", "WorkDir"]
+    assert driver["Data"]["UpperDir"].endswith("/diff")
+    assert GO_TIME.fullmatch(info["Metadata"]["LastTagTime"])
+    # Docker's container.Config: every key that is not omitempty, zero when unset
+    assert list(info["Config"]) == [
+        "Hostname", "Domainname", "User", "AttachStdin", "AttachStdout", "AttachStderr", "Tty",
+        "OpenStdin", "StdinOnce", "Env", "Cmd", "Image", "Volumes", "WorkingDir", "Entrypoint",
+        "OnBuild", "Labels",
+    ]  # fmt: skip
+    assert info["Config"]["Cmd"] == ["sh", "-c", "echo x > /f"]
+    first = info["Metadata"]["LastTagTime"]
+    wharf("tag", "layered:1", "layered:2")
+    later = inspect(wharf, "layered:2")["Metadata"]["LastTagTime"]
+    assert rfc3339_ns(later) > rfc3339_ns(first)
+    assert (
+        wharf("inspect", "-f", "{{.Config.StopSignal}}|{{.Config.Healthcheck}}", "layered:1").stdout
+        == "|<nil>\n"
+    )
