@@ -53,19 +53,25 @@ def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = 
 # --- run / create ---------------------------------------------------------------------
 
 
-def _env_list(args: argparse.Namespace) -> list[str]:
+def _lines_of(paths: list[str] | None, flag: str) -> list[str]:
+    """The entries of ``--env-file``/``--label-file`` files: lines, blank ones and
+    ``#`` comments left out, as Docker reads them."""
     from runtime.errors import InvalidArgument
 
-    env: list[str] = []
-    for path in args.env_file or []:
+    out: list[str] = []
+    for path in paths or []:
         try:
             lines = open(path).read().splitlines()  # noqa: SIM115
         except OSError as exc:
             raise InvalidArgument(f"open {path}: {exc.strerror}") from None
-        for line in lines:
-            line = line.strip()
-            if line and not line.startswith("#"):
-                env.append(line if "=" in line else f"{line}={os.environ.get(line, '')}")
+        out += [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    return out
+
+
+def _env_list(args: argparse.Namespace) -> list[str]:
+    env: list[str] = []
+    for line in _lines_of(args.env_file, "--env-file"):
+        env.append(line if "=" in line else f"{line}={os.environ.get(line, '')}")
     for item in args.env or []:
         if "=" in item:
             env.append(item)
@@ -114,6 +120,7 @@ def _health(args: argparse.Namespace) -> dict | None:
 
 def spec_from_args(args: argparse.Namespace) -> Any:
     """Turn run/create flags into a ContainerSpec (validation of values happens there)."""
+    _check_cidfile(args.cidfile or "")
     from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
     from runtime.errors import InvalidArgument
 
@@ -143,7 +150,9 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         hostname=args.hostname or "",
         domainname=args.domainname or "",
         name=args.name or "",
-        labels=key_values(args.label, "--label"),
+        labels=key_values(
+            _lines_of(args.label_file, "--label-file") + (args.label or []), "--label"
+        ),
         tty=args.tty,
         stdin_open=args.interactive,
         attach=_attach_streams(args),
@@ -184,6 +193,11 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         cpus=parse_cpus(args.cpus) if args.cpus else 0.0,
         cpu_shares=shares,
         cpuset_cpus=args.cpuset_cpus or "",
+        cpuset_mems=args.cpuset_mems or "",
+        oom_kill_disable=args.oom_kill_disable,
+        # Docker's -1 is "the host's": no value of our own
+        memory_swappiness=None if args.memory_swappiness in (None, -1) else args.memory_swappiness,
+        cidfile=args.cidfile or "",
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
@@ -257,8 +271,31 @@ def cmd_create(args: argparse.Namespace) -> int:
             # failed pull) fails its create with 1; a bad value stays 125, as its client's
             args.error_status = 1
             raise
+        _write_cidfile(spec.cidfile, c.id)
         print(c.id)
     return 0
+
+
+def _check_cidfile(path: str) -> None:
+    """Refuse a --cidfile that exists before anything is made, as Docker's client."""
+    from runtime.errors import InvalidArgument
+
+    if path and os.path.exists(path):
+        raise InvalidArgument(
+            f"Container ID file found, make sure the other container isn't running or delete {path}"
+        )
+
+
+def _write_cidfile(path: str, ctr_id: str) -> None:
+    from runtime.errors import InvalidArgument
+
+    if not path:
+        return
+    try:
+        with open(path, "x") as out:
+            out.write(ctr_id)
+    except OSError as exc:
+        raise InvalidArgument(f"failed to create the container ID file: {exc}") from None
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -274,6 +311,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     with _runtime() as rt:
         _image_for(rt, args, policy)
         c = rt.containers.create(spec)
+        _write_cidfile(spec.cidfile, c.id)
         if args.detach:
             try:
                 rt.containers.start(c.id)
@@ -879,6 +917,8 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("-h", "--hostname")
     a("--domainname")
     a("-l", "--label", action="append")
+    a("--label-file", action="append", help="read labels from a file of KEY=VALUE lines")
+    a("--cidfile", help="write the container's id to this file (which must not exist)")
     a("--restart")
     a("--stop-signal")
     a("--stop-timeout", type=int)
@@ -916,6 +956,9 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--cpus")
     a("-c", "--cpu-shares")
     a("--cpuset-cpus")
+    a("--cpuset-mems", help="memory nodes the container may use (0-3, 0,1)")
+    a("--oom-kill-disable", action="store_true", help="the kernel's OOM killer spares it")
+    a("--memory-swappiness", type=int, help="0 to 100: how readily its pages are swapped")
     a("--pids-limit")
     a("--cpu-period", type=int)
     a("--cpu-quota", type=int)

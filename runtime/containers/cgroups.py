@@ -60,6 +60,10 @@ def resources(spec: ContainerSpec, *, swap: bool, block: dict) -> dict:
                 memory["swap"] = 2 * spec.memory
     if spec.memory_reservation > 0:
         memory["reservation"] = spec.memory_reservation
+    if spec.memory_swappiness is not None:
+        memory["swappiness"] = spec.memory_swappiness
+    if spec.oom_kill_disable:
+        memory["disableOOMKiller"] = True
     if memory:
         res["memory"] = memory
     cpu: dict[str, Any] = {}
@@ -70,6 +74,8 @@ def resources(spec: ContainerSpec, *, swap: bool, block: dict) -> dict:
         cpu["shares"] = spec.cpu_shares
     if spec.cpuset_cpus:
         cpu["cpus"] = spec.cpuset_cpus
+    if spec.cpuset_mems:
+        cpu["mems"] = spec.cpuset_mems
     if spec.cpu_period:
         cpu["period"] = spec.cpu_period
     if spec.cpu_quota:

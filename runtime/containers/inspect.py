@@ -107,7 +107,7 @@ def host_config_json(c: Container) -> dict:
     policy = parse_policy(s.restart)
     return {
         "Binds": s.volumes or None,
-        "ContainerIDFile": "",
+        "ContainerIDFile": s.cidfile,
         "LogConfig": {"Type": "json-file", "Config": dict(s.log_opts)},
         "NetworkMode": s.network or "default",
         "PortBindings": port_bindings(s),
@@ -157,7 +157,7 @@ def host_config_json(c: Container) -> dict:
         "CpuRealtimePeriod": 0,
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": s.cpuset_cpus,
-        "CpusetMems": "",
+        "CpusetMems": s.cpuset_mems,
         "Devices": [],
         "DeviceCgroupRules": None,
         "DeviceRequests": None,
@@ -165,8 +165,8 @@ def host_config_json(c: Container) -> dict:
         "KernelMemoryTCP": 0,
         "MemoryReservation": s.memory_reservation,
         "MemorySwap": s.memory_swap if s.memory_swap else (2 * s.memory if s.memory > 0 else 0),
-        "MemorySwappiness": None,
-        "OomKillDisable": False,
+        "MemorySwappiness": s.memory_swappiness,
+        "OomKillDisable": s.oom_kill_disable,
         "PidsLimit": s.pids_limit or None,
         "Ulimits": ulimits_json(s),
         "CpuCount": 0,

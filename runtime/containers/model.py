@@ -102,10 +102,13 @@ class ContainerSpec:
     # limits
     memory: int = 0
     memory_swap: int = 0
+    memory_swappiness: int | None = None  # 0-100; None: the host's (Docker's -1)
+    oom_kill_disable: bool = False
     memory_reservation: int = 0
     cpus: float = 0.0
     cpu_shares: int = 0
     cpuset_cpus: str = ""
+    cpuset_mems: str = ""
     pids_limit: int = 0
     cpu_period: int = 0
     cpu_quota: int = 0
@@ -115,6 +118,7 @@ class ContainerSpec:
     shm_size: int = 0
     oom_score_adj: int | None = None
     runtime: str = ""
+    cidfile: str = ""  # where the client wrote the new id (Docker's ContainerIDFile)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -146,8 +150,16 @@ class ContainerSpec:
             raise InvalidArgument("--cpus conflicts with --cpu-period/--cpu-quota; use one of them")
         if self.cpu_shares < 0:
             raise InvalidArgument(f"invalid --cpu-shares value {self.cpu_shares}")
-        if self.cpuset_cpus and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", self.cpuset_cpus):
-            raise InvalidArgument(f"invalid --cpuset-cpus value {self.cpuset_cpus!r}")
+        for value, flag in (
+            (self.cpuset_cpus, "--cpuset-cpus"),
+            (self.cpuset_mems, "--cpuset-mems"),
+        ):
+            if value and not re.fullmatch(r"\d+(-\d+)?(,\d+(-\d+)?)*", value):
+                raise InvalidArgument(f"invalid {flag} value {value!r}")
+        if self.memory_swappiness is not None and not 0 <= self.memory_swappiness <= 100:
+            raise InvalidArgument(
+                f"Invalid value: {self.memory_swappiness}, valid memory swappiness range is 0-100"
+            )
         from runtime.agent.restarts import parse_policy
 
         if parse_policy(self.restart).name != "no" and self.auto_remove:
