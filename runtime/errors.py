@@ -9,14 +9,18 @@ hoc.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import subprocess
+from collections.abc import Iterator
 
 
 class WharfError(Exception):
     """Base of every error the runtime raises on purpose."""
 
     exit_code = 125
-    #: a stable name of the situation for callers (the site stores it with a failed job)
+    #: a stable name of the situation for callers (the site stores it with a failed job and
+    #: maps it to an HTTP status); every subclass names its own, even when it is its parent's
     kind = "error"
 
     def __init__(self, message: str) -> None:
@@ -34,19 +38,19 @@ class NotFound(WharfError):
 
 
 class ImageNotFound(NotFound):
-    pass
+    kind = "not_found"
 
 
 class ContainerNotFound(NotFound):
-    pass
+    kind = "not_found"
 
 
 class NetworkNotFound(NotFound):
-    pass
+    kind = "not_found"
 
 
 class VolumeNotFound(NotFound):
-    pass
+    kind = "not_found"
 
 
 class Conflict(WharfError):
@@ -81,6 +85,8 @@ class RegistryError(WharfError):
 class AuthenticationError(RegistryError):
     """The registry wants credentials we do not have, or refused the ones we sent."""
 
+    kind = "authentication_error"
+
 
 class OCIRuntimeError(WharfError):
     """The OCI runtime (runc, crun) failed; the message is its own stderr, trimmed."""
@@ -92,12 +98,14 @@ class CommandNotFound(WharfError):
     """The container's command does not exist (Docker's exit code 127)."""
 
     exit_code = 127
+    kind = "command_not_found"
 
 
 class CommandNotExecutable(WharfError):
     """The container's command exists but cannot be run (Docker's exit code 126)."""
 
     exit_code = 126
+    kind = "command_not_executable"
 
 
 class HostError(WharfError):
@@ -114,3 +122,24 @@ def from_subprocess(exc: subprocess.CalledProcessError, what: str) -> WharfError
     lines = [line.strip() for line in (stderr or "").splitlines() if line.strip()]
     reason = lines[-1] if lines else f"exit status {exc.returncode}"
     return WharfError(f"{what}: {reason}")
+
+
+@contextlib.contextmanager
+def cleanup_step(
+    log: logging.Logger,
+    what: str,
+    *errors: type[BaseException],
+    level: int = logging.WARNING,
+) -> Iterator[None]:
+    """Go on after a failed cleanup step, saying in ``log`` what was left (never silently).
+
+    For the steps that free what a container or a network held, where the caller
+    must go on (a failed unmount must not stop a remove) yet an operator must be
+    able to find why something stayed behind. Catches ``errors`` (WharfError when
+    none are given).
+    """
+    caught: tuple[type[BaseException], ...] = errors or (WharfError,)
+    try:
+        yield
+    except caught as exc:
+        log.log(level, "%s failed (going on): %s", what, exc)

@@ -8,6 +8,8 @@ from runtime.errors import InvalidArgument
 class BuildError(InvalidArgument):
     """A Dockerfile or a step is wrong; the message starts with ``Dockerfile:LINE``."""
 
+    kind = "invalid_argument"
+
     def __init__(self, message: str, line: int | None = None, exit_code: int | None = None) -> None:
         where = f"Dockerfile:{line}: " if line else ""
         super().__init__(where + message)

@@ -53,7 +53,7 @@ from runtime.containers.process import (
     require_running,
 )
 from runtime.containers.records import ContainerRecords
-from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError
+from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError, cleanup_step
 
 log = logging.getLogger("wharf.containers")
 #: the exit code of a container whose exit nobody saw (its shim died), as Docker reports it
@@ -230,9 +230,9 @@ class ContainerManager:
 
     def _release_run_resources(self, c: Container) -> None:
         """Free what only a running container holds: network, rootfs mount (idempotent)."""
-        with contextlib.suppress(WharfError):
+        with cleanup_step(log, f"{c.id[:12]}: freeing its network"):
             self.rt.networks.teardown(c.id)
-        with contextlib.suppress(WharfError):
+        with cleanup_step(log, f"{c.id[:12]}: unmounting its rootfs"):
             rootfs_mod.unmount(self.run_dir(c.id) / "rootfs")
 
     # --- create ----------------------------------------------------------------------
@@ -273,7 +273,7 @@ class ContainerManager:
             if self._uses_volumes(spec, image):
                 self.rt.volumes.plan(ctr_id, spec, image)
         except BaseException:
-            with contextlib.suppress(WharfError):
+            with cleanup_step(log, f"{ctr_id[:12]}: undoing a failed create's network plan"):
                 self.rt.networks.release(ctr_id)
             self._discard(ctr_id)
             raise
@@ -393,7 +393,7 @@ class ContainerManager:
                 started = now_iso()
                 pid = self.processes.spawn_shim(c, oci, shim_binary(), attach_fd, lock_fd)
         except BaseException:
-            with contextlib.suppress(WharfError):
+            with cleanup_step(log, f"{c.id[:12]}: freeing a failed start's network"):
                 self.rt.networks.teardown(c.id)
             rootfs_mod.unmount(rootfs)
             raise
@@ -640,13 +640,15 @@ class ContainerManager:
                 with self.records.transaction():
                     self.records.update(c.id, manual_stop=1)  # gone for good: no restart
                 if c.status == "paused":
-                    with contextlib.suppress(WharfError):
+                    with cleanup_step(log, f"{c.id[:12]}: resuming it to remove it"):
                         self.oci_for(c).resume(c.id)
                 self.processes.signal(c, 9)
                 self.processes.wait_exit(c.id, 30)
                 c = self.get(c.id)
             self._cleanup_files(c)
-            with contextlib.suppress(NotFound):
+            with cleanup_step(
+                log, f"{c.id[:12]}: releasing its volumes", NotFound, level=logging.DEBUG
+            ):
                 self.rt.volumes.release(c.id, remove_anonymous=volumes)
             self.rt.networks.release(c.id)
             with self.records.transaction():
@@ -655,7 +657,9 @@ class ContainerManager:
             shutil.rmtree(self.dir(c.id), ignore_errors=True)
 
     def _cleanup_files(self, c: Container) -> None:
-        with contextlib.suppress(WharfError):
+        with cleanup_step(
+            log, f"{c.id[:12]}: deleting its OCI runtime record", level=logging.DEBUG
+        ):
             self.oci_for(c).delete(c.id)
         self._release_run_resources(c)
         shutil.rmtree(self.run_dir(c.id), ignore_errors=True)

@@ -54,6 +54,8 @@ CHUNK = 1 << 20
 class RegistryNotFound(RegistryError, ImageNotFound):
     """The registry has no such repository, tag or blob."""
 
+    kind = "not_found"
+
 
 class _Cancelled(Exception):
     """Another layer of the same pull failed; stop this one."""

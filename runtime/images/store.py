@@ -38,7 +38,14 @@ from typing import Any, BinaryIO
 
 from runtime import db, events
 from runtime.config import Paths
-from runtime.errors import Conflict, HostError, ImageNotFound, InvalidArgument, WharfError
+from runtime.errors import (
+    AmbiguousPrefix,
+    Conflict,
+    HostError,
+    ImageNotFound,
+    InvalidArgument,
+    WharfError,
+)
 from runtime.images.layers import (
     DEFAULT_MAX_LAYER_SIZE,
     AppliedLayer,
@@ -602,7 +609,7 @@ class ImageStore:
             if len(rows) == 1:
                 return rows[0][0]
             if len(rows) > 1:
-                raise InvalidArgument(f"image id prefix {text!r} is ambiguous")
+                raise AmbiguousPrefix(f"image id prefix {text!r} is ambiguous")
         if ref is None:
             raise InvalidArgument(f"invalid reference format: {ref_or_id!r}")
         raise ImageNotFound(f"No such image: {ref_or_id}")

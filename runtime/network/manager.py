@@ -19,6 +19,7 @@ import contextlib
 import hashlib
 import ipaddress
 import json
+import logging
 import os
 import re
 import sqlite3
@@ -27,7 +28,14 @@ from pathlib import Path
 from typing import Any
 
 from runtime import db, events
-from runtime.errors import Conflict, InvalidArgument, NetworkNotFound, WharfError
+from runtime.errors import (
+    AmbiguousPrefix,
+    Conflict,
+    InvalidArgument,
+    NetworkNotFound,
+    WharfError,
+    cleanup_step,
+)
 from runtime.network import etcfiles, ipam
 from runtime.network.firewall import Firewall, Published
 from runtime.network.ports import (
@@ -38,6 +46,8 @@ from runtime.network.ports import (
     parse_publish,
     pick_host_port,
 )
+
+log = logging.getLogger("wharf.network")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS networks (
@@ -201,7 +211,7 @@ class NetworkManager:
                 "SELECT * FROM networks WHERE id LIKE ?", (ref.lower() + "%",)
             ).fetchall()
             if len(rows) > 1:
-                raise InvalidArgument(f"network {ref} is ambiguous ({len(rows)} matches found)")
+                raise AmbiguousPrefix(f"network {ref} is ambiguous ({len(rows)} matches found)")
             r = rows[0] if rows else None
         if r is None:
             raise NetworkNotFound(f"network {ref} not found")
@@ -542,7 +552,7 @@ class NetworkManager:
             )
             return NetSetup("" if hooks else netns, hosts, resolv, hooks)
         except BaseException:
-            with contextlib.suppress(WharfError):
+            with cleanup_step(log, f"{ctr_id[:12]}: freeing a failed network set-up"):
                 self.teardown(ctr_id)
             raise
 
@@ -947,11 +957,11 @@ class NetworkManager:
     def reset(self) -> None:
         """Remove every bridge, namespace and firewall rule of this root (for tests, uninstall)."""
         for ctr_id in {r[0] for r in self.conn.execute("SELECT ctr_id FROM sandboxes")}:
-            with contextlib.suppress(WharfError):
+            with cleanup_step(log, f"{ctr_id[:12]}: freeing its network"):
                 self.teardown(ctr_id)
         for n in self.list():
             if n.bridge:
-                with contextlib.suppress(WharfError):
+                with cleanup_step(log, f"removing bridge {n.bridge}"):
                     self.plumbing.remove_link(name=n.bridge)
         self.firewall.remove_table()
         with contextlib.suppress(OSError):
