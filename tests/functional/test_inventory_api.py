@@ -234,6 +234,21 @@ def test_a_member_is_told_of_their_teams_changes_only(inventory, make_user):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_quiet_socket_gets_keepalives(inventory, make_user, monkeypatch):
+    monkeypatch.setattr("webapp.inventory.consumers.KEEPALIVE_SECONDS", 0.2)
+    admin = _cookie(make_user(staff=True))
+
+    async def scenario():
+        comm = _socket("", admin)
+        assert (await comm.connect())[0]
+        assert json.loads(await comm.receive_from())["type"] == "subscribed"
+        assert json.loads(await comm.receive_from(timeout=5)) == {"type": "keepalive"}
+        await comm.disconnect()
+
+    _run(scenario)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_the_socket_refuses_strangers_and_other_teams(inventory, make_user, make_team):
     _, _blue, _, _ = inventory
     red = _cookie(make_user(team=make_team("red")))

@@ -8,12 +8,15 @@ from; this socket sends each change after it is committed, as
 ``{"type": "inventory", "action": "changed"|"removed", "kind", "object"}``.
 
 Close codes as the job socket's: 4401 not signed in, 4404 no such host or
-team (or not yours), 4400 a bad parameter.
+team (or not yours), 4400 a bad parameter. A socket quiet for
+``KEEPALIVE_SECONDS`` gets ``{"type": "keepalive"}``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -22,13 +25,20 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from webapp.accounts.models import Team
 from webapp.fleet.models import Host
 from webapp.inventory.services import ALL_GROUP, team_group
-from webapp.jobs.consumers import CLOSE_BAD_REQUEST, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from webapp.jobs.consumers import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHENTICATED,
+    KEEPALIVE_SECONDS,
+)
 from webapp.permissions import VIEW, is_fleet_admin
 
 
 class InventoryConsumer(AsyncWebsocketConsumer):
     groups_joined: list[str] = []
     host: str | None = None
+    _keepalive: asyncio.Task | None = None
+    last_sent = 0.0
 
     async def connect(self) -> None:
         self.groups_joined = []
@@ -50,9 +60,12 @@ class InventoryConsumer(AsyncWebsocketConsumer):
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
-        await self.send(text_data=json.dumps({"type": "subscribed", "host": self.host}))
+        await self._send(json.dumps({"type": "subscribed", "host": self.host}))
+        self._keepalive = asyncio.ensure_future(self._keep_alive())
 
     async def disconnect(self, code: int) -> None:
+        if self._keepalive is not None:
+            self._keepalive.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
 
@@ -62,7 +75,18 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             message = json.loads(event["text"])
             if message.get("object", {}).get("host") != self.host:
                 return
-        await self.send(text_data=event["text"])
+        await self._send(event["text"])
+
+    async def _send(self, text: str) -> None:
+        self.last_sent = time.monotonic()
+        await self.send(text_data=text)
+
+    async def _keep_alive(self) -> None:
+        """A quiet socket gets a keepalive message, as the job socket does (proxies close idle ones)."""
+        while True:
+            await asyncio.sleep(max(0.0, self.last_sent + KEEPALIVE_SECONDS - time.monotonic()))
+            if time.monotonic() - self.last_sent >= KEEPALIVE_SECONDS:
+                await self._send(json.dumps({"type": "keepalive"}))
 
     @database_sync_to_async
     def _groups(self, user: object, host: str, team: str) -> list[str] | None:
