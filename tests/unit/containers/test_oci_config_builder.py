@@ -156,3 +156,11 @@ def test_the_network_parts_hooks_come_before_its_own_and_the_namespace_is_fresh(
     assert config["hooks"]["createRuntime"] == [plug]
     assert [h["args"][1] for h in config["hooks"]["createContainer"]] == ["remount-ro"]
     assert namespaces(config)["network"] is None
+
+
+def test_it_adds_the_hooks_the_network_set_up_asks_for():
+    plug = {"path": "/usr/lib/wharf-shim", "args": ["wharf-shim", "plug"]}
+    config = build_oci_config(
+        container(userns="private"), setup(netns_path="", hooks={"createRuntime": [plug]})
+    )
+    assert config["hooks"]["createRuntime"] == [plug]
