@@ -184,7 +184,7 @@ def test_a_job_ignoring_its_soft_limit_meets_the_hard_one(stack):
 
 
 def test_cancel_stops_a_running_job_and_refuses_an_ended_one(stack):
-    job = _job(stack, stack.host_name, seconds=2.5)
+    job = _job(stack, stack.host_name, seconds=30, time_limit=60)  # only the cancel ends it
     wait_for(lambda: _get(stack, job)["state"] == "running", 30, "the job to start")
     with stack.api() as api:
         r = api.post(f"/api/v1/jobs/{job}/cancel/")
