@@ -180,3 +180,24 @@ def test_it_without_a_terminal_is_refused_as_docker_does(wharf):
     assert out.returncode == 1 and "the input device is not a TTY" in out.stderr
     # -t alone needs no terminal of ours
     assert wharf("run", "-t", "--rm", "busybox", "echo", "ok", input="").stdout.strip() == "ok"
+
+
+def test_attach_passes_ctrl_c_on_unless_sig_proxy_is_false(terminal, wharf):
+    # it prints "2-tick" steadily: seeing it means the attach is relaying
+    script = "trap 'echo got-INT; exit 7' INT; while :; do echo $((1+1))-tick; sleep 0.2; done"
+    cid = wharf("run", "-d", "busybox", "sh", "-c", script).stdout.strip()
+    term = terminal()
+    term.wharf(f"attach --sig-proxy=false {cid}")
+    term.wait_for("2-tick")
+    term.type("C-c")
+    term.exit_code()
+    assert wharf("inspect", "-f", "{{.State.Running}}", cid).stdout.strip() == "true"
+    seen = term.screen().count("2-tick")
+    term.wharf(f"attach {cid}")
+    deadline = time.monotonic() + 30
+    while term.screen().count("2-tick") <= seen:  # new ticks: this attach relays
+        assert time.monotonic() < deadline, term.screen()
+        time.sleep(0.1)
+    term.type("C-c")
+    assert term.exit_code() == 7
+    assert "got-INT" in term.screen()
