@@ -198,6 +198,9 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         # Docker's -1 is "the host's": no value of our own
         memory_swappiness=None if args.memory_swappiness in (None, -1) else args.memory_swappiness,
         cidfile=args.cidfile or "",
+        pid_mode=args.pid or "",
+        ipc_mode=args.ipc or "",
+        uts_mode=args.uts or "",
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
@@ -969,6 +972,9 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--oom-score-adj", type=int)
     a("--runtime")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
+    a("--pid", help="host, or container:NAME to share that container's processes")
+    a("--ipc", help="private (default), shareable, none, host or container:NAME")
+    a("--uts", help="host: the host's host name (and no name of its own)")
     a("--userns", help="host (default) or private: root inside maps to /etc/subuid's range")
     a("--group-add", action="append", help="one more group for the process: a name or a gid")
     a("--pull", help="pull the image first: missing (default), always or never")

@@ -61,7 +61,11 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
     attach_stdin = spec.attach != [] and (spec.stdin_open or "stdin" in streams)
     return {
         "Hostname": spec.hostname
-        or (socket.gethostname() if spec.network == "host" else ctr_id[:12]),
+        or (
+            socket.gethostname()
+            if spec.network == "host" or spec.uts_mode == "host"
+            else ctr_id[:12]
+        ),
         "Domainname": spec.domainname,
         "User": spec.user or image_cfg.get("User") or "",
         "AttachStdin": attach_stdin,

@@ -489,7 +489,35 @@ class ContainerManager:
             swap_accounting=swap_accounting(),
             block_io=block,
             hook_binary="" if v2 else str(shim_binary()),
+            **self._shared_namespaces(spec),
         )
+
+    def _shared_namespaces(self, spec: ContainerSpec) -> dict:
+        """RunSetup's shared_namespaces and shm_source for --pid, --ipc and --uts: the
+        host's, or the namespaces of a running container (Docker's ``container:NAME``)."""
+        from runtime.errors import Conflict
+
+        shared: dict[str, str | None] = {}
+        shm = ""
+        for kind, mode in (("pid", spec.pid_mode), ("ipc", spec.ipc_mode), ("uts", spec.uts_mode)):
+            if mode == "host":
+                shared[kind] = None
+            elif mode.startswith("container:"):
+                donor = self.get(mode.removeprefix("container:"))
+                if donor.status != "running":
+                    raise Conflict(f"cannot join {kind} of a non running container: {donor.id}")
+                if kind == "ipc" and donor.spec.ipc_mode not in ("shareable", "host"):
+                    raise Conflict(
+                        "non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
+                    )
+                # (its /dev/shm is not shared yet: a mount of another mount namespace
+                # cannot be bound; Docker keeps a shareable one's on the host for that)
+                shared[kind] = f"/proc/{donor.pid}/ns/{kind}"
+        if spec.ipc_mode == "host":
+            shm = "/dev/shm"
+        elif spec.ipc_mode == "none":
+            shm = "none"
+        return {"shared_namespaces": shared, "shm_source": shm}
 
     @staticmethod
     def _userns_range(rootfs: Path) -> tuple[int, int]:

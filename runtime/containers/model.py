@@ -75,6 +75,11 @@ class ContainerSpec:
     security_opt: list[str] = field(default_factory=list)
     sysctls: dict[str, str] = field(default_factory=dict)
     ulimits: list[str] = field(default_factory=list)
+    # namespaces shared: "" its own; "host"; "container:NAME" (pid, ipc); ipc also
+    # "private", "shareable" (others may join it) and "none" (no /dev/shm)
+    pid_mode: str = ""
+    ipc_mode: str = ""
+    uts_mode: str = ""
     userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
     group_add: list[str] = field(default_factory=list)  # more groups: names (the image's) or gids
     # networking (validated by runtime.network)
@@ -192,6 +197,16 @@ class ContainerSpec:
                     raise InvalidArgument(f"invalid --log-opt max-file={value}: must be 1 or more")
             else:
                 raise InvalidArgument(f"unknown log opt {key!r} for the json-file log driver")
+        for value, flag, modes in (
+            (self.pid_mode, "--pid", ("", "host")),
+            (self.ipc_mode, "--ipc", ("", "host", "private", "shareable", "none")),
+            (self.uts_mode, "--uts", ("", "host")),
+        ):
+            joins = flag != "--uts" and value.startswith("container:") and value[10:]
+            if value not in modes and not joins:
+                raise InvalidArgument(f"invalid {flag}: {value!r}")
+        if self.uts_mode == "host" and self.hostname:
+            raise InvalidArgument("Conflicting options: hostname and the UTS mode")
         if self.userns not in ("", "host", "private"):
             raise InvalidArgument(f"invalid --userns value {self.userns!r}: use host or private")
         for cap in self.cap_add + self.cap_drop:

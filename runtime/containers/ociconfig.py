@@ -49,6 +49,10 @@ class RunSetup:
     swap_accounting: bool = True
     #: OCI blockIO for the spec's --blkio-weight and --device-* limits (devices resolved)
     block_io: dict = field(default_factory=dict)
+    #: pid, ipc, uts namespaces shared (--pid, --ipc, --uts): None the host's, else a path
+    shared_namespaces: dict[str, str | None] = field(default_factory=dict)
+    #: /dev/shm: "" its own tmpfs, "none" none (--ipc none), else the path bound there
+    shm_source: str = ""
     #: cgroup v1: the program that remounts /sys/fs/cgroup read-only in the container
     hook_binary: str = ""
 
@@ -133,6 +137,8 @@ def build_oci_config(c: Container, run: RunSetup) -> dict:
         sysctls=spec.sysctls,
         shm_size=spec.shm_size,
         userns=run.userns,
+        shared_namespaces=dict(run.shared_namespaces),
+        shm_source=run.shm_source,
         readonly_cgroup_hook="" if run.cgroup_v2 else run.hook_binary,
         hooks=run.hooks,
     )

@@ -148,6 +148,10 @@ class OCIOptions:
     sysctls: dict[str, str] = field(default_factory=dict)
     shm_size: int = 0
     userns: tuple[int, int] | None = None  # (first host id, count) for a private user namespace
+    #: pid, ipc, uts namespaces not of its own: None the host's, else a path to join
+    shared_namespaces: dict[str, str | None] = field(default_factory=dict)
+    #: /dev/shm: "" a tmpfs of its own, "none" nothing, else a host path bound there
+    shm_source: str = ""
     # cgroup v1: a program run as "PROG remount-ro ROOTFS/sys/fs/cgroup" in the
     # container's mount namespace (runc 1.1 leaves that tmpfs writable)
     readonly_cgroup_hook: str = ""
@@ -424,7 +428,12 @@ def build_config(opts: OCIOptions) -> dict:
 
     # a UTS namespace of its own even on the host's network, as Docker: with
     # CAP_SYS_ADMIN a container sharing the host's could rename the host
-    namespaces = [{"type": "pid"}, {"type": "ipc"}, {"type": "mount"}, {"type": "uts"}]
+    namespaces: list[dict] = [{"type": "mount"}]
+    for kind in ("pid", "ipc", "uts"):
+        if kind not in opts.shared_namespaces:
+            namespaces.append({"type": kind})
+        elif opts.shared_namespaces[kind] is not None:
+            namespaces.append({"type": kind, "path": opts.shared_namespaces[kind]})
     if opts.netns is None:
         namespaces.append({"type": "network"})
     elif opts.netns != "host":
@@ -451,6 +460,17 @@ def build_config(opts: OCIOptions) -> dict:
         linux["devices"] = _host_devices()
 
     mounts = default_mounts(not opts.privileged, opts.shm_size)
+    if opts.shm_source:
+        mounts = [m for m in mounts if m["destination"] != "/dev/shm"]
+        if opts.shm_source != "none":
+            mounts.append(
+                {
+                    "destination": "/dev/shm",
+                    "type": "bind",
+                    "source": opts.shm_source,
+                    "options": ["rbind", "rprivate"],
+                }
+            )
     if opts.userns and opts.netns == "host":
         # sysfs may only be mounted by the user namespace owning the network
         # namespace, here the host's: bind the host's /sys read-only instead, as
@@ -473,8 +493,9 @@ def build_config(opts: OCIOptions) -> dict:
         "root": {"path": opts.rootfs, "readonly": opts.readonly_rootfs},
         "mounts": mounts + opts.mounts,
         "linux": linux,
-        "hostname": opts.hostname,
     }
+    if "uts" not in opts.shared_namespaces:  # the host's UTS namespace keeps its name
+        config["hostname"] = opts.hostname
     if hooks:
         config["hooks"] = hooks
     return config

@@ -54,3 +54,53 @@ def test_label_file_labels_come_before_the_flags(wharf, tmp_path):
     assert inspect(wharf, "lab")["Config"]["Labels"] == {"team": "a", "b": "3"}
     missing = wharf("create", "--label-file", str(tmp_path / "nope"), "busybox", check=False)
     assert missing.returncode == 125 and "nope" in missing.stderr
+
+
+def _ns(pid: int | str, kind: str) -> str:
+    return Path(f"/proc/{pid}/ns/{kind}").readlink().as_posix()
+
+
+def test_pid_ipc_and_uts_of_the_host(wharf):
+    import socket
+
+    out = wharf(
+        "run", "--name", "hostly", "--pid", "host", "--ipc", "host", "--uts", "host", "busybox",
+        "sh", "-c", "for k in pid ipc uts; do readlink /proc/self/ns/$k; done; hostname",
+    ).stdout.split()  # fmt: skip
+    me = "self"  # this test runs in the host's namespaces
+    assert out == [_ns(me, "pid"), _ns(me, "ipc"), _ns(me, "uts"), socket.gethostname()]
+    host = inspect(wharf, "hostly")["HostConfig"]
+    assert (host["PidMode"], host["IpcMode"], host["UTSMode"]) == ("host", "host", "host")
+    conflict = wharf("create", "--uts", "host", "-h", "x", "busybox", check=False)
+    assert conflict.returncode == 125
+    assert "Conflicting options: hostname and the UTS mode" in conflict.stderr
+    bad = wharf("create", "--pid", "nope", "busybox", check=False)
+    assert bad.returncode == 125 and "--pid" in bad.stderr
+
+
+def test_pid_and_ipc_of_another_container(wharf, wait_log):
+    donor = wharf(
+        "run", "-d", "--name", "donor", "--ipc", "shareable", "busybox", "sh", "-c",
+        "echo ready; exec sleep 60",
+    ).stdout.strip()  # fmt: skip
+    wait_log(donor)
+    pid = inspect(wharf, "donor")["State"]["Pid"]
+    out = wharf(
+        "run", "--rm", "--pid", "container:donor", "--ipc", "container:donor", "busybox", "sh",
+        "-c", "for k in pid ipc; do readlink /proc/self/ns/$k; done; cat /proc/1/cmdline",
+    ).stdout  # fmt: skip
+    assert out.split("\n")[:2] == [_ns(pid, "pid"), _ns(pid, "ipc")]
+    assert out.split("\n")[2].startswith("sleep")
+    # as Docker 20.10: only a shareable container's IPC can be joined
+    wharf("run", "-d", "--name", "private", "busybox", "sleep", "60")
+    refused = wharf("run", "--ipc", "container:private", "busybox", "true", check=False)
+    assert refused.returncode != 0
+    assert "non-shareable IPC (hint: use IpcMode:shareable for the donor container)" in (
+        refused.stderr
+    )
+    wharf("rm", "-f", "donor", "private")
+
+
+def test_ipc_none_has_no_dev_shm(wharf):
+    out = wharf("run", "--ipc", "none", "busybox", "sh", "-c", "ls -d /dev/shm", check=False)
+    assert out.returncode == 1 and "No such file or directory" in out.stderr
