@@ -121,6 +121,7 @@ def _health(args: argparse.Namespace) -> dict | None:
 def spec_from_args(args: argparse.Namespace) -> Any:
     """Turn run/create flags into a ContainerSpec (validation of values happens there)."""
     _check_cidfile(args.cidfile or "")
+    _check_platform(args.platform)
     from runtime.containers.model import ContainerSpec, parse_cpus, parse_size
     from runtime.errors import InvalidArgument
 
@@ -201,6 +202,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         pid_mode=args.pid or "",
         ipc_mode=args.ipc or "",
         uts_mode=args.uts or "",
+        devices=args.device or [],
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
@@ -277,6 +279,25 @@ def cmd_create(args: argparse.Namespace) -> int:
         _write_cidfile(spec.cidfile, c.id)
         print(c.id)
     return 0
+
+
+def _check_platform(text: str | None) -> None:
+    """Accept ``--platform`` naming this host's platform; refuse any other clearly (Wharf
+    runs no emulator, so another architecture's image could not run here)."""
+    if not text:
+        return
+    from runtime.errors import InvalidArgument
+    from runtime.images.manifest import parse_platform
+    from runtime.images.store import host_platform
+
+    os_name, arch, variant = parse_platform(text)
+    host_os, host_arch, host_variant = host_platform()
+    if (os_name, arch) != (host_os, host_arch) or (variant and variant != host_variant):
+        host = "/".join(p for p in (host_os, host_arch, host_variant) if p)
+        raise InvalidArgument(
+            f"platform {text} is not this host's ({host}): "
+            "only images of the host's platform run here"
+        )
 
 
 def _check_cidfile(path: str) -> None:
@@ -972,6 +993,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--oom-score-adj", type=int)
     a("--runtime")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
+    a("--device", action="append", help="a host device: HOST[:CONTAINER][:rwm]")
     a("--pid", help="host, or container:NAME to share that container's processes")
     a("--ipc", help="private (default), shareable, none, host or container:NAME")
     a("--uts", help="host: the host's host name (and no name of its own)")

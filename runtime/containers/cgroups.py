@@ -130,6 +130,41 @@ def block_io(spec: ContainerSpec) -> dict:
     return out
 
 
+def devices(spec: ContainerSpec) -> tuple[list[dict], list[dict]]:
+    """Return OCI linux.devices and their cgroup rules for ``--device`` (host paths stat'ed)."""
+    from runtime.containers.model import parse_device
+    from runtime.errors import InvalidArgument
+
+    nodes: list[dict] = []
+    rules: list[dict] = []
+    for text in spec.devices:
+        host, ctr, perms = parse_device(text)
+        try:
+            st = os.stat(host)
+        except OSError:
+            raise InvalidArgument(
+                f"error gathering device information while adding custom device {host!r}: "
+                "no such file or directory"
+            ) from None
+        if not (stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode)):
+            raise InvalidArgument(f"{host} is not a device node")
+        kind = "c" if stat.S_ISCHR(st.st_mode) else "b"
+        major, minor = os.major(st.st_rdev), os.minor(st.st_rdev)
+        nodes.append(
+            {
+                "path": ctr,
+                "type": kind,
+                "major": major,
+                "minor": minor,
+                "fileMode": stat.S_IMODE(st.st_mode),
+                "uid": st.st_uid,
+                "gid": st.st_gid,
+            }
+        )
+        rules.append({"allow": True, "type": kind, "major": major, "minor": minor, "access": perms})
+    return nodes, rules
+
+
 def cgroup_stats(ctr_id: str) -> dict:
     """Read memory, CPU, pids and block I/O counters of a container's cgroup (v1 or v2)."""
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from runtime.containers.model import Container, ContainerSpec
+from runtime.containers.model import Container, ContainerSpec, parse_device
 from runtime.timefmt import go_time
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -158,7 +158,16 @@ def host_config_json(c: Container) -> dict:
         "CpuRealtimeRuntime": 0,
         "CpusetCpus": s.cpuset_cpus,
         "CpusetMems": s.cpuset_mems,
-        "Devices": [],
+        "Devices": [
+            dict(
+                zip(
+                    ("PathOnHost", "PathInContainer", "CgroupPermissions"),
+                    parse_device(d),
+                    strict=True,
+                )
+            )
+            for d in s.devices
+        ],
         "DeviceCgroupRules": None,
         "DeviceRequests": None,
         "KernelMemory": 0,

@@ -34,6 +34,7 @@ from runtime.containers.cgroups import (
     cgroup_mode,
     cgroup_stats,
     container_cgroups,
+    devices,
     swap_accounting,
 )
 from runtime.containers.config import ZERO_TIME, merge_config, now_iso, parse_security_opts
@@ -241,6 +242,7 @@ class ContainerManager:
         """Record a new container from an image; nothing runs yet."""
         spec.validate()
         block_io(spec)  # device paths and weights checked now, not at start
+        devices(spec)
         image = self.rt.images.get(spec.image)
         ctr_id = os.urandom(32).hex()  # as secrets.token_hex, without its import cost
         name = spec.name.lstrip("/") if spec.name else ""
@@ -472,6 +474,7 @@ class ContainerManager:
             volume_mounts = self.rt.volumes.mounts(c.id, rootfs, pins)
         security = parse_security_opts(spec.security_opt)
         block = block_io(spec)
+        device_nodes, device_rules = devices(spec)
         v2 = cgroup_mode() == "v2"
         return RunSetup(
             rootfs=rootfs,
@@ -489,6 +492,8 @@ class ContainerManager:
             swap_accounting=swap_accounting(),
             block_io=block,
             hook_binary="" if v2 else str(shim_binary()),
+            devices=device_nodes,
+            device_rules=device_rules,
             **self._shared_namespaces(spec),
         )
 

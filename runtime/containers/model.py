@@ -35,6 +35,26 @@ def parse_cpus(text: str | float) -> float:
     return value
 
 
+def parse_device(text: str) -> tuple[str, str, str]:
+    """Parse ``--device HOST[:CONTAINER][:PERMISSIONS]`` (permissions of r, w, m; rwm)."""
+    parts = text.split(":")
+    host, ctr, perms = parts[0], parts[0], "rwm"
+    if len(parts) == 2:
+        if parts[1] and set(parts[1]) <= set("rwm") and not parts[1].startswith("/"):
+            perms = parts[1]
+        else:
+            ctr = parts[1]
+    elif len(parts) == 3:
+        ctr, perms = parts[1], parts[2]
+    elif len(parts) > 3:
+        raise InvalidArgument(f"invalid device specification: {text}")
+    if not host.startswith("/") or not ctr.startswith("/"):
+        raise InvalidArgument(f"invalid device specification: {text}")
+    if not perms or not set(perms) <= set("rwm"):
+        raise InvalidArgument(f"invalid device mode: {perms}")
+    return host, ctr, perms
+
+
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _HOSTNAME = re.compile(rf"{_HOST_LABEL}(?:\.{_HOST_LABEL})*")
 
@@ -123,6 +143,7 @@ class ContainerSpec:
     shm_size: int = 0
     oom_score_adj: int | None = None
     runtime: str = ""
+    devices: list[str] = field(default_factory=list)  # --device HOST[:CONTAINER[:PERMS]]
     cidfile: str = ""  # where the client wrote the new id (Docker's ContainerIDFile)
 
     def to_dict(self) -> dict[str, Any]:
@@ -205,6 +226,8 @@ class ContainerSpec:
             joins = flag != "--uts" and value.startswith("container:") and value[10:]
             if value not in modes and not joins:
                 raise InvalidArgument(f"invalid {flag}: {value!r}")
+        for text in self.devices:
+            parse_device(text)
         if self.uts_mode == "host" and self.hostname:
             raise InvalidArgument("Conflicting options: hostname and the UTS mode")
         if self.userns not in ("", "host", "private"):

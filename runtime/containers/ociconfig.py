@@ -49,6 +49,9 @@ class RunSetup:
     swap_accounting: bool = True
     #: OCI blockIO for the spec's --blkio-weight and --device-* limits (devices resolved)
     block_io: dict = field(default_factory=dict)
+    #: --device: OCI device nodes and their cgroup rules (host paths resolved)
+    devices: list[dict] = field(default_factory=list)
+    device_rules: list[dict] = field(default_factory=list)
     #: pid, ipc, uts namespaces shared (--pid, --ipc, --uts): None the host's, else a path
     shared_namespaces: dict[str, str | None] = field(default_factory=dict)
     #: /dev/shm: "" its own tmpfs, "none" none (--ipc none), else the path bound there
@@ -138,6 +141,8 @@ def build_oci_config(c: Container, run: RunSetup) -> dict:
         shm_size=spec.shm_size,
         userns=run.userns,
         shared_namespaces=dict(run.shared_namespaces),
+        devices=list(run.devices),
+        device_rules=list(run.device_rules),
         shm_source=run.shm_source,
         readonly_cgroup_hook="" if run.cgroup_v2 else run.hook_binary,
         hooks=run.hooks,

@@ -148,6 +148,9 @@ class OCIOptions:
     sysctls: dict[str, str] = field(default_factory=dict)
     shm_size: int = 0
     userns: tuple[int, int] | None = None  # (first host id, count) for a private user namespace
+    #: --device nodes (OCI linux.devices) and the cgroup rules that allow them
+    devices: list[dict] = field(default_factory=list)
+    device_rules: list[dict] = field(default_factory=list)
     #: pid, ipc, uts namespaces not of its own: None the host's, else a path to join
     shared_namespaces: dict[str, str | None] = field(default_factory=dict)
     #: /dev/shm: "" a tmpfs of its own, "none" nothing, else a host path bound there
@@ -447,7 +450,10 @@ def build_config(opts: OCIOptions) -> dict:
         linux["gidMappings"] = mapping
     linux |= {
         "namespaces": namespaces,
-        "resources": {"devices": [{"allow": opts.privileged, "access": "rwm"}], **opts.resources},
+        "resources": {
+            "devices": [{"allow": opts.privileged, "access": "rwm"}, *opts.device_rules],
+            **opts.resources,
+        },
         "cgroupsPath": opts.cgroups_path,
         "sysctl": opts.sysctls,
     }
@@ -458,6 +464,12 @@ def build_config(opts: OCIOptions) -> dict:
             linux["seccomp"] = seccomp_section(opts.seccomp, caps)
     else:
         linux["devices"] = _host_devices()
+    if opts.devices:
+        taken = {d["path"] for d in opts.devices}
+        linux["devices"] = [
+            *(d for d in linux.get("devices", []) if d["path"] not in taken),
+            *opts.devices,
+        ]
 
     mounts = default_mounts(not opts.privileged, opts.shm_size)
     if opts.shm_source:

@@ -104,3 +104,40 @@ def test_pid_and_ipc_of_another_container(wharf, wait_log):
 def test_ipc_none_has_no_dev_shm(wharf):
     out = wharf("run", "--ipc", "none", "busybox", "sh", "-c", "ls -d /dev/shm", check=False)
     assert out.returncode == 1 and "No such file or directory" in out.stderr
+
+
+def test_platform_of_the_host_is_accepted_and_another_refused(wharf):
+    from runtime.images.store import host_platform
+
+    os_name, arch, _ = host_platform()
+    assert (
+        wharf("run", "--rm", "--platform", f"{os_name}/{arch}", "busybox", "echo", "ok").stdout
+        == "ok\n"
+    )
+    other = "linux/s390x" if arch != "s390x" else "linux/amd64"
+    before = wharf("ps", "-aq").stdout
+    refused = wharf("run", "--platform", other, "busybox", "true", check=False)
+    assert refused.returncode == 125
+    assert f"platform {other} is not this host's ({os_name}/{arch}" in refused.stderr
+    assert wharf("ps", "-aq").stdout == before, "nothing half-made"
+
+
+def test_device_is_made_and_allowed_with_its_permissions(wharf):
+    # a device outside runc's always-allowed ones (/dev/null, /dev/zero, ...), so the
+    # cgroup rule made for "r" is the one that decides
+    assert Path("/dev/loop-control").exists(), "this test needs the host's /dev/loop-control"
+    out = wharf(
+        "run", "--name", "dev", "--device", "/dev/loop-control:/dev/lc:r", "busybox", "sh", "-c",
+        "ls -l /dev/lc; head -c 1 /dev/lc; echo x > /dev/lc && echo wrote",
+        check=False,
+    )  # fmt: skip
+    assert out.stdout.startswith("crw") and " 10, 237 " in out.stdout, out.stdout
+    # opened for reading (the driver answers EIO); writing is not allowed by the cgroup
+    assert "head: /dev/lc: Input/output error" in out.stderr
+    assert "wrote" not in out.stdout and "Operation not permitted" in out.stderr
+    assert inspect(wharf, "dev")["HostConfig"]["Devices"] == [
+        {"PathOnHost": "/dev/loop-control", "PathInContainer": "/dev/lc", "CgroupPermissions": "r"}
+    ]
+    missing = wharf("create", "--device", "/dev/nosuch", "busybox", check=False)
+    assert missing.returncode == 125
+    assert "error gathering device information while adding custom device" in missing.stderr
