@@ -6,6 +6,7 @@ from rest_framework.routers import DefaultRouter
 
 from webapp.accounts.views import SignInView
 from webapp.fleet.api.views import HostViewSet
+from webapp.inventory import views as container_views
 from webapp.inventory.api.views import (
     ContainerViewSet,
     ImageViewSet,
@@ -31,6 +32,16 @@ urlpatterns = [
     path("jobs/<int:job_id>/cancel/", job_views.job_cancel, name="job-cancel"),
     path("jobs/<int:job_id>/rerun/", job_views.job_rerun, name="job-rerun"),
     path("hosts/<str:host_name>/check/", job_views.start_host_check, name="host-check"),
+    path("containers/", container_views.container_list, name="containers"),
+    path("containers/table/", container_views.container_table, name="containers-table"),
+    path("containers/bulk/", container_views.container_bulk, name="containers-bulk"),
+    path("containers/new/", container_views.container_new, name="container-run"),
+    path("containers/<int:container_id>/", container_views.container_detail, name="container-page"),
+    path(
+        "containers/<int:container_id>/<str:action>/",
+        container_views.container_action,
+        name="container-page-action",
+    ),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
