@@ -891,13 +891,26 @@ def cmd_cp(args: argparse.Namespace) -> int:
 
 
 def cmd_update(args: argparse.Namespace) -> int:
+    from runtime.containers.model import parse_cpus, parse_size
     from runtime.errors import InvalidArgument
 
-    if not args.restart:
+    changes: dict[str, Any] = {}
+    if args.restart:
+        changes["restart"] = args.restart
+    for flag in ("memory", "memory_swap", "memory_reservation"):
+        if getattr(args, flag):
+            changes[flag] = parse_size(getattr(args, flag), "--" + flag.replace("_", "-"))
+    if args.cpus:
+        changes["cpus"] = parse_cpus(args.cpus)
+    for flag in ("cpu_shares", "cpu_period", "cpu_quota", "pids_limit", "blkio_weight"):
+        if getattr(args, flag) is not None:
+            changes[flag] = getattr(args, flag)
+    for flag in ("cpuset_cpus", "cpuset_mems"):
+        if getattr(args, flag):
+            changes[flag] = getattr(args, flag)
+    if not changes:
         raise InvalidArgument("you must provide one or more flags when using this command")
-    return _each(
-        args, args.containers, lambda rt, n: rt.containers.update_restart_policy(n, args.restart)
-    )
+    return _each(args, args.containers, lambda rt, n: rt.containers.update(n, **changes))
 
 
 def cmd_prune(args: argparse.Namespace) -> int:
@@ -1140,6 +1153,17 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         p.set_defaults(func=cmd_cp, error_status=1)
     elif kind == "update":
         a("--restart", help="no, always, unless-stopped or on-failure[:N]")
+        a("-m", "--memory", help="memory limit (512m, 1g)")
+        a("--memory-swap", help="memory plus swap limit; -1: unlimited swap")
+        a("--memory-reservation", help="memory soft limit")
+        a("--cpus", help="number of CPUs (1.5)")
+        a("-c", "--cpu-shares", type=int, help="relative CPU weight")
+        a("--cpu-period", type=int, help="CPU CFS period (microseconds)")
+        a("--cpu-quota", type=int, help="CPU CFS quota (microseconds)")
+        a("--cpuset-cpus", help="CPUs it may run on (0-3, 0,1)")
+        a("--cpuset-mems", help="memory nodes it may use (0-3, 0,1)")
+        a("--pids-limit", type=int, help="most processes at once (-1: unlimited)")
+        a("--blkio-weight", type=int, help="block I/O weight, 10 to 1000")
         _names(p)
         p.set_defaults(func=cmd_update)
     elif kind == "prune":
@@ -1171,7 +1195,7 @@ VERBS = (
     ("diff", "Inspect changes to files or directories on a container's filesystem"),
     ("export", "Export a container's filesystem as a tar archive"),
     ("cp", "Copy files between a container and the local filesystem"),
-    ("update", "Update the restart policy of one or more containers"),
+    ("update", "Update configuration of one or more containers"),
 )
 
 

@@ -35,6 +35,7 @@ from runtime.containers.cgroups import (
     cgroup_stats,
     container_cgroups,
     devices,
+    resources,
     swap_accounting,
 )
 from runtime.containers.config import ZERO_TIME, merge_config, now_iso, parse_security_opts
@@ -615,14 +616,39 @@ class ContainerManager:
             self.records.event(c.id, "restart")
         return c
 
-    def update_restart_policy(self, id_or_name: str, policy: str) -> None:
-        """Change the restart policy of a container (``wharf update --restart``)."""
-        c = self.get(id_or_name)
-        spec = ContainerSpec.from_dict({**c.spec.to_dict(), "restart": policy})
-        spec.validate()
-        with self.records.transaction():
-            self.records.update(c.id, spec=json.dumps(spec.to_dict()))
-            self.records.event(c.id, "update")
+    #: what ``update`` may change: the restart policy and the cgroup limits
+    UPDATABLE = frozenset(
+        {
+            "restart", "memory", "memory_swap", "memory_reservation", "cpus", "cpu_shares",
+            "cpu_period", "cpu_quota", "cpuset_cpus", "cpuset_mems", "pids_limit",
+            "blkio_weight",
+        }
+    )  # fmt: skip
+
+    def update(self, id_or_name: str, **changes: Any) -> None:
+        """Change a container's restart policy and limits (``wharf update``); a live
+        container's cgroup gets the new limits at once, then its record keeps them."""
+        unknown = set(changes) - self.UPDATABLE
+        if unknown:
+            raise InvalidArgument(f"cannot update {', '.join(sorted(unknown))}")
+        with self.records.locked(self.get(id_or_name).id):
+            c = self.get(id_or_name)
+            values = c.spec.to_dict() | changes
+            if "memory" in changes and "memory_swap" not in changes and c.spec.memory_swap > 0:
+                # as Docker: a new memory limit above the old swap limit moves the swap too
+                values["memory_swap"] = max(c.spec.memory_swap, changes["memory"])
+            if "cpus" in changes:
+                values["cpu_period"] = values["cpu_quota"] = 0
+            elif {"cpu_period", "cpu_quota"} & set(changes):
+                values["cpus"] = 0.0
+            spec = ContainerSpec.from_dict(values)
+            spec.validate()
+            if c.status in ("running", "paused") and set(changes) - {"restart"}:
+                limits = resources(spec, swap=swap_accounting(), block=block_io(spec))
+                self.oci_for(c).update(c.id, limits)
+            with self.records.transaction():
+                self.records.update(c.id, spec=json.dumps(spec.to_dict()))
+                self.records.event(c.id, "update")
 
     def pause(self, id_or_name: str) -> None:
         """Freeze every process of the container (cgroup freezer)."""

@@ -59,6 +59,16 @@ class OCIRuntime:
         args = ["kill"] + (["--all"] if all_processes else []) + [ctr_id, str(signal)]
         self._run(*args)
 
+    def update(self, ctr_id: str, resources: dict) -> None:
+        """Apply new cgroup limits (OCI linux.resources) to a live container at once."""
+        import json
+        import tempfile
+
+        with tempfile.NamedTemporaryFile("w", suffix=".json") as f:
+            json.dump(resources, f)
+            f.flush()
+            self._run("update", "--resources", f.name, ctr_id)
+
     def pause(self, ctr_id: str) -> None:
         self._run("pause", ctr_id)
 
