@@ -203,6 +203,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         ipc_mode=args.ipc or "",
         uts_mode=args.uts or "",
         devices=args.device or [],
+        cgroupns=args.cgroupns or "",
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
@@ -1007,6 +1008,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--runtime")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--device", action="append", help="a host device: HOST[:CONTAINER][:rwm]")
+    a("--cgroupns", help="host or private: the cgroup namespace (default: host on cgroup v1)")
     a("--pid", help="host, or container:NAME to share that container's processes")
     a("--ipc", help="private (default), shareable, none, host or container:NAME")
     a("--uts", help="host: the host's host name (and no name of its own)")

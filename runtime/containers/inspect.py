@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime.containers.cgroups import cgroup_mode
 from runtime.containers.model import Container, ContainerSpec, parse_device
+from runtime.containers.ociconfig import cgroupns_mode
 from runtime.timefmt import go_time
 
 ZERO_TIME = "0001-01-01T00:00:00Z"
@@ -92,13 +94,6 @@ def mounts_json(spec: ContainerSpec) -> list[dict] | None:
     return out or None
 
 
-def _cgroupns_default() -> str:
-    """Docker 20.10's default: a private cgroup namespace on cgroup v2, the host's on v1."""
-    from runtime.containers.cgroups import cgroup_mode
-
-    return "private" if cgroup_mode() == "v2" else "host"
-
-
 def host_config_json(c: Container) -> dict:
     from runtime.agent.restarts import parse_policy
     from runtime.oci.spec import MASKED_PATHS, READONLY_PATHS
@@ -117,7 +112,7 @@ def host_config_json(c: Container) -> dict:
         "VolumesFrom": s.volumes_from or None,
         "CapAdd": s.cap_add or None,
         "CapDrop": s.cap_drop or None,
-        "CgroupnsMode": _cgroupns_default(),
+        "CgroupnsMode": cgroupns_mode(s.cgroupns, cgroup_mode() == "v2"),
         "Dns": s.dns,
         "DnsOptions": s.dns_options,
         "DnsSearch": s.dns_search,

@@ -100,6 +100,7 @@ class ContainerSpec:
     pid_mode: str = ""
     ipc_mode: str = ""
     uts_mode: str = ""
+    cgroupns: str = ""  # "" Docker's default (host on cgroup v1, private on v2), host, private
     userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
     group_add: list[str] = field(default_factory=list)  # more groups: names (the image's) or gids
     # networking (validated by runtime.network)
@@ -228,6 +229,8 @@ class ContainerSpec:
                 raise InvalidArgument(f"invalid {flag}: {value!r}")
         for text in self.devices:
             parse_device(text)
+        if self.cgroupns not in ("", "host", "private"):
+            raise InvalidArgument(f"invalid --cgroupns: {self.cgroupns!r}: use host or private")
         if self.uts_mode == "host" and self.hostname:
             raise InvalidArgument("Conflicting options: hostname and the UTS mode")
         if self.userns not in ("", "host", "private"):

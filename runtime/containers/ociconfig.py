@@ -76,6 +76,11 @@ def container_env(c: Container, home: str) -> list[str]:
     return env
 
 
+def cgroupns_mode(asked: str, cgroup_v2: bool) -> str:
+    """Docker 20.10's --cgroupns: as asked, else private on cgroup v2 and the host's on v1."""
+    return asked or ("private" if cgroup_v2 else "host")
+
+
 def container_args(c: Container) -> list[str]:
     """Return the main process's argv as the image and the spec give it (before ``--init``)."""
     return list(c.config.get("Entrypoint") or []) + list(c.config.get("Cmd") or [])
@@ -144,6 +149,7 @@ def build_oci_config(c: Container, run: RunSetup) -> dict:
         devices=list(run.devices),
         device_rules=list(run.device_rules),
         shm_source=run.shm_source,
+        cgroupns=cgroupns_mode(spec.cgroupns, run.cgroup_v2) == "private",
         readonly_cgroup_hook="" if run.cgroup_v2 else run.hook_binary,
         hooks=run.hooks,
     )

@@ -153,6 +153,8 @@ class OCIOptions:
     device_rules: list[dict] = field(default_factory=list)
     #: pid, ipc, uts namespaces not of its own: None the host's, else a path to join
     shared_namespaces: dict[str, str | None] = field(default_factory=dict)
+    #: a cgroup namespace of its own (Docker's --cgroupns private)
+    cgroupns: bool = False
     #: /dev/shm: "" a tmpfs of its own, "none" nothing, else a host path bound there
     shm_source: str = ""
     # cgroup v1: a program run as "PROG remount-ro ROOTFS/sys/fs/cgroup" in the
@@ -437,6 +439,8 @@ def build_config(opts: OCIOptions) -> dict:
             namespaces.append({"type": kind})
         elif opts.shared_namespaces[kind] is not None:
             namespaces.append({"type": kind, "path": opts.shared_namespaces[kind]})
+    if opts.cgroupns:
+        namespaces.append({"type": "cgroup"})
     if opts.netns is None:
         namespaces.append({"type": "network"})
     elif opts.netns != "host":

@@ -141,3 +141,18 @@ def test_device_is_made_and_allowed_with_its_permissions(wharf):
     missing = wharf("create", "--device", "/dev/nosuch", "busybox", check=False)
     assert missing.returncode == 125
     assert "error gathering device information while adding custom device" in missing.stderr
+
+
+def test_cgroupns_private_hides_the_hosts_cgroup_paths(wharf):
+    assert cgroup_mode() != "v2", "this test expects cgroup v1's default (host)"
+    own = wharf(
+        "run", "--name", "own", "--cgroupns", "private", "busybox", "sh", "-c",
+        "grep :memory: /proc/self/cgroup; readlink /proc/self/ns/cgroup",
+    ).stdout.split()  # fmt: skip
+    assert own[0].endswith(":memory:/") and own[1] != _ns("self", "cgroup")
+    hosts = wharf("run", "--name", "hosts", "busybox", "grep", ":memory:", "/proc/self/cgroup")
+    assert "/wharf/" in hosts.stdout  # Docker 20.10's default on cgroup v1: the host's
+    assert inspect(wharf, "own")["HostConfig"]["CgroupnsMode"] == "private"
+    assert inspect(wharf, "hosts")["HostConfig"]["CgroupnsMode"] == "host"
+    bad = wharf("create", "--cgroupns", "shared", "busybox", check=False)
+    assert bad.returncode == 125 and "--cgroupns" in bad.stderr
