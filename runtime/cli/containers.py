@@ -204,6 +204,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         uts_mode=args.uts or "",
         devices=args.device or [],
         cgroupns=args.cgroupns or "",
+        mac_address=args.mac_address or "",
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
@@ -977,6 +978,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--network", "--net")
     a("--network-alias", "--net-alias", action="append")
     a("--ip")
+    a("--mac-address", help="the MAC address of its interface (02:42:ac:11:00:99)")
     a("-p", "--publish", action="append")
     a("-P", "--publish-all", action="store_true")
     a("--expose", action="append")

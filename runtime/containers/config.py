@@ -82,6 +82,7 @@ def merge_config(spec: ContainerSpec, image_cfg: dict, ctr_id: str, image_ref: s
         "Volumes": image_cfg.get("Volumes"),
         "WorkingDir": spec.workdir or image_cfg.get("WorkingDir") or "",
         "Entrypoint": entrypoint,
+        **({"MacAddress": spec.mac_address} if spec.mac_address else {}),
         "OnBuild": image_cfg.get("OnBuild"),
         "Labels": labels,
         "StopSignal": spec.stop_signal or image_cfg.get("StopSignal") or None,

@@ -107,6 +107,7 @@ class ContainerSpec:
     network: str = ""  # "" is Docker's "default": the default bridge
     network_aliases: list[str] = field(default_factory=list)
     ip: str | None = None
+    mac_address: str = ""  # of the first network's interface
     ports: list[str] = field(default_factory=list)
     publish_all: bool = False
     expose: list[str] = field(default_factory=list)
@@ -229,6 +230,10 @@ class ContainerSpec:
                 raise InvalidArgument(f"invalid {flag}: {value!r}")
         for text in self.devices:
             parse_device(text)
+        if self.mac_address and not re.fullmatch(
+            r"([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", self.mac_address
+        ):
+            raise InvalidArgument(f"{self.mac_address} is not a valid mac address")
         if self.cgroupns not in ("", "host", "private"):
             raise InvalidArgument(f"invalid --cgroupns: {self.cgroupns!r}: use host or private")
         if self.uts_mode == "host" and self.hostname:

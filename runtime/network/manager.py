@@ -531,7 +531,10 @@ class NetworkManager:
             if not leases:
                 raise InvalidArgument("the container is on no network")
             interfaces = [
-                self._lease(ctr_id, net, wanted, gateway=i == 0)
+                # --mac-address is the first network's, as Docker's
+                self._lease(
+                    ctr_id, net, wanted, gateway=i == 0, mac=spec.mac_address if i == 0 else ""
+                )
                 for i, (net, wanted) in enumerate(leases)
             ]
             hooks: dict[str, list[dict]] = {}
@@ -585,8 +588,11 @@ class NetworkManager:
         self.plumbing.attach(**link)
         return link["address"].split("/")[0]
 
-    def _lease(self, ctr_id: str, net: Network, wanted: str | None, gateway: bool) -> dict:
-        """Record an endpoint on ``net`` (address, names); return what plugging it in takes."""
+    def _lease(
+        self, ctr_id: str, net: Network, wanted: str | None, gateway: bool, mac: str = ""
+    ) -> dict:
+        """Record an endpoint on ``net`` (address, names, ``mac`` or one made from the
+        address); return what plugging it in takes."""
         subnet = ipaddress.IPv4Network(net.subnet)
         with db.transaction(self.conn):
             used = {
@@ -598,12 +604,13 @@ class NetworkManager:
                 for r in self.conn.execute("SELECT ifname FROM endpoints WHERE ctr_id=?", (ctr_id,))
             }
             ip = ipam.pick_address(subnet, ipaddress.IPv4Address(net.gateway), used, wanted)
+            mac = mac.lower() or ipam.mac_for(ip)
             ifname = next(f"eth{i}" for i in range(64) if f"eth{i}" not in ifnames)
             host_if = "wv" + self.tag + hashlib.sha256((ctr_id + net.id).encode()).hexdigest()[:9]
             self.conn.execute(
                 "INSERT INTO endpoints (ctr_id, network_id, id, ip, mac, ifname, host_if) "
                 "VALUES (?,?,?,?,?,?,?)",
-                (ctr_id, net.id, os.urandom(32).hex(), str(ip), ipam.mac_for(ip), ifname, host_if),
+                (ctr_id, net.id, os.urandom(32).hex(), str(ip), mac, ifname, host_if),
             )
             self._endpoint_event("connect", ctr_id, net.id)
         return {
@@ -614,7 +621,7 @@ class NetworkManager:
             "ifname": ifname,
             "address": f"{ip}/{subnet.prefixlen}",
             "gateway": net.gateway if gateway and not net.internal else None,
-            "mac": ipam.mac_for(ip),
+            "mac": mac,
         }
 
     def _publish(self, ctr_id: str, spec: Any, ctr_ip: str, exposed: list[str]) -> None:

@@ -156,3 +156,18 @@ def test_cgroupns_private_hides_the_hosts_cgroup_paths(wharf):
     assert inspect(wharf, "hosts")["HostConfig"]["CgroupnsMode"] == "host"
     bad = wharf("create", "--cgroupns", "shared", "busybox", check=False)
     assert bad.returncode == 125 and "--cgroupns" in bad.stderr
+
+
+def test_mac_address_is_the_interfaces(wharf):
+    wharf(
+        "run", "-d", "--name", "mac", "--mac-address", "02:42:AC:11:00:99", "busybox", "sleep", "60"
+    )
+    assert (
+        wharf("exec", "mac", "cat", "/sys/class/net/eth0/address").stdout == "02:42:ac:11:00:99\n"
+    )
+    info = inspect(wharf, "mac")
+    assert info["Config"]["MacAddress"] == "02:42:AC:11:00:99"  # as given, as Docker keeps it
+    assert info["NetworkSettings"]["Networks"]["bridge"]["MacAddress"] == "02:42:ac:11:00:99"
+    bad = wharf("create", "--mac-address", "02:42", "busybox", check=False)
+    assert bad.returncode == 125 and "02:42 is not a valid mac address" in bad.stderr
+    wharf("rm", "-f", "mac")
