@@ -209,6 +209,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         oom_score_adj=args.oom_score_adj,
         runtime=args.runtime or "",
         userns=args.userns or "",
+        log_driver=args.log_driver or "",
         log_opts=dict(o.partition("=")[::2] for o in args.log_opt or []),
         cpu_period=args.cpu_period or 0,
         cpu_quota=args.cpu_quota or 0,
@@ -1008,6 +1009,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--shm-size")
     a("--oom-score-adj", type=int)
     a("--runtime")
+    a("--log-driver", help="json-file (default) or none")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--device", action="append", help="a host device: HOST[:CONTAINER][:rwm]")
     a("--cgroupns", help="host or private: the cgroup namespace (default: host on cgroup v1)")

@@ -103,7 +103,7 @@ def host_config_json(c: Container) -> dict:
     return {
         "Binds": s.volumes or None,
         "ContainerIDFile": s.cidfile,
-        "LogConfig": {"Type": "json-file", "Config": dict(s.log_opts)},
+        "LogConfig": {"Type": s.log_driver or "json-file", "Config": dict(s.log_opts)},
         "NetworkMode": s.network or "default",
         "PortBindings": port_bindings(s),
         "RestartPolicy": {"Name": policy.name, "MaximumRetryCount": policy.max_retries},
@@ -221,7 +221,7 @@ def inspect_json(
         "ResolvConfPath": str(base / "resolv.conf"),
         "HostnamePath": str(base / "hostname"),
         "HostsPath": str(base / "hosts"),
-        "LogPath": str(base / "json.log"),
+        "LogPath": "" if c.spec.log_driver == "none" else str(base / "json.log"),
         "Name": "/" + c.name,
         "RestartCount": c.restart_count,
         "Driver": "overlay2",

@@ -799,6 +799,8 @@ class ContainerManager:
         from runtime.containers.logs import read_log
 
         c = self.get(id_or_name)
+        if c.spec.log_driver == "none":
+            raise InvalidArgument("configured logging driver does not support reading")
         exit_file = self.dir(c.id) / "exit.json"
 
         def running() -> bool:

@@ -125,6 +125,7 @@ class ContainerSpec:
     stop_signal: str = ""
     stop_timeout: int | None = None
     healthcheck: dict | None = None
+    log_driver: str = ""  # "" or "json-file": the json log; "none": no log kept
     log_opts: dict[str, str] = field(default_factory=dict)  # json-file: max-size, max-file
     # limits
     memory: int = 0
@@ -211,6 +212,13 @@ class ContainerSpec:
             )
         from runtime.oci.spec import normalize_cap
 
+        if self.log_driver not in ("", "json-file", "none"):
+            raise InvalidArgument(
+                f"logger: no log driver named '{self.log_driver}' is registered "
+                "(Wharf has json-file and none)"
+            )
+        if self.log_driver == "none" and self.log_opts:
+            raise InvalidArgument("the none log driver takes no --log-opt")
         for key, value in self.log_opts.items():
             if key == "max-size":
                 if parse_size(value, "--log-opt max-size") <= 0:

@@ -65,7 +65,8 @@ class ContainerProcesses:
             "-p",
             str(run / "pid"),
             "-l",
-            str(base / "json.log"),
+            # --log-driver none: what it prints is kept nowhere
+            "/dev/null" if c.spec.log_driver == "none" else str(base / "json.log"),
             "-e",
             str(base / "exit.json"),
             "-s",
@@ -81,7 +82,7 @@ class ContainerProcesses:
             argv.append("-t")
         if c.spec.auto_remove:
             argv += ["-x", self.remove_command(c.id)]
-        if "max-size" in c.spec.log_opts:
+        if "max-size" in c.spec.log_opts and c.spec.log_driver != "none":
             from runtime.containers.model import parse_size
 
             argv += [

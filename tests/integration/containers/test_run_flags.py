@@ -171,3 +171,35 @@ def test_mac_address_is_the_interfaces(wharf):
     bad = wharf("create", "--mac-address", "02:42", "busybox", check=False)
     assert bad.returncode == 125 and "02:42 is not a valid mac address" in bad.stderr
     wharf("rm", "-f", "mac")
+
+
+def test_log_driver_none_keeps_no_log_and_json_file_is_the_default(wharf):
+    assert (
+        wharf("run", "--name", "quiet", "--log-driver", "none", "busybox", "echo", "hi").stdout
+        == "hi\n"
+    )
+    info = inspect(wharf, "quiet")
+    assert info["HostConfig"]["LogConfig"] == {"Type": "none", "Config": {}}
+    assert info["LogPath"] == ""
+    refused = wharf("logs", "quiet", check=False)
+    assert refused.returncode == 1
+    assert "configured logging driver does not support reading" in refused.stderr
+    wharf(
+        "run",
+        "--name",
+        "kept",
+        "--log-driver",
+        "json-file",
+        "--log-opt",
+        "max-size=1m",
+        "busybox",
+        "echo",
+        "hi",
+    )
+    assert wharf("logs", "kept").stdout == "hi\n"
+    assert inspect(wharf, "kept")["HostConfig"]["LogConfig"] == {
+        "Type": "json-file",
+        "Config": {"max-size": "1m"},
+    }
+    other = wharf("create", "--log-driver", "syslog", "busybox", check=False)
+    assert other.returncode == 125 and "no log driver named 'syslog'" in other.stderr
