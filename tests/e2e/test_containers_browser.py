@@ -59,6 +59,21 @@ def test_run_from_the_form_see_it_running_stop_it_and_remove_it(stack, host_env,
     browser.find("p.flash.success")
     _wait_text(browser, "#state", "exited", 60)
 
+    # back in the list, "select all" (a JS module, no inline script) and bulk start
+    browser.get(stack.web_url + f"/containers/?q={name}")
+    _wait_text(browser, row, "exited", 30)
+    assert browser.script("return document.getElementById('bulk-start').disabled") is True
+    browser.click("#select-all")
+    assert _text(browser, "#selected-count") == "1 selected"
+    browser.click("#bulk-start")
+    wait_for(lambda: "started=" in browser.url(), 20, "the list with the jobs it started")
+    browser.click("#started-jobs a")
+    browser.wait_text("#job-state", "succeeded", timeout=60)
+    browser.get(stack.web_url + f"/containers/?q={name}")
+    _wait_text(browser, row, "running", 60)
+    browser.click(f"{row} a")
+    browser.find("#action-remove")
+
     browser.click("#action-remove")
     wait_for(lambda: "/jobs/" in browser.url(), 20, "the remove job's page")
     browser.wait_text("#job-state", "succeeded", timeout=60)
