@@ -195,3 +195,50 @@ def test_the_dashboards_jobs_link_to_their_pages_not_the_api(fleet, client, no_b
     client.post(f"/containers/{fleet['web'].pk}/stop/")
     page = client.get("/").content.decode()
     assert f'href="/jobs/{Job.objects.get().pk}/"' in page and "/api/v1/jobs/" not in page
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"image": "busybox", "cpus": "nan"},
+        {"image": "busybox", "memory": "9" * 40},
+        {"image": "busybox", "env": "=x"},
+        {"image": "busybox", "labels": "=x"},
+        {"image": "busybox", "health": "''"},
+        {"image": "busybox\x00", "name": "x" * 300},
+        {"image": "busybox", "team": "red"},
+    ],
+)
+def test_hostile_run_form_input_gets_field_errors_never_a_500(fleet, client, no_broker, data):
+    r = client.post("/containers/new/", data)
+    assert r.status_code == 400 and 'class="error"' in r.content.decode()
+    assert not Job.objects.exists()
+
+
+def test_a_viewer_posting_the_run_form_is_told_why(fleet, client, make_user, no_broker):
+    from webapp.accounts.models import Team
+
+    client.force_login(make_user(team=Team.objects.get(slug="blue"), role="viewer"))
+    r = client.post("/containers/new/", {"image": "busybox", "host": "h1"})
+    assert r.status_code == 400 and not Job.objects.exists()
+    assert 'class="flash error"' in r.content.decode() or 'class="error"' in r.content.decode()
+
+
+def test_a_crafted_privileged_field_is_ignored(fleet, client, no_broker):
+    r = client.post(
+        "/containers/new/", {"image": "busybox", "host": "h1", "privileged": "1", "cap_add": "ALL"}
+    )
+    assert r.status_code == 302
+    assert "privileged" not in Job.objects.get().params
+
+
+def test_the_list_costs_the_same_queries_for_many_rows(
+    fleet, client, django_assert_max_num_queries
+):
+    host, team = fleet["web"].host, fleet["web"].team
+    Container.objects.bulk_create(
+        Container(host=host, team=team, engine_id=f"x{i}", name=f"x{i}", image="busybox")
+        for i in range(20)
+    )
+    with django_assert_max_num_queries(12):
+        assert client.get("/containers/").status_code == 200
