@@ -46,6 +46,7 @@ from runtime.network.ports import (
     parse_publish,
     pick_host_port,
 )
+from runtime.timefmt import go_time
 
 log = logging.getLogger("wharf.network")
 
@@ -384,16 +385,28 @@ class NetworkManager:
         options = dict(n.options)
         if n.bridge:
             options.setdefault("com.docker.network.bridge.name", n.bridge)
+        if n.name == "bridge" and not n.user_defined:
+            # Docker's default bridge shows its driver's settings
+            prefix = "com.docker.network."
+            options = {
+                prefix + "bridge.default_bridge": "true",
+                prefix + "bridge.enable_icc": "true",
+                prefix + "bridge.enable_ip_masquerade": "true",
+                prefix + "bridge.host_binding_ipv4": ANY,
+                **options,
+            }
+            options.setdefault(prefix + "driver.mtu", "1500")
         return {
             "Name": n.name,
             "Id": n.id,
-            "Created": n.created,
+            "Created": go_time(n.created),
             "Scope": "local",
             "Driver": n.driver,
             "EnableIPv6": False,
             "IPAM": {
                 "Driver": "default",
-                "Options": None if n.user_defined else {},
+                # as Docker: null for the default bridge, {} for a network made by a person
+                "Options": {} if n.user_defined else None,
                 "Config": [{"Subnet": n.subnet, "Gateway": n.gateway}] if n.subnet else [],
             },
             "Internal": n.internal,

@@ -149,3 +149,16 @@ def test_image_inspect_has_graphdriver_last_tag_time_and_the_whole_config(wharf)
         wharf("inspect", "-f", "{{.Config.StopSignal}}|{{.Config.Healthcheck}}", "layered:1").stdout
         == "|<nil>\n"
     )
+
+
+def test_network_inspect_of_the_default_bridge_and_of_a_made_one(wharf):
+    bridge = json.loads(wharf("network", "inspect", "bridge").stdout)[0]
+    assert bridge["IPAM"]["Options"] is None  # as Docker's default bridge
+    assert bridge["Options"]["com.docker.network.bridge.default_bridge"] == "true"
+    assert bridge["Options"]["com.docker.network.driver.mtu"] == "1500"
+    assert GO_TIME.fullmatch(bridge["Created"])
+    wharf("network", "create", "made")
+    made = json.loads(wharf("network", "inspect", "made").stdout)[0]
+    assert made["IPAM"]["Options"] == {}
+    assert "com.docker.network.bridge.default_bridge" not in made["Options"]
+    wharf("network", "rm", "made")
