@@ -161,6 +161,7 @@ def test_the_detail_page_shows_the_record_and_acts(fleet, client, no_broker):
     web = fleet["web"]
     page = client.get(f"/containers/{web.pk}/").content.decode()
     assert "running" in page and "webwebwe" in page and 'id="action-stop"' in page
+    assert "&quot;host_port&quot;: 8080" in page  # the API's record, inspect-like
     r = client.post(f"/containers/{web.pk}/stop/")
     job = Job.objects.get()
     assert r.status_code == 302 and job.kind == "container.stop"
@@ -170,6 +171,7 @@ def test_the_detail_page_shows_the_record_and_acts(fleet, client, no_broker):
     assert client.post(f"/containers/{web.pk}/explode/").status_code == 404
     partial = client.get(f"/containers/{web.pk}/", headers={"HX-Request": "true"})
     assert b'id="container-state"' in partial.content and b"<html" not in partial.content
+    assert "HX-Request" in partial["Vary"]
 
 
 def test_another_teams_container_is_a_404(fleet, client, no_broker):

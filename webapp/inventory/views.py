@@ -9,6 +9,7 @@ refuse, and its errors are the API's, shown next to their fields.
 
 from __future__ import annotations
 
+import json
 import shlex
 from urllib.parse import urlencode
 
@@ -18,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
@@ -26,6 +28,7 @@ from webapp.errors import SiteError
 from webapp.fleet.models import Host
 from webapp.inventory import operations
 from webapp.inventory.api.requests import ContainerRunIn
+from webapp.inventory.api.serializers import ContainerSerializer
 from webapp.inventory.choices import ContainerState
 from webapp.inventory.models import Container
 from webapp.jobs.choices import JobKind
@@ -270,12 +273,14 @@ def container_detail(request: HttpRequest, container_id: int) -> HttpResponse:
     container = _mine(request, container_id)
     context = {
         "c": container,
+        "inspect": json.dumps(ContainerSerializer(container).data, indent=2, default=str),
         "actions": list(ACTIONS),
         "may_run": Team.objects.for_user(request.user, RUN).filter(pk=container.team_id).exists(),
     }
-    if request.headers.get("HX-Request") == "true":
-        return render(request, "containers/state.html", context)
-    return render(request, "containers/detail.html", context)
+    partial = request.headers.get("HX-Request") == "true"
+    response = render(request, f"containers/{'state' if partial else 'detail'}.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
 
 
 @login_required
