@@ -48,6 +48,18 @@ def make_host(db):
 
 
 @pytest.fixture
+def grant(db):
+    """Grant hosts to a team: ``grant(team, host, ...)`` (hosts see no team until granted)."""
+    from webapp.fleet.models import HostGrant
+
+    def make(team, *hosts) -> None:
+        for host in hosts:
+            HostGrant.objects.get_or_create(team=team, host=host)
+
+    return make
+
+
+@pytest.fixture
 def api_client():
     from rest_framework.test import APIClient
 

@@ -71,15 +71,33 @@ class TeamQuerySet(models.QuerySet):
         return self if ids is None else self.filter(pk__in=ids)
 
 
-class FleetQuerySet(models.QuerySet):
-    """Fleet-wide objects (hosts): every signed-in user sees where jobs can run, for now.
+def granted_hosts(team_ids: object) -> models.Q:
+    """Hosts granted to any of TEAM_IDS (ids or a subquery of ids), alone or through a pool."""
+    from webapp.fleet.models import HostGrant, HostPool
 
-    Kept behind the same method so that hosts per team or pool changes here only.
+    direct = HostGrant.objects.filter(team_id__in=team_ids).values("host_id")
+    pooled = HostPool.hosts.through.objects.filter(hostpool__teams__in=team_ids).values("host_id")
+    return models.Q(pk__in=direct) | models.Q(pk__in=pooled)
+
+
+class FleetQuerySet(models.QuerySet):
+    """Hosts: fleet admins see every host, others the hosts granted to their teams.
+
+    A grant names a team and a host, or a team and a pool of hosts
+    (``webapp.fleet.models.HostGrant``, ``HostPool``). Every role of a team
+    sees its hosts, whatever the ACTION: whether the user may start work there
+    is its team's right, which ``webapp.jobs.services.check_create_job`` checks
+    (so a viewer is told it may only watch, not that the host does not exist).
     """
 
     def for_user(self, user: object, action: str = VIEW) -> models.QuerySet:
         _roles(action)
-        return self if getattr(user, "is_authenticated", False) else self.none()
+        ids = team_ids(user, VIEW)
+        return self if ids is None else self.filter(granted_hosts(ids))
+
+    def granted_to(self, team: Team) -> models.QuerySet:
+        """The hosts TEAM may use, whoever asks (the scheduler and the job checks)."""
+        return self.filter(granted_hosts([team.pk]))
 
 
 def permits(user: object, obj: models.Model, action: str) -> bool:

@@ -35,13 +35,14 @@ def test_dns_like_names_register(db, name):
 
 
 def test_after_a_refused_registration_the_dashboard_and_hosts_table_still_answer(
-    make_user, make_host, client
+    make_user, make_team, make_host, grant, client
 ):
-    make_host("good-host")
+    team = make_team()
+    grant(team, make_host("good-host"))
     for name in ("bad/name", ""):
         with pytest.raises(InvalidHostName):
             Host.beat(name)
-    client.force_login(make_user())
+    client.force_login(make_user(team=team))
     for url in ("/", "/hosts/table/"):
         r = client.get(url)
         assert r.status_code == 200, url
@@ -49,12 +50,14 @@ def test_after_a_refused_registration_the_dashboard_and_hosts_table_still_answer
 
 
 def test_a_row_stored_before_names_were_checked_does_not_break_the_pages(
-    make_user, make_team, make_host, client
+    make_user, make_team, make_host, grant, client
 ):
     """bulk_create skips save(): this stands for a row left from before the check."""
+    team = make_team()
     make_host("good-host")
     Host.objects.bulk_create([Host(name="legacy/bad"), Host(name="")])
-    client.force_login(make_user(team=make_team()))
+    grant(team, *Host.objects.all())
+    client.force_login(make_user(team=team))
     r = client.get("/")
     assert r.status_code == 200
     assert b"legacy/bad" in r.content and b"good-host" in r.content

@@ -21,10 +21,12 @@ from webapp.inventory.models import Container, Image, Network, Volume
 
 
 @pytest.fixture
-def inventory(make_host, make_team):
-    """Host h1 with one container of team blue, one unmanaged, and one image, volume, network."""
+def inventory(make_host, make_team, grant):
+    """Host h1 (granted to team blue) with one container of blue, one unmanaged, and one image,
+    volume, network."""
     host = make_host("h1")
     blue = make_team("blue")
+    grant(blue, host)
     mine = Container.objects.create(
         host=host,
         team=blue,
@@ -263,5 +265,6 @@ def test_the_socket_refuses_strangers_and_other_teams(inventory, make_user, make
         assert await code(_socket("")) == 4401
         assert await code(_socket("team=blue", red)) == 4404
         assert await code(_socket("host=nowhere", red)) == 4404
+        assert await code(_socket("host=h1", red)) == 4404, "h1 is not granted to red"
 
     _run(scenario)

@@ -15,11 +15,12 @@ def queued(monkeypatch):
 
 
 def test_it_creates_a_job_and_queues_it_on_commit(
-    make_team, make_user, make_host, api_client, queued, django_capture_on_commit_callbacks
+    make_team, make_user, make_host, grant, api_client, queued, django_capture_on_commit_callbacks
 ):
     team = make_team("blue")
     user = make_user(team=team)
     host = make_host("h1")
+    grant(team, host)
     with django_capture_on_commit_callbacks(execute=True):
         r = api_client(user).post(
             "/api/v1/jobs/", {"kind": "host.check", "host": "h1"}, format="json"
@@ -92,10 +93,10 @@ def test_an_unknown_host_is_a_field_error(make_team, make_user, api_client, queu
     assert r.status_code == 400 and "nowhere" in r.json()["host"][0]
 
 
-def test_a_viewer_cannot_start_jobs(make_team, make_user, make_host, api_client, queued):
+def test_a_viewer_cannot_start_jobs(make_team, make_user, make_host, grant, api_client, queued):
     team = make_team()
     viewer = make_user(team=team, role="viewer")
-    make_host("h")
+    grant(team, make_host("h"))
     r = api_client(viewer).post("/api/v1/jobs/", {"kind": "host.check", "host": "h"}, format="json")
     assert r.status_code == 403
 
@@ -108,11 +109,14 @@ def test_an_unknown_kind_is_a_clear_400(make_team, make_user, make_host, api_cli
     assert "kind" in r.json()
 
 
-def test_a_cordoned_host_takes_no_new_jobs(make_team, make_user, make_host, api_client, queued):
+def test_a_cordoned_host_takes_no_new_jobs(
+    make_team, make_user, make_host, grant, api_client, queued
+):
     from webapp.fleet.models import Host
 
-    user = make_user(team=make_team())
-    make_host("h")
+    team = make_team()
+    user = make_user(team=team)
+    grant(team, make_host("h"))
     Host.objects.filter(name="h").update(state="cordoned")
     r = api_client(user).post("/api/v1/jobs/", {"kind": "host.check", "host": "h"}, format="json")
     assert r.status_code == 400 and "cordoned" in r.json()["host"][0]
@@ -128,9 +132,12 @@ def test_the_openapi_schema_lists_the_jobs_api(make_user, api_client):
     assert "/api/v1/jobs/" in r.json()["paths"]
 
 
-def test_the_polled_hosts_table_needs_a_session_and_lists_hosts(make_user, make_host, client):
-    make_host("polled-host")
+def test_the_polled_hosts_table_needs_a_session_and_lists_hosts(
+    make_user, make_team, make_host, grant, client
+):
+    team = make_team()
+    grant(team, make_host("polled-host"))
     assert client.get("/hosts/table/").status_code == 302
-    client.force_login(make_user())
+    client.force_login(make_user(team=team))
     r = client.get("/hosts/table/")
     assert r.status_code == 200 and b"polled-host" in r.content and b"<table" in r.content

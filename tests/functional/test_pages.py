@@ -54,9 +54,11 @@ def test_a_stale_form_explains_itself_and_leads_back(make_user, make_host):
     assert r.status_code == 403 and 'href="/login/?next=%2F%3Fpage%3D2"' in r.content.decode()
 
 
-def test_a_viewer_sees_a_disabled_start_button_and_why(make_user, make_team, make_host, client):
-    make_host("h1")
+def test_a_viewer_sees_a_disabled_start_button_and_why(
+    make_user, make_team, make_host, grant, client
+):
     team = make_team("blue")
+    grant(team, make_host("h1"))
     client.force_login(make_user(team=team, role="viewer"))
     page = client.get("/").content.decode()
     assert 'id="viewer-note"' in page and "viewer" in page
@@ -97,11 +99,13 @@ def test_the_job_page_shows_who_what_when_and_a_way_back(make_user, make_team, m
 
 
 def test_cancel_and_run_again_from_the_job_page(
-    make_user, make_team, make_host, client, no_broker, django_capture_on_commit_callbacks
+    make_user, make_team, make_host, grant, client, no_broker, django_capture_on_commit_callbacks
 ):
     team = make_team("blue")
     alice = make_user("alice", team=team)
-    job = _job(team, make_host("h1"), requester=alice, params={})
+    host = make_host("h1")
+    grant(team, host)
+    job = _job(team, host, requester=alice, params={})
     client.force_login(alice)
     assert 'id="job-cancel"' in client.get(f"/jobs/{job.pk}/").content.decode()
     r = client.post(f"/jobs/{job.pk}/cancel/")

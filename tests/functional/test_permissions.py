@@ -12,9 +12,10 @@ from webapp.permissions import RUN, VIEW, permits
 
 
 @pytest.fixture
-def world(make_team, make_user, make_host):
+def world(make_team, make_user, make_host, grant):
     blue, red = make_team("blue"), make_team("red")
     host = make_host()
+    grant(blue, host)
     jobs = {
         "blue": Job.objects.create(kind="host.check", host=host, team=blue),
         "red": Job.objects.create(kind="host.check", host=host, team=red),
@@ -49,11 +50,16 @@ def test_roles_grant_actions_on_jobs_and_teams(world, who, view, run):
     assert permits(user, jobs["blue"], RUN) == ("blue" in run)
 
 
-def test_anonymous_gets_nothing_and_hosts_are_for_every_signed_in_user(world):
+def test_anonymous_gets_nothing_and_hosts_are_for_the_teams_granted_them(world, make_host):
     _jobs, users = world
     assert not Job.objects.for_user(AnonymousUser(), VIEW).exists()
     assert not Host.objects.for_user(AnonymousUser(), VIEW).exists()
-    assert Host.objects.for_user(users["stranger"], RUN).count() == 1
+    make_host("ungranted")
+    assert Host.objects.for_user(users["member"], RUN).count() == 1
+    assert Host.objects.for_user(users["viewer"], VIEW).count() == 1
+    assert Host.objects.for_user(users["viewer"], RUN).count() == 1, "its team's right decides"
+    assert not Host.objects.for_user(users["stranger"], VIEW).exists()
+    assert Host.objects.for_user(users["staff"], RUN).count() == 2
 
 
 def test_an_unknown_action_is_a_programming_error(world):

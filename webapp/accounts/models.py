@@ -42,4 +42,22 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+class Quota(models.Model):
+    """What a team may hold at once; a blank limit is no limit. Checked when work is asked for
+    (``webapp.accounts.quotas``), so a request over it is refused before anything is queued."""
+
+    team = models.OneToOneField(Team, on_delete=models.CASCADE, related_name="quota")
+    containers = models.PositiveIntegerField(null=True, blank=True)
+    cpus = models.FloatField(null=True, blank=True, help_text="CPUs, summed over its containers")
+    memory = models.BigIntegerField(
+        null=True, blank=True, help_text="bytes, summed over its containers' memory limits"
+    )
+    storage = models.BigIntegerField(
+        null=True, blank=True, help_text="bytes, summed over its volumes' sizes"
+    )
+
+    def __str__(self) -> str:
+        return f"quota of {self.team}"
+
+
 from webapp.accounts.tokens import ApiToken  # noqa: E402, F401 - the model lives with its auth

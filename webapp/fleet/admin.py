@@ -22,7 +22,7 @@ from webapp.admin_readonly import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from webapp.errors import SiteError
 from webapp.fleet import credentials
 from webapp.fleet.choices import HostState
-from webapp.fleet.models import EnrollmentToken, Host, HostEvent
+from webapp.fleet.models import EnrollmentToken, Host, HostEvent, HostGrant, HostPool
 from webapp.fleet.names import InvalidHostName
 
 
@@ -176,3 +176,16 @@ class HostEventAdmin(ReadOnlyModelAdmin):
     list_filter = ["kind"]
     list_select_related = ["host"]
     search_fields = ["host__name", "detail"]
+
+
+@admin.register(HostGrant)
+class HostGrantAdmin(admin.ModelAdmin):
+    list_display = ["team", "host", "created"]
+    list_filter = ["team"]
+    autocomplete_fields = ["host"]
+
+
+@admin.register(HostPool)
+class HostPoolAdmin(admin.ModelAdmin):
+    list_display = ["name"]
+    filter_horizontal = ["hosts", "teams"]

@@ -89,6 +89,35 @@ class Host(models.Model):
         return names
 
 
+class HostGrant(models.Model):
+    """Team TEAM may see and use HOST: its members run work there, the scheduler may pick it."""
+
+    team = models.ForeignKey("accounts.Team", on_delete=models.CASCADE, related_name="host_grants")
+    host = models.ForeignKey(Host, on_delete=models.CASCADE, related_name="grants")
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team__name", "host__name"]
+        constraints = [models.UniqueConstraint(fields=["team", "host"], name="one_grant_per_host")]
+
+    def __str__(self) -> str:
+        return f"{self.host} for {self.team}"
+
+
+class HostPool(models.Model):
+    """A named set of hosts granted as a whole: a host added later is granted with it."""
+
+    name = models.CharField(max_length=100, unique=True)
+    hosts = models.ManyToManyField(Host, related_name="pools", blank=True)
+    teams = models.ManyToManyField("accounts.Team", related_name="host_pools", blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 def queue_for(host_name: str) -> str:
     return f"host.{host_name}"
 

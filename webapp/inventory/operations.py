@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
+from webapp.accounts.models import Team
 from webapp.errors import Conflict, Invalid
 from webapp.fleet.models import Host
 from webapp.inventory.choices import ContainerState
@@ -19,7 +20,7 @@ from webapp.inventory.services import JOB_LABEL, PENDING, pending_id
 from webapp.jobs.choices import JobKind
 from webapp.jobs.models import Job
 from webapp.jobs.services import check_create_job, do_create_job
-from webapp.permissions import RUN
+from webapp.permissions import RUN, is_fleet_admin
 
 
 def start_job(user: object, kind: str, host: Host, team: object, params: dict) -> Job:
@@ -27,14 +28,21 @@ def start_job(user: object, kind: str, host: Host, team: object, params: dict) -
     return do_create_job(user, kind, host, team, checked)
 
 
-def place(user: object, image: str = "", cpus: float = 0, memory: int = 0) -> Host:
-    """Pick a host for new work: reachable, not cordoned, big enough, the image there if can be.
+def place(
+    user: object, image: str = "", cpus: float = 0, memory: int = 0, team: object = None
+) -> Host:
+    """Pick a host for new work: granted to the team (its user's first if None), reachable,
+    not cordoned, big enough, the image there if can be.
 
     Among those, the one running the fewest containers.
     """
+    hosts = Host.objects.for_user(user, RUN)
+    team = team or Team.objects.for_user(user, RUN).order_by("name").first()
+    if team is not None and not is_fleet_admin(user):
+        hosts = hosts.granted_to(team)
     candidates = [
         h
-        for h in Host.objects.for_user(user, RUN).order_by("name")
+        for h in hosts.order_by("name")
         if h.schedulable
         and (h.facts.get("cpus") or 0) >= cpus
         and (h.facts.get("memory_bytes") or 0) >= memory
@@ -60,7 +68,9 @@ def run_container(
 ) -> tuple[Container, Job]:
     """Create (and by default start) a container: the record at once, the container by a job."""
     if host is None:
-        host = place(user, params["image"], params.get("cpus") or 0, params.get("memory") or 0)
+        host = place(
+            user, params["image"], params.get("cpus") or 0, params.get("memory") or 0, team
+        )
     with transaction.atomic():
         job = start_job(user, JobKind.CONTAINER_CREATE, host, team, params)
         container = Container.objects.create(

@@ -24,7 +24,7 @@ from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
 from webapp.jobs.signals import job_ended
-from webapp.permissions import RUN
+from webapp.permissions import RUN, is_fleet_admin
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,8 @@ def check_create_job(
             raise Forbidden("you are in no team that may start jobs (viewers may only watch)")
     elif not teams.filter(pk=team.pk).exists():
         raise Forbidden(f"you may not start jobs for team {team.name!r}")
+    if not is_fleet_admin(user) and not Host.objects.granted_to(team).filter(pk=host.pk).exists():
+        raise Invalid(f"host {host.name} is not granted to team {team.name}", field="host")
     if not host.schedulable:
         raise Invalid(f"host {host.name} is {host.state} and takes no new jobs", field="host")
     return team, dict(checked.validated_data)
