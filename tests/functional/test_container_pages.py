@@ -18,10 +18,13 @@ def no_broker(monkeypatch):
 
 
 @pytest.fixture
-def fleet(make_host, make_team, make_user, client):
-    """Hosts h1, h2; team blue (the signed-in member) with three containers, team red with one."""
+def fleet(make_host, make_team, make_user, grant, client):
+    """Hosts h1, h2; team blue (the signed-in member, granted both) with three containers,
+    team red (granted h1) with one."""
     h1, h2 = make_host("h1", cpus=2, memory_bytes=2**30), make_host("h2", cpus=2)
     blue, red = make_team("blue"), make_team("red")
+    grant(blue, h1, h2)
+    grant(red, h1)
     made = {}
     for name, host, state, team in [
         ("web", h1, "running", blue),
