@@ -60,7 +60,10 @@ def test_the_list_shows_my_teams_containers_only(fleet, client):
     page = client.get("/containers/").content.decode()
     assert _names(page) == {"web", "db", "cache"}
     assert "8080" in page and "(healthy)" in page and 'href="/containers/new/"' in page
-    assert 'href="/containers/"' in client.get("/").content.decode()
+    dashboard = client.get("/").content.decode()
+    assert 'href="/containers/"' in dashboard
+    assert 'href="/containers/?state=running" class="state running">2 running' in dashboard
+    assert 'class="state exited">1 exited' in dashboard
 
 
 @pytest.mark.parametrize(

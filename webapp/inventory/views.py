@@ -15,7 +15,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -70,6 +70,17 @@ def _filtered(request: HttpRequest, query: dict) -> QuerySet:
     if query["q"]:
         containers = containers.filter(Q(name__icontains=query["q"]))
     return containers.order_by("host__name", "name", "pk")
+
+
+def containers_by_state(user: object) -> list[dict]:
+    """How many of the user's containers are in each state (the dashboard's summary), one query."""
+    counts = (
+        Container.objects.for_user(user, VIEW)
+        .values("state")
+        .annotate(n=Count("pk"))
+        .order_by("state")
+    )
+    return [{"state": row["state"], "n": row["n"]} for row in counts]
 
 
 def _list_context(request: HttpRequest) -> dict:

@@ -20,6 +20,7 @@ from rest_framework.exceptions import ValidationError
 from webapp.accounts.models import Team
 from webapp.errors import SiteError
 from webapp.fleet.models import Host
+from webapp.inventory.views import containers_by_state
 from webapp.jobs.api.filters import filter_jobs, read_query
 from webapp.jobs.choices import JobKind, JobState
 from webapp.jobs.models import Job
@@ -53,7 +54,10 @@ def _jobs_context(request: HttpRequest) -> dict:
 
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
-    return render(request, "dashboard.html", {**_hosts_context(request), **_jobs_context(request)})
+    context = {**_hosts_context(request), **_jobs_context(request)}
+    return render(
+        request, "dashboard.html", {**context, "containers": containers_by_state(request.user)}
+    )
 
 
 @login_required
