@@ -43,7 +43,12 @@ def test_run_from_the_form_see_it_running_stop_it_and_remove_it(stack, host_env,
 
     browser.get(stack.web_url + f"/containers/?q={name}")
     row = f'tr.container[data-name="{name}"]'
-    # the record is made at once; the table's own poll shows the host's report of it running
+    wait_for(
+        lambda: browser.script("return document.body.dataset.inventoryLive") == "live",
+        20,
+        "the list to follow the inventory websocket",
+    )
+    # the record is made at once; the socket's news of the host's report refreshes the table
     assert "busybox" in _wait_text(browser, row, name, 20)
     _wait_text(browser, row, "running", 60)
     assert stack.host_name in _text(browser, row)
