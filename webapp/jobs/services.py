@@ -16,10 +16,11 @@ from django.db import transaction
 from django.utils import timezone
 
 from webapp.accounts.models import Team
+from webapp.accounts.quotas import check_container as check_container_quota
 from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
 from webapp.inventory.services import mark_unknown
-from webapp.jobs.choices import HOST_END_STATES, JobState
+from webapp.jobs.choices import HOST_END_STATES, JobKind, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
@@ -70,6 +71,8 @@ def check_create_job(
         raise Invalid(f"host {host.name} is not granted to team {team.name}", field="host")
     if not host.schedulable:
         raise Invalid(f"host {host.name} is {host.state} and takes no new jobs", field="host")
+    if kind == JobKind.CONTAINER_CREATE:
+        check_container_quota(team, checked.validated_data)
     return team, dict(checked.validated_data)
 
 

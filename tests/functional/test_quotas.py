@@ -1,0 +1,75 @@
+"""A team's quota is checked when a container is asked for: over a limit, a 400 saying which."""
+
+from __future__ import annotations
+
+import pytest
+
+from webapp.accounts.models import Quota
+from webapp.inventory.models import Container
+from webapp.jobs.models import Job
+
+
+@pytest.fixture
+def blue(make_team, make_user, make_host, grant, api_client, monkeypatch):
+    monkeypatch.setattr("webapp.jobs.services.enqueue", lambda job: None)
+    team = make_team("blue")
+    grant(team, make_host("h1", cpus=8, memory_bytes=8 << 30))
+    return team, api_client(make_user(team=team))
+
+
+def _run(client, **params):
+    return client.post("/api/v1/containers/", {"image": "busybox", **params}, format="json")
+
+
+def test_the_containers_quota_counts_records_and_pending_jobs(blue):
+    team, client = blue
+    Quota.objects.create(team=team, containers=2)
+    assert _run(client).status_code == 202  # a record, pending until the host makes it
+    r = client.post(
+        "/api/v1/jobs/",
+        {"kind": "container.create", "host": "h1", "params": {"image": "busybox"}},
+        format="json",
+    )
+    assert r.status_code == 201, "asked through the jobs API: no record, but it counts"
+    r = _run(client)
+    assert r.status_code == 400
+    assert r.json()["team"] == ["team blue: 2 of 2 containers in use; the quota is 2"]
+    assert Container.objects.count() == 1 and Job.objects.count() == 2
+
+
+def test_cpus_and_memory_sum_what_the_teams_containers_asked(blue):
+    team, client = blue
+    Quota.objects.create(team=team, cpus=2, memory=1 << 30)
+    assert _run(client, cpus=1.5, memory="512m").status_code == 202
+    r = _run(client, cpus=1)
+    assert r.status_code == 400
+    assert r.json()["cpus"] == [
+        "team blue: 1.5 of 2 CPUs in use; this asks 1 more, 0.5 over the quota of 2"
+    ]
+    r = _run(client, memory="768m")
+    assert r.status_code == 400
+    assert r.json()["memory"] == [
+        "team blue: 512 MiB of 1 GiB memory in use; this asks 768 MiB more, 256 MiB over the quota of 1 GiB"
+    ]
+    assert _run(client, cpus=0.5, memory="512m").status_code == 202, "exactly at the limit"
+    assert Container.objects.count() == 2
+
+
+def test_an_ended_job_without_a_record_frees_its_share(blue):
+    team, client = blue
+    Quota.objects.create(team=team, containers=1)
+    assert _run(client).status_code == 202
+    Container.objects.all().delete()  # the create failed: its record went
+    Job.objects.update(state="failed")
+    assert _run(client).status_code == 202
+
+
+def test_no_quota_no_limit_and_other_teams_do_not_count(blue, make_team, make_host):
+    team, client = blue
+    red = make_team("red")
+    Quota.objects.create(team=red, containers=1)
+    for _ in range(3):
+        assert _run(client).status_code == 202
+    Quota.objects.create(team=team, containers=4)
+    assert _run(client).status_code == 202
+    assert _run(client).status_code == 400
