@@ -162,6 +162,19 @@ class ContainerCreate(serializers.Serializer):
     health = HealthCheck(required=False)
     start = serializers.BooleanField(default=True)
 
+    #: Docker's options that reach past the container: asked for, they are refused by name
+    #: (never silently dropped), for everyone while no worker offers them
+    ADMIN_ONLY = ("privileged", "cap_add", "devices", "pid", "ipc", "userns", "security_opt")
+
+    def validate(self, attrs: dict) -> dict:
+        data = self.initial_data if hasattr(self.initial_data, "get") else {}
+        for key in self.ADMIN_ONLY:
+            if data.get(key):
+                raise serializers.ValidationError(
+                    {key: f"{key} is for fleet admins only, and no worker offers it yet"}
+                )
+        return attrs
+
     def validate_network(self, value: str) -> str:
         if value == "host" or value.startswith("container"):
             raise serializers.ValidationError(
