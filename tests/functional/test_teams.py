@@ -109,3 +109,14 @@ def test_teams_create_add_quota_and_grant(db, make_host, django_user_model):
     assert _run("grant", "blue-team", "--pool", "gpu") == "granted pool gpu to Blue Team\n"
     assert [h.name for h in Host.objects.for_user(alice)] == ["h1", "h2"]
     assert Team.objects.count() == 1
+
+
+def test_the_admin_team_page_edits_its_quota_and_host_grants(make_team, make_user, client):
+    team = make_team("blue")
+    admin = make_user(staff=True)
+    admin.is_superuser = True
+    admin.save()
+    client.force_login(admin)
+    page = client.get(f"/admin/accounts/team/{team.pk}/change/")
+    assert page.status_code == 200
+    assert b"quota-0-containers" in page.content and b"host_grants-0-host" in page.content

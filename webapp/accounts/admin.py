@@ -3,8 +3,9 @@
 from django.contrib import admin
 
 from webapp.accounts.forms import AdminSignInForm
-from webapp.accounts.models import Membership, Team
+from webapp.accounts.models import Membership, Quota, Team
 from webapp.accounts.tokens import ApiToken
+from webapp.fleet.models import HostGrant
 
 
 class MembershipInline(admin.TabularInline):
@@ -12,11 +13,23 @@ class MembershipInline(admin.TabularInline):
     extra = 1
 
 
+class QuotaInline(admin.StackedInline):
+    model = Quota
+    max_num = 1
+    can_delete = False
+
+
+class HostGrantInline(admin.TabularInline):
+    model = HostGrant
+    extra = 1
+    autocomplete_fields = ["host"]
+
+
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "created"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [MembershipInline]
+    inlines = [MembershipInline, QuotaInline, HostGrantInline]
 
 
 @admin.register(ApiToken)
