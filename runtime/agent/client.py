@@ -49,10 +49,17 @@ def call(paths: Paths, op: str, **args: Any) -> Any:
             except (OSError, HostError):
                 s.close()  # the agent restarted since: ask the new one (ops are idempotent)
                 s = None
-        if s is None:
+        attempts = 3  # an agent starting while another one is taking over may drop us
+        while s is None:
+            attempts -= 1
             s = _connect(paths) or _start(paths)
             try:
                 reply = _exchange(s, op, args)
+            except OSError:
+                s.close()
+                s = None
+                if not attempts:
+                    raise
             except BaseException:
                 s.close()
                 raise

@@ -16,6 +16,7 @@ from typing import Any
 
 from runtime.cli.errors import daemon_error
 from runtime.cli.main import management_group
+from runtime.timefmt import rfc3339_ns
 
 
 def _runtime() -> Any:
@@ -107,14 +108,16 @@ def cmd_images(args: argparse.Namespace) -> int:
         for key in ("before", "since"):
             if key in flt:
                 try:
-                    bounds[key] = rt.images.inspect(flt[key][-1])["Created"]
+                    bounds[key] = rfc3339_ns(rt.images.get(flt[key][-1]).created)
                 except ImageNotFound as exc:
                     raise filters.InvalidFilter(str(exc)) from None
     rows = []
     for img in images:
-        if "before" in bounds and not img.created < bounds["before"]:
+        # by time, not text: a record's time has nine digits, inspect's is trimmed as Go's
+        created = rfc3339_ns(img.created)
+        if "before" in bounds and not created < bounds["before"]:
             continue
-        if "since" in bounds and not img.created > bounds["since"]:
+        if "since" in bounds and not created > bounds["since"]:
             continue
         labels = (img.config.get("config") or {}).get("Labels")
         if "label" in flt and not filters.label_matches(labels, flt["label"]):
