@@ -78,6 +78,8 @@ def test_another_teams_jobs_and_hosts_are_not_found(two_teams):
     assert Job.objects.count() == 1
 
 
+# the consumers read the database from their own threads: the rows must be committed
+@pytest.mark.django_db(transaction=True)
 def test_another_teams_sockets_are_closed_as_not_found(two_teams):
     _, mallory, _, job = two_teams
     c = Client()
