@@ -250,7 +250,7 @@ def container_new(request: HttpRequest) -> HttpResponse:
                     errors = _field_errors(exc.detail)
                 else:
                     messages.success(request, f"Started job {job.pk}: run {container.image}.")
-                    return redirect("job-detail", job_id=job.pk)
+                    return redirect("job-page", job_id=job.pk)
             else:
                 errors = _field_errors(s.errors)
     context = {
@@ -307,5 +307,5 @@ def container_action(request: HttpRequest, container_id: int, action: str) -> Ht
         return redirect("container-page", container_id=container.pk)
     messages.success(request, f"Started job {job.pk}: {action} {container.name}.")
     if action == "remove":
-        return redirect("job-detail", job_id=job.pk)
+        return redirect("job-page", job_id=job.pk)
     return redirect("container-page", container_id=container.pk)

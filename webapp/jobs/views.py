@@ -104,7 +104,7 @@ def job_cancel(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Job {job.pk} {outcome}.")
-    return redirect("job-detail", job_id=job.pk)
+    return redirect("job-page", job_id=job.pk)
 
 
 @login_required
@@ -116,10 +116,10 @@ def job_rerun(request: HttpRequest, job_id: int) -> HttpResponse:
         team, params = check_create_job(request.user, job.kind, job.host, job.team, job.params)
     except SiteError as exc:
         messages.error(request, str(exc))
-        return redirect("job-detail", job_id=job.pk)
+        return redirect("job-page", job_id=job.pk)
     again = do_create_job(request.user, job.kind, job.host, team, params)
     messages.success(request, f"Started job {again.pk}: job {job.pk} once more.")
-    return redirect("job-detail", job_id=again.pk)
+    return redirect("job-page", job_id=again.pk)
 
 
 @login_required
@@ -132,4 +132,4 @@ def start_host_check(request: HttpRequest, host_name: str) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("dashboard")
     job = do_create_job(request.user, JobKind.HOST_CHECK, host, team, params)
-    return redirect("job-detail", job_id=job.pk)
+    return redirect("job-page", job_id=job.pk)
