@@ -13,8 +13,16 @@ _counter = itertools.count(1)
 def make_user(db):
     from django.contrib.auth import get_user_model
 
-    def make(username: str | None = None, *, staff: bool = False, team=None, role: str = "member"):
+    def make(
+        username: str | None = None, *, staff: bool = False, team=None, role: str = "operator"
+    ):
+        from webapp.accounts.choices import Role
         from webapp.accounts.models import Membership
+
+        if role not in Role.values:
+            raise AssertionError(
+                f"role {role!r}: roles are {Role.values} (owner is now admin, member is operator)"
+            )
 
         user = get_user_model().objects.create_user(
             username or f"user{next(_counter)}", password="pw-for-tests-only", is_staff=staff

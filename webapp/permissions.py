@@ -1,8 +1,10 @@
 """Who may do what with a team's objects: one queryset method every view, page and socket uses.
 
 Teams own resources; a user reaches them through a membership whose role
-grants actions: ``view`` (every role) and ``run`` (start and cancel jobs,
-change the team's resources: owners and members). Fleet admins (staff) reach
+grants actions: ``view`` (every role: viewer, operator, team admin), ``run``
+(start and cancel jobs, change the team's resources: operators and team
+admins) and ``manage`` (the team's memberships, and reading its quota, host
+grants and audit log: team admins). Fleet admins (staff) reach
 every team. ``Model.objects.for_user(user, action)`` is the only way the site
 asks this, so the REST API (``webapp.api.viewsets``), the pages and the
 websocket consumers restrict by the same rule; an object outside it is "not
@@ -15,17 +17,19 @@ from typing import TYPE_CHECKING
 
 from django.db import models
 
-from webapp.accounts.choices import WRITE_ROLES, Role
+from webapp.accounts.choices import MANAGE_ROLES, RUN_ROLES, Role
 
 if TYPE_CHECKING:
     from webapp.accounts.models import Team
 
 VIEW = "view"
 RUN = "run"
+MANAGE = "manage"
 #: the roles that grant each action
 ROLES: dict[str, frozenset[str]] = {
-    VIEW: frozenset({Role.OWNER, Role.MEMBER, Role.VIEWER}),
-    RUN: frozenset(WRITE_ROLES),
+    VIEW: frozenset(Role),
+    RUN: RUN_ROLES,
+    MANAGE: MANAGE_ROLES,
 }
 
 

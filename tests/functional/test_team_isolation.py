@@ -34,7 +34,7 @@ def two_teams(make_team, make_user, make_host, grant, api_client, monkeypatch):
         ),
     }
     job = Job.objects.create(kind="host.check", host=hb, team=b)
-    mallory = make_user("mallory", team=a, role="owner")
+    mallory = make_user("mallory", team=a, role="admin")
     return api_client(mallory), mallory, objects, job
 
 

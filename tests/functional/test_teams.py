@@ -49,7 +49,7 @@ def test_a_job_on_a_host_not_granted_to_its_team_is_refused(
 ):
     blue, red = make_team("blue"), make_team("red")
     user = make_user(team=blue)
-    Membership.objects.create(user=user, team=red, role="member")
+    Membership.objects.create(user=user, team=red, role="operator")
     grant(blue, make_host("h1"))
     client = api_client(user)
     r = client.post(
@@ -88,11 +88,15 @@ def test_teams_create_add_quota_and_grant(db, make_host, django_user_model):
     assert "created user alice; password: " in out and "alice is viewer of Blue Team" in out
     password = out.split("password: ")[1].split()[0]
     assert django_user_model.objects.get(username="alice").check_password(password)
-    out = _run("add", "Blue Team", "alice", "owner")
-    assert out == "alice is owner of Blue Team\n", "an existing user gets no new password"
-    assert Membership.objects.get(user__username="alice").role == "owner"
+    out = _run("add", "Blue Team", "alice", "admin")
+    assert out == "alice is team admin of Blue Team\n", "an existing user gets no new password"
+    assert Membership.objects.get(user__username="alice").role == "admin"
+    _run("add", "Blue Team", "alice", "operator")
+    assert Membership.objects.get(user__username="alice").role == "operator"
+    with pytest.raises(CommandError, match="invalid choice: 'member'"):
+        _run("add", "Blue Team", "alice", "member")
     with pytest.raises(CommandError, match="no such team"):
-        _run("add", "nope", "bob", "member")
+        _run("add", "nope", "bob", "operator")
     out = _run("quota", "blue-team", "--containers", "5", "--cpus", "2", "--memory", "1g")
     assert out == "quota of Blue Team: 5 containers, 2 CPUs, 1073741824 bytes of memory\n"
     quota = Quota.objects.get(team__slug="blue-team")

@@ -31,15 +31,20 @@ class Membership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
     )
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
-    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.OPERATOR)
 
     class Meta:
+        ordering = ["team__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team")
+            models.UniqueConstraint(fields=["user", "team"], name="one_membership_per_team"),
+            # a role outside the choices would grant nothing, silently: refuse it at the source
+            models.CheckConstraint(
+                condition=models.Q(role__in=Role.values), name="membership_role_known"
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.user} in {self.team} ({self.role})"
+        return f"{self.user} in {self.team} ({self.get_role_display().lower()})"
 
 
 class Quota(models.Model):

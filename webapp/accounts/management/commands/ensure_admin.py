@@ -33,4 +33,4 @@ class Command(BaseCommand):
             user.set_password(wanted)
             user.save(update_fields=["password"])
             self.stdout.write("admin password set from WHARF_ADMIN_PASSWORD")
-        Membership.objects.get_or_create(user=user, team=team, defaults={"role": Role.OWNER})
+        Membership.objects.get_or_create(user=user, team=team, defaults={"role": Role.ADMIN})

@@ -22,7 +22,11 @@ class Command(BaseCommand):
         sub = parser.add_subparsers(dest="action", required=True)
         create = sub.add_parser("create", help="create a team")
         create.add_argument("team")
-        add = sub.add_parser("add", help="add USER to TEAM with ROLE (makes the user if missing)")
+        add = sub.add_parser(
+            "add",
+            help="add USER to TEAM as ROLE: viewer (reads), operator (also runs jobs), "
+            "admin (the team's admin: also manages its members); makes the user if missing",
+        )
         add.add_argument("team")
         add.add_argument("user")
         add.add_argument("role", choices=Role.values)
@@ -68,7 +72,7 @@ class Command(BaseCommand):
                 user = User.objects.create_user(username, password=password)
                 self.stdout.write(f"created user {username}; password: {password}  (shown once)")
             Membership.objects.update_or_create(user=user, team=team, defaults={"role": role})
-        self.stdout.write(f"{username} is {role} of {team.name}")
+        self.stdout.write(f"{username} is {Role(role).label.lower()} of {team.name}")
 
     def _quota(self, team: Team, opts: dict) -> None:
         quota, _ = Quota.objects.get_or_create(team=team)
