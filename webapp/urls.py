@@ -16,6 +16,8 @@ from webapp.inventory.api.views import (
 from webapp.jobs import views as job_views
 from webapp.jobs.api.views import JobViewSet
 
+handler404 = "webapp.api.errors.not_found"
+
 router = DefaultRouter()
 router.register("hosts", HostViewSet, basename="host")
 router.register("jobs", JobViewSet, basename="job")

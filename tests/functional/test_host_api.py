@@ -79,6 +79,16 @@ def test_an_enrolment_token_works_once_and_not_after_it_expires(db):
     assert late.status_code == 400 and not Host.objects.filter(name="h3").exists()
 
 
+def test_a_bad_host_name_is_a_field_error_and_spends_no_token(db):
+    token = credentials.issue_enrollment_token()
+    r = APIClient().post(
+        "/api/host/v1/enroll/", {"token": token, "name": "Í/x", "facts": {}}, format="json"
+    )
+    assert r.status_code == 400, r.content
+    assert r.json()["kind"] == "invalid" and "not valid" in r.json()["name"][0]
+    assert EnrollmentToken.objects.get().used is None and not Host.objects.exists()
+
+
 def test_an_open_token_cannot_take_over_an_enrolled_host(db):
     enrol("h1")
     token = credentials.issue_enrollment_token()  # for any host

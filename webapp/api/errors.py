@@ -2,7 +2,8 @@
 
 Django refuses a body over DATA_UPLOAD_MAX_MEMORY_SIZE with ``RequestDataTooBig``,
 which DRF does not know and Django would answer with an HTML page; API
-clients get ``{"detail": …}`` like every other error.
+clients get ``{"detail": …}`` like every other error. Likewise a path under
+``/api/`` that no route matches (``/api/v1/jobs/0.5/``) is a 404 in that shape.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views.defaults import page_not_found
 from rest_framework import status
 from rest_framework.exceptions import APIException
 from rest_framework.response import Response
@@ -40,3 +43,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
         exc = RequestBodyTooLarge(f"request body is larger than {limit} bytes")
     return exception_handler(exc, context)
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 404 handler: the API's error shape under /api/, the site's page elsewhere."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "not found", "kind": "not_found"}, status=404)
+    return page_not_found(request, exception)

@@ -17,11 +17,26 @@ Error = inline_serializer(
         "kind": serializers.CharField(required=False, help_text="not_found, conflict, invalid…"),
     },
 )
-#: a 400: ``detail`` for the request as a whole, or one list of messages per field at fault
+_FIELD_ERRORS_REF = {"$ref": "#/components/schemas/FieldErrors"}
+#: one field's messages, in DRF's nested shape: a list of messages, or per item of a list
+#: (``{"0": [...]}``), per key of a mapping, or per field of a nested object, to any depth
+FIELD_ERRORS_COMPONENT = {
+    "anyOf": [
+        {"type": "array", "items": {"anyOf": [{"type": "string"}, _FIELD_ERRORS_REF]}},
+        {"type": "object", "additionalProperties": _FIELD_ERRORS_REF},
+    ],
+    "description": "the messages of one field at fault (nested as the field is)",
+}
+#: a 400: ``detail`` for the request as a whole, or the messages of each field at fault.
+#: ``kind`` is the error's kind, except where a request has a field named "kind" (a job's)
+#: that is at fault: then it carries that field's messages like any other field.
 FIELD_ERRORS = {
     "type": "object",
-    "properties": {"detail": {"type": "string"}, "kind": {"type": "string"}},
-    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+    "properties": {
+        "detail": {"type": "string"},
+        "kind": {"anyOf": [{"type": "string"}, _FIELD_ERRORS_REF]},
+    },
+    "additionalProperties": _FIELD_ERRORS_REF,
 }
 
 _ANSWERS = {
@@ -31,6 +46,14 @@ _ANSWERS = {
     404: OpenApiResponse(Error, "not found, or not yours (the two look alike)"),
     409: OpenApiResponse(Error, "contradicts the object's current state"),
 }
+
+
+def add_components(result: dict, generator: object, request: object, public: bool) -> dict:
+    """A postprocessing hook: the components the raw schemas above refer to."""
+    result.setdefault("components", {}).setdefault("schemas", {})["FieldErrors"] = (
+        FIELD_ERRORS_COMPONENT
+    )
+    return result
 
 
 def errors(*codes: int) -> dict[int, OpenApiResponse]:

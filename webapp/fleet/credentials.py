@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from webapp.errors import Conflict, Invalid, NotFound
 from webapp.fleet.models import EnrollmentToken, Host, HostEvent
-from webapp.fleet.names import validate_host_name
+from webapp.fleet.names import InvalidHostName, validate_host_name
 
 
 def digest(secret: str) -> str:
@@ -47,7 +47,10 @@ def enroll(token: str, name: str, facts: dict) -> tuple[Host, str]:
     (so an open token cannot take over another host's queue); enrolling again
     replaces the old credential.
     """
-    validate_host_name(name)
+    try:
+        validate_host_name(name)
+    except InvalidHostName as exc:
+        raise Invalid(str(exc), field="name") from None
     with transaction.atomic():
         row = (
             EnrollmentToken.objects.select_for_update()

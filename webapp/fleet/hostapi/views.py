@@ -10,13 +10,14 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from webapp.api.schema import errors
 from webapp.fleet import broker, credentials
 from webapp.fleet.hostapi.auth import HostCredentialAuthentication, IsHost
 from webapp.fleet.models import Host, HostEvent, queue_for
@@ -66,6 +67,38 @@ class RejectedIn(serializers.Serializer):
     message = serializers.CharField(max_length=2000, allow_blank=True, default="")
 
 
+EnrollOut = inline_serializer(
+    "HostEnrolment",
+    {
+        "host_name": serializers.CharField(),
+        "credential": serializers.CharField(),
+        "broker_url": serializers.CharField(),
+        "key_prefix": serializers.CharField(),
+        "queue": serializers.CharField(),
+        "public_key": serializers.CharField(),
+        "heartbeat_seconds": serializers.IntegerField(),
+    },
+)
+HeartbeatOut = inline_serializer(
+    "HostHeartbeatAnswer", {"cancel": serializers.ListField(child=serializers.IntegerField())}
+)
+ClaimOut = inline_serializer(
+    "HostJobClaim",
+    {
+        "job": serializers.IntegerField(),
+        "kind": serializers.CharField(),
+        "params": serializers.DictField(),
+        "last_seq": serializers.IntegerField(),
+    },
+)
+LinesOut = inline_serializer("HostLinesAnswer", {"cancel": serializers.BooleanField()})
+FinishOut = inline_serializer(
+    "HostJobEnd", {"job": serializers.IntegerField(), "state": serializers.CharField()}
+)
+#: a job's host calls: bad input, not a host, not this host's job, not in a state for it
+JOB_CALL_ERRORS = errors(400, 401, 404, 409)
+
+
 def _valid(serializer_class: type[serializers.Serializer], request: Request) -> dict:
     s = serializer_class(data=request.data)
     s.is_valid(raise_exception=True)
@@ -104,14 +137,14 @@ class Enroll(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(request=EnrollIn, responses=dict)
+    @extend_schema(request=EnrollIn, responses={201: EnrollOut, **errors(400, 409)})
     def post(self, request: Request) -> Response:
         data = _valid(EnrollIn, request)
         return Response(enrolment(data["token"], data["name"], data["facts"]), status=201)
 
 
 class Heartbeat(HostView):
-    @extend_schema(request=HeartbeatIn, responses=dict)
+    @extend_schema(request=HeartbeatIn, responses={200: HeartbeatOut, **errors(400, 401)})
     def post(self, request: Request) -> Response:
         data = _valid(HeartbeatIn, request)
         host: Host = request.auth
@@ -121,7 +154,7 @@ class Heartbeat(HostView):
 
 
 class Claim(HostView):
-    @extend_schema(request=ClaimIn, responses=dict)
+    @extend_schema(request=ClaimIn, responses={200: ClaimOut, **JOB_CALL_ERRORS})
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(ClaimIn, request)
         job = services.claim_job(request.auth, job_id, data["message"], data["redelivered"])
@@ -131,7 +164,7 @@ class Claim(HostView):
 
 
 class Lines(HostView):
-    @extend_schema(request=LinesIn, responses=dict)
+    @extend_schema(request=LinesIn, responses={200: LinesOut, **JOB_CALL_ERRORS})
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(LinesIn, request)
         cancel = services.store_lines(request.auth, job_id, data["lines"])
@@ -139,7 +172,7 @@ class Lines(HostView):
 
 
 class Finish(HostView):
-    @extend_schema(request=FinishIn, responses=dict)
+    @extend_schema(request=FinishIn, responses={200: FinishOut, **JOB_CALL_ERRORS})
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(FinishIn, request)
         job = services.finish_job(
@@ -151,7 +184,7 @@ class Finish(HostView):
 class Rejected(HostView):
     """A host refused a job message (bad signature, another host's): recorded for admins."""
 
-    @extend_schema(request=RejectedIn, responses=dict)
+    @extend_schema(request=RejectedIn, responses={201: dict, **errors(400, 401)})
     def post(self, request: Request) -> Response:
         data = _valid(RejectedIn, request)
         HostEvent.objects.create(
