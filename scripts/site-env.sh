@@ -5,6 +5,7 @@ export DJANGO_SETTINGS_MODULE=webapp.settings
 export WHARF_ENV="${WHARF_ENV:-local}"
 export SECRET_KEY_FILE="${SECRET_KEY_FILE:-$WHARF_REPO/var/secret_key}"
 export WHARF_SIGNING_KEY_FILE="${WHARF_SIGNING_KEY_FILE:-$WHARF_REPO/var/job_signing_key}"
+export WHARF_CREDENTIALS_KEY_FILE="${WHARF_CREDENTIALS_KEY_FILE:-$WHARF_REPO/var/credentials_key}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$WHARF_REPO/var/db.sqlite3}"
 export WHARF_REDIS_PORT="${WHARF_REDIS_PORT:-6379}"
 export WHARF_REDIS_DIR="${WHARF_REDIS_DIR:-$WHARF_REPO/var/redis}"

@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "webapp.fleet",
     "webapp.jobs",
     "webapp.inventory",
+    "webapp.registries",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +193,13 @@ WHARF_TEST_JOB_TIME_LIMIT = env_int("WHARF_TEST_JOB_TIME_LIMIT", 600)
 # The site's Ed25519 key that signs job messages; hosts get its public half.
 WHARF_SIGNING_KEY_FILE = env_str(
     "WHARF_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "job_signing_key")
+)
+# The key that seals registry credentials in the database (docs/security.md): Fernet keys,
+# comma-separated (the first seals, all open), from the environment or *_FILE; without one,
+# a key is made on first use in WHARF_CREDENTIALS_KEY_FILE (mode 0600), never in the database.
+WHARF_CREDENTIALS_KEY = env_secret("WHARF_CREDENTIALS_KEY")
+WHARF_CREDENTIALS_KEY_FILE = env_str(
+    "WHARF_CREDENTIALS_KEY_FILE", str(BASE_DIR / "var" / "credentials_key")
 )
 # The broker as hosts reach it (default: REDIS_URL's address); each host gets its own user.
 WHARF_HOST_BROKER_URL = env_str("WHARF_HOST_BROKER_URL", "")

@@ -15,6 +15,7 @@ from webapp.inventory.api.views import (
 )
 from webapp.jobs import views as job_views
 from webapp.jobs.api.views import JobViewSet
+from webapp.registries.api.views import RegistryViewSet
 
 handler404 = "webapp.api.errors.not_found"
 
@@ -25,6 +26,7 @@ router.register("containers", ContainerViewSet, basename="container")
 router.register("images", ImageViewSet, basename="image")
 router.register("volumes", VolumeViewSet, basename="volume")
 router.register("networks", NetworkViewSet, basename="network")
+router.register("registries", RegistryViewSet, basename="registry")
 
 urlpatterns = [
     path("", job_views.dashboard, name="dashboard"),

@@ -75,6 +75,24 @@ def image_reference(text: str) -> str:
     return original
 
 
+def registry_host(text: str) -> str:
+    """A registry as references name it: ``host[:port]`` (``registry.example.com:5000``)."""
+    m = _DOMAIN.fullmatch(text or "")
+    if not m or len(text) > 255 or (m["port"] and not 0 < int(m["port"]) <= 65535):
+        raise ValueError(
+            f"invalid registry {text!r}: a host name or address with an optional :port"
+        )
+    return text
+
+
+def reference_registry(text: str) -> str:
+    """The registry part of a valid reference, or "" when it names none (Docker Hub)."""
+    first, _, rest = text.partition("/")
+    if rest and ("." in first or ":" in first or first == "localhost" or first != first.lower()):
+        return first
+    return ""
+
+
 def image_ref_or_id(text: str) -> str:
     """What names an image already on a host: a reference or an (abbreviated) id."""
     if _IMAGE_ID.fullmatch(text or ""):
