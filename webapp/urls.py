@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from webapp.accounts.views import SignInView
+from webapp.audit import views as audit_views
+from webapp.audit.api.views import AuditEntryViewSet
 from webapp.fleet.api.views import HostViewSet
 from webapp.inventory import views as container_views
 from webapp.inventory.api.views import (
@@ -27,6 +29,7 @@ router.register("images", ImageViewSet, basename="image")
 router.register("volumes", VolumeViewSet, basename="volume")
 router.register("networks", NetworkViewSet, basename="network")
 router.register("registries", RegistryViewSet, basename="registry")
+router.register("audit", AuditEntryViewSet, basename="audit")
 
 urlpatterns = [
     path("", job_views.dashboard, name="dashboard"),
@@ -46,6 +49,7 @@ urlpatterns = [
         container_views.container_action,
         name="container-page-action",
     ),
+    path("audit/", audit_views.audit_log, name="audit"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

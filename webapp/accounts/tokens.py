@@ -52,7 +52,18 @@ class ApiToken(models.Model):
         """Make a token; return it and its text, which is never shown again."""
         secret = secrets.token_urlsafe(32)
         expires = timezone.now() + timedelta(days=days) if days else None
+        from webapp.audit.services import record
+
         token = cls.objects.create(user=user, name=name, digest=_digest(secret), expires=expires)
+        record(
+            "apitoken.create",
+            token,
+            after={
+                "user": user.get_username(),
+                "name": name,
+                "expires": expires.isoformat() if expires else None,
+            },
+        )
         return token, f"{PREFIX}{token.pk}_{secret}"
 
     @classmethod

@@ -21,9 +21,9 @@ from django.utils.html import format_html, format_html_join
 from webapp.admin_readonly import ReadOnlyModelAdmin, ReadOnlyTabularInline
 from webapp.errors import SiteError
 from webapp.fleet import credentials
-from webapp.fleet.choices import HostState
 from webapp.fleet.models import EnrollmentToken, Host, HostEvent, HostGrant, HostPool
 from webapp.fleet.names import InvalidHostName
+from webapp.fleet.services import set_admin_state
 
 
 def facts_table(facts: dict) -> str:
@@ -81,23 +81,22 @@ class HostAdmin(admin.ModelAdmin):
     def enrolled(self, host: Host) -> bool:
         return bool(host.credential_hash)
 
-    def _set_state(self, request: HttpRequest, hosts: QuerySet, state: str, kind: str) -> None:
+    def _set_state(self, request: HttpRequest, hosts: QuerySet, action: str) -> None:
         for host in hosts:
-            Host.objects.filter(pk=host.pk).update(state=state)
-            HostEvent.objects.create(host=host, kind=kind, detail=f"by {request.user}")
-        self.message_user(request, f"{kind.capitalize()}: {', '.join(h.name for h in hosts)}.")
+            set_admin_state(host, action, request.user)
+        self.message_user(request, f"{action.capitalize()}ed: {', '.join(h.name for h in hosts)}.")
 
     @admin.action(description="Drain: finish running jobs, accept no new ones")
     def drain(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._set_state(request, queryset, HostState.DRAINING, "drained")
+        self._set_state(request, queryset, "drain")
 
     @admin.action(description="Cordon: accept no new jobs")
     def cordon(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._set_state(request, queryset, HostState.CORDONED, "cordoned")
+        self._set_state(request, queryset, "cordon")
 
     @admin.action(description="Uncordon: accept jobs again")
     def uncordon(self, request: HttpRequest, queryset: QuerySet) -> None:
-        self._set_state(request, queryset, HostState.ONLINE, "uncordoned")
+        self._set_state(request, queryset, "uncordon")
 
     @admin.action(description="Revoke the credential: the host's worker can do nothing more")
     def revoke_credential(self, request: HttpRequest, queryset: QuerySet) -> None:

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.audit.services import record
 from webapp.errors import Conflict, Invalid, NotFound
 from webapp.fleet.models import EnrollmentToken, Host, HostEvent
 from webapp.fleet.names import InvalidHostName, validate_host_name
@@ -31,11 +32,17 @@ def issue_enrollment_token(
     if host_name:
         validate_host_name(host_name)
     token = "wharf-enrol-" + secrets.token_urlsafe(32)
-    EnrollmentToken.objects.create(
+    row = EnrollmentToken.objects.create(
         token_hash=digest(token),
         host_name=host_name,
         expires=timezone.now() + ttl,
         created_by=user if getattr(user, "pk", None) else None,
+    )
+    record(
+        "enrollmenttoken.create",
+        row,
+        actor=user,
+        after={"host_name": host_name, "expires": row.expires.isoformat()},
     )
     return token
 
@@ -98,3 +105,6 @@ def revoke(host: Host, user: object = None) -> None:
     Host.objects.filter(pk=host.pk).update(credential_hash="", credential_issued=None)
     broker.revoke_host(host.name)
     HostEvent.objects.create(host=host, kind="revoked", detail=f"by {user}" if user else "")
+    record(
+        "host.revoke", host, actor=user, before={"credential": True}, after={"credential": False}
+    )

@@ -36,7 +36,7 @@ class HostObjectAdmin(ReadOnlyModelAdmin):
             self.message_user(request, "Choose the team to adopt them into.", level="error")
             return
         for obj in objects:
-            services.adopt(obj, team)
+            services.adopt(obj, team, request.user)
         self.message_user(request, f"Adopted {len(objects)} into {team}.")
 
 

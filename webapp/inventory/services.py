@@ -242,10 +242,21 @@ def mark_unknown(host_name: str) -> int:
     return len(stale)
 
 
-def adopt(obj: HostObject, team: object) -> HostObject:
-    """Give an object to TEAM (an admin's act): it is managed from now on."""
+def adopt(obj: HostObject, team: object, user: object = None) -> HostObject:
+    """Give an object to TEAM (an admin's act, USER's): it is managed from now on."""
+    from webapp.audit.services import record
+
     with transaction.atomic():
+        before = obj.team.slug if obj.team_id else None
         type(obj).objects.filter(pk=obj.pk).update(team=team)
         obj.refresh_from_db()
+        record(
+            f"{obj._meta.model_name}.adopt",
+            obj,
+            actor=user,
+            team=team,
+            before={"team": before},
+            after={"team": team.slug, "host": obj.host.name, "engine_id": obj.engine_id},
+        )
         _announce(obj, "changed")
     return obj

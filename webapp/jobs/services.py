@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from webapp.accounts.models import Team
 from webapp.accounts.quotas import check_container as check_container_quota
+from webapp.audit.services import record, redact
 from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
 from webapp.inventory.services import mark_unknown
@@ -101,6 +102,13 @@ def do_create_job(
             message_id=uuid.uuid4().hex,
             deadline=timezone.now() + wait,
             time_limit=spec.limit_for(params or {}) if spec else 3600,
+        )
+        record(
+            "job.create",
+            job,
+            actor=user,
+            team=team,
+            after={"kind": kind, "host": host.name, "params": redact(job.params)},
         )
         transaction.on_commit(lambda: enqueue(job))
     return job

@@ -42,7 +42,7 @@ class HostObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamSc
             raise Forbidden("only a superuser may adopt objects into a team")
         s = AdoptSerializer(data=request.data)
         s.is_valid(raise_exception=True)
-        obj = services.adopt(obj, s.validated_data["team"])
+        obj = services.adopt(obj, s.validated_data["team"], request.user)
         return Response(self.get_serializer(obj).data)
 
 
