@@ -212,3 +212,19 @@ def test_entries_are_never_changed_or_deleted(logged, boss):
     assert boss.get("/admin/audit/auditentry/add/").status_code == 403
     listing = boss.get("/admin/audit/auditentry/").content.decode()
     assert "job.create" in listing and "AuditEntry object" not in listing
+
+
+def test_registry_changes_are_logged_without_their_secrets(blue, make_user):
+    from webapp.registries.services import remove_registry, save_registry
+
+    alice = make_user("alice", team=blue, role="admin")
+    reg = save_registry(
+        alice, None, team=blue, name="hub", host="r.example", username="u", password="s3cret"
+    )
+    save_registry(alice, reg, password="n3w")
+    remove_registry(alice, reg)
+    entries = _entries(object_type="registry")
+    assert [e.action for e in entries] == ["registry.create", "registry.update", "registry.delete"]
+    assert entries[1].before["credentials"] != entries[1].after["credentials"]
+    assert "s3cret" not in str([(e.before, e.after) for e in entries])
+    assert entries[0].team_name == "blue" and entries[0].actor_name == ""

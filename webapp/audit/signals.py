@@ -1,9 +1,11 @@
 """Changes that reach the database by many paths (admin, ``manage.py``, the API, a page) are
 logged here, once, from the models' signals: memberships, quotas, host grants and pools,
-API tokens revoked. Everything else calls ``webapp.audit.services.record`` where it acts.
+registries, API tokens revoked. Everything else calls ``webapp.audit.services.record`` where it acts.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 from django.db import models
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_save
@@ -13,19 +15,26 @@ from webapp.accounts.models import Membership, Quota
 from webapp.accounts.tokens import ApiToken
 from webapp.audit.services import record
 from webapp.fleet.models import HostGrant, HostPool
+from webapp.registries.models import Registry
 
 #: per model, the fields an entry shows before and after (never a secret)
 WATCHED: dict[type[models.Model], list[str]] = {
     Membership: ["user", "team", "role"],
     Quota: ["team", "containers", "cpus", "memory", "storage"],
     HostGrant: ["team", "host"],
+    Registry: ["team", "name", "host", "credentials"],
 }
+#: fields that hold a sealed secret: an entry shows a fingerprint of the sealed text, which
+#: changes when the secret is replaced and tells nothing of it
+SEALED = {"credentials"}
 
 
 def _state(obj: models.Model) -> dict:
     out = {}
     for name in WATCHED[type(obj)]:
         value = getattr(obj, name)
+        if name in SEALED:
+            value = hashlib.sha256(value.encode()).hexdigest()[:12] if value else ""
         out[name] = str(value) if isinstance(value, models.Model) else value
     return out
 
