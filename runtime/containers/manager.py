@@ -226,9 +226,9 @@ class ContainerManager:
                     with contextlib.suppress(WharfError, ValueError):
                         ran = (rfc3339_ns(finished) - rfc3339_ns(c.started_at)) / 1e9
                     self.records.event(c.id, "die", exitCode=code, execDuration=int(max(ran, 0)))
+                    self.rt.volumes.record_unmounts(self.records.conn, c.id)
             if recorded:
                 self._release_run_resources(c)
-                self.rt.volumes.unmounted(c.id)
 
     def _release_run_resources(self, c: Container) -> None:
         """Free what only a running container holds: network, rootfs mount (idempotent)."""

@@ -301,13 +301,15 @@ class VolumeManager:
                 **{"read/write": "false" if row["readonly"] else "true"},
             )  # fmt: skip
 
-    def unmounted(self, ctr_id: str) -> None:
-        """Record Docker's ``volume unmount`` events: a run's exit has let go of its volumes."""
-        with db.transaction(self.conn):
-            for row in _volume_mounts(self.conn, ctr_id):
-                events.record(
-                    self.conn, "volume", "unmount", row["volume"], container=ctr_id, driver="local"
-                )
+    @staticmethod
+    def record_unmounts(conn: sqlite3.Connection, ctr_id: str) -> None:
+        """Record Docker's ``volume unmount`` events in the exit's transaction (on ``conn``,
+        the caller's, right after ``die``): the run's processes are gone, so are its
+        mounts, and whoever waited for the exit finds them already told."""
+        for row in _volume_mounts(conn, ctr_id):
+            events.record(
+                conn, "volume", "unmount", row["volume"], container=ctr_id, driver="local"
+            )
 
     def release(self, ctr_id: str, remove_anonymous: bool) -> None:
         """Forget a removed container's mounts; with ``remove_anonymous`` drop its anonymous volumes."""
