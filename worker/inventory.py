@@ -156,11 +156,17 @@ def snapshot(rt: Any) -> dict:
         except NotFound:
             continue  # removed while we read: its destroy event follows
         containers.append(record)
+    volumes = []
+    for v in rt.volumes.list():
+        try:
+            volumes.append({**volume_record(v), "size": rt.volumes.size(v.name)})
+        except NotFound:
+            continue  # removed while we read
     return {
         "cursor": cursor,
         "containers": containers,
         "images": [image_record(i) for i in rt.images.list(all=True)],
-        "volumes": [volume_record(v) for v in rt.volumes.list()],
+        "volumes": volumes,
         "networks": [network_record(n) for n in rt.networks.list()],
     }
 

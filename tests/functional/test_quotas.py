@@ -73,3 +73,31 @@ def test_no_quota_no_limit_and_other_teams_do_not_count(blue, make_team, make_ho
     Quota.objects.create(team=team, containers=4)
     assert _run(client).status_code == 202
     assert _run(client).status_code == 400
+
+
+def test_volume_storage_counts_the_teams_volumes_sizes(blue):
+    from webapp.fleet.models import Host
+    from webapp.inventory.models import Volume
+
+    team, client = blue
+    Quota.objects.create(team=team, storage=10 << 20)
+    host = Host.objects.get(name="h1")
+    Volume.objects.create(host=host, team=team, engine_id="a", name="a", size=6 << 20)
+    Volume.objects.create(host=host, team=None, engine_id="u", name="u", size=50 << 20)
+    r = client.post("/api/v1/volumes/", {"host": "h1", "name": "vb"}, format="json")
+    assert r.status_code == 202, r.content
+    Volume.objects.create(host=host, team=team, engine_id="c", name="c", size=5 << 20)
+    r = client.post("/api/v1/volumes/", {"host": "h1", "name": "vd"}, format="json")
+    assert r.status_code == 400
+    assert r.json()["team"] == [
+        "team blue: 11 MiB of 10 MiB volume storage in use; 1 MiB over the quota of 10 MiB"
+    ]
+    r = _run(client)
+    assert r.status_code == 400 and "volume storage" in r.json()["team"][0]
+    Volume.objects.filter(name="c").update(size=4 << 20)
+    r = client.post("/api/v1/volumes/", {"host": "h1", "name": "vd"}, format="json")
+    assert r.json()["team"] == [
+        "team blue: 10 MiB of 10 MiB volume storage in use; the quota is 10 MiB"
+    ]
+    Volume.objects.filter(name="c").delete()
+    assert _run(client).status_code == 202

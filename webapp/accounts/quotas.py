@@ -1,13 +1,22 @@
-"""Per-team quotas, checked when a container is asked for: before a job is queued, never after.
+"""Per-team quotas, checked when a container or a volume is asked for: before a job is queued.
 
 What a team holds is its containers in the inventory (a record made through
 the site carries ``wharf.job=<job>``, whose parameters hold the CPUs and memory
 it asked for) plus its ``container.create`` jobs not ended yet that have no
-record (asked through the jobs API). Volume storage is recorded in the quota
-but not checked yet: the inventory does not measure volumes' sizes.
+record (asked through the jobs API); and the bytes of its volumes, as their
+hosts last measured them (``Volume.size``, from each reconcile).
+
+The check runs inside the transaction that records the job, holding a lock
+on the team's quota row (``select_for_update``), so two requests at once are
+counted one after the other: the second sees the first's job, and both cannot
+pass where only one fits. (SQLite has no row locks; the site's SQLite
+transactions take the database's write lock when they begin, which orders
+them the same way.)
 """
 
 from __future__ import annotations
+
+from django.db.models import Sum
 
 from webapp.accounts.models import Quota, Team
 from webapp.errors import Invalid
@@ -22,8 +31,8 @@ def _size(n: float) -> str:
 
 
 def in_use(team: Team) -> dict[str, float]:
-    """The team's containers, and the CPUs and memory they asked for."""
-    from webapp.inventory.models import Container
+    """The team's containers, the CPUs and memory they asked for, and its volumes' bytes."""
+    from webapp.inventory.models import Container, Volume
     from webapp.inventory.services import JOB_LABEL
     from webapp.jobs.choices import ACTIVE_STATES, JobKind
     from webapp.jobs.models import Job
@@ -40,15 +49,36 @@ def in_use(team: Team) -> dict[str, float]:
         "containers": len(made_by) + pending.count(),
         "cpus": sum(float(p.get("cpus") or 0) for p in params),
         "memory": sum(int(p.get("memory") or 0) for p in params),
+        "storage": Volume.objects.filter(team=team).aggregate(n=Sum("size"))["n"] or 0,
     }
 
 
-def check_container(team: Team, params: dict) -> None:
-    """Refuse a new container over one of TEAM's limits, saying which and by how much."""
-    quota = Quota.objects.filter(team=team).first()
-    if quota is None or not (quota.containers or quota.cpus or quota.memory):
+def check(team: Team, kind: str, params: dict) -> None:
+    """Refuse a new container or volume over one of TEAM's limits, saying which and by how much.
+
+    Call it inside the transaction that records the job: it locks the team's
+    quota row until that transaction ends.
+    """
+    from webapp.jobs.choices import JobKind
+
+    if kind not in (JobKind.CONTAINER_CREATE, JobKind.VOLUME_CREATE):
+        return
+    quota = Quota.objects.select_for_update().filter(team=team).first()
+    if quota is None or not (quota.containers or quota.cpus or quota.memory or quota.storage):
         return
     used = in_use(team)
+    if quota.storage and used["storage"] >= quota.storage:
+        show = _size
+        message = f"team {team.name}: {show(used['storage'])} of {show(quota.storage)} volume storage in use"
+        over = used["storage"] - quota.storage
+        message += (
+            f"; {show(over)} over the quota of {show(quota.storage)}"
+            if over
+            else f"; the quota is {show(quota.storage)}"
+        )
+        raise Invalid(message, field="team")
+    if kind != JobKind.CONTAINER_CREATE:
+        return
     asks = {"containers": 1, "cpus": params.get("cpus") or 0, "memory": params.get("memory") or 0}
     for field, what, show in (
         ("containers", "containers", lambda n: f"{n:g}"),

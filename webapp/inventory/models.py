@@ -98,6 +98,9 @@ class Volume(HostObject):
     name = models.CharField(max_length=255)
     driver = models.CharField(max_length=64, default="local")
     mountpoint = models.CharField(max_length=4096, blank=True)
+    # the bytes of its files (``wharf system df -v``), measured at each reconcile like a
+    # container's sizes; what a team's storage quota sums (``webapp.accounts.quotas``)
+    size = models.BigIntegerField(null=True, blank=True)
 
     class Meta(HostObject.Meta):
         ordering = ["host__name", "name"]

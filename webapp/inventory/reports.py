@@ -111,6 +111,8 @@ class VolumeIn(HostObjectIn):
     name = serializers.CharField(max_length=255)
     driver = serializers.CharField(max_length=64, default="local")
     mountpoint = _text(4096)
+    # only in snapshots: a change without it leaves the last measured size
+    size = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
 
 
 class NetworkIn(HostObjectIn):

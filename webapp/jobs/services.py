@@ -15,13 +15,13 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from webapp.accounts import quotas
 from webapp.accounts.models import Team
-from webapp.accounts.quotas import check_container as check_container_quota
 from webapp.audit.services import record, redact
 from webapp.errors import Conflict, Forbidden, Invalid, NotFound
 from webapp.fleet.models import Host
 from webapp.inventory.services import mark_unknown
-from webapp.jobs.choices import HOST_END_STATES, JobKind, JobState
+from webapp.jobs.choices import HOST_END_STATES, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
 from webapp.jobs.publish import publish
@@ -72,8 +72,6 @@ def check_create_job(
         raise Invalid(f"host {host.name} is not granted to team {team.name}", field="host")
     if not host.schedulable:
         raise Invalid(f"host {host.name} is {host.state} and takes no new jobs", field="host")
-    if kind == JobKind.CONTAINER_CREATE:
-        check_container_quota(team, checked.validated_data)
     return team, dict(checked.validated_data)
 
 
@@ -87,12 +85,17 @@ def do_create_job(
 ) -> Job:
     """Record the job, then queue it to its host's worker once the row is committed.
 
+    A container or volume is counted against the team's quota here, in the
+    transaction that records it, under a lock of the quota's row
+    (``webapp.accounts.quotas.check``): raises ``Invalid`` over a limit.
+
     If the broker is away at that moment the job stays recorded as queued and
     the sweeper sends it later, with the same message id (so it runs once).
     """
     spec = kind_of(kind)
     wait = deadline or timedelta(seconds=settings.WHARF_JOB_QUEUE_DEADLINE)
     with transaction.atomic():
+        quotas.check(team, kind, params or {})
         job = Job.objects.create(
             kind=kind,
             host=host,

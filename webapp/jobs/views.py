@@ -114,10 +114,10 @@ def job_rerun(request: HttpRequest, job_id: int) -> HttpResponse:
     job = get_object_or_404(Job.objects.for_user(request.user, VIEW), pk=job_id)
     try:
         team, params = check_create_job(request.user, job.kind, job.host, job.team, job.params)
+        again = do_create_job(request.user, job.kind, job.host, team, params)
     except SiteError as exc:
         messages.error(request, str(exc))
         return redirect("job-page", job_id=job.pk)
-    again = do_create_job(request.user, job.kind, job.host, team, params)
     messages.success(request, f"Started job {again.pk}: job {job.pk} once more.")
     return redirect("job-page", job_id=again.pk)
 

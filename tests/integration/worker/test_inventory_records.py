@@ -25,6 +25,16 @@ def test_a_snapshot_of_a_real_host_is_a_valid_report(rt, wharf):
         "-v", "inv-data:/data", "--network", "inv-net", "busybox", "sleep", "1000",
     )  # fmt: skip
     wharf("run", "--name", "inv-done", "busybox", "sh", "-c", "exit 3", check=False)
+    wharf(
+        "run",
+        "--rm",
+        "-v",
+        "inv-data:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "head -c 5000 /dev/zero > /data/blob",
+    )
     snap = inventory.snapshot(rt)
     data = _valid(SnapshotIn, snap)
     assert snap["cursor"] == rt.events.last_id()
@@ -43,6 +53,7 @@ def test_a_snapshot_of_a_real_host_is_a_valid_report(rt, wharf):
     assert (done["state"], done["exit_code"]) == ("exited", 3) and done["finished"] is not None
     assert "busybox:latest" in data["images"][0]["tags"]
     assert {"inv-data"} == {v["name"] for v in data["volumes"]}
+    assert data["volumes"][0]["size"] >= 5000, "the bytes of its files, as system df -v says"
     assert {"bridge", "host", "none", "inv-net"} == {n["name"] for n in data["networks"]}
 
 

@@ -96,6 +96,7 @@ class VolumeSerializer(HostObjectSerializer):
             "name",
             "driver",
             "mountpoint",
+            "size",
             "labels",
             "created",
         ]
