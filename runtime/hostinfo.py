@@ -83,6 +83,7 @@ def gather(paths: Paths | None = None) -> dict:
         "cpus": os.cpu_count() or 0,
         "memory_bytes": memory_bytes(),
         "disk_free_bytes": disk_free_bytes(paths.root),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
         "wharf_root": str(paths.root),
         "versions": {"wharf": wharf_version(), "python": sys.version.split()[0]},
     }

@@ -4,10 +4,13 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from webapp.accounts import views as account_views
 from webapp.accounts.views import SignInView
 from webapp.audit import views as audit_views
 from webapp.audit.api.views import AuditEntryViewSet
+from webapp.fleet import views as host_views
 from webapp.fleet.api.views import HostViewSet
+from webapp.inventory import image_pages, volume_pages
 from webapp.inventory import views as container_views
 from webapp.inventory.api.views import (
     ContainerViewSet,
@@ -50,6 +53,33 @@ urlpatterns = [
         name="container-page-action",
     ),
     path("audit/", audit_views.audit_log, name="audit"),
+    path("images/", image_pages.image_list, name="images"),
+    path("images/table/", image_pages.image_table, name="images-table"),
+    path("images/pull/", image_pages.image_pull, name="image-pull"),
+    path("images/<int:image_id>/", image_pages.image_detail, name="image-page"),
+    path("images/<int:image_id>/tag/", image_pages.image_tag, name="image-tag"),
+    path("images/<int:image_id>/remove/", image_pages.image_remove, name="image-remove"),
+    path("volumes/", volume_pages.volume_list, name="volumes"),
+    path("volumes/table/", volume_pages.volume_table, name="volumes-table"),
+    path("volumes/new/", volume_pages.volume_create, name="volume-create"),
+    path("volumes/<int:volume_id>/", volume_pages.volume_detail, name="volume-page"),
+    path("volumes/<int:volume_id>/remove/", volume_pages.volume_remove, name="volume-remove"),
+    path("networks/", volume_pages.network_list, name="networks"),
+    path("networks/table/", volume_pages.network_table, name="networks-table"),
+    path("networks/new/", volume_pages.network_create, name="network-create"),
+    path("networks/<int:network_id>/", volume_pages.network_detail, name="network-page"),
+    path("networks/<int:network_id>/remove/", volume_pages.network_remove, name="network-remove"),
+    path("hosts/", host_views.host_list, name="hosts"),
+    path("hosts/<str:host_name>/", host_views.host_detail, name="host-page"),
+    path(
+        "hosts/<str:host_name>/<str:hold>/",
+        host_views.host_hold,
+        name="host-hold",
+    ),
+    path("jobs/", job_views.job_list, name="jobs"),
+    path("profile/", account_views.profile, name="profile"),
+    path("profile/tokens/", account_views.token_create, name="token-create"),
+    path("profile/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

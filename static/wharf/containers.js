@@ -31,38 +31,6 @@ form.addEventListener("submit", (event) => {
     event.preventDefault();
   }
 });
+// the rows refresh themselves from the inventory websocket: static/wharf/inventory-live.js
 document.body.addEventListener("htmx:afterSwap", refresh);
 refresh();
-
-// Live rows: the inventory websocket says when a container changed; the table then asks for
-// itself again (its filters and page kept by its hx-get). Changes arriving together make one
-// request. The table also polls slowly, so a dropped socket only slows it down; the socket is
-// opened again after a pause. The socket's state is shown in body's data-inventory-live.
-const RECONNECT_MS = 3000;
-let pending = null;
-
-function changed() {
-  if (pending) return;
-  pending = setTimeout(() => {
-    pending = null;
-    const table = document.getElementById("containers-live");
-    if (table && window.htmx) window.htmx.trigger(table, "inventory");
-  }, 300);
-}
-
-function follow() {
-  const scheme = location.protocol === "https:" ? "wss" : "ws";
-  const socket = new WebSocket(`${scheme}://${location.host}/ws/inventory/`);
-  socket.onopen = () => {
-    document.body.dataset.inventoryLive = "live";
-  };
-  socket.onmessage = (event) => {
-    const message = JSON.parse(event.data);
-    if (message.type === "inventory" && message.kind === "container") changed();
-  };
-  socket.onclose = () => {
-    document.body.dataset.inventoryLive = "away";
-    setTimeout(follow, RECONNECT_MS);
-  };
-}
-follow();

@@ -18,6 +18,28 @@ let lastSeq = Number(pre.dataset.lastSeq || 0);
 let finished = ENDED.includes(stateEl.textContent.trim());
 let delay = FIRST_DELAY_MS;
 
+// A pull's page lists its layers, each with its last progress line ("<12 hex>: <status>").
+const layers = document.getElementById("layers");
+const LAYER_LINE = /^([0-9a-f]{12}): (.+)$/;
+
+function showLayer(text) {
+  const match = layers && LAYER_LINE.exec(text);
+  if (!match) return;
+  for (const waiting of layers.querySelectorAll(".waiting")) waiting.remove();
+  let item = layers.querySelector(`li[data-layer="${match[1]}"]`);
+  if (!item) {
+    item = document.createElement("li");
+    item.dataset.layer = match[1];
+    const id = document.createElement("code");
+    id.textContent = match[1];
+    const status = document.createElement("span");
+    status.className = "status";
+    item.append(id, " ", status);
+    layers.appendChild(item);
+  }
+  item.querySelector(".status").textContent = match[2];
+}
+
 function showLine(msg) {
   if (msg.seq <= lastSeq) return;
   lastSeq = msg.seq;
@@ -27,6 +49,7 @@ function showLine(msg) {
   span.dataset.seq = msg.seq;
   span.textContent = msg.text + "\n";
   pre.appendChild(span);
+  showLayer(msg.text);
   pre.scrollTop = pre.scrollHeight;
 }
 

@@ -31,6 +31,7 @@ from webapp.inventory.api.requests import ContainerRunIn
 from webapp.inventory.api.serializers import ContainerSerializer
 from webapp.inventory.choices import ContainerState
 from webapp.inventory.models import Container
+from webapp.inventory.page_helpers import field_errors
 from webapp.jobs.choices import JobKind
 from webapp.jobs.models import Job
 from webapp.pages import login_required
@@ -190,21 +191,6 @@ def run_params(form: dict) -> tuple[dict, dict]:
     return data, errors
 
 
-def _field_errors(detail: object) -> dict[str, list[str]]:
-    """DRF's nested errors flattened to one list of lines per form field."""
-
-    def flat(node: object) -> list[str]:
-        if isinstance(node, dict):
-            return [line for value in node.values() for line in flat(value)]
-        if isinstance(node, list):
-            return [line for value in node for line in flat(value)]
-        return [str(node)]
-
-    if isinstance(detail, dict):
-        return {field: flat(value) for field, value in detail.items()}
-    return {"non_field_errors": flat(detail)}
-
-
 #: the run form's text fields: (name, label, help, several lines)
 TEXT_FIELDS = (
     ("image", "Image", "e.g. busybox or registry.example/app:1.2", False),
@@ -245,14 +231,14 @@ def container_new(request: HttpRequest) -> HttpResponse:
                     container, job = operations.run_container(request.user, host, team, checked)
                 except SiteError as exc:
                     field = exc.field if exc.field in RUN_FIELDS else "non_field_errors"
-                    errors = _field_errors(exc.detail) if exc.detail else {field: [str(exc)]}
+                    errors = field_errors(exc.detail) if exc.detail else {field: [str(exc)]}
                 except ValidationError as exc:
-                    errors = _field_errors(exc.detail)
+                    errors = field_errors(exc.detail)
                 else:
                     messages.success(request, f"Started job {job.pk}: run {container.image}.")
                     return redirect("job-page", job_id=job.pk)
             else:
-                errors = _field_errors(s.errors)
+                errors = field_errors(s.errors)
     context = {
         "form": form,
         "fields": [

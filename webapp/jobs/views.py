@@ -7,7 +7,9 @@ asked the same way, so a viewer sees why a button is not there for them.
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -49,7 +51,13 @@ def _jobs_context(request: HttpRequest) -> dict:
         query,
     )
     page = Paginator(jobs, JOBS_PER_PAGE).get_page(request.GET.get("page"))
-    return {"jobs_page": page, "job_states": JobState.choices, "job_query": query}
+    kept = urlencode({k: query[k] for k in ("state", "kind", "host", "search") if query.get(k)})
+    return {
+        "jobs_page": page,
+        "job_states": JobState.choices,
+        "job_query": query,
+        "job_kept": kept,
+    }
 
 
 @login_required
@@ -67,6 +75,17 @@ def hosts_table(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    """Every job of my teams, newest first, filtered like the API's list (state, kind, host, text)."""
+    context = {
+        **_jobs_context(request),
+        "kinds": JobKind.choices,
+        "hosts": Host.objects.for_user(request.user, VIEW).order_by("name"),
+    }
+    return render(request, "jobs/list.html", context)
+
+
+@login_required
 def jobs_table(request: HttpRequest) -> HttpResponse:
     """The jobs table alone, one page of it: it polls itself, keeping its page and filter."""
     return render(request, "jobs/jobs_table.html", _jobs_context(request))
@@ -79,14 +98,30 @@ def duration(job: Job) -> timedelta | None:
     return (job.finished or timezone.now()) - job.started
 
 
+#: a layer's progress line of a pull: "<12 hex digits>: <status>" (``worker.jobs.images``)
+LAYER_LINE = re.compile(r"^([0-9a-f]{12}): (.+)$")
+
+
+def layers(lines: list) -> dict[str, str]:
+    """Each layer's last progress line of a pull's output, in the order the layers appeared."""
+    out: dict[str, str] = {}
+    for line in lines:
+        match = LAYER_LINE.match(line.text)
+        if match:
+            out[match.group(1)] = match.group(2)
+    return out
+
+
 @login_required
 def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     jobs = Job.objects.for_user(request.user, VIEW).select_related("host", "team", "requester")
     job = get_object_or_404(jobs, pk=job_id)
     took = duration(job)
+    lines = list(job.lines.order_by("seq"))
     context = {
         "job": job,
-        "lines": job.lines.order_by("seq"),
+        "lines": lines,
+        "layers": layers(lines) if job.kind == JobKind.IMAGE_PULL else None,
         "may_run": permits(request.user, job, RUN),
         "duration": None if took is None else timedelta(seconds=round(took.total_seconds())),
     }
