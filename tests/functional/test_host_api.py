@@ -263,6 +263,17 @@ def test_the_sweeper_expires_sends_and_gives_up_on_silent_hosts(db, make_team, n
     assert sweep()["sent"] == []  # sent once
 
 
+def test_a_sweep_after_the_site_was_away_does_not_judge_silent_hosts(db, make_team):
+    from webapp.jobs.services import sweep
+
+    enrol("h1")
+    running = job_on("h1", make_team, state=JobState.RUNNING, started=timezone.now())
+    Host.objects.filter(name="h1").update(last_heartbeat=timezone.now() - timedelta(minutes=1))
+    assert sweep(judge_hosts=False)["unreachable"] == []
+    assert Host.objects.get(name="h1").state == "online"
+    assert Job.objects.get(pk=running.pk).state == JobState.RUNNING
+
+
 def test_a_queued_job_of_an_unreachable_host_can_be_cancelled(db, make_team, make_user, api_client):
     team = make_team()
     user = make_user(team=team)

@@ -1,7 +1,10 @@
 """``manage.py sweep [--forever] [--interval S]``: the fleet's periodic bookkeeping, on the site.
 
 Runs where the database is (hosts have none): unreachable hosts, expired and
-unsent jobs, jobs past their hard limit (``webapp.jobs.services.sweep``).
+unsent jobs, jobs past their hard limit (``webapp.jobs.services.sweep``). A
+host's silence counts only while the site could have heard it: not in the
+first WHARF_UNREACHABLE_AFTER seconds after this starts or after the
+database was away (its beats were refused then, and are retried).
 """
 
 from __future__ import annotations
@@ -25,17 +28,27 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: object, **opts: object) -> None:
+        interval = float(opts["interval"])
+        # Since when the site has had its database: a host is judged by its silence only
+        # once it has had WHARF_UNREACHABLE_AFTER seconds to beat to a site that could
+        # record it (after this sweeper starts, and after the database was away: a round
+        # that failed, or that waited far longer than a round takes, on a locked one).
+        calm_since = time.monotonic()
         while True:
+            began = time.monotonic()
             try:
-                done = sweep()
+                done = sweep(judge_hosts=began - calm_since >= settings.WHARF_UNREACHABLE_AFTER)
             except Exception as exc:  # noqa: BLE001 - the database away for a moment
                 self.stderr.write(f"sweep failed, trying again: {exc}")
                 close_old_connections()
+                calm_since = time.monotonic()
             else:
+                if time.monotonic() - began > max(interval, 5.0):
+                    calm_since = time.monotonic()
                 for what, ids in done.items():
                     if ids:
                         self.stdout.write(f"{what}: jobs {', '.join(map(str, ids))}")
             if not opts["forever"]:
                 return
             self.stdout.flush()
-            time.sleep(float(opts["interval"]))
+            time.sleep(interval)
