@@ -136,6 +136,7 @@ class TokenServer:
         return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
@@ -217,7 +218,9 @@ class FakeRegistry:
 
     ``faults`` maps a digest (or "manifest") to: "wrong-bytes" (same length,
     other content), "truncate" (close after half the promised body), "flaky"
-    (HTTP 503 the first time), or raw bytes to send instead.
+    (HTTP 503 the first time), "hold" (send half the body, then the rest
+    only once ``release`` is set: a pull caught in the middle), or raw bytes
+    to send instead.
     """
 
     def __init__(
@@ -229,6 +232,7 @@ class FakeRegistry:
         self.manifest, self.blobs, self.media_type = manifest, blobs, media_type
         self.faults: dict[str, object] = {}
         self.hits: dict[str, int] = {}
+        self.release = threading.Event()
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
         fake = self
@@ -261,6 +265,11 @@ class FakeRegistry:
                     self.close_connection = True
                     self.connection.shutdown(socket.SHUT_RDWR)
                     return
+                if fault == "hold" and not fake.release.is_set():
+                    self.wfile.write(body[: length // 2])
+                    self.wfile.flush()
+                    fake.release.wait()
+                    body = body[length // 2 :]
                 self.wfile.write(body)
 
             def do_GET(self) -> None:  # noqa: N802
@@ -380,6 +389,7 @@ class FakeRegistry:
         return cls(manifest, blobs, "application/vnd.oci.image.manifest.v1+json")
 
     def close(self) -> None:
+        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
