@@ -48,3 +48,10 @@ class Forbidden(SiteError):
 
     status = 403
     kind = "forbidden"
+
+
+class Unavailable(SiteError):
+    """The host that holds the object cannot answer now (unreachable, or silent too long)."""
+
+    status = 503
+    kind = "host_unavailable"

@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
     from worker.celery import app, configure, host_config, site_client
     from worker.heartbeat import Heartbeat, beat_once
     from worker.inventory import InventoryFollower
+    from worker.streams import StreamListener
 
     cfg = host_config()
     configure(cfg)
@@ -50,8 +51,13 @@ def run(args: argparse.Namespace) -> int:
     heartbeat = Heartbeat(site_client(), cfg.heartbeat_seconds)
     inventory = InventoryFollower(site_client())
     inventory.prime()
-    worker_ready.connect(lambda **_: (heartbeat.start(), inventory.start()), weak=False)
-    worker_shutdown.connect(lambda **_: (heartbeat.stop(), inventory.stop()), weak=False)
+    streams = StreamListener(cfg, site_client())
+    worker_ready.connect(
+        lambda **_: (heartbeat.start(), inventory.start(), streams.start()), weak=False
+    )
+    worker_shutdown.connect(
+        lambda **_: (heartbeat.stop(), inventory.stop(), streams.stop()), weak=False
+    )
     worker = app.Worker(
         queues=[cfg.queue],
         hostname=f"wharf@{cfg.host_name}",

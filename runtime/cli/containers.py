@@ -780,13 +780,14 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     from runtime.cli import formatter, listings
     from runtime.cli.images import _size
+    from runtime.containers.usage import UsageSampler
     from runtime.images.progress import binary_size
 
     with _runtime() as rt:
         # as Docker: containers named on the command line are shown as named, the
         # running ones (no names given) by their short id
         given = args.containers or [c.short_id for c in rt.containers.list()]
-        prev: dict[str, tuple[int, float]] = {}
+        sampler = UsageSampler()
 
         def sample() -> list[tuple[str, Any, dict, float]]:
             out = []
@@ -796,32 +797,26 @@ def cmd_stats(args: argparse.Namespace) -> int:
                     out.append((name, c, rt.containers.stats(c.id), time.monotonic()))
             return out
 
-        first = sample()
-        for _name, c, s, now in first:
-            prev[c.id] = (s["cpu_usage_ns"], now)
+        for _name, c, s, now in sample():
+            sampler.prime(c.id, s, now)
         time.sleep(1)
         while True:
             records = []
             for name, c, s, now in sample():
-                last = prev.get(c.id)
-                cpu = 0.0
-                if last and now > last[1]:
-                    cpu = (s["cpu_usage_ns"] - last[0]) / ((now - last[1]) * 1e9) * 100
-                prev[c.id] = (s["cpu_usage_ns"], now)
-                mem_pct = 100 * s["memory_usage"] / s["memory_limit"] if s["memory_limit"] else 0
+                u = sampler.sample(c.id, s, now)
                 records.append(
                     {
                         "ID": c.id if args.no_trunc else c.short_id,
                         "Container": name,
                         "Name": c.name,
-                        "CPUPerc": f"{cpu:.2f}%",
+                        "CPUPerc": f"{u.cpu_percent:.2f}%",
                         "MemUsage": (
-                            f"{binary_size(s['memory_usage'])} / {binary_size(s['memory_limit'])}"
+                            f"{binary_size(u.memory_usage)} / {binary_size(u.memory_limit)}"
                         ),
-                        "MemPerc": f"{mem_pct:.2f}%",
-                        "NetIO": f"{_size(s['net_rx'])} / {_size(s['net_tx'])}",
-                        "BlockIO": f"{_size(s['blkio_read'])} / {_size(s['blkio_write'])}",
-                        "PIDs": str(s["pids"]),
+                        "MemPerc": f"{u.memory_percent:.2f}%",
+                        "NetIO": f"{_size(u.net_rx)} / {_size(u.net_tx)}",
+                        "BlockIO": f"{_size(u.blkio_read)} / {_size(u.blkio_write)}",
+                        "PIDs": str(u.pids),
                     }
                 )
             if not args.no_stream:

@@ -24,7 +24,7 @@ import socket
 import sqlite3
 import subprocess
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -794,8 +794,14 @@ class ContainerManager:
         tail: int | None = None,
         since: str | None = None,
         until: str | None = None,
+        stopped: Callable[[], bool] | None = None,
     ) -> Iterator[dict]:
-        """Yield the container's log records ({"log","stream","time"}), following if asked."""
+        """Yield the container's log records ({"log","stream","time"}), following if asked.
+
+        ``stopped`` ends a follow as the container's exit does (what was written is
+        still read): a reader that lost its viewer stops within one poll, even
+        while the container writes nothing.
+        """
         from runtime.containers.logs import read_log
 
         c = self.get(id_or_name)
@@ -804,6 +810,8 @@ class ContainerManager:
         exit_file = self.dir(c.id) / "exit.json"
 
         def running() -> bool:
+            if stopped is not None and stopped():
+                return False
             return self.records.find(c.id).running and not exit_file.exists()
 
         yield from read_log(

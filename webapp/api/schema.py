@@ -45,6 +45,7 @@ _ANSWERS = {
     403: OpenApiResponse(Error, "you see the object but your role may not do this"),
     404: OpenApiResponse(Error, "not found, or not yours (the two look alike)"),
     409: OpenApiResponse(Error, "contradicts the object's current state"),
+    503: OpenApiResponse(Error, "the object's host is unreachable or did not answer in time"),
 }
 
 

@@ -11,6 +11,7 @@ sends each host's messages through a connection with that host's prefix.
 
 from __future__ import annotations
 
+import json
 import secrets
 from functools import lru_cache
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -106,6 +107,26 @@ def send_job(host_name: str, envelope: dict, message_id: str, time_limit: int) -
             soft_time_limit=time_limit,
             time_limit=time_limit + settings.WHARF_JOB_HARD_GRACE,
         )
+
+
+#: how long an unserved stream request may wait in a host's list (its browser gave up sooner)
+STREAM_LIST_TTL = 120
+
+
+def stream_list(host_name: str) -> str:
+    """The key of the host's list of stream requests, under its own prefix (its user may
+    pop from it), apart from its Celery queue: a stream is served by a thread of the
+    worker's main process, never held up behind the jobs in the pool."""
+    return f"{key_prefix(host_name)}streams"
+
+
+def send_stream(host_name: str, envelope: dict) -> None:
+    """Push one signed stream request to the host (raises if the broker is away)."""
+    key = stream_list(host_name)
+    with _admin().pipeline() as pipe:
+        pipe.lpush(key, json.dumps(envelope))
+        pipe.expire(key, STREAM_LIST_TTL)
+        pipe.execute()
 
 
 @lru_cache(maxsize=1)

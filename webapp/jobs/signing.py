@@ -62,8 +62,14 @@ def public_key_pem() -> str:
     )
 
 
-def sign(job_id: int, host_name: str, message_id: str) -> dict:
-    """The signed envelope of one job message."""
-    fields = {"v": ENVELOPE_VERSION, "job": job_id, "host": host_name, "message": message_id}
+def sign_fields(fields: dict) -> dict:
+    """FIELDS with the site's signature of their canonical bytes under ``sig``."""
     signature = _private_key().sign(canonical(fields))
     return {**fields, "sig": base64.b64encode(signature).decode()}
+
+
+def sign(job_id: int, host_name: str, message_id: str) -> dict:
+    """The signed envelope of one job message."""
+    return sign_fields(
+        {"v": ENVELOPE_VERSION, "job": job_id, "host": host_name, "message": message_id}
+    )

@@ -27,6 +27,7 @@ from webapp.inventory.api.serializers import (
     VolumeSerializer,
 )
 from webapp.inventory.models import Container, Image, Network, Volume
+from webapp.streams.api import ContainerLogs
 
 
 class HostObjectViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedViewSet):
@@ -58,7 +59,7 @@ def _schema(serializer: type) -> dict:
 
 
 @extend_schema_view(**_schema(ContainerSerializer))
-class ContainerViewSet(ContainerActions, HostObjectViewSet):
+class ContainerViewSet(ContainerLogs, ContainerActions, HostObjectViewSet):
     """Containers of every host, as the hosts last reported them."""
 
     queryset = Container.objects.select_related("host", "team")

@@ -1,0 +1,148 @@
+"""A container's page, live, in a real browser against a real worker: its logs stream in and
+can be searched, its stats charts take samples, and its console (xterm.js over the exec
+socket) runs ``echo hi``, is interrupted by Ctrl-C and ends with the shell's exit code."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+
+from e2e_stack import wait_for
+from test_dashboard_browser import csp_violations
+
+TICKER = "i=0; while true; do echo line $i; i=$((i+1)); sleep 0.3; done"
+ENTER, CONTROL = "\ue007", "\ue009"
+
+
+def _keys(browser, *strokes: str | tuple[str, str]) -> None:
+    """Press keys in the focused element (WebDriver actions): a text types each character,
+    a (modifier, key) pair is a chord such as Ctrl-C."""
+    actions = []
+    for stroke in strokes:
+        if isinstance(stroke, tuple):
+            modifier, key = stroke
+            actions += [
+                {"type": "keyDown", "value": modifier},
+                {"type": "keyDown", "value": key},
+                {"type": "keyUp", "value": key},
+                {"type": "keyUp", "value": modifier},
+            ]
+        else:
+            for ch in stroke:
+                actions += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+    browser._call(
+        "POST",
+        browser._s("/actions"),
+        {"actions": [{"type": "key", "id": "keyboard", "actions": actions}]},
+    )
+
+
+def _rows(browser) -> list[str]:
+    """The console's screen, row by row, as xterm.js shows it."""
+    return browser.script(
+        "return [...document.querySelectorAll('#console .xterm-rows > div')]"
+        ".map(d => d.textContent.trimEnd())"
+    )
+
+
+def _log_numbers(browser) -> list[int]:
+    text = browser.script("return document.getElementById('logs').textContent")
+    return [int(line.split()[1]) for line in text.splitlines() if line.startswith("line ")]
+
+
+def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser):
+    with stack.api() as api:
+        r = api.post(
+            "/api/v1/containers/",
+            json={
+                "host": stack.host_name,
+                "image": "busybox",
+                "name": f"live-{uuid.uuid4().hex[:6]}",
+                "command": ["sh", "-c", TICKER],
+            },
+        )
+        assert r.status_code == 202, r.text
+        cid = r.json()["container"]["id"]
+        wait_for(
+            lambda: api.get(f"/api/v1/containers/{cid}/").json()["state"] == "running",
+            90,
+            "the container to run",
+        )
+    try:
+        browser.get(stack.web_url + f"/containers/{cid}/")
+        browser.type("#id_username", "admin")
+        browser.type("#id_password", stack.password)
+        browser.click("#sign-in")
+        wait_for(lambda: f"/containers/{cid}/" in browser.url(), 20, "its page after signing in")
+
+        # logs: the last lines, then new ones as the container writes them
+        first = wait_for(lambda: _log_numbers(browser), 30, "the first log lines")
+        wait_for(lambda: max(_log_numbers(browser)) >= max(first) + 3, 30, "new lines to stream in")
+        numbers = _log_numbers(browser)
+        assert numbers == list(range(numbers[0], numbers[0] + len(numbers))), "in order, none lost"
+        browser.type("#logs-search", "line 1")
+        shown = browser.script(
+            "return [...document.querySelectorAll('#logs .line')]"
+            ".filter(e => !e.hidden).map(e => e.textContent)"
+        )
+        assert shown and all("line 1" in t for t in shown)
+        assert "download=1" in browser.script(
+            "return document.getElementById('logs-download').href"
+        )
+
+        # stats: samples arrive and the read-outs show them
+        wait_for(
+            lambda: (
+                int(
+                    browser.script(
+                        "return document.getElementById('stats-card').dataset.samples || '0'"
+                    )
+                )
+                >= 3
+            ),
+            30,
+            "three stats samples",
+        )
+        assert "MiB" in browser.text("#stat-memory")
+        assert "%" in browser.text("#stat-cpu")
+
+        # the console: a shell on the container's own terminal
+        browser.click("#console-open")
+        wait_for(
+            lambda: (
+                browser.script("return document.getElementById('console-card').dataset.state")
+                == "open"
+            ),
+            30,
+            "the console to connect",
+        )
+        try:
+            wait_for(lambda: any(r.endswith("#") for r in _rows(browser)), 30, "a prompt")
+        except AssertionError:
+            browser.screenshot(Path(stack.base) / "console.png")
+            raise AssertionError(f"no prompt in the console: {_rows(browser)}") from None
+        _keys(browser, "echo hi", ENTER)
+        wait_for(lambda: "hi" in _rows(browser), 30, "the shell's answer on a row of its own")
+        _keys(browser, "sleep 300", ENTER)
+        _keys(browser, (CONTROL, "c"))
+        _keys(browser, "echo after-ctrl-c", ENTER)
+        wait_for(lambda: "after-ctrl-c" in _rows(browser), 30, "Ctrl-C to end the sleep")
+        _keys(browser, "exit 3", ENTER)
+        browser.wait_text("#console-status", "exited with code 3", timeout=30)
+        assert (
+            browser.script("return document.getElementById('console-card').dataset.exitCode") == "3"
+        )
+
+        # xterm.js writes its colours into <style> elements, which the CSP refuses (the page's
+        # own rules stand in for them); nothing else may be refused
+        refused = [v for v in csp_violations(browser) if "style" not in v]
+        assert refused == [], json.dumps(refused, indent=1)
+    finally:
+        with stack.api() as api:
+            gone = api.delete(f"/api/v1/containers/{cid}/?force=1").json()["job"]["url"]
+            wait_for(
+                lambda: api.get(gone).json()["state"] not in ("queued", "running"),
+                60,
+                "the container's removal",
+            )
