@@ -24,6 +24,7 @@ from typing import Any
 
 from runtime import db, events
 from runtime.errors import Conflict, InvalidArgument, NotFound, VolumeNotFound, from_subprocess
+from runtime.volumes.browse import list_dir
 from runtime.volumes.policy import check_bind_source, stage_bind_source, staging_dir, unstage
 from runtime.volumes.specs import (
     MountRequest,
@@ -152,6 +153,10 @@ class VolumeManager:
                     continue
             out.append(vol)
         return out
+
+    def files(self, name: str, path: str = "/") -> dict:
+        """List one directory of the volume's files, confined to the volume (``browse``)."""
+        return list_dir(self._data(self.get(name).name), path)
 
     def size(self, name: str) -> int:
         """Return the bytes of a volume's files (``system df``)."""

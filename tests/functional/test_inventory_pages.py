@@ -241,3 +241,70 @@ def test_the_lists_cost_the_same_queries_for_many_rows(
     for url in ("/images/", "/volumes/", "/networks/", "/hosts/", "/jobs/"):
         with django_assert_max_num_queries(12):
             assert client.get(url).status_code == 200
+
+
+def test_an_images_history_is_read_by_a_job_and_shown_when_it_ends(fleet, client, no_broker):
+    image = fleet["busybox"]
+    r = client.post(f"/images/{image.pk}/history/")
+    job = Job.objects.get()
+    assert job.kind == "image.history" and job.params == {"image": image.engine_id}
+    assert r["Location"] == f"/images/{image.pk}/?history={job.pk}#history"
+    assert f"/images/{image.pk}/history/{job.pk}/" in client.get(r["Location"]).content.decode()
+    waiting = client.get(f"/images/{image.pk}/history/{job.pk}/").content.decode()
+    assert 'hx-trigger="load delay:1s"' in waiting and "history-table" not in waiting
+    entry = {
+        "Created": "2024-01-01T00:00:00Z",
+        "CreatedBy": "/bin/sh -c #(nop) ADD file",
+        "Size": 4096,
+    }
+    job.finish("succeeded", result={"history": [entry]})
+    done = client.get(f"/images/{image.pk}/history/{job.pk}/").content.decode()
+    assert 'id="history-table"' in done and "#(nop) ADD file" in done and "4.0\xa0KB" in done
+    # the job's answer is shown for its own image only
+    other = fleet["alpine"]
+    assert client.get(f"/images/{other.pk}/history/{job.pk}/").status_code == 404
+
+
+def test_a_volumes_files_are_listed_by_a_job_and_browsed_by_directory(fleet, client, no_broker):
+    volume = fleet["data"]
+    r = client.post(f"/volumes/{volume.pk}/files/", {"path": "/"})
+    job = Job.objects.get()
+    assert job.kind == "volume.files" and job.params == {"name": "data", "path": "/"}
+    assert r["Location"].startswith(f"/volumes/{volume.pk}/?path=%2F&listing={job.pk}")
+    job.finish(
+        "succeeded",
+        result={
+            "path": "/",
+            "total": 2,
+            "truncated": False,
+            "entries": [
+                {
+                    "name": "sub",
+                    "type": "directory",
+                    "size": 0,
+                    "mode": "drwxr-xr-x",
+                    "modified": "",
+                },
+                {
+                    "name": "escape",
+                    "type": "symlink",
+                    "size": 1,
+                    "mode": "lrwxrwxrwx",
+                    "modified": "",
+                    "target": "/",
+                },
+            ],
+        },
+    )
+    page = client.get(f"/volumes/{volume.pk}/files/{job.pk}/").content.decode()
+    assert (
+        'data-name="sub"' in page and 'value="/sub"' in page and "escape → <code>/</code>" in page
+    )
+    client.post(f"/volumes/{volume.pk}/files/", {"path": "/sub"})
+    assert Job.objects.latest("pk").params == {"name": "data", "path": "/sub"}
+    r = client.post(f"/volumes/{volume.pk}/files/", {"path": "bad\x00path"}, follow=True)
+    assert "flash error" in r.content.decode()
+    theirs = fleet["theirs-volume"]
+    assert client.post(f"/volumes/{theirs.pk}/files/", {"path": "/"}).status_code == 404
+    assert client.get(f"/volumes/{theirs.pk}/files/{job.pk}/").status_code == 404
+    assert client.get(f"/volumes/{fleet['logs'].pk}/files/{job.pk}/").status_code == 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from webapp.errors import SiteError
@@ -19,6 +20,7 @@ from webapp.inventory.page_helpers import (
     list_context,
     may_run,
     mine,
+    read_job,
     start_from_form,
 )
 from webapp.jobs.choices import JobKind
@@ -62,8 +64,10 @@ def image_pull(request: HttpRequest) -> HttpResponse:
 
 
 def _detail(request: HttpRequest, image: Image, target: str = "", errors: dict | None = None):
+    history = request.GET.get("history", "")
     context = {
         "image": image,
+        "history_job": int(history) if history.isdigit() and len(history) < 12 else None,
         "may_run": may_run(request, image),
         "target": target,
         "errors": errors or {},
@@ -108,3 +112,24 @@ def image_remove(request: HttpRequest, image_id: int) -> HttpResponse:
         return redirect("image-page", image_id=image.pk)
     messages.success(request, f"Started job {job.pk}: remove {image.name or image.engine_id[:19]}.")
     return redirect("job-page", job_id=job.pk)
+
+
+@login_required
+@require_POST
+def image_history(request: HttpRequest, image_id: int) -> HttpResponse:
+    """Ask the host for the image's history; the image's page shows it when the job ends."""
+    image = mine(request, Image, image_id)
+    try:
+        job = operations.act(request.user, image, JobKind.IMAGE_HISTORY, image=image.engine_id)
+    except SiteError as exc:
+        messages.error(request, str(exc))
+        return redirect("image-page", image_id=image.pk)
+    return redirect(f"{reverse('image-page', args=[image.pk])}?history={job.pk}#history")
+
+
+@login_required
+def image_history_result(request: HttpRequest, image_id: int, job_id: int) -> HttpResponse:
+    """The history job's answer as a table, or "waiting" that asks again (htmx) while it runs."""
+    image = mine(request, Image, image_id)
+    job = read_job(request, job_id, JobKind.IMAGE_HISTORY, image=image.engine_id)
+    return render(request, "images/history.html", {"image": image, "job": job})

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from django.core.paginator import Paginator
 from django.db.models import Model
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from rest_framework.exceptions import ValidationError
 
@@ -105,3 +105,14 @@ def may_run(request: HttpRequest, obj: Model) -> bool:
 def error_lines(errors: dict[str, list[str]], known: tuple[str, ...]) -> list[str]:
     """Errors of fields the form does not show, to print above it."""
     return [f"{e}" for f, es in errors.items() if f not in known for e in es]
+
+
+def read_job(request: HttpRequest, job_id: int, kind: str, **params: object) -> Job:
+    """A read job (history, files) of the user's teams, of KIND, about the object named by PARAMS.
+
+    Anything else — another team's job, another kind, another object's — is a 404.
+    """
+    job = get_object_or_404(Job.objects.for_user(request.user, VIEW), pk=job_id, kind=kind)
+    if any(job.params.get(key) != value for key, value in params.items()):
+        raise Http404("that job read something else")
+    return job

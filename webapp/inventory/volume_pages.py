@@ -1,12 +1,16 @@
 """The volumes and networks pages: each list per host with its create form, one object's page
-(a network's containers; later a volume's files) and remove — every action a job started as the
+(a network's containers; a volume's users and a read-only browser of its files) and remove — every action a job started as the
 API starts it."""
 
 from __future__ import annotations
 
+import posixpath
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from webapp.errors import SiteError
@@ -18,6 +22,7 @@ from webapp.inventory.page_helpers import (
     list_context,
     may_run,
     mine,
+    read_job,
     start_from_form,
 )
 from webapp.jobs.choices import JobKind
@@ -93,8 +98,49 @@ def volume_detail(request: HttpRequest, volume_id: int) -> HttpResponse:
         for c in Container.objects.for_user(request.user, VIEW).filter(host=volume.host_id)
         if any(m.get("name") == volume.name for m in c.mounts or [])
     ]
-    context = {"volume": volume, "may_run": may_run(request, volume), "containers": users}
+    listing = request.GET.get("listing", "")
+    context = {
+        "volume": volume,
+        "may_run": may_run(request, volume),
+        "containers": users,
+        "listing_job": int(listing) if listing.isdigit() and len(listing) < 12 else None,
+        "path": request.GET.get("path", "/")[:4096],
+    }
     return render(request, "volumes/detail.html", context)
+
+
+@login_required
+@require_POST
+def volume_files(request: HttpRequest, volume_id: int) -> HttpResponse:
+    """Ask the host for one directory of the volume; the volume's page shows it when done."""
+    volume = mine(request, Volume, volume_id)
+    path = request.POST.get("path", "/")[:4096] or "/"
+    try:
+        job = operations.act(
+            request.user, volume, JobKind.VOLUME_FILES, name=volume.name, path=path
+        )
+    except SiteError as exc:
+        messages.error(request, str(exc))
+        return redirect("volume-page", volume.pk)
+    query = urlencode({"path": path, "listing": job.pk})
+    return redirect(f"{reverse('volume-page', args=[volume.pk])}?{query}#files")
+
+
+@login_required
+def volume_files_result(request: HttpRequest, volume_id: int, job_id: int) -> HttpResponse:
+    """The listing job's answer (entries, each directory a button to go in), or "waiting"."""
+    volume = mine(request, Volume, volume_id)
+    job = read_job(request, job_id, JobKind.VOLUME_FILES, name=volume.name)
+    path = job.result.get("path") or job.params.get("path", "/")
+    parent = posixpath.dirname(path.rstrip("/")) or "/"
+    context = {
+        "volume": volume,
+        "job": job,
+        "may_run": may_run(request, volume),
+        "parent": parent if path != "/" else None,
+        "here": path,
+    }
+    return render(request, "volumes/files.html", context)
 
 
 @login_required

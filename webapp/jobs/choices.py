@@ -46,5 +46,7 @@ class JobKind(models.TextChoices):
     NETWORK_PRUNE = "network.prune", "Prune networks"
     NETWORK_CONNECT = "network.connect", "Connect a container to a network"
     NETWORK_DISCONNECT = "network.disconnect", "Disconnect a container from a network"
+    IMAGE_HISTORY = "image.history", "Read an image's history"
+    VOLUME_FILES = "volume.files", "List a volume's files"
     #: a job that sleeps and prints, for fault tests; known only where WHARF_TEST_JOBS=1
     TEST_SLEEP = "test.sleep", "Test: sleep"

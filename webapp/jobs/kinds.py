@@ -87,6 +87,9 @@ def _runtime_kinds() -> list[Kind]:
         Kind(k.NETWORK_PRUNE, NoParams, time_limit=300),
         Kind(k.NETWORK_CONNECT, p.NetworkConnect, time_limit=300),
         Kind(k.NETWORK_DISCONNECT, p.NetworkDisconnect, time_limit=300),
+        # reads: their result is the answer (a page shows it); running one again is harmless
+        Kind(k.IMAGE_HISTORY, p.ImageRef, retry_safe=safe, time_limit=120),
+        Kind(k.VOLUME_FILES, p.VolumeFiles, retry_safe=safe, time_limit=120),
     ]
 
 

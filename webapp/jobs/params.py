@@ -254,3 +254,19 @@ class NetworkConnect(NetworkRef):
 class NetworkDisconnect(NetworkRef):
     container = _container()
     force = serializers.BooleanField(default=False)
+
+
+class ImageRef(serializers.Serializer):
+    image = GrammarField(grammar.image_ref_or_id)
+
+
+class VolumeFiles(serializers.Serializer):
+    """One directory of a volume, read-only; the path is resolved inside the volume on the host."""
+
+    name = GrammarField(grammar.volume_name, max_length=128)
+    path = serializers.CharField(max_length=4096, default="/", trim_whitespace=False)
+
+    def validate_path(self, value: str) -> str:
+        if "\0" in value or not value.isprintable():
+            raise serializers.ValidationError("a path of printable characters")
+        return value

@@ -51,3 +51,12 @@ def prune(ctx: JobContext) -> dict:
         report = rt.images.prune(all=ctx.params.get("all", False))
     ctx.log(f"reclaimed {human_size(report.get('SpaceReclaimed', 0))}")
     return report
+
+
+@handles("image.history")
+def history(ctx: JobContext) -> dict:
+    """The image's layers, newest first, as ``wharf history`` shows them (the result is the page's)."""
+    with engine() as rt:
+        entries = rt.images.history(ctx.params["image"])
+    ctx.log(f"{len(entries)} history entries")
+    return {"history": entries}

@@ -95,3 +95,12 @@ def network_disconnect(ctx: JobContext) -> dict:
             ctx.params["network"], ctx.params["container"], force=ctx.params.get("force", False)
         )
     return {"network": ctx.params["network"], "container": ctx.params["container"]}
+
+
+@handles("volume.files")
+def volume_files(ctx: JobContext) -> dict:
+    """One directory of a volume, never outside it (``runtime.volumes.browse``)."""
+    with engine() as rt:
+        listing = rt.volumes.files(ctx.params["name"], ctx.params.get("path") or "/")
+    ctx.log(f"{listing['path']}: {listing['total']} entries")
+    return listing
