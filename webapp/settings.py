@@ -197,12 +197,15 @@ WHARF_SIGNING_KEY_FILE = env_str(
     "WHARF_SIGNING_KEY_FILE", str(BASE_DIR / "var" / "job_signing_key")
 )
 # The key that seals registry credentials in the database (docs/security.md): Fernet keys,
-# comma-separated (the first seals, all open), from the environment or *_FILE; without one,
-# a key is made on first use in WHARF_CREDENTIALS_KEY_FILE (mode 0600), never in the database.
-WHARF_CREDENTIALS_KEY = env_secret("WHARF_CREDENTIALS_KEY")
+# comma-separated (the first seals, all open), from WHARF_CREDENTIALS_KEY or else the file
+# WHARF_CREDENTIALS_KEY_FILE, which is made on first use (mode 0600), never in the database.
+WHARF_CREDENTIALS_KEY = env_str("WHARF_CREDENTIALS_KEY", "")
 WHARF_CREDENTIALS_KEY_FILE = env_str(
     "WHARF_CREDENTIALS_KEY_FILE", str(BASE_DIR / "var" / "credentials_key")
 )
+# Uploads a job's host fetches (build contexts, image archives): on disk here, at most this big.
+WHARF_UPLOAD_DIR = env_str("WHARF_UPLOAD_DIR", str(BASE_DIR / "var" / "uploads"))
+WHARF_UPLOAD_MAX_BYTES = env_int("WHARF_UPLOAD_MAX_BYTES", 2 * 1024**3)
 # The broker as hosts reach it (default: REDIS_URL's address); each host gets its own user.
 WHARF_HOST_BROKER_URL = env_str("WHARF_HOST_BROKER_URL", "")
 

@@ -58,6 +58,7 @@ def container_record(rt: Any, engine_id: str) -> dict:
     d = rt.containers.inspect(engine_id)
     state, config = d["State"], d.get("Config") or {}
     settings = d.get("NetworkSettings") or {}
+    host_config = d.get("HostConfig") or {}
     ports = []
     for key, bindings in sorted((settings.get("Ports") or {}).items()):
         port, _, proto = key.partition("/")
@@ -102,6 +103,8 @@ def container_record(rt: Any, engine_id: str) -> dict:
             for name, n in sorted((settings.get("Networks") or {}).items())
         ],
         "labels": config.get("Labels") or {},
+        "cpus": (host_config.get("NanoCpus") or 0) / 1e9,
+        "memory": host_config.get("Memory") or 0,
         "created": _time(d.get("Created", "")),
         "started": _time(state.get("StartedAt", "")),
         "finished": _time(state.get("FinishedAt", "")),
@@ -180,6 +183,8 @@ def changes(rt: Any, events: list[Any]) -> list[dict]:
         touched[(e.type, e.actor_id)] = None
         if e.type == "network" and e.attributes.get("container"):
             touched[("container", e.attributes["container"])] = None
+        if e.type == "container" and e.action == "commit" and e.attributes.get("image"):
+            touched[("image", e.attributes["image"])] = None  # the image it made
     out = []
     for kind, actor in touched:
         try:

@@ -65,6 +65,12 @@ class JobContext:
         self.job_id = job_id
         self.kind: str = claim["kind"]
         self.params: dict[str, Any] = claim.get("params") or {}
+        #: a push job's registry credentials (username, password), from its claim only:
+        #: kept apart from params so nothing that prints params can print them
+        cred = claim.get("credentials") or {}
+        self.credentials: tuple[str, str] | None = (
+            (cred["username"], cred["password"]) if cred.get("username") else None
+        )
         #: what the runtime gets as the idempotency key of what it creates
         self.idempotency_key = f"wharf.job={job_id}"
         self.seq = int(claim.get("last_seq") or 0)

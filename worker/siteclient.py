@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -89,6 +90,26 @@ class SiteClient:
             f"/jobs/{job}/finish/",
             {"state": state, "result": result, "error": error, "error_kind": error_kind},
         )
+
+    def download(self, job: int, dest: Path) -> int:
+        """Save what the job's request uploaded to DEST, in chunks; return its size.
+
+        The site hands it only to this host, for a job of its own that is running.
+        """
+        with self.http.stream("GET", f"{API}/jobs/{job}/upload/", timeout=300) as resp:
+            if resp.status_code >= 400:
+                resp.read()
+                try:
+                    detail = resp.json().get("detail", resp.text)
+                except ValueError:
+                    detail = resp.text
+                raise SiteRefused(resp.status_code, str(detail)[:500])
+            size = 0
+            with open(dest, "wb") as out:
+                for chunk in resp.iter_bytes(1 << 20):
+                    out.write(chunk)
+                    size += len(chunk)
+        return size
 
     def rejected(self, reason: str, message: Any) -> None:
         try:

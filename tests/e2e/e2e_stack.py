@@ -350,6 +350,8 @@ def start_stack() -> Stack:
         stack.start_redis()
         env["REDIS_URL"] = f"redis://wharf-site:{stack.redis_password}@127.0.0.1:{redis_port}/0"
         env["WHARF_SIGNING_KEY_FILE"] = str(base / "job_signing_key")
+        env["WHARF_CREDENTIALS_KEY_FILE"] = str(base / "credentials_key")
+        env["WHARF_UPLOAD_DIR"] = str(base / "uploads")
         stack.manage("migrate", "--noinput", "-v0")
         stack.manage("collectstatic", "--noinput", "-v0")
         stack.password = secrets.token_urlsafe(12)

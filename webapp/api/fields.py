@@ -23,3 +23,15 @@ class ScopedSlugRelatedField(serializers.SlugRelatedField):
     def get_queryset(self) -> models.QuerySet:
         request = self.context.get("request")
         return super().get_queryset().for_user(getattr(request, "user", None), self.action)
+
+
+class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A PrimaryKeyRelatedField restricted the same way (another team's id: "does not exist")."""
+
+    def __init__(self, *, action: str, **kwargs: Any) -> None:
+        self.action = action
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        request = self.context.get("request")
+        return super().get_queryset().for_user(getattr(request, "user", None), self.action)

@@ -64,6 +64,9 @@ class Container(HostObject):
     networks = models.JSONField(default=list, blank=True)
     started = models.DateTimeField(null=True, blank=True)
     finished = models.DateTimeField(null=True, blank=True)
+    # its limits (0: none), which placement counts against its host's room while it runs
+    cpus = models.FloatField(default=0, help_text="CPUs it may use (docker run --cpus)")
+    memory = models.BigIntegerField(default=0, help_text="bytes of memory it may use (--memory)")
     # Docker's SizeRw and SizeRootFs, measured at each reconcile (walking a writable layer
     # is too slow to do at every event, which is why ``docker ps`` leaves it to ``-s``)
     size_rw = models.BigIntegerField(null=True, blank=True)

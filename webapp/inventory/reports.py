@@ -94,6 +94,9 @@ class ContainerIn(HostObjectIn):
     networks = serializers.ListField(child=EndpointIn(), max_length=100, default=list)
     started = serializers.DateTimeField(allow_null=True, default=None)
     finished = serializers.DateTimeField(allow_null=True, default=None)
+    # its limits (HostConfig.NanoCpus / 1e9 and .Memory); left out: the stored ones stay
+    cpus = serializers.FloatField(min_value=0, max_value=1024, required=False)
+    memory = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
     # only in snapshots: a change without them leaves the last measured sizes
     size_rw = serializers.IntegerField(min_value=0, max_value=2**62, required=False)
     size_root_fs = serializers.IntegerField(min_value=0, max_value=2**62, required=False)

@@ -23,7 +23,7 @@ from django.utils import timezone
 from webapp.errors import Conflict
 from webapp.fleet.models import Host
 from webapp.inventory.choices import ContainerState, Kind
-from webapp.inventory.models import MODELS, Container, HostObject, InventoryCursor
+from webapp.inventory.models import MODELS, Container, HostObject, Image, InventoryCursor
 from webapp.jobs.publish import publish
 
 #: the browsers' groups: every object (fleet admins), and one team's objects
@@ -93,10 +93,38 @@ def _made_by_job(
         if value.isdigit()
         else None
     )
+    if job is None and model is Image:
+        job = image_job(host, record["engine_id"])
+        return None, job.team if job else None
     if job is None:
         return None, None
     promised = model.objects.select_related("host").filter(host=host, engine_id=pending_id(job.pk))
     return promised.first(), job.team
+
+
+#: the job kinds whose result names an image they made (pull, build, load, import, commit)
+IMAGE_MAKERS = (
+    "image.pull",
+    "image.build",
+    "image.load",
+    "image.import",
+    "container.commit",
+)
+
+
+def image_job(host: Host, engine_id: str) -> object:
+    """The earliest succeeded job of HOST that made image ENGINE_ID (its result names it).
+
+    An image carries no job label (its config is its content), so what a job
+    made is known by the job's result: it belongs to that job's team.
+    """
+    from webapp.jobs.choices import JobState
+    from webapp.jobs.models import Job
+
+    made = Job.objects.filter(
+        host=host, kind__in=IMAGE_MAKERS, state=JobState.SUCCEEDED, result__image=engine_id
+    )
+    return made.select_related("team").order_by("pk").first()
 
 
 def _upsert(
@@ -205,7 +233,16 @@ def settle_job(job: object) -> None:
 
     result = job.result or {}
     made = result.get("container") if job.state == JobState.SUCCEEDED else None
+    image = result.get("image") if job.state == JobState.SUCCEEDED else None
     with transaction.atomic():
+        if image and job.kind in IMAGE_MAKERS:
+            # reported before the job ended: unmanaged until now, the job's team's from now
+            for obj in Image.objects.select_related("host").filter(
+                host_id=job.host_id, engine_id=image, team__isnull=True
+            ):
+                obj.team_id = job.team_id
+                obj.save(update_fields=["team", "updated"])
+                _announce(obj, "changed")
         for model in MODELS.values():
             for obj in model.objects.select_related("host").filter(
                 host_id=job.host_id, engine_id=pending_id(job.pk)

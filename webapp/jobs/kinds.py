@@ -55,7 +55,7 @@ def _runtime_kinds() -> list[Kind]:
     ``retry_safe``: a run whose worker was lost may run again because doing it
     twice has the effect of doing it once (a create finds the container its
     first run made by the job's label; a pull or a stop of what is already
-    there is done). Removing, renaming, exec and commit are not: a second run
+    there is done; a push of what the registry has is done). Removing, renaming, exec and commit are not: a second run
     could act on something else or twice.
     """
     from webapp.jobs import params as p
@@ -64,6 +64,10 @@ def _runtime_kinds() -> list[Kind]:
     safe = True
     return [
         Kind(k.IMAGE_PULL, p.ImagePull, retry_safe=safe),
+        Kind(k.IMAGE_PUSH, p.ImagePush, retry_safe=safe),
+        Kind(k.IMAGE_BUILD, p.ImageBuild),
+        Kind(k.IMAGE_LOAD, p.ImageLoad, time_limit=1800),
+        Kind(k.IMAGE_IMPORT, p.ImageImport, time_limit=1800),
         Kind(k.IMAGE_TAG, p.ImageTag, retry_safe=safe, time_limit=300),
         Kind(k.IMAGE_REMOVE, p.ImageRemove, time_limit=300),
         Kind(k.IMAGE_PRUNE, p.Prune, time_limit=600),

@@ -115,6 +115,64 @@ class ImageTag(serializers.Serializer):
     target = GrammarField(grammar.image_reference, max_length=grammar.REFERENCE_MAX)
 
 
+class ImagePush(serializers.Serializer):
+    image = GrammarField(grammar.image_ref_or_id)
+    target = GrammarField(grammar.image_reference, max_length=grammar.REFERENCE_MAX)
+    #: the site's registry whose credentials the host gets with its claim (never in here)
+    registry = serializers.IntegerField(min_value=1, required=False, allow_null=True)
+
+
+#: the most a Dockerfile given as text may hold (it is stored in the job's parameters)
+DOCKERFILE_MAX = 256 * 1024
+
+
+class ImageBuild(serializers.Serializer):
+    """``wharf build``'s options; the context, if any, is the job's upload."""
+
+    tags = _strings(grammar.image_reference, required=False)
+    dockerfile = serializers.CharField(
+        max_length=DOCKERFILE_MAX,
+        required=False,
+        trim_whitespace=False,
+        help_text="the Dockerfile's text (default: the context's Dockerfile)",
+    )
+    dockerfile_path = serializers.RegexField(
+        r"^[^\0]{1,1024}$",
+        default="Dockerfile",
+        help_text="the Dockerfile's path inside the context",
+    )
+    build_args = EnvField(required=False)
+    target = GrammarField(
+        lambda v: grammar.object_name(v, "target stage"), max_length=128, required=False
+    )
+    no_cache = serializers.BooleanField(default=False)
+    #: whether a context archive was uploaded with the job (the host fetches it)
+    upload = serializers.BooleanField(default=False)
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("upload") and not attrs.get("dockerfile"):
+            raise serializers.ValidationError(
+                {"dockerfile": "give a Dockerfile's text, a context archive, or both"}
+            )
+        return attrs
+
+
+class ImageLoad(serializers.Serializer):
+    """``wharf load``: the archive is the job's upload."""
+
+    upload = serializers.BooleanField(default=True)
+
+
+class ImageImport(serializers.Serializer):
+    """``wharf import``: the root filesystem tar is the job's upload."""
+
+    reference = GrammarField(
+        grammar.image_reference, max_length=grammar.REFERENCE_MAX, required=False
+    )
+    message = serializers.CharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    upload = serializers.BooleanField(default=True)
+
+
 class ImageRemove(serializers.Serializer):
     image = GrammarField(grammar.image_ref_or_id)
     force = serializers.BooleanField(default=False)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
@@ -186,6 +187,19 @@ def claim_job(host: Host, job_id: int, message_id: str, redelivered: bool) -> Jo
     return job
 
 
+def upload_for(host: Host, job_id: int) -> Path:
+    """The upload of one of HOST's jobs, while it runs (fetched once the host has claimed it)."""
+    from webapp.inventory.uploads import path_for
+
+    job = _host_job(host, job_id)
+    if job.state != JobState.RUNNING:
+        raise Conflict(f"job {job_id} is {job.state}: its upload is for its run only")
+    path = path_for(job.pk)
+    if not path.exists():
+        raise NotFound(f"job {job_id} has no upload")
+    return path
+
+
 def store_lines(host: Host, job_id: int, lines: list[dict]) -> bool:
     """Store and publish a batch of output lines; return whether the job was cancelled."""
     job = _host_job(host, job_id)
@@ -288,7 +302,13 @@ def sweep(now: timezone.datetime | None = None, judge_hosts: bool = True) -> dic
     to the broker are sent; running jobs past their hard limit fail.
     """
     now = now or timezone.now()
-    done: dict[str, list[int]] = {"unreachable": [], "expired": [], "sent": [], "time_limit": []}
+    done: dict[str, list[int]] = {
+        "unreachable": [],
+        "expired": [],
+        "sent": [],
+        "time_limit": [],
+        "uploads_removed": [],
+    }
     for name in Host.mark_unreachable(now) if judge_hosts else []:
         mark_unknown(name)
         for job in Job.objects.filter(host__name=name, state=JobState.RUNNING):
@@ -309,4 +329,7 @@ def sweep(now: timezone.datetime | None = None, judge_hosts: bool = True) -> dic
             job, JobState.FAILED, "time limit: the job ran past its limit", "time_limit"
         ):
             done["time_limit"].append(job.pk)
+    from webapp.inventory.uploads import sweep_ended
+
+    done["uploads_removed"] = sweep_ended()
     return done

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import transaction
+from django.http import FileResponse
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -22,7 +24,9 @@ from webapp.fleet import broker, credentials
 from webapp.fleet.hostapi.auth import HostCredentialAuthentication, IsHost
 from webapp.fleet.models import Host, HostEvent, queue_for
 from webapp.jobs import services
+from webapp.jobs.choices import JobKind
 from webapp.jobs.signing import public_key_pem
+from webapp.registries.services import credentials_for_job
 
 MAX_TEXT = 64 * 1024
 
@@ -89,6 +93,12 @@ ClaimOut = inline_serializer(
         "kind": serializers.CharField(),
         "params": serializers.DictField(),
         "last_seq": serializers.IntegerField(),
+        "credentials": inline_serializer(
+            "HostJobCredentials",
+            {"username": serializers.CharField(), "password": serializers.CharField()},
+            required=False,
+            help_text="a push job's registry credentials: only in the answer to its claim",
+        ),
     },
 )
 LinesOut = inline_serializer("HostLinesAnswer", {"cancel": serializers.BooleanField()})
@@ -158,9 +168,24 @@ class Claim(HostView):
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(ClaimIn, request)
         job = services.claim_job(request.auth, job_id, data["message"], data["redelivered"])
-        return Response(
-            {"job": job.pk, "kind": job.kind, "params": job.params, "last_seq": job.last_seq}
-        )
+        answer = {"job": job.pk, "kind": job.kind, "params": job.params, "last_seq": job.last_seq}
+        # a push job's registry credentials: opened here, for the host that has just claimed
+        # its own job, and stored nowhere on the way (not in the job, its output or a log)
+        secret = credentials_for_job(job) if job.kind == JobKind.IMAGE_PUSH else None
+        if secret:
+            answer["credentials"] = secret
+        return Response(answer)
+
+
+class Upload(HostView):
+    """What a job's request uploaded (a build context, an archive), for the host running it."""
+
+    @extend_schema(
+        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY, **errors(401, 404, 409)}
+    )
+    def get(self, request: Request, job_id: int) -> FileResponse:
+        path = services.upload_for(request.auth, job_id)
+        return FileResponse(path.open("rb"), content_type="application/octet-stream")
 
 
 class Lines(HostView):

@@ -64,6 +64,8 @@ class ContainerSerializer(HostObjectSerializer):
             "created",
             "started",
             "finished",
+            "cpus",
+            "memory",
             "size_rw",
             "size_root_fs",
         ]
