@@ -9,6 +9,9 @@ class BuildError(InvalidArgument):
     """A Dockerfile or a step is wrong; the message starts with ``Dockerfile:LINE``."""
 
     kind = "invalid_argument"
+    #: Docker's client prints a build's failure as its build stream carries it, bare
+    #: (no "Error response from daemon: "); see runtime.cli.errors
+    said_by = "client"
 
     def __init__(self, message: str, line: int | None = None, exit_code: int | None = None) -> None:
         where = f"Dockerfile:{line}: " if line else ""

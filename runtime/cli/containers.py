@@ -14,7 +14,7 @@ import os
 import sys
 from typing import Any
 
-from runtime.cli.errors import client_error, daemon_error
+from runtime.cli.errors import client_error, command_error
 from runtime.cli.main import key_values, management_group
 from runtime.timefmt import parse_duration
 
@@ -30,10 +30,18 @@ def _fail(message: str, code: int = 1) -> int:
     return code
 
 
-def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = True) -> int:
+def _each(
+    args: argparse.Namespace,
+    names: list[str],
+    action: Any,
+    echo: bool = True,
+    missing_said_by_client: bool = False,
+) -> int:
     """Apply an action to several containers; report each failure, Docker's exit code 1.
 
     Each name done is printed, unless the action returns False (nothing was done).
+    ``missing_said_by_client``: a missing container is ``Error: No such container: x``
+    (Docker's rm), not its daemon's answer.
     """
     from runtime.errors import WharfError
 
@@ -45,7 +53,7 @@ def _each(args: argparse.Namespace, names: list[str], action: Any, echo: bool = 
                 if echo and done is not False:
                     print(name)
             except WharfError as exc:
-                daemon_error(exc)
+                command_error(exc, missing_said_by_client)
                 failed = 1
     return failed
 
@@ -275,9 +283,10 @@ def cmd_create(args: argparse.Namespace) -> int:
             _image_for(rt, args, policy)
             c = rt.containers.create(spec)
         except (NotFound, Conflict, RegistryError):
-            # what Docker's engine refuses (a name in use, no such image or network, a
-            # failed pull) fails its create with 1; a bad value stays 125, as its client's
-            args.error_status = 1
+            # what Docker's daemon refuses (a name in use, no such image or network, a
+            # failed pull) its create prints as it is and fails with 1; a bad value stays
+            # ``wharf: ….`` with the hint and 125, as its client's
+            args.error_stage = None
             raise
         _write_cidfile(spec.cidfile, c.id)
         print(c.id)
@@ -333,12 +342,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     spec = spec_from_args(args)
     _check_detach_keys(args)
     if not args.detach:
+        args.error_stage = None  # Docker's client says this one plainly
         _check_input_tty(spec.stdin_open, spec.tty)
+        args.error_stage = "create"
     policy = _pull_policy(args)
     with _runtime() as rt:
         _image_for(rt, args, policy)
         c = rt.containers.create(spec)
         _write_cidfile(spec.cidfile, c.id)
+        # a failed start is ``wharf: ….`` without the hint, as Docker's run says it
+        args.error_stage = "start"
         if args.detach:
             try:
                 rt.containers.start(c.id)
@@ -357,6 +370,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             raise
         finally:
             theirs.close()
+        args.error_stage = None
         code = _attached(
             rt,
             c.id,
@@ -500,11 +514,11 @@ def cmd_rm(args: argparse.Namespace) -> int:
             if not args.force:
                 raise
             # Docker's rm -f: a container already gone is said, and is no failure
-            client_error(exc)
+            command_error(exc, missing_said_by_client=True)
             return False
         return True
 
-    return _each(args, args.containers, remove)
+    return _each(args, args.containers, remove, missing_said_by_client=True)
 
 
 def cmd_wait(args: argparse.Namespace) -> int:
@@ -865,12 +879,29 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 
 def cmd_cp(args: argparse.Namespace) -> int:
-    from runtime.containers.copy import copy_from, copy_to, tar_from, untar_to
-    from runtime.errors import InvalidArgument
+    from runtime.errors import ContainerNotFound, NotFound
 
     src_ctr, _, src_path = args.src.partition(":") if ":" in args.src else ("", "", args.src)
     dst_ctr, _, dst_path = args.dest.partition(":") if ":" in args.dest else ("", "", args.dest)
     how = {"follow_link": args.follow_link, "archive": args.archive}
+    try:
+        _copy(args, src_ctr, src_path, dst_ctr, dst_path, how)
+    except NotFound as exc:
+        # Docker's client words a 404 of its copy calls itself, naming what it asked for
+        if src_ctr:
+            raise NotFound(f"No such container:path: {src_ctr}:{src_path}") from None
+        if isinstance(exc, ContainerNotFound):
+            raise NotFound(f"No such container:path: {dst_ctr}:{dst_path}") from None
+        raise
+    return 0
+
+
+def _copy(
+    args: argparse.Namespace, src_ctr: str, src_path: str, dst_ctr: str, dst_path: str, how: dict
+) -> None:
+    from runtime.containers.copy import copy_from, copy_to, tar_from, untar_to
+    from runtime.errors import InvalidArgument
+
     with _runtime() as rt:
         if src_ctr and args.dest == "-":
             sys.stdout.flush()
@@ -885,7 +916,6 @@ def cmd_cp(args: argparse.Namespace) -> int:
             raise InvalidArgument(
                 "copying between containers is not supported; one side must be a host path"
             )
-    return 0
 
 
 def cmd_update(args: argparse.Namespace) -> int:
@@ -1059,7 +1089,9 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         if kind == "run":
             _sig_proxy(p)
             _detach_keys(p)
-        p.set_defaults(func=cmd_run if kind == "run" else cmd_create)
+        p.set_defaults(
+            func=cmd_run if kind == "run" else cmd_create, error_stage="create", error_verb=kind
+        )
     elif kind == "start":
         a("-a", "--attach", action="store_true")
         a("-i", "--interactive", action="store_true")
@@ -1090,7 +1122,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("-t", "--timestamps", action="store_true")
         a("--details", action="store_true", help="show the extra attributes of each record")
         a("container")
-        p.set_defaults(func=cmd_logs, error_status=1)
+        p.set_defaults(func=cmd_logs, missing_said_by_client=True)
     elif kind == "exec":
         a("-i", "--interactive", action="store_true")
         a("-t", "--tty", action="store_true")
@@ -1101,7 +1133,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("--privileged", action="store_true")
         a("container")
         a("command", nargs=argparse.REMAINDER)
-        p.set_defaults(func=cmd_exec, error_status=1)
+        p.set_defaults(func=cmd_exec)
     elif kind == "attach":
         a("--no-stdin", action="store_true")
         _sig_proxy(p)
@@ -1130,7 +1162,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
     elif kind == "rename":
         a("container")
         a("new_name")
-        p.set_defaults(func=cmd_rename, error_status=1)
+        p.set_defaults(func=cmd_rename)
     elif kind == "commit":
         a("-c", "--change", action="append")
         a("-m", "--message")
@@ -1151,7 +1183,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("-L", "--follow-link", action="store_true")
         a("src")
         a("dest")
-        p.set_defaults(func=cmd_cp, error_status=1)
+        p.set_defaults(func=cmd_cp, missing_said_by_client=True)
     elif kind == "update":
         a("--restart", help="no, always, unless-stopped or on-failure[:N]")
         a("-m", "--memory", help="memory limit (512m, 1g)")

@@ -21,6 +21,8 @@ class InvalidFilter(WharfError):
 
     exit_code = 1
     kind = "invalid_argument"
+    #: Docker's daemon checks filters, so its client prints "Error response from daemon: …"
+    said_by = "daemon"
 
 
 PS_KEYS = frozenset(

@@ -14,7 +14,7 @@ import datetime as dt
 import sys
 from typing import Any
 
-from runtime.cli.errors import daemon_error
+from runtime.cli.errors import command_error
 from runtime.cli.main import management_group
 from runtime.timefmt import rfc3339_ns
 
@@ -200,7 +200,7 @@ def cmd_rmi(args: argparse.Namespace) -> int:
             try:
                 result = rt.images.remove(name, force=args.force, prune_parents=not args.no_prune)
             except WharfError as exc:
-                daemon_error(exc)
+                command_error(exc, missing_said_by_client=True)
                 failed = 1
                 continue
             for entry in result:
@@ -213,19 +213,22 @@ def cmd_inspect(args: argparse.Namespace) -> int:
     from runtime.errors import ImageNotFound
 
     with _runtime() as rt:
-        return inspect_each(args.images, rt.images.inspect, ImageNotFound, args.format)
+        return inspect_each(args.images, rt.images.inspect, ImageNotFound, "image", args.format)
 
 
-def inspect_each(refs: list[str], inspect: Any, missing_error: type, fmt: str | None) -> int:
-    """Inspect each ref; print the found ones as docker does and an error line per missing one."""
+def inspect_each(
+    refs: list[str], inspect: Any, missing_error: type, kind: str, fmt: str | None
+) -> int:
+    """Inspect each ref; print the found ones as docker does and an error line per missing
+    one, worded by the client as Docker's (``Error: No such network: x``)."""
     from runtime.cli.formatter import print_inspected
 
     out, missing = [], []
     for ref in refs:
         try:
             out.append(inspect(ref))
-        except missing_error as exc:
-            missing.append(str(exc))
+        except missing_error:
+            missing.append(f"No such {kind}: {ref}")
     return print_inspected(out, missing, fmt)
 
 
@@ -428,7 +431,7 @@ def _pull_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", help="NAME[:TAG|@DIGEST]")
     p.add_argument("--platform", help="os/arch[/variant] to pick from a manifest list")
     p.add_argument("-q", "--quiet", action="store_true")
-    p.set_defaults(func=cmd_pull, error_status=1)
+    p.set_defaults(func=cmd_pull)
 
 
 def _push_parser(p: argparse.ArgumentParser) -> None:
@@ -487,7 +490,7 @@ def _import_parser(p: argparse.ArgumentParser) -> None:
 
 def _inspect_parser(p: argparse.ArgumentParser) -> None:
     p.add_argument("images", nargs="+", metavar="IMAGE")
-    p.add_argument("--format", default="json", help="json or a Go-style template")
+    p.add_argument("-f", "--format", default="json", help="json or a Go-style template")
     p.set_defaults(func=cmd_inspect)
 
 

@@ -16,7 +16,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from runtime.cli.errors import command_error
+from runtime.cli.errors import command_error, run_error
 from runtime.errors import WharfError
 
 COMMAND_MODULES = (
@@ -182,13 +182,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         code = func(args)
     except WharfError as exc:
-        command_error(exc)
-        # verbs that are not about running a container (``network create``) fail
-        # with Docker's plain 1 where Wharf's own errors are 125; a parser says so
-        # with ``error_status`` (a command's own 126/127 stays)
-        if exc.exit_code == WharfError.exit_code:
-            return getattr(args, "error_status", None) or exc.exit_code
-        return exc.exit_code
+        # run's and create's refusals name the verb (see cmd_run) and exit 125 (126/127
+        # for a command that cannot run); every other verb's error is the line as it is,
+        # with Docker's client's 1 unless the error carries its own code
+        stage = getattr(args, "error_stage", None)
+        if stage:
+            run_error(exc, args.error_verb, with_help=stage == "create")
+            return exc.exit_code
+        command_error(exc, getattr(args, "missing_said_by_client", False))
+        return 1 if exc.exit_code == WharfError.exit_code else exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:

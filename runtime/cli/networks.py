@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from runtime.cli.errors import command_error
+from runtime.cli.errors import client_error, command_error
 
 
 def register(sub: argparse._SubParsersAction, groups: dict) -> None:
@@ -21,38 +21,38 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("--label", action="append", default=[])
     p.add_argument("--opt", "-o", action="append", default=[])
     p.add_argument("--attachable", action="store_true", help="accepted; every network is")
-    p.set_defaults(func=_create, error_status=1)
+    p.set_defaults(func=_create)
     for verb in ("ls", "list"):
         p = n.add_parser(verb, help="list networks")
         p.add_argument("--quiet", "-q", action="store_true")
         p.add_argument("--filter", "-f", action="append", default=[])
         p.add_argument("--format", help="table (default), json or a Go template")
         p.add_argument("--no-trunc", action="store_true")
-        p.set_defaults(func=_ls, error_status=1)
+        p.set_defaults(func=_ls)
     p = n.add_parser("inspect", help="show networks in detail (JSON)")
     p.add_argument("names", nargs="+")
     p.add_argument("--format", "-f", help="a Go template (default: indented JSON)")
-    p.set_defaults(func=_inspect, error_status=1)
+    p.set_defaults(func=_inspect)
     for verb in ("rm", "remove"):
         p = n.add_parser(verb, help="remove networks")
         p.add_argument("names", nargs="+")
         p.add_argument("--force", "-f", action="store_true")
-        p.set_defaults(func=_rm, error_status=1)
+        p.set_defaults(func=_rm)
     p = n.add_parser("prune", help="remove every network no container uses")
     p.add_argument("--force", "-f", action="store_true")
     p.add_argument("--filter", action="append", default=[])
-    p.set_defaults(func=_prune, error_status=1)
+    p.set_defaults(func=_prune)
     p = n.add_parser("connect", help="connect a container to a network")
     p.add_argument("network")
     p.add_argument("container")
     p.add_argument("--alias", action="append", default=[])
     p.add_argument("--ip")
-    p.set_defaults(func=_connect, error_status=1)
+    p.set_defaults(func=_connect)
     p = n.add_parser("disconnect", help="disconnect a container from a network")
     p.add_argument("network")
     p.add_argument("container")
     p.add_argument("--force", "-f", action="store_true")
-    p.set_defaults(func=_disconnect, error_status=1)
+    p.set_defaults(func=_disconnect)
 
     for parser in (
         sub.add_parser("port", help="list a container's published ports"),
@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     ):
         parser.add_argument("container")
         parser.add_argument("private_port", nargs="?", help="PORT[/PROTO]")
-        parser.set_defaults(func=_port, error_status=1)
+        parser.set_defaults(func=_port)
 
 
 def _runtime() -> Any:
@@ -130,7 +130,9 @@ def _inspect(args: argparse.Namespace) -> int:
     from runtime.errors import NetworkNotFound
 
     with _runtime() as rt:
-        return inspect_each(args.names, rt.networks.inspect, NetworkNotFound, args.format)
+        return inspect_each(
+            args.names, rt.networks.inspect, NetworkNotFound, "network", args.format
+        )
 
 
 def _rm(args: argparse.Namespace) -> int:
@@ -142,9 +144,9 @@ def _rm(args: argparse.Namespace) -> int:
             try:
                 rt.networks.remove(name)
                 print(name)
-            except NetworkNotFound as exc:
+            except NetworkNotFound:
                 if not args.force:
-                    command_error(exc)
+                    client_error(f"No such network: {name}")
                     code = 1
             except WharfError as exc:
                 command_error(exc)

@@ -21,11 +21,11 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
         p.add_argument("--quiet", "-q", action="store_true")
         p.add_argument("--filter", "-f", action="append", default=[])
         p.add_argument("--format", help="table (default), json or a Go template")
-        p.set_defaults(func=_ls, error_status=1)
+        p.set_defaults(func=_ls)
     p = v.add_parser("inspect", help="show volumes in detail (JSON)")
     p.add_argument("names", nargs="+")
     p.add_argument("--format", "-f", help="a Go template (default: indented JSON)")
-    p.set_defaults(func=_inspect, error_status=1)
+    p.set_defaults(func=_inspect)
     for verb in ("rm", "remove"):
         p = v.add_parser(verb, help="remove volumes")
         p.add_argument("names", nargs="+")
@@ -84,7 +84,11 @@ def _inspect(args: argparse.Namespace) -> int:
 
     with _manager() as rt:
         return inspect_each(
-            args.names, lambda name: rt.volumes.get(name).inspect(), VolumeNotFound, args.format
+            args.names,
+            lambda name: rt.volumes.get(name).inspect(),
+            VolumeNotFound,
+            "volume",
+            args.format,
         )
 
 
@@ -98,7 +102,7 @@ def _rm(args: argparse.Namespace) -> int:
                 rt.volumes.remove(name, force=args.force)
                 print(name)
             except WharfError as exc:
-                command_error(exc)
+                command_error(exc, missing_said_by_client=True)
                 code = 1
     return code
 

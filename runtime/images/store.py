@@ -847,24 +847,24 @@ class ImageStore:
                 return [{"Untagged": key}]
             if users and not force:
                 raise Conflict(
-                    f'unable to remove repository reference "{ref_or_id}" (must force) '
+                    f'conflict: unable to remove repository reference "{ref_or_id}" (must force) '
                     f"- container {users[0][:12]} is using its referenced image "
                     f"{image.short_id}"
                 )
         else:
             if len(tags) > 1 and not force:
                 raise Conflict(
-                    f"unable to delete {image.short_id} (must be forced) - image is "
+                    f"conflict: unable to delete {image.short_id} (must be forced) - image is "
                     "referenced in multiple repositories"
                 )
             if self._children(image.id):
                 raise Conflict(
-                    f"unable to delete {image.short_id} (cannot be forced) - image has "
+                    f"conflict: unable to delete {image.short_id} (cannot be forced) - image has "
                     "dependent child images"
                 )
             if users and not force:
                 raise Conflict(
-                    f"unable to delete {image.short_id} (must be forced) - image is "
+                    f"conflict: unable to delete {image.short_id} (must be forced) - image is "
                     f"being used by container {users[0][:12]}"
                 )
         result: list[dict] = []

@@ -147,3 +147,18 @@ def wait_log(wharf: Callable[..., subprocess.CompletedProcess]) -> Callable[...,
             time.sleep(0.05)
 
     return wait
+
+
+def error_line(proc: subprocess.CompletedProcess) -> str:
+    """The one error line of a failed wharf command, as Docker's client prints it.
+
+    ``run``'s and ``create``'s own refusals are followed by Docker's hint
+    (``See 'wharf run --help'.``), which is checked and left out.
+    """
+    lines = proc.stderr.strip().splitlines()
+    verb = proc.args[3] if len(proc.args) > 3 else ""
+    if len(lines) == 2 and verb in ("run", "create") and lines[0].startswith("wharf: "):
+        assert lines[1] == f"See 'wharf {verb} --help'.", proc.stderr
+        lines = lines[:1]
+    assert len(lines) == 1, proc.stderr
+    return lines[0]

@@ -10,6 +10,7 @@ import ast
 from pathlib import Path
 
 from runtime.cli import errors
+from runtime.errors import WharfError
 
 CLI = Path(__file__).resolve().parents[2] / "runtime" / "cli"
 PREFIXES = (errors.COMMAND_PREFIX, errors.DAEMON_PREFIX, errors.CLIENT_PREFIX)
@@ -54,9 +55,59 @@ def test_the_checker_sees_an_f_string_prefix(tmp_path):
 
 
 def test_the_lines_keep_their_words(capsys):
-    errors.command_error("boom")
     errors.daemon_error("No such container: x")
-    errors.client_error("bad")
+    errors.client_error("No such image: y")
     assert capsys.readouterr().err == (
-        "wharf: boom\nError response from daemon: No such container: x\nError: bad\n"
+        "Error response from daemon: No such container: x\nError: No such image: y\n"
+    )
+
+
+def test_who_refused_is_where_the_error_was_raised(capsys):
+    from runtime.cli.filters import InvalidFilter, parse
+
+    # raised in runtime.cli: the client's own refusal, printed bare
+    from runtime.cli.main import key_values
+
+    try:
+        key_values(["=x"], "--label")
+    except WharfError as exc:
+        client = exc
+    # raised by the engine (a frame outside runtime.cli): Docker's daemon's answer
+    import runtime.errors as engine
+
+    try:
+        exec(compile("raise NotFound('network n not found')", engine.__file__, "exec"),
+             {"NotFound": engine.NotFound})  # fmt: skip
+    except engine.NotFound as exc:
+        daemon = exc
+    try:
+        parse(["colour=red"], frozenset({"name"}))
+    except InvalidFilter as exc:
+        filtered = exc
+    errors.command_error(daemon)
+    errors.command_error(filtered)
+    errors.run_error(daemon, "run")
+    errors.run_error(daemon, "run", with_help=False)
+    assert capsys.readouterr().err == (
+        "Error response from daemon: network n not found\n"
+        "Error response from daemon: Invalid filter 'colour'\n"
+        "wharf: Error response from daemon: network n not found.\n"
+        "See 'wharf run --help'.\n"
+        "wharf: Error response from daemon: network n not found.\n"
+    )
+    assert errors.error_text(client) == "invalid --label '=x': expected KEY=VALUE"
+
+
+def test_a_missing_object_is_worded_by_the_client_where_docker_s_is(capsys):
+    import runtime.errors as engine
+
+    try:
+        exec(compile("raise ContainerNotFound('No such container: x')", engine.__file__, "exec"),
+             {"ContainerNotFound": engine.ContainerNotFound})  # fmt: skip
+    except engine.ContainerNotFound as exc:
+        missing = exc
+    errors.command_error(missing)  # stop, kill, start, exec …: the daemon's answer
+    errors.command_error(missing, missing_said_by_client=True)  # inspect, logs, rm, cp
+    assert capsys.readouterr().err == (
+        "Error response from daemon: No such container: x\nError: No such container: x\n"
     )

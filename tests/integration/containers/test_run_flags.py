@@ -41,8 +41,9 @@ def test_cidfile_gets_the_id_and_an_existing_one_is_refused(wharf, tmp_path):
     before = wharf("ps", "-aq").stdout
     again = wharf("run", "--cidfile", str(cidfile), "busybox", "true", check=False)
     assert again.returncode == 125
-    assert again.stderr.strip().endswith(
-        f"Container ID file found, make sure the other container isn't running or delete {cidfile}"
+    assert again.stderr == (
+        "wharf: Container ID file found, make sure the other container isn't running or "
+        f"delete {cidfile}.\nSee 'wharf run --help'.\n"
     )
     assert wharf("ps", "-aq").stdout == before, "nothing half-made"
 

@@ -40,8 +40,10 @@ def test_pull_always_asks_the_registry_even_when_the_image_is_here(wharf, regist
     registry.stop()
     gone = wharf("run", "--rm", "--pull", "always", name, "true", check=False)
     assert gone.returncode == 125
-    (line,) = gone.stderr.strip().splitlines()
-    assert f"dial tcp {registry.host}: connect: connection refused" in line
+    line, hint = gone.stderr.strip().splitlines()
+    assert line.startswith("wharf: Error response from daemon: Get ")
+    assert line.endswith(f"dial tcp {registry.host}: connect: connection refused.")
+    assert hint == "See 'wharf run --help'."
 
 
 def test_a_bad_pull_option_and_an_unreachable_registry(wharf):
@@ -51,6 +53,6 @@ def test_a_bad_pull_option_and_an_unreachable_registry(wharf):
     out = wharf("pull", "127.0.0.1:1/none/here:1", check=False)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines() == [
-        'wharf: Get "http://127.0.0.1:1/v2/none/here/manifests/1": '
+        'Error response from daemon: Get "http://127.0.0.1:1/v2/none/here/manifests/1": '
         "dial tcp 127.0.0.1:1: connect: connection refused"
     ]
