@@ -165,7 +165,7 @@ function liveStats(card) {
       else if (message.type === "error") status.textContent = message.error;
     };
     socket.onclose = (event) => {
-      if (event.code === 1000 || event.code >= 4400) {
+      if (event.code === 1000 || (event.code >= 4400 && event.code !== 4503)) {
         if (!status.textContent || status.textContent === "live") status.textContent = "stopped";
         return;
       }

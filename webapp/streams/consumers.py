@@ -16,7 +16,10 @@ keystrokes as binary frames, or JSON ``{"type": "input", "data": …}`` and
 Close codes as the other sockets': 4401 not signed in (or not a host), 4404
 no such container or not yours (or an unknown stream id), 4403 may see but
 not run a shell in it, 4400 a bad parameter or message, 4409 the container
-is not made yet, 4503 its host is unreachable or did not answer in time.
+is not made yet, 4503 its host is unreachable, did not answer in time or
+broke off. The stream's normal end (the container stopped, the shell exited)
+is a 1000. A quiet socket gets ``{"type": "keepalive"}`` now and then, as the
+other sockets do.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
+import time
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
@@ -31,13 +36,20 @@ from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from webapp.api.params import BadParameter, parse_int
+from webapp.audit.services import record
 from webapp.fleet.choices import HostState
 from webapp.inventory.models import Container
 from webapp.inventory.services import PENDING
-from webapp.jobs.consumers import CLOSE_BAD_REQUEST, CLOSE_NOT_FOUND, CLOSE_UNAUTHENTICATED
+from webapp.jobs.consumers import (
+    CLOSE_BAD_REQUEST,
+    CLOSE_NOT_FOUND,
+    CLOSE_UNAUTHENTICATED,
+    KEEPALIVE_SECONDS,
+)
 from webapp.permissions import RUN, VIEW, permits
 from webapp.streams import requests
 
+log = logging.getLogger(__name__)
 CLOSE_FORBIDDEN = 4403
 CLOSE_CONFLICT = 4409
 CLOSE_UNAVAILABLE = 4503
@@ -45,6 +57,8 @@ CLOSE_UNAVAILABLE = 4503
 MAX_INPUT = 64 * 1024
 #: a terminal's largest side, in cells
 MAX_CELLS = 1000
+#: what an exec console runs (the host's ``worker.streams.SHELL``; recorded in the audit log)
+SHELL = ["/bin/sh"]
 
 
 async def send_to(layer: object, channel: str, message: dict, tries: int = 200) -> None:
@@ -79,10 +93,13 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
     peer: str | None = None
     ended = False
     _waiting: asyncio.Task | None = None
+    _keepalive: asyncio.Task | None = None
+    last_sent = 0.0
 
     async def connect(self) -> None:
         self.buffered: list[dict] = []
         await self.accept()
+        self.last_sent = time.monotonic()
         user = self.scope.get("user")
         if user is None or not user.is_authenticated:
             await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -102,9 +119,11 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
                 container.host, container.engine_id, self.kind, params, self.channel_name
             )
         except Exception as exc:  # noqa: BLE001 - the broker is away: say so, keep serving
+            log.warning("asking host %s for a stream failed", container.host.name, exc_info=True)
             await self._fail(CLOSE_UNAVAILABLE, f"the host cannot be asked now: {exc}")
             return
         self._waiting = asyncio.ensure_future(self._wait_for_host())
+        self._keepalive = asyncio.ensure_future(self._keep_alive())
 
     def params(self, q: dict[str, str]) -> dict:
         """What the host is asked with, from the query; a bad value raises BadParameter."""
@@ -114,6 +133,16 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
         if error:
             await self.send(text_data=json.dumps({"type": "error", "error": error}))
         await self.close(code=code)
+
+    async def send(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        self.last_sent = time.monotonic()
+        await super().send(text_data=text_data, bytes_data=bytes_data)
+
+    async def _keep_alive(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.0, self.last_sent + KEEPALIVE_SECONDS - time.monotonic()))
+            if time.monotonic() - self.last_sent >= KEEPALIVE_SECONDS:
+                await self.send(text_data=json.dumps({"type": "keepalive"}))
 
     async def _wait_for_host(self) -> None:
         await asyncio.sleep(requests.STREAM_WAIT)
@@ -131,6 +160,8 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
             return None, CLOSE_CONFLICT
         if found.host.state == HostState.UNREACHABLE:
             return None, CLOSE_UNAVAILABLE
+        if self.kind == "exec":
+            record("container.exec", found, actor=user, after={"command": SHELL})
         return found, 0
 
     # --- from the host's consumer -------------------------------------------------------
@@ -148,7 +179,10 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
 
     async def stream_end(self, event: dict) -> None:
         self.ended = True
-        await self.close()
+        if event.get("code", 1000) == 1000:
+            await self.close()
+        else:
+            await self._fail(CLOSE_UNAVAILABLE, "the host's stream broke off")
 
     # --- to the host ------------------------------------------------------------------
 
@@ -162,8 +196,9 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
         self.buffered.append(message)
 
     async def disconnect(self, code: int) -> None:
-        if self._waiting is not None:
-            self._waiting.cancel()
+        for task in (self._waiting, self._keepalive):
+            if task is not None:
+                task.cancel()
         if self.peer is not None and not self.ended:
             # if its channel is full, the host's socket ends with the stream's reader anyway
             with contextlib.suppress(ChannelFull):
@@ -282,4 +317,6 @@ class HostStreamConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         if self.peer is not None and not self.ended:
             with contextlib.suppress(ChannelFull):
-                await send_to(self.channel_layer, self.peer, {"type": "stream.end"}, tries=20)
+                await send_to(
+                    self.channel_layer, self.peer, {"type": "stream.end", "code": code}, tries=20
+                )
