@@ -40,6 +40,9 @@ def enroll(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from celery.signals import worker_ready, worker_shutdown
 
+    # the handlers and the runtime, loaded once before the pool forks: each pool process
+    # would otherwise import them at its first job (~0.6 s)
+    import worker.jobs  # noqa: F401
     from worker.celery import app, configure, host_config, site_client
     from worker.heartbeat import Heartbeat, beat_once
     from worker.inventory import InventoryFollower

@@ -74,6 +74,8 @@ class JobContext:
         #: what the runtime gets as the idempotency key of what it creates
         self.idempotency_key = f"wharf.job={job_id}"
         self.seq = int(claim.get("last_seq") or 0)
+        #: which run of the job this is; an earlier one may have left work to find (1: none did)
+        self.attempt = int(claim.get("attempt") or 0)
         self.cancelled = threading.Event()
         self._pending: list[dict] = []
         self._lock = threading.Lock()  # guards seq and _pending

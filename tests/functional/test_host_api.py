@@ -140,6 +140,7 @@ def test_a_claim_names_the_message_last_sent_and_happens_once(db, make_team):
     assert client.post(path, {"message": "old"}, format="json").status_code == 409
     r = client.post(path, {"message": "m1"}, format="json")
     assert r.status_code == 200 and r.json()["kind"] == "host.check"
+    assert r.json()["attempt"] == 1, "a first run: nothing of an earlier one to find"
     assert client.post(path, {"message": "m1"}, format="json").status_code == 409
     job.refresh_from_db()
     assert job.state == JobState.RUNNING and job.attempts == 1

@@ -99,6 +99,7 @@ ClaimOut = inline_serializer(
             required=False,
             help_text="a push job's registry credentials: only in the answer to its claim",
         ),
+        "attempt": serializers.IntegerField(help_text="1 for the job's first run"),
     },
 )
 LinesOut = inline_serializer("HostLinesAnswer", {"cancel": serializers.BooleanField()})
@@ -168,7 +169,13 @@ class Claim(HostView):
     def post(self, request: Request, job_id: int) -> Response:
         data = _valid(ClaimIn, request)
         job = services.claim_job(request.auth, job_id, data["message"], data["redelivered"])
-        answer = {"job": job.pk, "kind": job.kind, "params": job.params, "last_seq": job.last_seq}
+        answer = {
+            "job": job.pk,
+            "kind": job.kind,
+            "params": job.params,
+            "last_seq": job.last_seq,
+            "attempt": job.attempts,
+        }
         # a push job's registry credentials: opened here, for the host that has just claimed
         # its own job, and stored nowhere on the way (not in the job, its output or a log)
         secret = credentials_for_job(job) if job.kind == JobKind.IMAGE_PUSH else None
