@@ -184,6 +184,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         dns_search=args.dns_search or [],
         dns_options=args.dns_option or [],
         add_hosts=args.add_host or [],
+        links=args.link or [],
         volumes=args.volume or [],
         mounts=args.mount or [],
         tmpfs=args.tmpfs or [],
@@ -1012,6 +1013,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--dns-search", action="append")
     a("--dns-option", action="append")
     a("--add-host", action="append")
+    a("--link", action="append", help="add a link to another container (NAME[:ALIAS])")
     a("-v", "--volume", action="append")
     a("--mount", action="append")
     a("--tmpfs", action="append")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from runtime.containers import links
 from runtime.containers.cgroups import cgroup_mode
 from runtime.containers.model import Container, ContainerSpec, parse_device
 from runtime.containers.ociconfig import cgroupns_mode
@@ -120,7 +121,7 @@ def host_config_json(c: Container) -> dict:
         "GroupAdd": s.group_add or None,
         "IpcMode": s.ipc_mode or "private",
         "Cgroup": "",
-        "Links": None,
+        "Links": None,  # inspect_json fills it: it needs the linked names
         "OomScoreAdj": s.oom_score_adj or 0,
         "PidMode": s.pid_mode,
         "Privileged": s.privileged,
@@ -230,7 +231,7 @@ def inspect_json(
         "ProcessLabel": "",
         "AppArmorProfile": "",
         "ExecIDs": None,
-        "HostConfig": host_config_json(c),
+        "HostConfig": {**host_config_json(c), "Links": links.shown(manager, c)},
         "GraphDriver": {
             "Data": {
                 "MergedDir": str(manager.run_dir(c.id) / "rootfs"),

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
+from runtime.containers import links
 from runtime.containers import rootfs as rootfs_mod
 from runtime.containers.cgroups import (
     block_io,
@@ -247,6 +248,7 @@ class ContainerManager:
         image = self.rt.images.get(spec.image)
         ctr_id = os.urandom(32).hex()  # as secrets.token_hex, without its import cost
         name = spec.name.lstrip("/") if spec.name else ""
+        spec.links = links.resolve(self, spec)
         config = merge_config(spec, image.container_config, ctr_id, image_ref=spec.image)
         if not (config.get("Entrypoint") or []) + (config.get("Cmd") or []):
             raise InvalidArgument("no command specified")
@@ -464,9 +466,10 @@ class ContainerManager:
             check_command(rootfs, args[0], container_env(c, home), cwd)
 
         exposed = list((cfg.get("ExposedPorts") or {}).keys())
+        linked = links.for_start(self, self.rt.networks.settings, c)
         setup = self.rt.networks.setup(c.id, spec, c.name, exposed)
         base = self.dir(c.id)
-        contents = {"hostname": cfg["Hostname"] + "\n", "hosts": setup.hosts}
+        contents = {"hostname": cfg["Hostname"] + "\n", "hosts": setup.hosts + linked.hosts}
         contents["resolv.conf"] = setup.resolv_conf
         for name in ETC_FILES:
             (base / name).write_text(contents[name])
@@ -495,6 +498,7 @@ class ContainerManager:
             hook_binary="" if v2 else str(shim_binary()),
             devices=device_nodes,
             device_rules=device_rules,
+            link_env=linked.env or [],
             **self._shared_namespaces(spec),
         )
 

@@ -115,6 +115,8 @@ class ContainerSpec:
     dns_search: list[str] = field(default_factory=list)
     dns_options: list[str] = field(default_factory=list)
     add_hosts: list[str] = field(default_factory=list)
+    #: Docker's legacy links: NAME[:ALIAS] as given; ID:ALIAS once created (containers.links)
+    links: list[str] = field(default_factory=list)
     # storage (validated by runtime.volumes)
     volumes: list[str] = field(default_factory=list)
     mounts: list[str] = field(default_factory=list)

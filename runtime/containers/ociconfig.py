@@ -58,6 +58,8 @@ class RunSetup:
     shm_source: str = ""
     #: cgroup v1: the program that remounts /sys/fs/cgroup read-only in the container
     hook_binary: str = ""
+    #: the environment the container's legacy links give it (runtime.containers.links)
+    link_env: list[str] = field(default_factory=list)
 
 
 def container_env(c: Container, home: str) -> list[str]:
@@ -74,6 +76,12 @@ def container_env(c: Container, home: str) -> list[str]:
     if c.spec.tty and "TERM" not in keys:
         env.append("TERM=xterm")
     return env
+
+
+def _with_links(env: list[str], link_env: list[str]) -> list[str]:
+    """The process's environment and its links' (a variable the container sets wins)."""
+    keys = {e.split("=", 1)[0] for e in env}
+    return env + [e for e in link_env if e.split("=", 1)[0] not in keys]
 
 
 def cgroupns_mode(asked: str, cgroup_v2: bool) -> str:
@@ -122,7 +130,7 @@ def build_oci_config(c: Container, run: RunSetup) -> dict:
     mounts += run.volume_mounts
     opts = OCIOptions(
         args=args,
-        env=container_env(c, run.home),
+        env=_with_links(container_env(c, run.home), run.link_env),
         cwd=workdir(c),
         uid=run.uid,
         gid=run.gid,
