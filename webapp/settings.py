@@ -187,6 +187,8 @@ WHARF_JOB_QUEUE_DEADLINE = env_int("WHARF_JOB_QUEUE_DEADLINE", 3600)
 WHARF_HEARTBEAT_SECONDS = env_int("WHARF_HEARTBEAT_SECONDS", 10)
 WHARF_UNREACHABLE_AFTER = env_int("WHARF_UNREACHABLE_AFTER", 45)
 WHARF_UNREACHABLE_CHECK_SECONDS = env_int("WHARF_UNREACHABLE_CHECK_SECONDS", 15)
+# A live stream (logs, stats, exec) waits this long for its host to dial in.
+WHARF_STREAM_WAIT = env_int("WHARF_STREAM_WAIT", 15)
 # A job past its soft limit is killed this much later (the hard limit).
 WHARF_JOB_HARD_GRACE = env_int("WHARF_JOB_HARD_GRACE", 60)
 # Fault tests only: the "test.sleep" job kind and its soft limit.

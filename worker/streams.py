@@ -51,6 +51,11 @@ STATS_SECONDS = 1.0
 SHELL = ["/bin/sh"]
 
 
+def max_streams() -> int:
+    """How many streams this host serves at once (each is a thread; a shell, a process)."""
+    return int(os.environ.get("WHARF_MAX_STREAMS", "32"))
+
+
 class StreamListener(threading.Thread):
     """Pop this host's stream requests and serve each in a thread of its own."""
 
@@ -59,6 +64,7 @@ class StreamListener(threading.Thread):
         self.cfg = cfg
         self.site = site
         self.stopped = threading.Event()
+        self.slots = threading.BoundedSemaphore(max_streams())
 
     def run(self) -> None:
         import redis
@@ -108,8 +114,8 @@ def stream_url(site_url: str, stream_id: str) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/host/streams/{stream_id}/"
 
 
-def serve(cfg: HostConfig, fields: dict) -> None:
-    """Dial the site for one stream and serve it to its end."""
+def serve(cfg: HostConfig, fields: dict, refuse: str = "") -> None:
+    """Dial the site for one stream and serve it to its end (or tell it REFUSE, and end)."""
     from websockets.exceptions import ConnectionClosed
     from websockets.sync.client import connect
 
@@ -125,6 +131,9 @@ def serve(cfg: HostConfig, fields: dict) -> None:
             max_size=2**20,
         ) as ws:
             try:
+                if refuse:
+                    ws.send(json.dumps({"type": "error", "error": refuse, "kind": "conflict"}))
+                    return
                 with Runtime() as rt:
                     SERVERS[fields["kind"]](rt, ws, fields["container"], fields["params"])
             except WharfError as exc:

@@ -170,3 +170,17 @@ def test_the_hosts_normal_end_closes_the_browsers_socket_normally(blue, sent):
         assert await _closed_with(browser) == 1000
 
     async_to_sync(scenario)()
+
+
+def test_a_host_that_does_not_dial_in_is_told_of_within_the_wait(
+    blue, sent, monkeypatch, api_client
+):
+    from webapp.streams import requests as stream_requests
+
+    monkeypatch.setattr(stream_requests, "STREAM_WAIT", 1)
+    pk = blue["container"].pk
+    assert _refused(f"/ws/containers/{pk}/stats/", blue["viewer"]) == 4503
+    r = api_client(blue["viewer"]).get(f"/api/v1/containers/{pk}/logs/?tail=3")
+    assert r.status_code == 503 and r.json()["kind"] == "host_unavailable", r.content
+    assert [env["kind"] for _, env in sent] == ["stats", "logs"]
+    assert sent[1][1]["params"] == {"tail": 3, "follow": False}

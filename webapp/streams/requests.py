@@ -13,14 +13,15 @@ from __future__ import annotations
 import secrets
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 
 from webapp.fleet import broker
 from webapp.fleet.models import Host
 from webapp.jobs.signing import sign_fields
 
-#: seconds a stream waits for its host to dial in
-STREAM_WAIT = 15
+#: seconds a stream waits for its host to dial in (``WHARF_STREAM_WAIT``)
+STREAM_WAIT = settings.WHARF_STREAM_WAIT
 KINDS = ("logs", "stats", "exec")
 
 
