@@ -10,6 +10,21 @@ function socketTo(path) {
   return new WebSocket(`${scheme}://${location.host}${path}`);
 }
 
+// A stream that ended with its container (a normal close) opens again once the page's
+// state, which htmx refreshes every few seconds, says the container runs again.
+function reopenWhenRunning(open) {
+  let ended = false;
+  document.body.addEventListener("htmx:afterSwap", () => {
+    if (ended && document.getElementById("state")?.textContent.trim() === "running") {
+      ended = false;
+      open();
+    }
+  });
+  return () => {
+    ended = true;
+  };
+}
+
 // --- logs ----------------------------------------------------------------------------------
 
 function liveLogs(card) {
@@ -42,6 +57,8 @@ function liveLogs(card) {
     if (follow.checked) out.scrollTop = out.scrollHeight;
   });
 
+  const ended = reopenWhenRunning(open);
+
   function open() {
     const socket = socketTo(card.dataset.socket);
     socket.onopen = () => {
@@ -58,6 +75,7 @@ function liveLogs(card) {
       card.dataset.live = "away";
       if (event.code === 1000) {
         status.textContent = "the container stopped; its logs end here";
+        ended();
         return;
       }
       if (event.code === 4404 || event.code === 4401 || event.code === 4403) return;
@@ -153,10 +171,13 @@ function liveStats(card) {
     shown("stat-blkio", `read ${bytes(read)}/s, written ${bytes(write)}/s`);
   }
 
+  const ended = reopenWhenRunning(open);
+
   function open() {
     const socket = socketTo(card.dataset.socket);
     socket.onopen = () => {
       status.textContent = "live";
+      last = null; // no rate across the gap
     };
     socket.onmessage = (event) => {
       const message = JSON.parse(event.data);
@@ -167,6 +188,7 @@ function liveStats(card) {
     socket.onclose = (event) => {
       if (event.code === 1000 || (event.code >= 4400 && event.code !== 4503)) {
         if (!status.textContent || status.textContent === "live") status.textContent = "stopped";
+        if (event.code === 1000) ended();
         return;
       }
       status.textContent = "reconnecting…";

@@ -5,6 +5,7 @@ socket) runs ``echo hi``, is interrupted by Ctrl-C and ends with the shell's exi
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from pathlib import Path
 
@@ -44,6 +45,15 @@ def _rows(browser) -> list[str]:
         "return [...document.querySelectorAll('#console .xterm-rows > div')]"
         ".map(d => d.textContent.trimEnd())"
     )
+
+
+def _sizes(browser) -> list[tuple[int, int]]:
+    """What ``stty size`` printed in the console: (rows, columns), oldest first."""
+    return [
+        (int(r.split()[0]), int(r.split()[1]))
+        for r in _rows(browser)
+        if re.fullmatch(r"\d+ \d+", r.strip())
+    ]
 
 
 def _log_numbers(browser) -> list[int]:
@@ -124,6 +134,15 @@ def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser
             raise AssertionError(f"no prompt in the console: {_rows(browser)}") from None
         _keys(browser, "echo hi", ENTER)
         wait_for(lambda: "hi" in _rows(browser), 30, "the shell's answer on a row of its own")
+        # resize: a narrower window, a narrower terminal (the shell's own view of it)
+        _keys(browser, "stty size", ENTER)
+        before = wait_for(lambda: _sizes(browser), 30, "stty's answer")[-1]
+        browser._call("POST", browser._s("/window/rect"), {"width": 900, "height": 900})
+        _keys(browser, "clear; stty size", ENTER)
+        after = wait_for(
+            lambda: (s := _sizes(browser)) and s[-1] != before and s[-1], 30, "a new size"
+        )
+        assert after[1] < before[1], (before, after)
         _keys(browser, "sleep 300", ENTER)
         _keys(browser, (CONTROL, "c"))
         _keys(browser, "echo after-ctrl-c", ENTER)
@@ -133,6 +152,18 @@ def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser
         assert (
             browser.script("return document.getElementById('console-card').dataset.exitCode") == "3"
         )
+
+        # the container stopped and started again: its logs end, then follow the new run
+        with stack.api() as api:
+            api.post(f"/api/v1/containers/{cid}/stop/", json={"timeout": 1})
+            browser.wait_text("#logs-status", "stopped", timeout=60)
+            api.post(f"/api/v1/containers/{cid}/start/")
+        wait_for(
+            lambda: _log_numbers(browser).count(0) == 2,
+            60,
+            "the logs of the second run (line 0 again) without a reload",
+        )
+        assert browser.text("#logs-status") == "following"
 
         # xterm.js writes its colours into <style> elements, which the CSP refuses (the page's
         # own rules stand in for them); nothing else may be refused
