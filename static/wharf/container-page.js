@@ -186,7 +186,8 @@ function liveStats(card) {
       else if (message.type === "error") status.textContent = message.error;
     };
     socket.onclose = (event) => {
-      if (event.code === 1000 || (event.code >= 4400 && event.code !== 4503)) {
+      const retry = event.code === 4503 || event.code === 4409; // host away, or not made yet
+      if (event.code === 1000 || (event.code >= 4400 && !retry)) {
         if (!status.textContent || status.textContent === "live") status.textContent = "stopped";
         if (event.code === 1000) ended();
         return;

@@ -144,6 +144,7 @@ def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser
         )
         assert after[1] < before[1], (before, after)
         _keys(browser, "sleep 300", ENTER)
+        wait_for(lambda: any(r.endswith("# sleep 300") for r in _rows(browser)), 30, "the echo")
         _keys(browser, (CONTROL, "c"))
         _keys(browser, "echo after-ctrl-c", ENTER)
         wait_for(lambda: "after-ctrl-c" in _rows(browser), 30, "Ctrl-C to end the sleep")
