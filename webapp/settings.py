@@ -135,6 +135,8 @@ STORAGES = {
 }
 if WHARF_ENV == "test":
     STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+    # tests make many users; a slow hash protects real passwords, not these
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 # --- Redis: Celery's broker and the Channels layer -------------------------
 REDIS_URL = env_str("REDIS_URL", "redis://127.0.0.1:6379/0")

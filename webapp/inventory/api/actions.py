@@ -45,7 +45,7 @@ from webapp.inventory.api.serializers import ContainerSerializer
 from webapp.inventory.models import Container
 from webapp.jobs.choices import JobKind
 from webapp.jobs.models import Job
-from webapp.permissions import RUN
+from webapp.permissions import VIEW
 
 
 def accepted(request: Request, job: Job, **extra: object) -> Response:
@@ -336,8 +336,10 @@ class NetworkActions:
     def _plug(self, request: Request, kind: str, **extra: object) -> Response:
         network = self.get_object()
         data = _checked(ConnectIn, request)
+        # a container the requester sees: whether they may act is the job's check (403 for a
+        # viewer), as for every other action
         container = (
-            Container.objects.for_user(request.user, RUN)
+            Container.objects.for_user(request.user, VIEW)
             .filter(pk=data["container"], host=network.host)
             .first()
         )

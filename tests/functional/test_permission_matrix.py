@@ -1,0 +1,467 @@
+"""The permission matrix, generated: every URL pattern of the site (REST API, pages, the host
+API, websockets) against six people — anonymous, a team admin of another team, a viewer, an
+operator and a team admin of the owning team, a fleet admin — each with the expected outcome.
+
+Nothing here lists endpoints by hand: each is found in the URL configuration
+and classified by a rule derived from what it is (a DRF action on one object
+or on the collection, a page with an object in its path, a socket with one).
+An endpoint the rules cannot classify, or whose object the test cannot make,
+fails ``test_every_endpoint_is_classified`` saying what to declare below.
+
+Outcomes: ``ok`` (let through: any answer but 401, 403 and 404, and never a
+5xx), ``login`` (anonymous: API 401, page 302 to sign in, socket closed
+4401), ``403``, ``404``; for pages that start work, ``ok`` means a job was
+recorded and ``403`` that none was.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.testing import WebsocketCommunicator
+from django.db import transaction
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from webapp.audit.models import AuditEntry
+from webapp.inventory.models import Container, Image, Network, Volume
+from webapp.jobs.models import Job
+
+PEOPLE = ["anonymous", "stranger", "viewer", "operator", "team_admin", "fleet_admin"]
+
+
+def _rule(**outcomes: str) -> dict[str, str]:
+    out = {"anonymous": "login", **outcomes}
+    return {p: out.get(p, "ok") for p in PEOPLE}
+
+
+#: what each kind of endpoint lets each person do
+RULES: dict[str, dict[str, str]] = {
+    "public": {p: "ok" for p in PEOPLE},
+    "signed_in": _rule(),
+    "team_read": _rule(stranger="404"),
+    "team_run": _rule(stranger="404", viewer="403"),
+    # a collection's create: the stranger creates in its own team (and is told about the host)
+    "create": _rule(viewer="403"),
+    "fleet_admin": _rule(stranger="404", viewer="403", operator="403", team_admin="403"),
+    "fleet_admin_list": _rule(stranger="403", viewer="403", operator="403", team_admin="403"),
+    # the stranger is its own team's admin: it reads that team's part
+    "team_admin_list": _rule(viewer="403", operator="403"),
+    "team_admin_read": _rule(stranger="404", viewer="403", operator="403"),
+    # hosts only, with their own credential: a person's session or token is not one
+    "host_only": {p: "login" for p in PEOPLE},
+}
+
+# --- declarations: what the rules cannot know by themselves ------------------------------
+
+#: URL names whose rule is not the one derived from what they are
+OVERRIDES: dict[str, str] = {
+    "audit-list": "team_admin_list",
+    "audit-detail": "team_admin_read",
+    "audit": "team_admin_list",
+    "login": "public",
+    "logout": "public",
+    # the API's description: the same for everyone, nothing of anyone's
+    "schema": "public",
+    "api-docs": "public",
+    "api-root": "public",  # names the collections, nothing of anyone's
+    "host-enroll": "public",  # a new host has no credential yet: it brings a one-time token
+}
+#: DRF actions on one object that only fleet admins may take
+FLEET_ADMIN_ACTIONS = {"adopt"}
+#: where the views that answer hosts, never people, live (``webapp.fleet.hostapi``)
+HOST_API = "api/host/"
+#: request bodies of the endpoints that make something (a valid one: the check under test
+#: comes after the input's)
+BODIES: dict[str, dict] = {
+    "job-list": {"kind": "host.check", "host": "hb"},
+    "container-list": {"image": "busybox", "host": "hb"},
+    "image-pull": {"reference": "busybox", "host": "hb"},
+    "volume-list": {"host": "hb", "name": "made"},
+    "network-list": {"host": "hb", "name": "made"},
+    "registry-list": {"name": "made", "host": "made.example"},
+    "network-connect": {"container": "{container}"},
+    "network-disconnect": {"container": "{container}"},
+    "container-adopt": {"team": "blue"},
+    "image-adopt": {"team": "blue"},
+    "volume-adopt": {"team": "blue"},
+    "network-adopt": {"team": "blue"},
+    "containers-bulk": {"action": "start", "selected": "{container}"},
+    "container-run": {"image": "busybox", "host": "hb"},
+}
+#: values of path parameters, by name: an object of team blue (``world`` makes them)
+PATH_VALUES: dict[str, str] = {
+    "job_id": "job",
+    "container_id": "container",
+    "host_name": "host",
+    "action": "start",
+    "name": "host",
+}
+#: page URL names whose POST starts a job (their outcome is read from the jobs recorded)
+JOB_PAGES = {"job-rerun", "host-check", "containers-bulk", "container-run", "container-page-action"}
+#: page URL names whose POST changes an object: (did it happen?, undo it for the next person)
+EFFECTS = {
+    "job-cancel": (
+        lambda v: Job.objects.filter(pk=v["job"], state="cancelled").exists(),
+        lambda v: Job.objects.filter(pk=v["job"]).update(state="queued", cancel_requested=False),
+    ),
+}
+#: pages that take only POST
+POST_PAGES = {
+    "job-cancel",
+    "job-rerun",
+    "host-check",
+    "containers-bulk",
+    "container-page-action",
+    "logout",
+}
+
+
+@dataclass
+class Endpoint:
+    name: str
+    path: str  # with blue's objects' values in place
+    method: str
+    rule: str
+    kind: str  # api, page, host, ws
+    body: dict | None = None
+
+
+def _slot(key: str) -> str:
+    """A placeholder of the path, filled with the ``world``'s value of KEY."""
+    return "{" + key + "}"
+
+
+def _walk(patterns, prefix=""):
+    for p in patterns:
+        if isinstance(p, URLResolver):
+            yield from _walk(p.url_patterns, prefix + str(p.pattern))
+        elif isinstance(p, URLPattern):
+            yield prefix + str(p.pattern), p
+
+
+def _object_for(model: type | None) -> str | None:
+    """The ``world`` key of team blue's object of MODEL (None: the test cannot make one)."""
+    from webapp.registries.models import Registry
+
+    keys = {
+        Container: "container",
+        Image: "image",
+        Volume: "volume",
+        Network: "network",
+        Job: "job",
+        AuditEntry: "audit",
+        Registry: "registry",
+    }
+    from webapp.fleet.models import Host
+
+    keys[Host] = "host"
+    return keys.get(model)
+
+
+def endpoints() -> tuple[list[Endpoint], list[str]]:
+    """Every endpoint with its rule, and what could not be classified (as instructions)."""
+    found: list[Endpoint] = []
+    unknown: list[str] = []
+    for raw, pattern in _walk(get_resolver().url_patterns):
+        if raw.startswith("admin/") or "(?P<format>" in raw or "<drf_format_suffix" in raw:
+            continue  # the admin is Django's own (staff only); format suffixes are twins
+        name = pattern.name or raw
+        callback = pattern.callback
+        cls = getattr(callback, "cls", None)
+        path = "/" + raw.replace("^", "").replace("$", "")
+        if raw.startswith(HOST_API):
+            rule = OVERRIDES.get(name, "host_only")
+            found.append(Endpoint(name, re.sub(r"<[^>]+>", "1", path), "post", rule, "host"))
+            continue
+        actions = getattr(callback, "actions", None)
+        if actions:  # a DRF viewset route
+            detail = "(?P<" in raw
+            model = getattr(getattr(cls, "queryset", None), "model", None)
+            key = _object_for(model) if detail else None
+            if detail and key is None:
+                unknown.append(
+                    f"{name} ({raw}): add team blue's {model.__name__ if model else '?'} "
+                    "to world() and _object_for() in tests/functional/test_permission_matrix.py"
+                )
+                continue
+            path = re.sub(r"\(\?P<\w+>[^)]*\)", _slot(key) if key else "", path)
+            for method, action in actions.items():
+                if action in FLEET_ADMIN_ACTIONS:
+                    rule = "fleet_admin"
+                elif method == "get":
+                    rule = "team_read" if detail else "signed_in"
+                else:
+                    rule = "team_run" if detail else "create"
+                rule = OVERRIDES.get(name, rule)
+                body = BODIES.get(name)
+                if (
+                    method in ("post", "put", "patch")
+                    and body is None
+                    and action
+                    not in {
+                        "start",
+                        "stop",
+                        "restart",
+                        "kill",
+                        "pause",
+                        "unpause",
+                        "cancel",
+                        "partial_update",
+                    }
+                ):
+                    unknown.append(
+                        f"{name} ({method.upper()} {raw}): declare a request body in BODIES"
+                    )
+                    continue
+                found.append(Endpoint(name, path, method, rule, "api", body))
+            continue
+        # a page (or an API view that is not a viewset)
+        params = re.findall(r"<(?:\w+:)?(\w+)>", raw)
+        missing = [p for p in params if p not in PATH_VALUES]
+        if missing:
+            unknown.append(f"{name} ({raw}): declare values for {missing} in PATH_VALUES")
+            continue
+        for p in params:
+            value = PATH_VALUES[p]
+            path = re.sub(rf"<(?:\w+:)?{p}>", value if p == "action" else _slot(value), path)
+        method = "post" if name in POST_PAGES else "get"
+        has_object = any(PATH_VALUES[p] != p and p != "action" for p in params)
+        if name in OVERRIDES:
+            rule = OVERRIDES[name]
+        elif method == "get":
+            rule = "team_read" if has_object else "signed_in"
+        else:
+            rule = "team_run" if has_object else "create"
+        if method == "post" and name not in JOB_PAGES | set(EFFECTS) | set(OVERRIDES):
+            unknown.append(
+                f"{name} ({raw}): a page taking POST that starts no job: declare its rule in OVERRIDES"
+            )
+            continue
+        found.append(Endpoint(name, path, method, rule, "page", BODIES.get(name)))
+        if name in BODIES and name not in POST_PAGES:  # a form: GET shows it, POST sends it
+            found.append(Endpoint(name, path, "post", "create", "page", BODIES[name]))
+    return found, unknown
+
+
+def ws_endpoints() -> tuple[list[Endpoint], list[str]]:
+    from webapp.routing import websocket_urlpatterns
+
+    found, unknown = [], []
+    for raw, _pattern in _walk(websocket_urlpatterns):
+        params = re.findall(r"<(?:\w+:)?(\w+)>", raw)
+        missing = [p for p in params if p not in PATH_VALUES]
+        if missing or "exec" in raw:
+            unknown.append(
+                f"ws {raw}: declare values for {missing} in PATH_VALUES"
+                if missing
+                else f"ws {raw}: a socket that acts: declare its rule in WS_RULES"
+            )
+            continue
+        path = "/" + raw
+        for p in params:
+            path = re.sub(rf"<(?:\w+:)?{p}>", _slot(PATH_VALUES[p]), path)
+        found.append(Endpoint(raw, path, "ws", "team_read" if params else "signed_in", "ws"))
+    return found, unknown
+
+
+# --- the world: team blue owns one of everything; red is another team -----------------------
+
+
+@pytest.fixture
+def world(make_team, make_user, make_host, grant, monkeypatch):
+    from webapp.audit.services import record
+    from webapp.registries.models import Registry
+
+    monkeypatch.setattr("webapp.jobs.services.enqueue", lambda job: None)
+    blue, red = make_team("blue"), make_team("red")
+    hb, hr = make_host("hb", cpus=8, memory_bytes=8 << 30), make_host("hr")
+    grant(blue, hb)
+    grant(red, hr)
+    objects = {
+        "host": hb,
+        "container": Container.objects.create(
+            host=hb, team=blue, engine_id="c" * 64, name="web", image="busybox", state="exited"
+        ),
+        "image": Image.objects.create(
+            host=hb, team=blue, engine_id="sha256:" + "d" * 64, tags=["busybox:latest"]
+        ),
+        "volume": Volume.objects.create(host=hb, team=blue, engine_id="data", name="data"),
+        "network": Network.objects.create(
+            host=hb, team=blue, engine_id="n" * 64, name="net", driver="bridge"
+        ),
+        "job": Job.objects.create(kind="host.check", host=hb, team=blue, params={}),
+        "registry": Registry.objects.create(team=blue, name="hub", host="hub.example"),
+    }
+    objects["audit"] = record("test.entry", objects["container"], team=blue)
+    admin = make_user("fleet", staff=True)
+    admin.is_superuser = True
+    admin.save()
+    people = {
+        "anonymous": None,
+        "stranger": make_user("stranger", team=red, role="admin"),
+        "viewer": make_user("viewer", team=blue, role="viewer"),
+        "operator": make_user("operator", team=blue, role="operator"),
+        "team_admin": make_user("teamadmin", team=blue, role="admin"),
+        "fleet_admin": admin,
+    }
+    values = {k: (v.name if k == "host" else v.pk) for k, v in objects.items()}
+    return people, values
+
+
+def _fill(text: str, values: dict) -> str:
+    return text.format(**values)
+
+
+def _body(body: dict | None, values: dict) -> dict:
+    return {k: _fill(v, values) if isinstance(v, str) else v for k, v in (body or {}).items()}
+
+
+def _outcome_api(status: int) -> str:
+    assert status < 500, f"server error {status}"
+    return {401: "login", 403: "403", 404: "404"}.get(status, "ok")
+
+
+def _call_api(user, e: Endpoint, values: dict) -> str:
+    from rest_framework.test import APIClient
+
+    from webapp.accounts.tokens import ApiToken
+
+    client = APIClient()
+    if user is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user, 'matrix')[1]}")
+    path = _fill(e.path, values)
+    r = getattr(client, e.method)(path, _body(e.body, values), format="json")
+    return _outcome_api(r.status_code)
+
+
+def _call_page(user, e: Endpoint, values: dict) -> str:
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    path = _fill(e.path, values)
+    jobs = Job.objects.count()
+    r = getattr(client, e.method)(path, _body(e.body, values))
+    assert r.status_code < 500, f"server error {r.status_code}"
+    if r.status_code == 302 and "/login/?next=" in r["Location"]:
+        return "login"
+    if r.status_code in (403, 404):
+        return str(r.status_code)
+    if e.method == "post" and e.name in JOB_PAGES:
+        return "ok" if Job.objects.count() > jobs else "403"
+    if e.method == "post" and e.name in EFFECTS:
+        happened, undo = EFFECTS[e.name]
+        done = happened(values)
+        undo(values)
+        return "ok" if done else "403"
+    return "ok"
+
+
+def _call_host(user, e: Endpoint, values: dict) -> str:
+    from rest_framework.test import APIClient
+
+    from webapp.accounts.tokens import ApiToken
+
+    client = APIClient()
+    if user is not None:  # a person's token and session: neither is a host's credential
+        client.force_login(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {ApiToken.issue(user, 'matrix')[1]}")
+    status = client.post(e.path, {}, format="json").status_code
+    return "login" if status in (401, 403) else _outcome_api(status)
+
+
+def test_every_endpoint_is_classified():
+    _, unknown = endpoints()
+    _, ws_unknown = ws_endpoints()
+    assert not unknown + ws_unknown, "declare in test_permission_matrix.py:\n" + "\n".join(
+        unknown + ws_unknown
+    )
+
+
+def _cases():
+    found, _ = endpoints()
+    return [pytest.param(e, id=f"{e.method.upper()} {e.path}") for e in found]
+
+
+@pytest.mark.parametrize("endpoint", _cases())
+def test_matrix(world, endpoint):
+    people, values = world
+    call = {"api": _call_api, "page": _call_page, "host": _call_host}[endpoint.kind]
+    got = {}
+    for who in PEOPLE:
+        with transaction.atomic():  # each person meets the world as the fixture made it
+            got[who] = call(people[who], endpoint, values)
+            transaction.set_rollback(True)
+    expected = dict(RULES[endpoint.rule])
+    if (
+        endpoint.kind == "page"
+        and endpoint.method == "post"
+        and endpoint.name in JOB_PAGES | set(EFFECTS)
+    ):
+        # a page that refuses says so in a message on the page it sends back to: the
+        # outcome is whether the work was done; blue's host or objects are nobody else's
+        expected = {k: "refused" if v in ("403", "404") else v for k, v in expected.items()}
+        expected["stranger"] = "refused"
+        got = {k: "refused" if v in ("403", "404") else v for k, v in got.items()}
+    assert got == expected, f"{endpoint.name} ({endpoint.rule})"
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("endpoint", [pytest.param(e, id=e.path) for e in ws_endpoints()[0]])
+def test_socket_matrix(world, endpoint):
+    people, values = world
+    path = _fill(endpoint.path, values)
+
+    from webapp.asgi import application
+
+    def headers_of(user) -> list:
+        headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+        if user is not None:
+            c = Client()
+            c.force_login(user)
+            headers.append((b"cookie", f"sessionid={c.cookies['sessionid'].value}".encode()))
+        return headers
+
+    async def outcome(headers: list) -> str:
+        # a refusal is accepted, then closed with its code (a browser sees no code otherwise)
+        comm = WebsocketCommunicator(application, path, headers=headers)
+        connected, code = await comm.connect(timeout=5)
+        if connected:
+            try:
+                first = await comm.receive_output(timeout=1)
+            except TimeoutError:
+                first = {"type": "websocket.send"}  # open and quiet: a job with no output yet
+            code = first.get("code") if first["type"] == "websocket.close" else None
+        await comm.disconnect()
+        if code is None:
+            return "ok"
+        return {4401: "login", 4403: "403", 4404: "404"}.get(code, f"closed {code}")
+
+    got = {who: async_to_sync(outcome)(headers_of(people[who])) for who in PEOPLE}
+    assert got == RULES[endpoint.rule], endpoint.path
+
+
+def test_an_endpoint_the_rules_cannot_classify_says_what_to_declare(monkeypatch):
+    import sys
+    import types
+
+    from django.urls import get_resolver as real_resolver
+    from django.urls import path
+
+    urls = types.ModuleType("matrix_extra_urls")
+    urls.urlpatterns = [
+        path("things/<int:thing_id>/", lambda request, thing_id: None, name="thing-page"),
+        path("things/purge/", lambda request: None, name="things-purge"),
+    ]
+    monkeypatch.setitem(sys.modules, "matrix_extra_urls", urls)
+    monkeypatch.setattr(sys.modules[__name__], "get_resolver", lambda: real_resolver(urls))
+    monkeypatch.setattr(sys.modules[__name__], "POST_PAGES", POST_PAGES | {"things-purge"})
+    _, unknown = endpoints()
+    assert unknown == [
+        "thing-page (things/<int:thing_id>/): declare values for ['thing_id'] in PATH_VALUES",
+        "things-purge (things/purge/): a page taking POST that starts no job: "
+        "declare its rule in OVERRIDES",
+    ]
