@@ -16,6 +16,8 @@ recorded and ``403`` that none was.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -47,12 +49,16 @@ RULES: dict[str, dict[str, str]] = {
     # a collection's create: the stranger creates in its own team (and is told about the host)
     "create": _rule(viewer="403"),
     "fleet_admin": _rule(stranger="404", viewer="403", operator="403", team_admin="403"),
+    # on a host named in the body: another team does not know it (a 400 naming the field)
+    "fleet_admin_host": _rule(viewer="403", operator="403", team_admin="403"),
     "fleet_admin_list": _rule(stranger="403", viewer="403", operator="403", team_admin="403"),
     # the stranger is its own team's admin: it reads that team's part
     "team_admin_list": _rule(viewer="403", operator="403"),
     "team_admin_read": _rule(stranger="404", viewer="403", operator="403"),
     # hosts only, with their own credential: a person's session or token is not one
     "host_only": {p: "login" for p in PEOPLE},
+    # a person's own object (the operator's): everyone else is told it does not exist
+    "own": _rule(stranger="404", viewer="404", team_admin="404", fleet_admin="404"),
 }
 
 # --- declarations: what the rules cannot know by themselves ------------------------------
@@ -68,7 +74,15 @@ OVERRIDES: dict[str, str] = {
     "schema": "public",
     "api-docs": "public",
     "api-root": "public",  # names the collections, nothing of anyone's
-    "host-enroll": "public",  # a new host has no credential yet: it brings a one-time token
+    "host-enroll": "public",
+    "host-hold": "fleet_admin",  # drain, cordon, uncordon
+    "token-revoke": "own",
+    "token-create": "signed_in",  # a token of one's own
+    # a prune takes what no container uses, whoever's it is: the host's, for fleet admins
+    "container-prune": "fleet_admin_host",
+    "image-prune": "fleet_admin_host",
+    "volume-prune": "fleet_admin_host",
+    "network-prune": "fleet_admin_host",  # the operator's token: its own, nobody else's  # a new host has no credential yet: it brings a one-time token
 }
 #: DRF actions on one object that only fleet admins may take
 FLEET_ADMIN_ACTIONS = {"adopt"}
@@ -89,35 +103,65 @@ BODIES: dict[str, dict] = {
     "image-adopt": {"team": "blue"},
     "volume-adopt": {"team": "blue"},
     "network-adopt": {"team": "blue"},
-    "containers-bulk": {"action": "start", "selected": "{container}"},
+    "container-prune": {"host": "hb"},
+    "image-prune": {"host": "hb"},
+    "volume-prune": {"host": "hb"},
+    "network-prune": {"host": "hb"},
+    "container-commit": {},
+    "container-exec-": {"command": ["true"]},
+    "container-rename": {"name": "renamed"},
+    "image-tag": {"target": "busybox:two"},
+    "image-push": {"tag": "hub.example/busybox:latest"},
+}
+#: bodies of the pages' forms, by URL name (a page and an API route may share a name)
+PAGE_BODIES: dict[str, dict] = {
+    "containers-bulk": {"action": "stop", "selected": "{container}"},
     "container-run": {"image": "busybox", "host": "hb"},
+    "image-pull": {"reference": "busybox", "host": "hb"},
+    "image-tag": {"target": "busybox:two"},
+    "volume-create": {"host": "hb", "name": "made"},
+    "network-create": {"host": "hb", "name": "made"},
+    "token-create": {"name": "made"},
+}
+#: DRF actions whose body may be empty
+BODYLESS = {"start", "stop", "restart", "kill", "pause", "unpause", "cancel", "partial_update"}
+#: API routes whose input (an upload) is read before the requester's role is asked: with no
+#: upload, everyone who may see the collection gets the input's 400
+INPUT_FIRST = {"image-build", "image-import-", "image-load"}
+#: routes this matrix does not call, each with the reason and where they are tested instead
+NOT_HERE = {
+    "image-history-result": "reads a job of its own kind (tests/functional/test_image_pages.py)",
+    "volume-files-result": "reads a job of its own kind (tests/functional/test_volume_pages.py)",
 }
 #: values of path parameters, by name: an object of team blue (``world`` makes them)
 PATH_VALUES: dict[str, str] = {
     "job_id": "job",
     "container_id": "container",
+    "image_id": "image",
+    "volume_id": "volume",
+    "network_id": "network",
+    "token_id": "token",
     "host_name": "host",
-    "action": "start",
     "name": "host",
 }
-#: page URL names whose POST starts a job (their outcome is read from the jobs recorded)
-JOB_PAGES = {"job-rerun", "host-check", "containers-bulk", "container-run", "container-page-action"}
-#: page URL names whose POST changes an object: (did it happen?, undo it for the next person)
-EFFECTS = {
-    "job-cancel": (
-        lambda v: Job.objects.filter(pk=v["job"], state="cancelled").exists(),
-        lambda v: Job.objects.filter(pk=v["job"]).update(state="queued", cancel_requested=False),
-    ),
+#: path parameters that name a choice, not an object: the value the matrix uses
+PATH_WORDS: dict[str, str] = {"action": "restart", "hold": "cordon", "stream_id": "s1"}
+#: sockets whose rule is not "read the object in the path" (or "signed in", without one)
+WS_RULES: dict[str, str] = {
+    "ws/containers/<int:container_id>/exec/": "team_run",  # a shell: operators and up
+    "ws/host/streams/<str:stream_id>/": "host_only",  # a host's end of a stream
 }
-#: pages that take only POST
-POST_PAGES = {
-    "job-cancel",
-    "job-rerun",
-    "host-check",
-    "containers-bulk",
-    "container-page-action",
-    "logout",
-}
+
+
+def _post_only(view: object) -> bool:
+    """Whether VIEW is wrapped in ``require_POST`` (its method list sits in a closure)."""
+    while view is not None:
+        for cell in getattr(view, "__closure__", None) or ():
+            value = cell.cell_contents
+            if isinstance(value, list) and value == ["POST"]:
+                return True
+        view = getattr(view, "__wrapped__", None)
+    return False
 
 
 @dataclass
@@ -198,52 +242,40 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
                     rule = "team_run" if detail else "create"
                 rule = OVERRIDES.get(name, rule)
                 body = BODIES.get(name)
-                if (
-                    method in ("post", "put", "patch")
-                    and body is None
-                    and action
-                    not in {
-                        "start",
-                        "stop",
-                        "restart",
-                        "kill",
-                        "pause",
-                        "unpause",
-                        "cancel",
-                        "partial_update",
-                    }
-                ):
+                if name in INPUT_FIRST:
+                    rule = {"create": "signed_in", "team_run": "team_read"}.get(rule, rule)
+                elif method in ("post", "put", "patch") and body is None and action not in BODYLESS:
                     unknown.append(
                         f"{name} ({method.upper()} {raw}): declare a request body in BODIES"
                     )
                     continue
                 found.append(Endpoint(name, path, method, rule, "api", body))
             continue
-        # a page (or an API view that is not a viewset)
+        if name in NOT_HERE:
+            continue
+        # a page
         params = re.findall(r"<(?:\w+:)?(\w+)>", raw)
-        missing = [p for p in params if p not in PATH_VALUES]
+        missing = [p for p in params if p not in PATH_VALUES and p not in PATH_WORDS]
         if missing:
             unknown.append(f"{name} ({raw}): declare values for {missing} in PATH_VALUES")
             continue
         for p in params:
-            value = PATH_VALUES[p]
-            path = re.sub(rf"<(?:\w+:)?{p}>", value if p == "action" else _slot(value), path)
-        method = "post" if name in POST_PAGES else "get"
-        has_object = any(PATH_VALUES[p] != p and p != "action" for p in params)
-        if name in OVERRIDES:
-            rule = OVERRIDES[name]
-        elif method == "get":
-            rule = "team_read" if has_object else "signed_in"
-        else:
-            rule = "team_run" if has_object else "create"
-        if method == "post" and name not in JOB_PAGES | set(EFFECTS) | set(OVERRIDES):
-            unknown.append(
-                f"{name} ({raw}): a page taking POST that starts no job: declare its rule in OVERRIDES"
-            )
-            continue
-        found.append(Endpoint(name, path, method, rule, "page", BODIES.get(name)))
-        if name in BODIES and name not in POST_PAGES:  # a form: GET shows it, POST sends it
-            found.append(Endpoint(name, path, "post", "create", "page", BODIES[name]))
+            value = PATH_WORDS.get(p) or _slot(PATH_VALUES[p])
+            path = re.sub(rf"<(?:\w+:)?{p}>", value, path)
+        has_object = any(p in PATH_VALUES for p in params)
+        methods = ["post"] if _post_only(callback) else ["get"]
+        if name in PAGE_BODIES and methods == ["get"]:
+            methods.append("post")  # a form: GET shows it, POST sends it
+        for method in methods:
+            if method == "get":
+                rule = "team_read" if has_object else "signed_in"
+            else:
+                rule = "team_run" if has_object else "create"
+                if not has_object and name not in PAGE_BODIES and name not in OVERRIDES:
+                    unknown.append(f"{name} (POST {raw}): declare its form in PAGE_BODIES")
+                    continue
+            rule = OVERRIDES.get(name, rule)
+            found.append(Endpoint(name, path, method, rule, "page", PAGE_BODIES.get(name)))
     return found, unknown
 
 
@@ -253,18 +285,15 @@ def ws_endpoints() -> tuple[list[Endpoint], list[str]]:
     found, unknown = [], []
     for raw, _pattern in _walk(websocket_urlpatterns):
         params = re.findall(r"<(?:\w+:)?(\w+)>", raw)
-        missing = [p for p in params if p not in PATH_VALUES]
-        if missing or "exec" in raw:
-            unknown.append(
-                f"ws {raw}: declare values for {missing} in PATH_VALUES"
-                if missing
-                else f"ws {raw}: a socket that acts: declare its rule in WS_RULES"
-            )
+        missing = [p for p in params if p not in PATH_VALUES and p not in PATH_WORDS]
+        if missing:
+            unknown.append(f"ws {raw}: declare values for {missing} in PATH_VALUES")
             continue
         path = "/" + raw
         for p in params:
-            path = re.sub(rf"<(?:\w+:)?{p}>", _slot(PATH_VALUES[p]), path)
-        found.append(Endpoint(raw, path, "ws", "team_read" if params else "signed_in", "ws"))
+            path = re.sub(rf"<(?:\w+:)?{p}>", PATH_WORDS.get(p) or _slot(PATH_VALUES[p]), path)
+        rule = WS_RULES.get(raw) or ("team_read" if params else "signed_in")
+        found.append(Endpoint(raw, path, "ws", rule, "ws"))
     return found, unknown
 
 
@@ -277,6 +306,9 @@ def world(make_team, make_user, make_host, grant, monkeypatch):
     from webapp.registries.models import Registry
 
     monkeypatch.setattr("webapp.jobs.services.enqueue", lambda job: None)
+    # a stream's host is asked through the broker and never dials in here: told within 1 s
+    monkeypatch.setattr("webapp.fleet.broker.send_stream", lambda host, envelope: None)
+    monkeypatch.setattr("webapp.streams.requests.STREAM_WAIT", 1)
     blue, red = make_team("blue"), make_team("red")
     hb, hr = make_host("hb", cpus=8, memory_bytes=8 << 30), make_host("hr")
     grant(blue, hb)
@@ -284,7 +316,7 @@ def world(make_team, make_user, make_host, grant, monkeypatch):
     objects = {
         "host": hb,
         "container": Container.objects.create(
-            host=hb, team=blue, engine_id="c" * 64, name="web", image="busybox", state="exited"
+            host=hb, team=blue, engine_id="c" * 64, name="web", image="busybox", state="running"
         ),
         "image": Image.objects.create(
             host=hb, team=blue, engine_id="sha256:" + "d" * 64, tags=["busybox:latest"]
@@ -308,6 +340,9 @@ def world(make_team, make_user, make_host, grant, monkeypatch):
         "team_admin": make_user("teamadmin", team=blue, role="admin"),
         "fleet_admin": admin,
     }
+    from webapp.accounts.tokens import ApiToken
+
+    objects["token"] = ApiToken.issue(people["operator"], "theirs")[0]
     values = {k: (v.name if k == "host" else v.pk) for k, v in objects.items()}
     return people, values
 
@@ -321,6 +356,8 @@ def _body(body: dict | None, values: dict) -> dict:
 
 
 def _outcome_api(status: int) -> str:
+    if status == 503:  # the host was asked (no host answers here): the request was let through
+        return "ok"
     assert status < 500, f"server error {status}"
     return {401: "login", 403: "403", 404: "404"}.get(status, "ok")
 
@@ -339,25 +376,19 @@ def _call_api(user, e: Endpoint, values: dict) -> str:
 
 
 def _call_page(user, e: Endpoint, values: dict) -> str:
+    """A page's answer; for a POST, whether it did anything: every change writes the audit log."""
     client = Client()
     if user is not None:
         client.force_login(user)
     path = _fill(e.path, values)
-    jobs = Job.objects.count()
+    entries = AuditEntry.objects.count()
     r = getattr(client, e.method)(path, _body(e.body, values))
     assert r.status_code < 500, f"server error {r.status_code}"
     if r.status_code == 302 and "/login/?next=" in r["Location"]:
         return "login"
-    if r.status_code in (403, 404):
-        return str(r.status_code)
-    if e.method == "post" and e.name in JOB_PAGES:
-        return "ok" if Job.objects.count() > jobs else "403"
-    if e.method == "post" and e.name in EFFECTS:
-        happened, undo = EFFECTS[e.name]
-        done = happened(values)
-        undo(values)
-        return "ok" if done else "403"
-    return "ok"
+    if e.method == "post" and e.rule != "public":
+        return "ok" if AuditEntry.objects.count() > entries else "refused"
+    return str(r.status_code) if r.status_code in (403, 404) else "ok"
 
 
 def _call_host(user, e: Endpoint, values: dict) -> str:
@@ -396,15 +427,12 @@ def test_matrix(world, endpoint):
             got[who] = call(people[who], endpoint, values)
             transaction.set_rollback(True)
     expected = dict(RULES[endpoint.rule])
-    if (
-        endpoint.kind == "page"
-        and endpoint.method == "post"
-        and endpoint.name in JOB_PAGES | set(EFFECTS)
-    ):
+    if endpoint.kind == "page" and endpoint.method == "post":
         # a page that refuses says so in a message on the page it sends back to: the
         # outcome is whether the work was done; blue's host or objects are nobody else's
         expected = {k: "refused" if v in ("403", "404") else v for k, v in expected.items()}
-        expected["stranger"] = "refused"
+        if any("hb" in str(v) or "{" in str(v) for v in (endpoint.body or {}).values()):
+            expected["stranger"] = "refused"  # blue's host or objects: nobody else's
         got = {k: "refused" if v in ("403", "404") else v for k, v in got.items()}
     assert got == expected, f"{endpoint.name} ({endpoint.rule})"
 
@@ -435,8 +463,12 @@ def test_socket_matrix(world, endpoint):
             except TimeoutError:
                 first = {"type": "websocket.send"}  # open and quiet: a job with no output yet
             code = first.get("code") if first["type"] == "websocket.close" else None
-        await comm.disconnect()
+        # a consumer still waiting for its host is cancelled: its answer is in already
+        with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+            await comm.disconnect(timeout=1)
         if code is None:
+            return "ok"
+        if code == 4503:  # the host was asked and did not dial in: the socket was let through
             return "ok"
         return {4401: "login", 4403: "403", 4404: "404"}.get(code, f"closed {code}")
 
@@ -450,18 +482,17 @@ def test_an_endpoint_the_rules_cannot_classify_says_what_to_declare(monkeypatch)
 
     from django.urls import get_resolver as real_resolver
     from django.urls import path
+    from django.views.decorators.http import require_POST
 
     urls = types.ModuleType("matrix_extra_urls")
     urls.urlpatterns = [
         path("things/<int:thing_id>/", lambda request, thing_id: None, name="thing-page"),
-        path("things/purge/", lambda request: None, name="things-purge"),
+        path("things/purge/", require_POST(lambda request: None), name="things-purge"),
     ]
     monkeypatch.setitem(sys.modules, "matrix_extra_urls", urls)
     monkeypatch.setattr(sys.modules[__name__], "get_resolver", lambda: real_resolver(urls))
-    monkeypatch.setattr(sys.modules[__name__], "POST_PAGES", POST_PAGES | {"things-purge"})
     _, unknown = endpoints()
     assert unknown == [
         "thing-page (things/<int:thing_id>/): declare values for ['thing_id'] in PATH_VALUES",
-        "things-purge (things/purge/): a page taking POST that starts no job: "
-        "declare its rule in OVERRIDES",
+        "things-purge (POST things/purge/): declare its form in PAGE_BODIES",
     ]

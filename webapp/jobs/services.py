@@ -153,9 +153,11 @@ def do_cancel_job(job: Job) -> str:
         cancel_requested=True,
     ):
         publish(job.group, {"type": "state", "state": JobState.CANCELLED})
+        record("job.cancel", job, before={"state": JobState.QUEUED}, after={"state": "cancelled"})
         return "cancelled"
     if Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True):
         publish(job.group, {"type": "state", "state": JobState.RUNNING, "cancelling": True})
+        record("job.cancel", job, before={"state": JobState.RUNNING}, after={"state": "cancelling"})
         return "cancelling"
     job.refresh_from_db()
     raise Conflict(f"job {job.pk} has ended ({job.state}): there is nothing to cancel")
