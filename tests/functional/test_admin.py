@@ -98,3 +98,17 @@ def test_api_tokens_are_listed_by_name_never_by_digest(admin_client, make_user):
         assert token.digest not in page and text not in page
     assert token.digest[:8] in detail
     assert admin_client.get("/admin/accounts/apitoken/add/").status_code == 403
+
+
+def test_memberships_and_quotas_are_listed_by_name_with_use(admin_client, make_team, make_user):
+    from webapp.accounts.models import Quota
+
+    team = make_team("blue")
+    make_user("alice", team=team, role="admin")
+    Quota.objects.create(team=team, containers=5, memory=1 << 30)
+    members = admin_client.get("/admin/accounts/membership/").content.decode()
+    assert "alice" in members and "blue" in members and "Team admin" in members
+    assert "Membership object" not in members
+    quotas = admin_client.get("/admin/accounts/quota/").content.decode()
+    assert "blue" in quotas and "1 GiB" in quotas and "0 containers, 0 CPUs" in quotas
+    assert "Quota object" not in quotas

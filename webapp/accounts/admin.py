@@ -32,6 +32,50 @@ class TeamAdmin(admin.ModelAdmin):
     inlines = [MembershipInline, QuotaInline, HostGrantInline]
 
 
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    """Who is in which team, as what: listed by names, filtered by team and role."""
+
+    list_display = ["user", "team", "role"]
+    list_filter = ["role", "team"]
+    list_select_related = ["user", "team"]
+    search_fields = ["user__username", "team__name"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Quota)
+class QuotaAdmin(admin.ModelAdmin):
+    """Each team's limits beside what it uses now (``webapp.accounts.quotas.in_use``)."""
+
+    list_display = ["team", "containers", "cpus", "memory_size", "storage_size", "use"]
+    list_select_related = ["team"]
+    search_fields = ["team__name"]
+
+    @admin.display(description="memory")
+    def memory_size(self, quota: Quota) -> str:
+        return _size_or_none(quota.memory)
+
+    @admin.display(description="storage")
+    def storage_size(self, quota: Quota) -> str:
+        return _size_or_none(quota.storage)
+
+    @admin.display(description="in use")
+    def use(self, quota: Quota) -> str:
+        from webapp.accounts.quotas import in_use
+
+        used = in_use(quota.team)
+        return (
+            f"{used['containers']:g} containers, {used['cpus']:g} CPUs, "
+            f"{_size_or_none(used['memory'])} memory, {_size_or_none(used['storage'])} storage"
+        )
+
+
+def _size_or_none(n: float | None) -> str:
+    from webapp.accounts.quotas import size_text
+
+    return size_text(n) if n else "—"
+
+
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
     """Listed and revocable (delete); made with ``manage.py tokens create USER``, shown once there."""

@@ -22,7 +22,8 @@ from webapp.accounts.models import Quota, Team
 from webapp.errors import Invalid
 
 
-def _size(n: float) -> str:
+def size_text(n: float) -> str:
+    """N bytes as a person reads them: 512 MiB, 1.5 GiB."""
     for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
         if abs(n) < 1024 or unit == "TiB":
             return f"{n:g} {unit}" if unit == "bytes" else f"{n:.4g} {unit}"
@@ -68,7 +69,7 @@ def check(team: Team, kind: str, params: dict) -> None:
         return
     used = in_use(team)
     if quota.storage and used["storage"] >= quota.storage:
-        show = _size
+        show = size_text
         message = f"team {team.name}: {show(used['storage'])} of {show(quota.storage)} volume storage in use"
         over = used["storage"] - quota.storage
         message += (
@@ -83,7 +84,7 @@ def check(team: Team, kind: str, params: dict) -> None:
     for field, what, show in (
         ("containers", "containers", lambda n: f"{n:g}"),
         ("cpus", "CPUs", lambda n: f"{n:g}"),
-        ("memory", "memory", _size),
+        ("memory", "memory", size_text),
     ):
         limit = getattr(quota, field)
         if not limit or not asks[field] or used[field] + asks[field] <= limit:
