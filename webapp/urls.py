@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from webapp.accounts import views as account_views
+from webapp.accounts.api.views import TeamViewSet
 from webapp.accounts.views import SignInView
 from webapp.audit import views as audit_views
 from webapp.audit.api.views import AuditEntryViewSet
@@ -33,6 +34,7 @@ router.register("volumes", VolumeViewSet, basename="volume")
 router.register("networks", NetworkViewSet, basename="network")
 router.register("registries", RegistryViewSet, basename="registry")
 router.register("audit", AuditEntryViewSet, basename="audit")
+router.register("teams", TeamViewSet, basename="team")
 
 urlpatterns = [
     path("", job_views.dashboard, name="dashboard"),

@@ -54,6 +54,7 @@ RULES: dict[str, dict[str, str]] = {
     "fleet_admin_list": _rule(stranger="403", viewer="403", operator="403", team_admin="403"),
     # the stranger is its own team's admin: it reads that team's part
     "team_admin_list": _rule(viewer="403", operator="403"),
+    "team_admin_run": _rule(stranger="404", viewer="403", operator="403"),
     "team_admin_read": _rule(stranger="404", viewer="403", operator="403"),
     # hosts only, with their own credential: a person's session or token is not one
     "host_only": {p: "login" for p in PEOPLE},
@@ -78,6 +79,8 @@ OVERRIDES: dict[str, str] = {
     "host-hold": "fleet_admin",  # drain, cordon, uncordon
     "token-revoke": "own",
     "token-create": "signed_in",  # a token of one's own
+    "team-members": "team_admin_run",  # add a member
+    "team-member": "team_admin_run",  # change a role, take a member out
     # a prune takes what no container uses, whoever's it is: the host's, for fleet admins
     "container-prune": "fleet_admin_host",
     "image-prune": "fleet_admin_host",
@@ -112,6 +115,8 @@ BODIES: dict[str, dict] = {
     "container-rename": {"name": "renamed"},
     "image-tag": {"target": "busybox:two"},
     "image-push": {"tag": "hub.example/busybox:latest"},
+    "team-members": {"user": "fleet", "role": "viewer"},
+    "team-member": {"role": "operator"},
 }
 #: bodies of the pages' forms, by URL name (a page and an API route may share a name)
 PAGE_BODIES: dict[str, dict] = {
@@ -145,7 +150,12 @@ PATH_VALUES: dict[str, str] = {
     "name": "host",
 }
 #: path parameters that name a choice, not an object: the value the matrix uses
-PATH_WORDS: dict[str, str] = {"action": "restart", "hold": "cordon", "stream_id": "s1"}
+PATH_WORDS: dict[str, str] = {
+    "action": "restart",
+    "hold": "cordon",
+    "stream_id": "s1",
+    "username": "viewer",  # a member of blue
+}
 #: sockets whose rule is not "read the object in the path" (or "signed in", without one)
 WS_RULES: dict[str, str] = {
     "ws/containers/<int:container_id>/exec/": "team_run",  # a shell: operators and up
@@ -200,9 +210,11 @@ def _object_for(model: type | None) -> str | None:
         AuditEntry: "audit",
         Registry: "registry",
     }
+    from webapp.accounts.models import Team
     from webapp.fleet.models import Host
 
     keys[Host] = "host"
+    keys[Team] = "team"
     return keys.get(model)
 
 
@@ -232,7 +244,11 @@ def endpoints() -> tuple[list[Endpoint], list[str]]:
                     "to world() and _object_for() in tests/functional/test_permission_matrix.py"
                 )
                 continue
-            path = re.sub(r"\(\?P<\w+>[^)]*\)", _slot(key) if key else "", path)
+            path = re.sub(
+                r"\(\?P<(\w+)>[^)]*\)",
+                lambda m, key=key: PATH_WORDS.get(m[1]) or _slot(key),
+                path,
+            )
             for method, action in actions.items():
                 if action in FLEET_ADMIN_ACTIONS:
                     rule = "fleet_admin"
@@ -343,7 +359,9 @@ def world(make_team, make_user, make_host, grant, monkeypatch):
     from webapp.accounts.tokens import ApiToken
 
     objects["token"] = ApiToken.issue(people["operator"], "theirs")[0]
+    objects["team"] = blue
     values = {k: (v.name if k == "host" else v.pk) for k, v in objects.items()}
+    values["team"] = blue.slug
     return people, values
 
 

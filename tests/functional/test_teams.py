@@ -124,3 +124,37 @@ def test_the_admin_team_page_edits_its_quota_and_host_grants(make_team, make_use
     page = client.get(f"/admin/accounts/team/{team.pk}/change/")
     assert page.status_code == 200
     assert b"quota-0-containers" in page.content and b"host_grants-0-host" in page.content
+
+
+def test_a_team_admin_manages_members_and_reads_quota_and_hosts(
+    make_team, make_user, make_host, grant, api_client
+):
+    from webapp.audit.models import AuditEntry
+
+    team = make_team("blue")
+    grant(team, make_host("h1"))
+    Quota.objects.create(team=team, containers=4)
+    admin = api_client(make_user("ann", team=team, role="admin"))
+    operator = api_client(make_user("otto", team=team, role="operator"))
+    make_user("newbie")
+    mine = admin.get("/api/v1/teams/blue/").json()
+    assert mine["quota"]["limits"]["containers"] == 4 and mine["hosts"] == ["h1"]
+    assert mine["quota"]["in_use"]["containers"] == 0
+    theirs = operator.get("/api/v1/teams/blue/").json()
+    assert theirs["quota"] is None and theirs["hosts"] is None
+    assert {m["user"] for m in theirs["members"]} == {"ann", "otto"}
+    body = {"user": "newbie", "role": "viewer"}
+    assert operator.post("/api/v1/teams/blue/members/", body, format="json").status_code == 403
+    r = admin.post("/api/v1/teams/blue/members/", body, format="json")
+    assert r.status_code == 201 and {"user": "newbie", "role": "viewer"} in r.json()["members"]
+    r = admin.patch("/api/v1/teams/blue/members/newbie/", {"role": "operator"}, format="json")
+    assert r.status_code == 200 and {"user": "newbie", "role": "operator"} in r.json()["members"]
+    assert admin.delete("/api/v1/teams/blue/members/newbie/").status_code == 200
+    r = admin.patch("/api/v1/teams/blue/members/ann/", {"role": "viewer"}, format="json")
+    assert r.status_code == 409 and "last admin" in r.json()["detail"]
+    actions = list(
+        AuditEntry.objects.filter(object_type="membership", actor_name="ann").values_list(
+            "action", flat=True
+        )
+    )
+    assert actions == ["membership.delete", "membership.update", "membership.create"]
