@@ -213,6 +213,7 @@ def spec_from_args(args: argparse.Namespace) -> Any:
         uts_mode=args.uts or "",
         devices=args.device or [],
         cgroupns=args.cgroupns or "",
+        cgroup_parent=args.cgroup_parent or "",
         mac_address=args.mac_address or "",
         pids_limit=pids,
         oom_score_adj=args.oom_score_adj,
@@ -1039,6 +1040,7 @@ def _create_flags(p: argparse.ArgumentParser) -> None:
     a("--log-driver", help="json-file (default) or none")
     a("--log-opt", action="append", help="json-file options: max-size=10m, max-file=3")
     a("--device", action="append", help="a host device: HOST[:CONTAINER][:rwm]")
+    a("--cgroup-parent", help="the cgroup to make the container's own under (default /wharf)")
     a("--cgroupns", help="host or private: the cgroup namespace (default: host on cgroup v1)")
     a("--pid", help="host, or container:NAME to share that container's processes")
     a("--ipc", help="private (default), shareable, none, host or container:NAME")

@@ -13,12 +13,26 @@ from runtime.containers.model import ContainerSpec
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 
-def container_cgroups(root: Path = CGROUP_ROOT) -> list[Path]:
-    """Return the cgroup directories of Wharf's containers on this host, in either layout.
+def cgroup_path(ctr_id: str, parent: str = "") -> str:
+    """A container's cgroup path (runc's cgroupsPath): ``/wharf/<id>``, or ``/PARENT/<id>``
+    under ``--cgroup-parent`` (a relative parent is taken from the root, as Docker's
+    cgroupfs driver does). Stats, OOM detection, clean-up and the OCI config all ask here."""
+    return f"/{(parent or 'wharf').strip('/')}/{ctr_id}"
 
-    cgroup v2 (unified) keeps one tree, ``ROOT/wharf/<id>``; v1 one per controller,
-    ``ROOT/<controller>/wharf/<id>`` (a hybrid host's ``unified/wharf/<id>`` too). Only
-    directories named by a container id: the files of ``wharf`` itself are not ones.
+
+def cgroup_dirs(path: str, root: Path = CGROUP_ROOT) -> list[Path]:
+    """The directories of one cgroup path on this host, in either layout: v2 (unified)
+    keeps one tree, ``ROOT/<path>``; v1 one per controller, ``ROOT/<controller>/<path>``
+    (a hybrid host's ``unified/<path>`` too)."""
+    rel = path.strip("/")
+    return sorted(p for p in [root / rel, *root.glob(f"*/{rel}")] if p.is_dir())
+
+
+def container_cgroups(root: Path = CGROUP_ROOT) -> list[Path]:
+    """Return the cgroup directories of Wharf's containers under the default ``/wharf``.
+
+    Only directories named by a container id: the files of ``wharf`` itself are not ones.
+    (A container under ``--cgroup-parent`` is found by its record: ``cgroup_dirs``.)
     """
     found = [*root.glob("wharf/*"), *root.glob("*/wharf/*")]
     return sorted(p for p in found if _is_container_id(p.name) and p.is_dir())
@@ -165,8 +179,9 @@ def devices(spec: ContainerSpec) -> tuple[list[dict], list[dict]]:
     return nodes, rules
 
 
-def cgroup_stats(ctr_id: str) -> dict:
-    """Read memory, CPU, pids and block I/O counters of a container's cgroup (v1 or v2)."""
+def cgroup_stats(path: str) -> dict:
+    """Read memory, CPU, pids and block I/O counters of a container's cgroup (v1 or v2),
+    given its ``cgroup_path``."""
 
     def read(path: str) -> str:
         try:
@@ -182,7 +197,7 @@ def cgroup_stats(ctr_id: str) -> dict:
 
     io_read = io_write = 0
     if cgroup_mode() == "v2":
-        base = f"/sys/fs/cgroup/wharf/{ctr_id}"
+        base = f"/sys/fs/cgroup{path}"
         mem = num(read(f"{base}/memory.current"))
         cache = fields(read(f"{base}/memory.stat")).get("inactive_file", 0)
         limit_text = read(f"{base}/memory.max")
@@ -194,7 +209,7 @@ def cgroup_stats(ctr_id: str) -> dict:
             io_read += num(counters.get("rbytes", ""))
             io_write += num(counters.get("wbytes", ""))
     else:
-        base = "/sys/fs/cgroup/{}/wharf/" + ctr_id
+        base = "/sys/fs/cgroup/{}" + path
         mem = num(read(base.format("memory") + "/memory.usage_in_bytes"))
         cache = fields(read(base.format("memory") + "/memory.stat")).get("total_inactive_file", 0)
         limit_text = read(base.format("memory") + "/memory.limit_in_bytes")

@@ -141,7 +141,7 @@ def host_config_json(c: Container) -> dict:
         "CpuShares": s.cpu_shares,
         "Memory": s.memory,
         "NanoCpus": int(s.cpus * 1e9),
-        "CgroupParent": "",
+        "CgroupParent": s.cgroup_parent,
         "BlkioWeight": s.blkio_weight,
         "BlkioWeightDevice": [],
         "BlkioDeviceReadBps": _rates(s.device_read_bps),

@@ -32,7 +32,9 @@ from runtime.containers import links
 from runtime.containers import rootfs as rootfs_mod
 from runtime.containers.cgroups import (
     block_io,
+    cgroup_dirs,
     cgroup_mode,
+    cgroup_path,
     cgroup_stats,
     container_cgroups,
     devices,
@@ -770,7 +772,13 @@ class ContainerManager:
                 done.append(f"{staged.name[:12]}: removed a stale bind staging mount {staged}")
         # The cgroup tree is shared by every Wharf root on the machine: touch only our
         # own containers', under their lock (a start in progress has an empty cgroup).
-        for ctrl in container_cgroups():
+        stale = container_cgroups() + [
+            ctrl
+            for c in self.records.all()
+            if c.spec.cgroup_parent and c.id not in running
+            for ctrl in cgroup_dirs(cgroup_path(c.id, c.spec.cgroup_parent))
+        ]
+        for ctrl in stale:
             if ctrl.name in ids and ctrl.name not in running:
                 with self.records.locked(ctrl.name), contextlib.suppress(OSError, NotFound):
                     if not self.records.find(ctrl.name).running:
@@ -852,7 +860,7 @@ class ContainerManager:
         I/O) and network (bytes through its interfaces, loopback aside, as Docker counts)."""
         c = self.get(id_or_name)
         require_running(c)
-        out = cgroup_stats(c.id)
+        out = cgroup_stats(cgroup_path(c.id, c.spec.cgroup_parent))
         out["net_rx"] = out["net_tx"] = 0
         with contextlib.suppress(OSError):
             for line in Path(f"/proc/{c.pid}/net/dev").read_text().splitlines()[2:]:

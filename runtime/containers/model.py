@@ -100,6 +100,7 @@ class ContainerSpec:
     pid_mode: str = ""
     ipc_mode: str = ""
     uts_mode: str = ""
+    cgroup_parent: str = ""  # --cgroup-parent: the cgroup its own is made under ("" /wharf)
     cgroupns: str = ""  # "" Docker's default (host on cgroup v1, private on v2), host, private
     userns: str = ""  # "" or "host": the host's; "private": root mapped to /etc/subuid's range
     group_add: list[str] = field(default_factory=list)  # more groups: names (the image's) or gids
@@ -244,6 +245,14 @@ class ContainerSpec:
             r"([0-9A-Fa-f]{2}[:-]){5}[0-9A-Fa-f]{2}", self.mac_address
         ):
             raise InvalidArgument(f"{self.mac_address} is not a valid mac address")
+        parts = self.cgroup_parent.strip("/").split("/")
+        if self.cgroup_parent and not all(
+            re.fullmatch(r"[A-Za-z0-9_.-]+", p) and p not in (".", "..") for p in parts
+        ):
+            # a plain path under the cgroup root (runtime.containers.cgroups.cgroup_path)
+            raise InvalidArgument(
+                f"invalid --cgroup-parent {self.cgroup_parent!r}: expected a path such as /mine"
+            )
         if self.cgroupns not in ("", "host", "private"):
             raise InvalidArgument(f"invalid --cgroupns: {self.cgroupns!r}: use host or private")
         if self.uts_mode == "host" and self.hostname:

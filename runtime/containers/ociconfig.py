@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from runtime.containers.cgroups import resources
+from runtime.containers.cgroups import cgroup_path, resources
 from runtime.containers.config import DEFAULT_PATH, parse_ulimit
 from runtime.containers.model import Container
 from runtime.oci.spec import OCIOptions, build_config
@@ -147,7 +147,7 @@ def build_oci_config(c: Container, run: RunSetup) -> dict:
         mounts=mounts,
         netns=oci_netns(run.netns_path),
         resources=resources(spec, swap=run.swap_accounting, block=run.block_io),
-        cgroups_path=f"/wharf/{c.id}",
+        cgroups_path=cgroup_path(c.id, c.spec.cgroup_parent),
         ulimits=[parse_ulimit(u) for u in spec.ulimits],
         oom_score_adj=spec.oom_score_adj,
         sysctls=spec.sysctls,

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runtime.containers import rootfs as rootfs_mod
-from runtime.containers.cgroups import cgroup_mode
+from runtime.containers.cgroups import cgroup_mode, cgroup_path
 from runtime.containers.config import signal_number
 from runtime.containers.model import Container
 from runtime.errors import CommandNotExecutable, CommandNotFound, Conflict, InvalidArgument
@@ -47,10 +47,11 @@ class ContainerProcesses:
         """
         run, base = self.m.run_dir(c.id), self.m.dir(c.id)
         mode = cgroup_mode()
+        path = cgroup_path(c.id, c.spec.cgroup_parent)
         oom_file = (
-            f"/sys/fs/cgroup/wharf/{c.id}/memory.events"
+            f"/sys/fs/cgroup{path}/memory.events"
             if mode == "v2"
-            else f"/sys/fs/cgroup/memory/wharf/{c.id}/memory.oom_control"
+            else f"/sys/fs/cgroup/memory{path}/memory.oom_control"
         )
         argv = [
             str(shim),
