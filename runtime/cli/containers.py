@@ -381,6 +381,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             spec.tty,
             proxy_signals=args.sig_proxy and not spec.tty,
             detach_keys=args.detach_keys,
+            streams=spec.attach,
         )
         if code is None:
             return 0  # detached: the container runs on (and --rm is its shim's job now)
@@ -415,10 +416,12 @@ def _attached(
     tty: bool,
     proxy_signals: bool,
     detach_keys: str,
+    streams: list[str] | None = None,
 ) -> int | None:
     """Relay a container's stdio over its shim socket until it exits; return the exit code.
 
-    None when the person typed the detach keys and the container runs on.
+    None when the person typed the detach keys and the container runs on. ``streams``:
+    the output streams shown (the container's ``-a``), None both.
     """
     from runtime.containers.attach import Detached, relay
 
@@ -430,6 +433,7 @@ def _attached(
             on_signal=(lambda sig: rt.containers.kill(ctr_id, sig)) if proxy_signals else None,
             on_resize=lambda rows, cols: rt.containers.resize(ctr_id, rows, cols),
             detach_keys=detach_keys,
+            streams=streams,
         )
     except Detached:
         return None
@@ -460,6 +464,7 @@ def cmd_start(args: argparse.Namespace) -> int:
                 c.spec.tty,
                 proxy_signals=not c.spec.tty,
                 detach_keys=args.detach_keys,
+                streams=c.spec.attach or None,
             )
             return 0 if code is None else code
     return _each(args, args.containers, lambda rt, n: rt.containers.start(n))

@@ -13,7 +13,7 @@ import signal
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 STDOUT, STDERR, EXIT = 1, 2, 3
 
@@ -143,10 +143,12 @@ def relay(
     on_signal: Callable[[int], object] | None = None,
     on_resize: Callable[[int, int], object] | None = None,
     detach_keys: str | None = None,
+    streams: Collection[str] | None = None,
 ) -> int | None:
     """Copy output to our stdout/stderr (and stdin to the container); return the exit code.
 
     Raise ``Detached`` when the person typed ``detach_keys`` (None: Docker's ctrl-p,ctrl-q).
+    ``streams``: the output streams shown (Docker's ``-a stdout``/``-a stderr``), None both.
     """
     keys = parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS) if stdin_open else None
     detached = threading.Event()
@@ -186,7 +188,7 @@ def relay(
                 for stream, data in frames:
                     if stream == EXIT:
                         code = int.from_bytes(data, "big")
-                    else:
+                    elif streams is None or ("stderr" if stream == STDERR else "stdout") in streams:
                         target = err if stream == STDERR else out
                         target.write(data)
                         target.flush()

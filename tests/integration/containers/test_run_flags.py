@@ -204,3 +204,19 @@ def test_log_driver_none_keeps_no_log_and_json_file_is_the_default(wharf):
     }
     other = wharf("create", "--log-driver", "syslog", "busybox", check=False)
     assert other.returncode == 125 and "no log driver named 'syslog'" in other.stderr
+
+
+def test_attach_selects_the_streams_shown(wharf):
+    both = "echo out; echo err >&2"
+    only_err = wharf(
+        "run", "--rm", "--network", "none", "-a", "stderr", "busybox", "sh", "-c", both
+    )
+    assert (only_err.stdout, only_err.stderr) == ("", "err\n")
+    only_out = wharf(
+        "run", "--rm", "--network", "none", "-a", "stdout", "busybox", "sh", "-c", both
+    )
+    assert (only_out.stdout, only_out.stderr) == ("out\n", "")
+    wharf("create", "--name", "picky", "--network", "none", "-a", "stderr", "busybox", "sh", "-c",
+          both)  # fmt: skip
+    started = wharf("start", "-a", "picky")
+    assert (started.stdout, started.stderr) == ("", "err\n")
