@@ -32,6 +32,7 @@ class HostConfig:
     default_bridge_subnet: str | None = None
     oci_runtime: str | None = None
     dns_upstreams: tuple[str, ...] = ()  # "IP" or "IP:PORT"; empty: /etc/resolv.conf's
+    api_socket_group: str | None = None  # the Engine API socket's group (root's alone if none)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -51,6 +52,7 @@ class HostConfig:
             "default_bridge_subnet",
             "oci_runtime",
             "dns_upstreams",
+            "api_socket_group",
         }
         return cls(
             insecure_registries=tuple(data.get("insecure_registries", ())),
@@ -58,6 +60,7 @@ class HostConfig:
             default_bridge_subnet=data.get("default_bridge_subnet"),
             oci_runtime=data.get("oci_runtime"),
             dns_upstreams=tuple(data.get("dns_upstreams", ())),
+            api_socket_group=data.get("api_socket_group"),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

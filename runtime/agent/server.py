@@ -197,9 +197,14 @@ def serve(rt: Runtime) -> None:
     ).start()
     with contextlib.suppress(Exception):
         agent.op_dns_sync()
+    engine_api = _serve_engine_api(paths)
     try:
         server.serve_forever(poll_interval=0.5)
     finally:
+        if engine_api is not None:
+            from runtime.engineapi.server import close
+
+            close(engine_api, paths)
         with contextlib.suppress(FileNotFoundError):
             sock.unlink()
         with contextlib.suppress(FileNotFoundError):
@@ -208,6 +213,25 @@ def serve(rt: Runtime) -> None:
         supervisor.join(timeout=10)
         agent.resolver.close()
         server.server_close()
+
+
+def _serve_engine_api(paths: Paths) -> Any:
+    """Serve the Docker Engine API beside the agent's own socket (runtime.engineapi); a
+    failure to bind it is logged and leaves the agent's duties running."""
+    from runtime.engineapi.server import listen
+
+    try:
+        engine_api = listen(paths)
+    except Exception as exc:
+        log.warning("the Engine API socket could not be served: %s", exc)
+        return None
+    threading.Thread(
+        target=engine_api.serve_forever,
+        kwargs={"poll_interval": 0.5},
+        daemon=True,
+        name="engineapi",
+    ).start()
+    return engine_api
 
 
 def _exit_with_root(paths: Paths, server: _Server) -> None:

@@ -698,11 +698,42 @@ def _size_text(rw: int, rootfs: int) -> str:
     return f"{_size(rw)} (virtual {_size(rootfs)})" if rootfs > 0 else _size(rw)
 
 
+def select_containers(
+    rt: Any, flt: dict[str, list[str]], *, all_: bool, limit: int = 0
+) -> tuple[list[Any], Any]:
+    """The containers ``ps`` lists (filters parsed by ``filters.parse``), and a function
+    giving a container's inspect document, cached (the Engine API's list shares both)."""
+    from runtime.cli import filters
+    from runtime.errors import ImageNotFound
+
+    every = rt.containers.list(all=True)
+    docs: dict[str, dict] = {}
+
+    def inspected(c: Any) -> dict:
+        if c.id not in docs:
+            docs[c.id] = rt.containers.inspect(c.id)
+        return docs[c.id]
+
+    def image_id(ref: str) -> str | None:
+        try:
+            return rt.images.inspect(ref)["Id"]
+        except ImageNotFound:
+            return None
+
+    parents = {img.id: img.parent for img in rt.images.list(all=True)} if "ancestor" in flt else {}
+    match = filters.ContainerFilter(flt, every, inspected, image_id, parents)
+    # as Docker: stopped containers only with -a, a status filter, or -n/-l
+    every_state = all_ or match.all_states or limit > 0
+    items = [c for c in every if (every_state or c.running) and match(c)]
+    if limit > 0:
+        items = items[:limit]
+    return items, inspected
+
+
 def cmd_ps(args: argparse.Namespace) -> int:
     from runtime.cli import filters, formatter, listings
     from runtime.cli.govalues import Record
     from runtime.cli.images import _since
-    from runtime.errors import ImageNotFound
 
     flt = filters.parse(args.filter, filters.PS_KEYS)
     limit = 1 if args.latest else (args.last or 0)
@@ -711,29 +742,7 @@ def cmd_ps(args: argparse.Namespace) -> int:
     # as Docker: a template that shows .Size asks for the sizes
     want_size = args.size or ".Size" in fmt
     with _runtime() as rt:
-        every = rt.containers.list(all=True)
-        docs: dict[str, dict] = {}
-
-        def inspected(c: Any) -> dict:
-            if c.id not in docs:
-                docs[c.id] = rt.containers.inspect(c.id)
-            return docs[c.id]
-
-        def image_id(ref: str) -> str | None:
-            try:
-                return rt.images.inspect(ref)["Id"]
-            except ImageNotFound:
-                return None
-
-        parents = (
-            {img.id: img.parent for img in rt.images.list(all=True)} if "ancestor" in flt else {}
-        )
-        match = filters.ContainerFilter(flt, every, inspected, image_id, parents)
-        # as Docker: stopped containers only with -a, a status filter, or -n/-l
-        every_state = args.all or match.all_states or limit > 0
-        items = [c for c in every if (every_state or c.running) and match(c)]
-        if limit > 0:
-            items = items[:limit]
+        items, inspected = select_containers(rt, flt, all_=args.all, limit=limit)
         if args.quiet:
             rows = [Record({"ID": c.id if args.no_trunc else c.short_id}) for c in items]
         else:

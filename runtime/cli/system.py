@@ -33,6 +33,10 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("--volumes", action="store_true", help="prune volumes too")
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
     p.set_defaults(func=cmd_prune)
+    p = s.add_parser(
+        "api-socket", help="Print the Docker Engine API socket's path (starting the agent)"
+    )
+    p.set_defaults(func=cmd_api_socket)
     for parser in (
         sub.add_parser("events", help="Get real time events from this host"),
         s.add_parser("events", help="Get real time events from this host"),
@@ -98,6 +102,18 @@ def version_record() -> dict[str, Any]:
         "KernelVersion": platform.release(),
     }
     return {"Client": client, "Server": server}
+
+
+def cmd_api_socket(args: argparse.Namespace) -> int:
+    """Print where the Engine API listens (``DOCKER_HOST=unix://PATH``), starting the agent."""
+    from runtime.agent import client
+    from runtime.config import Paths
+    from runtime.engineapi.server import socket_path
+
+    paths = Paths.from_env(args.root, args.run_dir)
+    client.call(paths, "ping")
+    print(socket_path(paths))
+    return 0
 
 
 def cmd_version(args: argparse.Namespace) -> int:

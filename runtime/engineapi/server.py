@@ -1,0 +1,64 @@
+"""Serve the Engine API on ``$WHARF_RUN/docker.sock`` (mode 0660, group from the host config)."""
+
+from __future__ import annotations
+
+import contextlib
+import grp
+import logging
+import os
+from pathlib import Path
+
+from runtime.config import Paths
+from runtime.engineapi.http import Router, Server
+from runtime.errors import InvalidArgument
+
+log = logging.getLogger("wharf.engineapi")
+
+ROUTE_MODULES = ("system", "containers")
+
+
+def socket_path(paths: Paths) -> Path:
+    return paths.run / "docker.sock"
+
+
+def make_router() -> Router:
+    """Every resource's routes in one table."""
+    import importlib
+
+    router = Router()
+    for name in ROUTE_MODULES:
+        router.routes += importlib.import_module(f"runtime.engineapi.{name}").router.routes
+    return router
+
+
+def _group_id(name: str | None) -> int | None:
+    if not name:
+        return None
+    try:
+        return int(name) if name.isdigit() else grp.getgrnam(name).gr_gid
+    except KeyError:
+        raise InvalidArgument(f"api_socket_group {name!r}: no such group") from None
+
+
+def listen(paths: Paths) -> Server:
+    """Bind the socket (replacing a dead agent's), owned by root and the configured group."""
+    sock = socket_path(paths)
+    with contextlib.suppress(FileNotFoundError):
+        sock.unlink()
+    old_umask = os.umask(0o177)
+    try:
+        server = Server(str(sock), make_router(), paths)
+    finally:
+        os.umask(old_umask)
+    gid = _group_id(paths.config.api_socket_group)
+    if gid is not None:
+        os.chown(sock, 0, gid)
+    os.chmod(sock, 0o660)
+    return server
+
+
+def close(server: Server, paths: Paths) -> None:
+    server.shutdown()
+    server.server_close()
+    with contextlib.suppress(FileNotFoundError):
+        socket_path(paths).unlink()

@@ -1,0 +1,101 @@
+"""The Docker Engine API on a Wharf root, driven by clients nobody here wrote: Debian's
+``docker`` CLI and docker-py, with only DOCKER_HOST pointing at Wharf's socket."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import subprocess
+from collections.abc import Callable, Iterator
+
+import pytest
+
+
+@pytest.fixture
+def docker_host(wharf: Callable[..., subprocess.CompletedProcess]) -> str:
+    """``unix://`` address of the test root's Engine API socket (``wharf system api-socket``)."""
+    path = wharf("system", "api-socket").stdout.strip()
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
+    return f"unix://{path}"
+
+
+@pytest.fixture
+def docker(docker_host: str) -> Callable[..., subprocess.CompletedProcess]:
+    """Run Debian's ``docker`` CLI against the test root."""
+    binary = shutil.which("docker")
+    if binary is None:
+        pytest.fail("the docker CLI is missing: apt-get install docker.io", pytrace=False)
+    env = {**os.environ, "DOCKER_HOST": docker_host, "DOCKER_CONFIG": "/nonexistent-wharf"}
+
+    def run(*args: str, check: bool = True, timeout: float = 60) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [binary, *args], env=env, capture_output=True, text=True, timeout=timeout
+        )
+        if check and proc.returncode != 0:
+            raise AssertionError(f"docker {' '.join(args)} exited {proc.returncode}: {proc.stderr}")
+        return proc
+
+    return run
+
+
+@pytest.fixture
+def client(docker_host: str) -> Iterator:
+    try:
+        import docker as docker_py
+    except ImportError:
+        pytest.fail("docker-py is missing: pip install docker", pytrace=False)
+    c = docker_py.DockerClient(base_url=docker_host, version="auto")
+    yield c
+    c.close()
+
+
+def test_version_negotiates_the_api(docker) -> None:
+    out = docker("version", "--format", "{{.Server.APIVersion}} {{.Client.APIVersion}}").stdout
+    assert out.split() == ["1.41", "1.41"]
+
+
+def test_info_counts_the_roots_images(docker) -> None:
+    assert docker("info", "--format", "{{.Images}}").stdout.strip() == "1"
+
+
+def test_run_detached_ps_logs_stop_rm(docker, wharf) -> None:
+    cid = docker(
+        "run", "-d", "--name", "api1", "busybox", "sh", "-c", "echo out; echo err >&2; sleep 60"
+    ).stdout.strip()
+    # the wharf CLI sees the container the API made
+    assert wharf("ps", "-q", "--no-trunc").stdout.split() == [cid]
+    assert docker("ps", "--format", "{{.Names}} {{.State}}").stdout.split() == ["api1", "running"]
+    import time
+
+    deadline = time.monotonic() + 15
+    while "out" not in (logs := docker("logs", "api1")).stdout:
+        assert time.monotonic() < deadline, "the container never logged"
+        time.sleep(0.1)
+    assert logs.stdout == "out\n"  # stderr apart: the stream framing was kept
+    assert logs.stderr == "err\n"
+    docker("stop", "-t", "1", "api1")
+    assert wharf("inspect", "-f", "{{.State.Status}}", cid).stdout.strip() == "exited"
+    docker("rm", "api1")
+    assert wharf("ps", "-aq").stdout == ""
+
+
+def test_run_attached_returns_the_exit_code(docker) -> None:
+    proc = docker("run", "--name", "api2", "busybox", "sh", "-c", "echo hi; exit 3", check=False)
+    assert (proc.stdout, proc.returncode) == ("hi\n", 3)
+
+
+def test_errors_have_dockers_status(docker) -> None:
+    proc = docker("stop", "nosuch", check=False)
+    assert proc.returncode == 1
+    assert "nosuch" in proc.stderr
+
+
+def test_docker_py_containers_run(client, wharf) -> None:
+    out = client.containers.run("busybox", ["echo", "from docker-py"], name="api3")
+    assert out == b"from docker-py\n"
+    c = client.containers.get("api3")
+    assert c.status == "exited"
+    assert wharf("inspect", "-f", "{{.State.ExitCode}}", "api3").stdout.strip() == "0"
+    c.remove()
+    assert wharf("ps", "-aq").stdout == ""
