@@ -239,6 +239,7 @@ class ContainerManager:
             self.rt.networks.teardown(c.id)
         with cleanup_step(log, f"{c.id[:12]}: unmounting its rootfs"):
             rootfs_mod.unmount(self.run_dir(c.id) / "rootfs")
+            rootfs_mod.unmount(self.run_dir(c.id) / "shm")
 
     # --- create ----------------------------------------------------------------------
 
@@ -403,6 +404,7 @@ class ContainerManager:
             with cleanup_step(log, f"{c.id[:12]}: freeing a failed start's network"):
                 self.rt.networks.teardown(c.id)
             rootfs_mod.unmount(rootfs)
+            rootfs_mod.unmount(run / "shm")
             raise
         with self.records.transaction():
             # a person's start is a fresh start for the restart policy (Docker resets
@@ -501,14 +503,19 @@ class ContainerManager:
             devices=device_nodes,
             device_rules=device_rules,
             link_env=linked.env or [],
-            **self._shared_namespaces(spec),
+            **self._shared_namespaces(c),
         )
 
-    def _shared_namespaces(self, spec: ContainerSpec) -> dict:
+    def _shared_namespaces(self, c: Container) -> dict:
         """RunSetup's shared_namespaces and shm_source for --pid, --ipc and --uts: the
-        host's, or the namespaces of a running container (Docker's ``container:NAME``)."""
+        host's, or the namespaces of a running container (Docker's ``container:NAME``).
+
+        A shareable IPC donor's /dev/shm is a tmpfs on the host (its run dir's ``shm``,
+        mounted here, unmounted when it stops), which the containers joining its IPC
+        bind as theirs: a mount of another mount namespace cannot be bound."""
         from runtime.errors import Conflict
 
+        spec = c.spec
         shared: dict[str, str | None] = {}
         shm = ""
         for kind, mode in (("pid", spec.pid_mode), ("ipc", spec.ipc_mode), ("uts", spec.uts_mode)):
@@ -522,11 +529,17 @@ class ContainerManager:
                     raise Conflict(
                         "non-shareable IPC (hint: use IpcMode:shareable for the donor container)"
                     )
-                # (its /dev/shm is not shared yet: a mount of another mount namespace
-                # cannot be bound; Docker keeps a shareable one's on the host for that)
                 shared[kind] = f"/proc/{donor.pid}/ns/{kind}"
+                if kind == "ipc":
+                    donor_shm = self.run_dir(donor.id) / "shm"
+                    shm = "/dev/shm" if donor.spec.ipc_mode == "host" else str(donor_shm)
         if spec.ipc_mode == "host":
             shm = "/dev/shm"
+        elif spec.ipc_mode == "shareable":
+            own = self.run_dir(c.id) / "shm"
+            rootfs_mod.unmount(own)  # a crashed run's
+            rootfs_mod.mount_shm(own, spec.shm_size)
+            shm = str(own)
         elif spec.ipc_mode == "none":
             shm = "none"
         return {"shared_namespaces": shared, "shm_source": shm}
@@ -790,6 +803,9 @@ class ContainerManager:
         if rootfs_mod.is_mounted(d / "rootfs"):
             rootfs_mod.unmount(d / "rootfs")
             done.append(f"{d.name[:12]}: unmounted a stale rootfs")
+        if rootfs_mod.is_mounted(d / "shm"):
+            rootfs_mod.unmount(d / "shm")
+            done.append(f"{d.name[:12]}: unmounted a stale /dev/shm")
         if not known:
             shutil.rmtree(d, ignore_errors=True)
             (self.paths.run / "locks" / d.name).unlink(missing_ok=True)

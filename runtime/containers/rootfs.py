@@ -41,6 +41,17 @@ def bind_mount(source: str, target: Path) -> None:
         raise HostError(f"bind-mounting {source} at {target}: {os.strerror(err)}")
 
 
+def mount_shm(target: Path, size: int) -> None:
+    """Mount a container's /dev/shm tmpfs on the host at ``target`` (a shareable IPC
+    donor's, which the containers joining its IPC bind too, as Docker keeps it)."""
+    target.mkdir(parents=True, exist_ok=True)
+    flags = 0x2 | 0x4 | 0x8  # MS_NOSUID | MS_NODEV | MS_NOEXEC, as the runtime's own
+    opts = f"mode=1777,size={size // 1024 if size else 65536}k"
+    if _libc.mount(b"shm", str(target).encode(), b"tmpfs", flags, opts.encode()) != 0:
+        err = ctypes.get_errno()
+        raise HostError(f"mounting the container's /dev/shm at {target}: {os.strerror(err)}")
+
+
 def unmount(target: Path) -> None:
     """Detach a mount if one is there; nothing mounted is fine."""
     if _libc.umount2(str(target).encode(), MNT_DETACH) != 0:

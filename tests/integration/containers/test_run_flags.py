@@ -102,6 +102,22 @@ def test_pid_and_ipc_of_another_container(wharf, wait_log):
     wharf("rm", "-f", "donor", "private")
 
 
+def test_a_shareable_donor_s_dev_shm_is_shared(wharf, wharf_paths):
+    donor = wharf("run", "-d", "--name", "shmdonor", "--ipc", "shareable", "--shm-size", "8m",
+                  "--network", "none", "busybox", "sleep", "300").stdout.strip()  # fmt: skip
+    wharf("exec", "shmdonor", "sh", "-c", "echo from-donor > /dev/shm/note")
+    out = wharf("run", "--rm", "--ipc", "container:shmdonor", "--network", "none", "busybox",
+                "sh", "-c", "cat /dev/shm/note; echo from-joiner > /dev/shm/back; "
+                "df -k /dev/shm | tail -1").stdout.splitlines()  # fmt: skip
+    assert out[0] == "from-donor"
+    assert out[1].split()[1] == "8192", out  # the donor's tmpfs, its --shm-size
+    assert wharf("exec", "shmdonor", "cat", "/dev/shm/back").stdout == "from-joiner\n"
+    host_shm = wharf_paths.run / "containers" / donor / "shm"
+    wharf("stop", "-t", "1", "shmdonor")
+    assert str(host_shm) not in Path("/proc/self/mountinfo").read_text(), "unmounted"
+    wharf("rm", "shmdonor")
+
+
 def test_ipc_none_has_no_dev_shm(wharf):
     out = wharf("run", "--ipc", "none", "busybox", "sh", "-c", "ls -d /dev/shm", check=False)
     assert out.returncode == 1 and "No such file or directory" in out.stderr
