@@ -108,6 +108,10 @@ class Browser:
     def url(self) -> str:
         return self._call("GET", self._s("/url"))
 
+    def resize(self, width: int, height: int) -> None:
+        """Set the window's size (a phone's width, say) in CSS pixels."""
+        self._call("POST", self._s("/window/rect"), {"width": width, "height": height})
+
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self._call("GET", self._s("/screenshot"))))
 

@@ -308,3 +308,24 @@ def test_a_volumes_files_are_listed_by_a_job_and_browsed_by_directory(fleet, cli
     assert client.post(f"/volumes/{theirs.pk}/files/", {"path": "/"}).status_code == 404
     assert client.get(f"/volumes/{theirs.pk}/files/{job.pk}/").status_code == 404
     assert client.get(f"/volumes/{fleet['logs'].pk}/files/{job.pk}/").status_code == 404
+
+
+def test_no_page_route_can_be_mistaken_for_an_api_route():
+    """A page's {% url %} must reach the page: DRF's router names (image-pull, job-cancel...)
+    share one namespace with the pages', so a page route sharing a name must differ in its
+    arguments' names, or reverse() may pick the API's."""
+    from django.urls import URLPattern, get_resolver
+
+    from webapp.urls import urlpatterns
+
+    resolver = get_resolver()
+    for pattern in urlpatterns:
+        if not (isinstance(pattern, URLPattern) and pattern.name):
+            continue
+        if str(pattern.pattern).startswith("api/"):
+            continue  # the schema and its docs: API routes themselves
+        page_args = set(pattern.pattern.converters)
+        for possibilities, *_ in resolver.reverse_dict.getlist(pattern.name):
+            for text, args in possibilities:
+                if text.startswith("api/"):
+                    assert set(args) - {"format"} != page_args, (pattern.name, text)
