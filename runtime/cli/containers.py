@@ -600,11 +600,12 @@ def cmd_exec(args: argparse.Namespace) -> int:
 
 def _exec(args: argparse.Namespace) -> int:
     env = list(args.env or [])
+    _check_detach_keys(args)
     if not args.detach:
         _check_input_tty(args.interactive, args.tty)
     with _runtime() as rt:
         if args.tty and not args.detach and sys.stdin.isatty():
-            from runtime.containers.attach import relay_pty
+            from runtime.containers.attach import Detached, relay_pty
 
             handle = rt.containers.exec_tty(
                 args.container,
@@ -614,7 +615,14 @@ def _exec(args: argparse.Namespace) -> int:
                 env=env,
                 privileged=args.privileged,
             )
-            return relay_pty(handle.master, handle, stdin_open=args.interactive)
+            try:
+                return relay_pty(
+                    handle.master, handle, stdin_open=args.interactive, detach_keys=args.detach_keys
+                )
+            except Detached:
+                # the process runs on; Docker's exec ends as its attach does
+                print("read escape sequence", file=sys.stderr)
+                return 1
         return rt.containers.exec(
             args.container,
             list(args.command),
@@ -1149,6 +1157,7 @@ def _build(kind: str, p: argparse.ArgumentParser) -> None:
         a("-w", "--workdir")
         a("-e", "--env", action="append")
         a("--privileged", action="store_true")
+        _detach_keys(p)
         a("container")
         a("command", nargs=argparse.REMAINDER)
         p.set_defaults(func=cmd_exec)

@@ -206,8 +206,14 @@ def relay(
     return code
 
 
-def relay_pty(master: int, proc: object, *, stdin_open: bool) -> int:
-    """Bridge our terminal and a process's pty master until it exits; return its exit code."""
+def relay_pty(
+    master: int, proc: object, *, stdin_open: bool, detach_keys: str | None = None
+) -> int:
+    """Bridge our terminal and a process's pty master until it exits; return its exit code.
+
+    Raise ``Detached`` when the person typed ``detach_keys`` (None: Docker's
+    ctrl-p,ctrl-q): the process runs on, its pty held by a child of ours (``_hold_pty``).
+    """
     import fcntl
     import select
     import struct
@@ -228,6 +234,7 @@ def relay_pty(master: int, proc: object, *, stdin_open: bool) -> int:
     resize()
     tty_mod.setraw(stdin_fd, termios.TCSANOW)
     watch = [master, stdin_fd] if stdin_open else [master]
+    escape = _EscapeWatch(parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS))
     try:
         while True:
             ready, _, _ = select.select(watch, [], [])
@@ -243,10 +250,33 @@ def relay_pty(master: int, proc: object, *, stdin_open: bool) -> int:
                 data = os.read(stdin_fd, 65536)
                 if not data:
                     watch.remove(stdin_fd)
-                else:
+                    continue
+                data, hit = escape.feed(data)
+                if data:
                     os.write(master, data)
+                if hit:
+                    _hold_pty(master)
+                    raise Detached
     finally:
         termios.tcsetattr(stdin_fd, termios.TCSADRAIN, saved)
         signal.signal(signal.SIGWINCH, old)
         os.close(master)
     return proc.wait()  # type: ignore[attr-defined]
+
+
+def _hold_pty(master: int) -> None:
+    """Keep a detached exec's pty open in a child of ours, read and dropped, until the
+    process on it ends (closing the master would hang it up, as Docker's daemon does not)."""
+    if os.fork() != 0:
+        return
+    try:
+        os.setsid()
+        null = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(null, fd)
+        while os.read(master, 65536):
+            pass
+    except OSError:
+        pass  # EIO: every holder of the pty's other side is gone
+    finally:
+        os._exit(0)

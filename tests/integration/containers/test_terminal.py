@@ -141,6 +141,24 @@ def test_detach_keys_leave_the_container_running_and_attach_comes_back(terminal,
     assert term.exit_code() == 5
 
 
+def test_exec_it_detach_keys_leave_the_process_running(terminal, wharf):
+    wharf("run", "-d", "--name", "ex", "--network", "none", "busybox", "sleep", "300")
+    term = terminal()
+    term.wharf("exec -it --detach-keys ctrl-x,ctrl-y ex sh")
+    term.wait_for("/ #")
+    term.type("echo exec-$((5+5)); sleep 271", "Enter")
+    term.wait_for("exec-10")
+    term.type("C-p", "C-q")  # not this exec's keys: passed on to the shell
+    term.type("C-x", "C-y")
+    assert term.exit_code() == 1
+    assert "read escape sequence" in term.screen()
+    deadline = time.monotonic() + 30
+    while "sleep 271" not in wharf("exec", "ex", "ps").stdout:
+        assert time.monotonic() < deadline, "the exec's process did not run on"
+        time.sleep(0.2)
+    wharf("rm", "-f", "ex")
+
+
 def test_start_ai_attaches_the_terminal(terminal, wharf):
     wharf("create", "-it", "--name", "st", "busybox", "sh")
     term = terminal()
