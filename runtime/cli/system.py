@@ -32,6 +32,9 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
     p.add_argument("-a", "--all", action="store_true", help="remove all unused images")
     p.add_argument("--volumes", action="store_true", help="prune volumes too")
     p.add_argument("-f", "--force", action="store_true", help="do not prompt for confirmation")
+    p.add_argument(
+        "--filter", action="append", help="only what matches: until=TIME, label=K[=V], label!=K"
+    )
     p.set_defaults(func=cmd_prune)
     p = s.add_parser(
         "api-socket", help="Print the Docker Engine API socket's path (starting the agent)"
@@ -315,8 +318,13 @@ def cmd_prune(args: argparse.Namespace) -> int:
     """``system prune``: stopped containers, unused networks, dangling (-a: unused) images,
     with --volumes unused volumes; Docker's warning, sections and total."""
     from runtime import Runtime
+    from runtime.errors import InvalidArgument
     from runtime.images.progress import human_size
+    from runtime.prunefilter import parse_prune_filters
 
+    if args.volumes and any(f.startswith("until=") for f in args.filter or []):
+        raise InvalidArgument('ERROR: The "until" filter is not supported with "--volumes"')
+    filters = parse_prune_filters(args.filter)
     if not args.force:
         warnings = ["all stopped containers", "all networks not used by at least one container"]
         if args.volumes:
@@ -328,24 +336,32 @@ def cmd_prune(args: argparse.Namespace) -> int:
         )
         warnings.append("all build cache" if args.all else "all dangling build cache")
         text = "WARNING! This will remove:\n" + "".join(f"  - {w}\n" for w in warnings)
+        shown = sorted(
+            [f"label={v}" for v in filters.labels]
+            + [f"label!={v}" for v in filters.not_labels]
+            + [f for f in args.filter or [] if f.startswith("until=")]
+        )
+        if shown:
+            text += "\n  Items to be pruned will be filtered with:\n"
+            text += "".join(f"  - {f}\n" for f in shown)
         answer = input(text + "\nAre you sure you want to continue? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             return 0
     reclaimed = 0
     with Runtime() as rt:
-        report = rt.containers.prune()
+        report = rt.containers.prune(filters)
         reclaimed += report["SpaceReclaimed"]
         if report["ContainersDeleted"]:
             print("Deleted Containers:\n" + "".join(f"{c}\n" for c in report["ContainersDeleted"]))
-        networks = rt.networks.prune()
+        networks = rt.networks.prune(filters)
         if networks:
             print("Deleted Networks:\n" + "".join(f"{n}\n" for n in networks))
         if args.volumes:
-            report = rt.volumes.prune(all=True)
+            report = rt.volumes.prune(all=True, filters=filters)
             reclaimed += report["SpaceReclaimed"]
             if report["VolumesDeleted"]:
                 print("Deleted Volumes:\n" + "".join(f"{v}\n" for v in report["VolumesDeleted"]))
-        report = rt.images.prune(all=args.all)
+        report = rt.images.prune(all=args.all, filters=filters)
         reclaimed += report["SpaceReclaimed"]
         if report["ImagesDeleted"]:
             lines = [

@@ -59,6 +59,7 @@ from runtime.containers.process import (
 )
 from runtime.containers.records import ContainerRecords
 from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError, cleanup_step
+from runtime.prunefilter import PruneFilter
 
 log = logging.getLogger("wharf.containers")
 #: the exit code of a container whose exit nobody saw (its shim died), as Docker reports it
@@ -744,11 +745,13 @@ class ContainerManager:
         with contextlib.suppress(OSError):
             (self.paths.run / "locks" / c.id).unlink()
 
-    def prune(self) -> dict:
-        """Remove every stopped container; return Docker's report."""
+    def prune(self, filters: PruneFilter | None = None) -> dict:
+        """Remove every stopped container (that ``filters`` let through); return Docker's report."""
         deleted, space = [], 0
         for c in self.list(all=True):
             if c.running or c.status == "restarting":
+                continue
+            if filters and not filters.matches(c.created, c.config.get("Labels")):
                 continue
             space += _du(self.dir(c.id) / "upper")
             self.remove(c.id)

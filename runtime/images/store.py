@@ -55,6 +55,7 @@ from runtime.images.layers import (
     write_layer_from_upper,
 )
 from runtime.images.reference import DIGEST_RE, Reference, is_image_id, parse_reference
+from runtime.prunefilter import PruneFilter
 from runtime.timefmt import go_time
 
 MEDIA_LAYER_TAR = "application/vnd.oci.image.layer.v1.tar"
@@ -944,8 +945,9 @@ class ImageStore:
                     entry.unlink(missing_ok=True)
         return int(freed)
 
-    def prune(self, all: bool = False) -> dict:  # noqa: A002 - docker's flag
-        """Delete dangling images (``all``: every image no container uses), like ``image prune``.
+    def prune(self, all: bool = False, filters: PruneFilter | None = None) -> dict:  # noqa: A002
+        """Delete dangling images (``all``: every image no container uses), like ``image prune``,
+        those ``filters`` let through (``until=``, ``label=``).
 
         Returns Docker's prune report: ``{"ImagesDeleted": [...], "SpaceReclaimed": bytes}``.
         """
@@ -957,6 +959,9 @@ class ImageStore:
                 if self._containers_using(img.id) or self._children(img.id):
                     continue
                 if img.repo_tags and not all:
+                    continue
+                labels = (img.config.get("config") or {}).get("Labels")
+                if filters and not filters.matches(img.created, labels):
                     continue
                 victims.append(img)
             if not victims:

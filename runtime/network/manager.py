@@ -352,11 +352,14 @@ class NetworkManager:
         self._drop_network(n)
         return n
 
-    def prune(self) -> list[str]:
-        """Remove every user-defined network no container is attached to; return their names."""
+    def prune(self, filters: Any = None) -> list[str]:
+        """Remove every user-defined network no container is attached to (that ``filters``,
+        a runtime.prunefilter.PruneFilter, let through); return their names."""
         used = {r[0] for r in self.conn.execute("SELECT DISTINCT network_id FROM attachments")}
         removed = []
         for n in self.list():
+            if filters and not filters.matches(n.created, n.labels):
+                continue
             if n.user_defined and n.id not in used:
                 self._drop_network(n)
                 removed.append(n.name)

@@ -178,11 +178,14 @@ class VolumeManager:
             events.record(self.conn, "volume", "destroy", vol.name, driver="local")
         shutil.rmtree(self.base / vol.name, ignore_errors=True)
 
-    def prune(self, all: bool = False) -> dict[str, Any]:  # noqa: A002 - docker's flag name
-        """Remove unused anonymous volumes (all unused ones with ``all``); return Docker's report."""
+    def prune(self, all: bool = False, filters: Any = None) -> dict[str, Any]:  # noqa: A002
+        """Remove unused anonymous volumes (all unused ones with ``all``), those ``filters``
+        (a runtime.prunefilter.PruneFilter: labels) let through; return Docker's report."""
         deleted, reclaimed = [], 0
         for vol in self.list(dangling=True):
             if not (all or vol.anonymous):
+                continue
+            if filters and not filters.matches("", vol.labels):
                 continue
             reclaimed += _du(self.base / vol.name)
             self.remove(vol.name)
