@@ -166,6 +166,7 @@ def test_the_pages_fit_a_phone_and_label_every_field(stack, host_env, browser, s
         "/",
         "/containers/",
         "/images/",
+        "/images/build/",
         "/volumes/",
         "/networks/",
         "/hosts/",
@@ -174,7 +175,7 @@ def test_the_pages_fit_a_phone_and_label_every_field(stack, host_env, browser, s
     ):
         browser.get(stack.web_url + path)
         browser.find("main")
-        name = path.strip("/") or "dashboard"
+        name = path.strip("/").replace("/", "-") or "dashboard"
         browser.screenshot(shots / f"phone-{name}.png")
         wide = browser.script("return document.documentElement.scrollWidth")
         assert wide <= width, f"{path} is {wide} px wide on a {width} px screen"

@@ -329,3 +329,86 @@ def test_no_page_route_can_be_mistaken_for_an_api_route():
             for text, args in possibilities:
                 if text.startswith("api/"):
                     assert set(args) - {"format"} != page_args, (pattern.name, text)
+
+
+def test_an_image_is_pushed_to_a_configured_registry(fleet, client, no_broker):
+    from webapp.registries.models import Registry
+
+    registry = Registry(team=fleet["busybox"].team, name="ours", host="reg.example:5000")
+    registry.save()
+    image = fleet["busybox"]
+    assert "ours (reg.example:5000)" in client.get(f"/images/{image.pk}/").content.decode()
+    r = client.post(f"/images/{image.pk}/push/", {"tag": "team/app:1", "registry": registry.pk})
+    job = Job.objects.get()
+    assert r["Location"] == f"/jobs/{job.pk}/" and job.kind == "image.push"
+    assert job.params["target"] == "reg.example:5000/team/app:1"
+    assert job.params["registry"] == registry.pk
+    r = client.post(
+        f"/images/{image.pk}/push/", {"tag": "other.example/app:1", "registry": registry.pk}
+    )
+    assert r.status_code == 400 and 'id="error-tag"' in r.content.decode()
+    r = client.post(f"/images/{image.pk}/push/", {"tag": "Bad Tag"})
+    assert r.status_code == 400 and 'id="error-tag"' in r.content.decode()
+    theirs = fleet["theirs-image"]
+    assert client.post(f"/images/{theirs.pk}/push/", {"tag": "x:1"}).status_code == 404
+    assert Job.objects.count() == 1
+
+
+def test_a_pasted_dockerfile_or_an_uploaded_context_is_built(
+    fleet, client, no_broker, settings, tmp_path
+):
+    import io
+    import tarfile
+
+    settings.WHARF_UPLOAD_DIR = str(tmp_path)
+    assert 'id="build-form"' in client.get("/images/build/").content.decode()
+    r = client.post(
+        "/images/build/",
+        {"dockerfile": "FROM busybox\nRUN echo hi\n", "tag": "app:1\napp:latest", "host": "h1"},
+    )
+    job = Job.objects.get()
+    assert r["Location"] == f"/jobs/{job.pk}/" and job.kind == "image.build"
+    assert job.params["tags"] == ["app:1", "app:latest"] and job.params["upload"] is False
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        data = b"FROM busybox\n"
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(data)
+        tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    buf.name = "context.tar"
+    r = client.post("/images/build/", {"context": buf, "host": "h1"})
+    job = Job.objects.latest("pk")
+    assert r.status_code == 302 and job.params["upload"] is True
+    assert (tmp_path / f"job-{job.pk}").exists()
+    for data, field in (
+        ({"host": "h1"}, "dockerfile"),
+        ({"dockerfile": "FROM x", "host": "h1", "tag": "Bad Tag"}, "tag"),
+    ):
+        r = client.post("/images/build/", data)
+        assert r.status_code == 400 and f'id="error-{field}"' in r.content.decode()
+    settings.WHARF_UPLOAD_MAX_BYTES = 10
+    buf.seek(0)
+    r = client.post("/images/build/", {"context": buf, "host": "h1"})
+    assert r.status_code == 413 and 'id="error-context"' in r.content.decode()
+    assert Job.objects.count() == 2 and sorted(p.name for p in tmp_path.iterdir()) == [
+        f"job-{job.pk}"
+    ]
+
+
+def test_prune_is_for_fleet_admins(fleet, client, no_broker, make_user):
+    assert 'id="prune-form"' not in client.get("/images/").content.decode()
+    r = client.post("/images/prune/", {"host": "h1"}, follow=True)
+    assert "fleet admins only" in r.content.decode() and not Job.objects.exists()
+    client.force_login(make_user("root", staff=True))
+    assert 'id="prune-form"' in client.get("/volumes/").content.decode()
+    for kind, job_kind, params in (
+        ("images", "image.prune", {"all": True}),
+        ("volumes", "volume.prune", {"all": True}),
+        ("networks", "network.prune", {}),
+    ):
+        r = client.post(f"/{kind}/prune/", {"host": "h2", "all": "1"})
+        job = Job.objects.latest("pk")
+        assert r["Location"] == f"/jobs/{job.pk}/" and job.kind == job_kind
+        assert job.params == params and job.host.name == "h2"
+    assert client.post("/containers2/prune/", {"host": "h1"}).status_code == 404

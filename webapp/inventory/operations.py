@@ -183,3 +183,16 @@ def start_with_upload(
         if upload is not None:
             upload.keep_for(job.pk)
     return job
+
+
+def build_image(user: object, checked: dict) -> Job:
+    """Build on a host from ``BuildIn``'s checked data (the API's and the page's form alike):
+    the context, if any, is kept for the job and fetched by its host; steps are its output."""
+    data = dict(checked)
+    host, team, context = data.pop("host"), data.pop("team", None), data.pop("context", None)
+    params = {
+        "tags": data.pop("tag", []),
+        "build_args": data.pop("build_args", {}),
+        **{k: v for k, v in data.items() if v not in (None, "")},
+    }
+    return start_with_upload(user, JobKind.IMAGE_BUILD, host, team, params, context)

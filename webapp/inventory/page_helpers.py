@@ -23,7 +23,7 @@ from webapp.fleet.models import Host
 from webapp.inventory import operations
 from webapp.inventory.api.filters import filter_objects
 from webapp.jobs.models import Job
-from webapp.permissions import RUN, VIEW
+from webapp.permissions import RUN, VIEW, is_fleet_admin
 
 PER_PAGE = 25
 
@@ -63,6 +63,7 @@ def list_context(request: HttpRequest, model: type[Model], per_page: int = PER_P
         "run_hosts": Host.objects.for_user(request.user, RUN).order_by("name"),
         "teams": Team.objects.for_user(request.user, RUN).order_by("name"),
         "may_run": Team.objects.for_user(request.user, RUN).exists(),
+        "fleet_admin": is_fleet_admin(request.user),
     }
 
 

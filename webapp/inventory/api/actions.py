@@ -207,17 +207,7 @@ class ImageActions:
     )
     @_upload_action()
     def build(self, request: Request) -> Response:
-        data = _checked(BuildIn, request)
-        host, team, context = data.pop("host"), data.pop("team", None), data.pop("context", None)
-        params = {
-            "tags": data.pop("tag", []),
-            "build_args": data.pop("build_args", {}),
-            **{k: v for k, v in data.items() if v not in (None, "")},
-        }
-        job = operations.start_with_upload(
-            request.user, JobKind.IMAGE_BUILD, host, team, params, context
-        )
-        return accepted(request, job)
+        return accepted(request, operations.build_image(request.user, _checked(BuildIn, request)))
 
     @_upload_schema(LoadIn, "Load the images of a docker-save (or OCI) archive on the host.")
     @_upload_action()
