@@ -127,7 +127,20 @@ def _health(args: argparse.Namespace) -> dict | None:
 
 
 def spec_from_args(args: argparse.Namespace) -> Any:
-    """Turn run/create flags into a ContainerSpec (validation of values happens there)."""
+    """Turn run/create flags into a ContainerSpec (validation of values happens there).
+
+    A flag value that does not parse (``-m 1x``) is refused as Docker's client refuses
+    it, by the client (``wharf: ….`` and the hint, no daemon's prefix: see
+    runtime.cli.errors), though the parser lives with the spec."""
+    from runtime.errors import InvalidArgument
+
+    try:
+        return _spec_from_flags(args)
+    except InvalidArgument as exc:
+        raise InvalidArgument(exc.message) from None
+
+
+def _spec_from_flags(args: argparse.Namespace) -> Any:
     _check_cidfile(args.cidfile or "")
     _check_platform(args.platform)
     from runtime.containers.model import ContainerSpec, parse_cpus, parse_size

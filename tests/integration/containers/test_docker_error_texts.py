@@ -120,3 +120,15 @@ def test_an_unknown_filter_is_the_daemon_s_answer(wharf):
         1,
         "Error response from daemon: Invalid filter 'colour'\n",
     )
+
+
+def test_a_flag_value_that_does_not_parse_is_the_client_s_refusal(wharf):
+    # Docker's client parses flag values before it asks its daemon: no daemon's prefix
+    out = wharf("run", "-m", "1x", "busybox", "true", check=False)
+    assert (out.returncode, out.stderr) == (
+        125,
+        "wharf: invalid --memory value '1x': expected a size such as 512m or 1g.\n"
+        "See 'wharf run --help'.\n",
+    )
+    out = wharf("create", "-m", "1x", "busybox", check=False)
+    assert out.returncode == 125 and out.stderr.endswith("See 'wharf create --help'.\n")
