@@ -2,7 +2,8 @@
 
 Websockets are checked for their Origin before anything else, scheme, host and
 port (``webapp.ws_origin``), so a page on another site, or on another port of
-this host, cannot ride a signed-in user's cookie.
+this host, cannot ride a signed-in user's cookie. HTTP bodies past the largest
+upload are refused before Django spools them (``webapp.body_limit``).
 """
 
 import os
@@ -15,12 +16,13 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from webapp.auth import WebsocketAuthStack  # noqa: E402
+from webapp.body_limit import BodyLimit  # noqa: E402
 from webapp.routing import websocket_urlpatterns  # noqa: E402
 from webapp.ws_origin import SameOriginWebsocketValidator  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
-        "http": django_asgi_app,
+        "http": BodyLimit(django_asgi_app),
         "websocket": SameOriginWebsocketValidator(
             WebsocketAuthStack(URLRouter(websocket_urlpatterns))
         ),

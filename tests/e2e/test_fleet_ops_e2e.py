@@ -259,3 +259,44 @@ def test_import_and_load_uploaded_archives(stack, host_rt, tmp_path):
         assert loaded["state"] == "succeeded", output(stack, accepted(r)["job"])
         assert host_rt.images.get("ops/rootfs:1").id == imported["result"]["image"]
         assert "Loaded image: ops/rootfs:1" in output(stack, accepted(r)["job"])
+
+
+def test_placement_passes_over_a_full_host(stack, host_rt):
+    with stack.api() as api:
+        host = api.get(f"/api/v1/hosts/{stack.host_name}/").json()
+        cpus = host["facts"]["cpus"]
+        hog = accepted(
+            api.post(
+                "/api/v1/containers/",
+                json={
+                    "host": stack.host_name,
+                    "image": "busybox",
+                    "name": "hog",
+                    "command": ["sleep", "300"],
+                    "cpus": cpus,
+                },
+            )
+        )
+        assert ended(stack, hog["job"])["state"] == "succeeded"
+        assert host_rt.containers.inspect("hog")["HostConfig"]["NanoCpus"] == cpus * 10**9
+        path = f"/api/v1/containers/{hog['container']['id']}/"
+        assert api.get(path).json()["cpus"] == cpus
+
+        jobs = api.get("/api/v1/jobs/").json()["count"]
+        full = api.post("/api/v1/containers/", json={"image": "busybox", "cpus": 1})
+        assert full.status_code == 400 and "host" in full.json(), full.text
+        assert "room" in full.json()["detail"]
+        assert api.get("/api/v1/jobs/").json()["count"] == jobs, "no job for a refused request"
+
+        succeeded(stack, api.post(path + "stop/", json={"timeout": 0}))
+        wait_for(lambda: api.get(path).json()["state"] == "exited", 30, "the hog to be exited")
+        fits = accepted(
+            api.post(
+                "/api/v1/containers/",
+                json={"image": "busybox", "cpus": 1, "name": "fits", "command": ["true"]},
+            )
+        )
+        assert fits["container"]["host"] == stack.host_name
+        assert ended(stack, fits["job"])["state"] == "succeeded"
+    for name in ("hog", "fits"):
+        host_rt.containers.remove(name, force=True)

@@ -20,13 +20,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
-from rest_framework import status
-from rest_framework.exceptions import APIException
 
-
-class UploadTooLarge(APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_code = "upload_too_large"
+from webapp.api.errors import RequestBodyTooLarge
 
 
 def upload_dir() -> Path:
@@ -56,7 +51,7 @@ class LimitedUploadHandler(FileUploadHandler):
         self.size += len(raw_data)
         if self.size > self.limit:
             self.file.discard()
-            raise UploadTooLarge(
+            raise RequestBodyTooLarge(
                 f"{self.field_name}: the upload is larger than {self.limit} bytes "
                 "(WHARF_UPLOAD_MAX_BYTES)"
             )
