@@ -169,7 +169,16 @@ def start(request: Request) -> Reply:
         finally:
             theirs.close()
             started.set()
+    if c.spec.auto_remove:
+        # the shim leaves --rm to the client it was started for, and here that is us
+        threading.Thread(target=_remove_after_exit, args=(request, c.id), daemon=True).start()
     return Reply(204)
+
+
+def _remove_after_exit(request: Request, ctr_id: str) -> None:
+    with open_runtime(request) as rt, contextlib.suppress(ContainerNotFound):
+        rt.containers.wait(ctr_id)
+        rt.containers.remove(ctr_id, force=True)
 
 
 @router.route("POST", "/containers/{id}/stop")
@@ -285,7 +294,9 @@ def _wait(rt: Any, first: Any, condition: str) -> int:
             except ContainerNotFound:
                 return code
             if c.running:
-                rt.containers.wait(first.id)
+                with contextlib.suppress(ContainerNotFound):
+                    rt.containers.wait(first.id)
+                continue  # read the exit code the wait recorded
             code = c.exit_code
             time.sleep(0.02)
     return _exit_code(rt, first.id)

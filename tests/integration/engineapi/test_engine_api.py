@@ -85,6 +85,12 @@ def test_run_attached_returns_the_exit_code(docker) -> None:
     assert (proc.stdout, proc.returncode) == ("hi\n", 3)
 
 
+def test_run_rm_leaves_nothing(docker, wharf) -> None:
+    proc = docker("run", "--rm", "busybox", "sh", "-c", "echo bye; exit 2", check=False)
+    assert (proc.stdout, proc.returncode) == ("bye\n", 2)
+    assert wharf("ps", "-aq").stdout == ""
+
+
 def test_errors_have_dockers_status(docker) -> None:
     proc = docker("stop", "nosuch", check=False)
     assert proc.returncode == 1
