@@ -242,7 +242,9 @@ def main() -> int:
             run_times, records = run_containers(stack, watch, args.containers)
             results["wharf_run"] = stats(run_times)
             with stack.api() as api:
-                listed = api.get("/api/v1/containers/", params={"state": "running"}).json()
+                listed = api.get(
+                    "/api/v1/containers/", params={"state": "running", "limit": 1000}
+                ).json()
             per_host = {h: 0 for h in hosts}
             for c in listed["results"]:
                 per_host[c["host"]] = per_host.get(c["host"], 0) + 1
