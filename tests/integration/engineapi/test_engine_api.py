@@ -105,3 +105,14 @@ def test_docker_py_containers_run(client, wharf) -> None:
     assert wharf("inspect", "-f", "{{.State.ExitCode}}", "api3").stdout.strip() == "0"
     c.remove()
     assert wharf("ps", "-aq").stdout == ""
+
+
+def test_exec_runs_in_the_container_with_its_exit_code(docker, client) -> None:
+    docker("run", "-d", "--name", "api4", "busybox", "sleep", "60")
+    proc = docker("exec", "api4", "sh", "-c", "echo in; echo oops >&2; exit 5", check=False)
+    assert (proc.stdout, proc.stderr, proc.returncode) == ("in\n", "oops\n", 5)
+    proc = docker("exec", "-i", "api4", "cat", check=False)
+    assert proc.returncode == 0
+    code, out = client.containers.get("api4").exec_run(["cat", "/etc/hostname"])
+    assert code == 0 and out.strip()
+    docker("rm", "-f", "api4")
