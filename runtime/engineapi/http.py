@@ -208,9 +208,8 @@ class Router:
         self.routes: list[tuple[str, re.Pattern[str], Route]] = []
 
     def add(self, method: str, pattern: str, route: Route) -> None:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
-        if pattern.endswith("{name:path}"):
-            regex = re.sub(r"\{name:path\}$", r"(?P<name>.+)", pattern)
+        regex = re.sub(r"\{name:path\}", r"(?P<name>.+)", pattern)  # image names hold slashes
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", regex)
         self.routes.append((method, re.compile(f"^{regex}$"), route))
 
     def route(self, method: str, pattern: str) -> Callable[[Route], Route]:

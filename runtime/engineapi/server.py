@@ -14,7 +14,7 @@ from runtime.errors import InvalidArgument
 
 log = logging.getLogger("wharf.engineapi")
 
-ROUTE_MODULES = ("system", "containers", "execs")
+ROUTE_MODULES = ("system", "containers", "execs", "images")
 
 
 def socket_path(paths: Paths) -> Path:

@@ -116,3 +116,20 @@ def test_exec_runs_in_the_container_with_its_exit_code(docker, client) -> None:
     code, out = client.containers.get("api4").exec_run(["cat", "/etc/hostname"])
     assert code == 0 and out.strip()
     docker("rm", "-f", "api4")
+
+
+def test_images_list_inspect_tag_rmi(docker, wharf) -> None:
+    assert docker("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split() == [
+        "busybox:latest"
+    ]
+    docker("tag", "busybox", "example.test/team/box:v1")
+    assert (
+        "example.test/team/box:v1" in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    )
+    image_id = docker(
+        "image", "inspect", "-f", "{{.Id}}", "example.test/team/box:v1"
+    ).stdout.strip()
+    assert image_id == wharf("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+    assert "Untagged: example.test/team/box:v1" in docker("rmi", "example.test/team/box:v1").stdout
+    proc = docker("image", "inspect", "nosuch:image", check=False)
+    assert proc.returncode == 1 and "nosuch" in proc.stderr.lower()
