@@ -14,7 +14,7 @@ from runtime.errors import InvalidArgument
 
 log = logging.getLogger("wharf.engineapi")
 
-ROUTE_MODULES = ("system", "containers", "execs", "images")
+ROUTE_MODULES = ("system", "containers", "execs", "images", "networks")
 
 
 def socket_path(paths: Paths) -> Path:

@@ -133,3 +133,32 @@ def test_images_list_inspect_tag_rmi(docker, wharf) -> None:
     assert "Untagged: example.test/team/box:v1" in docker("rmi", "example.test/team/box:v1").stdout
     proc = docker("image", "inspect", "nosuch:image", check=False)
     assert proc.returncode == 1 and "nosuch" in proc.stderr.lower()
+
+
+def test_networks_and_volumes(docker, wharf) -> None:
+    docker("network", "create", "apinet")
+    docker("volume", "create", "apivol")
+    assert "apinet" in wharf("network", "ls", "--format", "{{.Name}}").stdout.split()
+    assert wharf("volume", "ls", "-q").stdout.split() == ["apivol"]
+    docker(
+        "run",
+        "-d",
+        "--name",
+        "srv",
+        "--network",
+        "apinet",
+        "-v",
+        "apivol:/data",
+        "busybox",
+        "sh",
+        "-c",
+        "echo kept > /data/f; sleep 60",
+    )
+    out = docker("run", "--rm", "--network", "apinet", "busybox", "ping", "-c1", "srv").stdout
+    assert "1 packets received" in out
+    assert docker("volume", "inspect", "-f", "{{.Name}}", "apivol").stdout.strip() == "apivol"
+    assert "apinet" in docker("network", "ls", "--format", "{{.Name}}").stdout.split()
+    docker("rm", "-f", "srv")
+    docker("volume", "rm", "apivol")
+    docker("network", "rm", "apinet")
+    assert wharf("volume", "ls", "-q").stdout == ""
