@@ -162,3 +162,62 @@ def test_networks_and_volumes(docker, wharf) -> None:
     docker("volume", "rm", "apivol")
     docker("network", "rm", "apinet")
     assert wharf("volume", "ls", "-q").stdout == ""
+
+
+COMPOSE_FILE = """\
+version: "3"
+services:
+  web:
+    image: busybox
+    command: sh -c "echo hello > /www/index.html; httpd -f -p 80 -h /www"
+    ports: ["{port}:80"]
+    volumes: [data:/www]
+  client:
+    image: busybox
+    command: sh -c "until wget -qO- http://web/; do sleep 0.2; done; sleep 60"
+volumes:
+  data:
+"""
+
+
+def test_docker_compose_up_ps_logs_down(docker_host, docker, wharf, tmp_path) -> None:
+    import socket
+    import time
+    import urllib.request
+
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is missing: apt-get install docker-compose", pytrace=False)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    (tmp_path / "docker-compose.yml").write_text(COMPOSE_FILE.format(port=port))
+    project = f"wh{os.getpid()}"
+    env = {**os.environ, "DOCKER_HOST": docker_host}
+
+    def compose(*args: str) -> subprocess.CompletedProcess:
+        proc = subprocess.run(
+            [binary, "-p", project, *args],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert proc.returncode == 0, f"docker-compose {' '.join(args)}: {proc.stderr}"
+        return proc
+
+    compose("up", "-d")
+    try:
+        assert "Up" in compose("ps").stdout
+        deadline = time.monotonic() + 30
+        while "hello" not in compose("logs", "client").stdout:  # web reached by its name
+            assert time.monotonic() < deadline, "the client never reached web by name"
+            time.sleep(0.2)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=10) as reply:
+            assert reply.read() == b"hello\n"  # the published port, on the named volume
+    finally:
+        compose("down", "-v")
+    assert wharf("ps", "-aq").stdout == ""
+    assert wharf("volume", "ls", "-q").stdout == ""
+    assert f"{project}_default" not in wharf("network", "ls", "--format", "{{.Name}}").stdout
