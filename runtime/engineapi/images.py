@@ -65,3 +65,65 @@ def remove(request: Request) -> list[dict]:
             force=request.flag("force"),
             prune_parents=not request.flag("noprune"),
         )
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """``X-Registry-Auth``: base64url JSON with username and password (docker login's)."""
+    import base64
+    import json
+
+    header = request.headers.get("X-Registry-Auth")
+    if not header:
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+    except ValueError:
+        return None
+    if not isinstance(data, dict) or not data.get("username"):
+        return None
+    return data["username"], data.get("password") or ""
+
+
+@router.route("POST", "/images/create")
+def pull(request: Request) -> Reply:
+    """Pull with Docker's JSON progress messages; a failure ends the stream with an error
+    message (the status is sent before the pull starts, as dockerd's)."""
+    import json
+    import queue
+    import threading
+
+    from runtime.engineapi.http import HTTPError, message_of
+
+    name = request.arg("fromImage")
+    if not name:
+        raise HTTPError(400, "import from a source (fromSrc) is not supported; give fromImage")
+    tag_ = request.arg("tag") or ""
+    ref = f"{name}@{tag_}" if tag_.startswith("sha256:") else f"{name}:{tag_}" if tag_ else name
+    credentials = _credentials(request)
+    messages: queue.Queue = queue.Queue()
+
+    def progress(p: Any) -> None:
+        message: dict[str, Any] = {"status": p.status}
+        if p.id:
+            message["id"] = p.id
+        if p.total:
+            message["progressDetail"] = {"current": p.current, "total": p.total}
+        messages.put(message)
+
+    def work() -> None:
+        try:
+            with open_runtime(request) as rt:
+                rt.images.pull(ref, progress=progress, credentials=credentials)
+            messages.put({"status": f"Status: Image is up to date for {ref}"})
+        except Exception as exc:
+            text = message_of(exc)
+            messages.put({"errorDetail": {"message": text}, "error": text})
+        messages.put(None)
+
+    threading.Thread(target=work, daemon=True).start()
+
+    def body() -> Any:
+        while (message := messages.get()) is not None:
+            yield json.dumps(message).encode() + b"\r\n"
+
+    return Reply(200, stream=body())

@@ -7,7 +7,10 @@ import os
 import shutil
 import stat
 import subprocess
+import sys
+import tempfile
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -221,3 +224,27 @@ def test_docker_compose_up_ps_logs_down(docker_host, docker, wharf, tmp_path) ->
     assert wharf("ps", "-aq").stdout == ""
     assert wharf("volume", "ls", "-q").stdout == ""
     assert f"{project}_default" not in wharf("network", "ls", "--format", "{{.Name}}").stdout
+
+
+def test_pull_from_a_local_registry(docker, wharf) -> None:
+    sys_path = str(Path(__file__).resolve().parents[1] / "images")
+    sys.path.insert(0, sys_path)
+    from image_registries import RealRegistry
+
+    workdir = Path(tempfile.mkdtemp(prefix="wharf-engineapi-registry-"))
+    reg = RealRegistry(workdir, "none")
+    try:
+        ref = f"{reg.host}/team/box:v1"
+        wharf("tag", "busybox", ref)
+        wharf("push", ref)
+        wharf("rmi", ref)
+        out = docker("pull", ref).stdout
+        assert ref in out
+        assert docker("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip() == (
+            wharf("image", "inspect", "-f", "{{.Id}}", "busybox").stdout.strip()
+        )
+        proc = docker("pull", f"{reg.host}/team/nosuch:v1", check=False)
+        assert proc.returncode == 1 and "nosuch" in proc.stderr
+    finally:
+        reg.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
