@@ -93,7 +93,7 @@ def test_a_container_reads_in_the_issues_shape(inventory, make_user, api_client)
     assert list(body) == [
         "id", "engine_id", "name", "host", "team", "image", "command", "state", "exit_code",
         "health", "restart_count", "ports", "mounts", "networks", "labels", "created",
-        "started", "finished", "size_rw", "size_root_fs",
+        "started", "finished", "cpus", "memory", "size_rw", "size_root_fs",
     ]  # fmt: skip
     assert (body["host"], body["team"], body["state"]) == ("h1", "blue", "running")
 
