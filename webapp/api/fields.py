@@ -13,25 +13,21 @@ from django.db import models
 from rest_framework import serializers
 
 
-class ScopedSlugRelatedField(serializers.SlugRelatedField):
+class _ScopedByAction:
+    """Restricts a related field's queryset to what the requester may ACTION."""
+
+    def __init__(self, *, action: str, **kwargs: Any) -> None:
+        self.action = action
+        super().__init__(**kwargs)
+
+    def get_queryset(self) -> models.QuerySet:
+        request = self.context.get("request")
+        return super().get_queryset().for_user(getattr(request, "user", None), self.action)
+
+
+class ScopedSlugRelatedField(_ScopedByAction, serializers.SlugRelatedField):
     """A SlugRelatedField that accepts only what the requester may ACTION (``webapp.permissions``)."""
 
-    def __init__(self, *, action: str, **kwargs: Any) -> None:
-        self.action = action
-        super().__init__(**kwargs)
 
-    def get_queryset(self) -> models.QuerySet:
-        request = self.context.get("request")
-        return super().get_queryset().for_user(getattr(request, "user", None), self.action)
-
-
-class ScopedPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+class ScopedPrimaryKeyRelatedField(_ScopedByAction, serializers.PrimaryKeyRelatedField):
     """A PrimaryKeyRelatedField restricted the same way (another team's id: "does not exist")."""
-
-    def __init__(self, *, action: str, **kwargs: Any) -> None:
-        self.action = action
-        super().__init__(**kwargs)
-
-    def get_queryset(self) -> models.QuerySet:
-        request = self.context.get("request")
-        return super().get_queryset().for_user(getattr(request, "user", None), self.action)
