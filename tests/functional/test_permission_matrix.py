@@ -85,7 +85,8 @@ OVERRIDES: dict[str, str] = {
     "container-prune": "fleet_admin_host",
     "image-prune": "fleet_admin_host",
     "volume-prune": "fleet_admin_host",
-    "network-prune": "fleet_admin_host",  # the operator's token: its own, nobody else's  # a new host has no credential yet: it brings a one-time token
+    "network-prune": "fleet_admin_host",
+    "objects-prune": "fleet_admin_host",  # the operator's token: its own, nobody else's  # a new host has no credential yet: it brings a one-time token
 }
 #: DRF actions on one object that only fleet admins may take
 FLEET_ADMIN_ACTIONS = {"adopt"}
@@ -122,10 +123,11 @@ BODIES: dict[str, dict] = {
 PAGE_BODIES: dict[str, dict] = {
     "containers-bulk": {"action": "stop", "selected": "{container}"},
     "container-run": {"image": "busybox", "host": "hb"},
-    "image-pull": {"reference": "busybox", "host": "hb"},
-    "image-tag": {"target": "busybox:two"},
-    "volume-create": {"host": "hb", "name": "made"},
-    "network-create": {"host": "hb", "name": "made"},
+    "images-pull": {"reference": "busybox", "host": "hb"},
+    "image-page-tag": {"target": "busybox:two"},
+    "volumes-new": {"host": "hb", "name": "made"},
+    "networks-new": {"host": "hb", "name": "made"},
+    "objects-prune": {"host": "hb"},
     "token-create": {"name": "made"},
 }
 #: DRF actions whose body may be empty
@@ -135,8 +137,8 @@ BODYLESS = {"start", "stop", "restart", "kill", "pause", "unpause", "cancel", "p
 INPUT_FIRST = {"image-build", "image-import-", "image-load"}
 #: routes this matrix does not call, each with the reason and where they are tested instead
 NOT_HERE = {
-    "image-history-result": "reads a job of its own kind (tests/functional/test_image_pages.py)",
-    "volume-files-result": "reads a job of its own kind (tests/functional/test_volume_pages.py)",
+    "image-page-history-result": "reads a job of its own kind (tests/functional/test_image_pages.py)",
+    "volume-page-files-result": "reads a job of its own kind (tests/functional/test_volume_pages.py)",
 }
 #: values of path parameters, by name: an object of team blue (``world`` makes them)
 PATH_VALUES: dict[str, str] = {
@@ -153,6 +155,7 @@ PATH_VALUES: dict[str, str] = {
 PATH_WORDS: dict[str, str] = {
     "action": "restart",
     "hold": "cordon",
+    "kind": "images",  # the prune page's list
     "stream_id": "s1",
     "username": "viewer",  # a member of blue
 }
