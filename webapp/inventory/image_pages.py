@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt, csrf_protect
 from django.views.decorators.http import require_POST
 
+from webapp.api.errors import RequestBodyTooLarge
 from webapp.errors import SiteError
 from webapp.inventory import operations, uploads
 from webapp.inventory.api.requests import BuildIn, ImagePullIn, PruneAllIn, PruneIn, PushIn
@@ -217,7 +218,7 @@ def _image_build(request: HttpRequest) -> HttpResponse:
         return _build_page(request, empty, {})
     try:
         post, files = request.POST, request.FILES
-    except uploads.UploadTooLarge as exc:
+    except RequestBodyTooLarge as exc:
         return _build_page(request, empty, {"context": [str(exc.detail)]}, status=413)
     form = {f: post.get(f, "")[: params.DOCKERFILE_MAX] for f in BUILD_FIELDS}
     data: dict = {k: v.strip() for k, v in form.items() if v.strip() and k != "dockerfile"}
