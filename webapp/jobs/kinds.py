@@ -109,3 +109,20 @@ if settings.WHARF_TEST_JOBS:
 
 def kind_of(name: str) -> Kind | None:
     return KINDS.get(name)
+
+
+#: kinds a team may start by name through ``POST /api/v1/jobs/``: each makes something new
+#: or only looks at the host. The others act on an object that some team owns (or, for a
+#: prune, on every team's) and a job's parameters name it by its engine name, which says
+#: nothing of its owner: teams start those through the object's own action in the
+#: inventory API, which checks that the object is theirs; fleet admins may start any.
+OPEN_KINDS = frozenset(
+    {
+        JobKind.HOST_CHECK,
+        JobKind.IMAGE_PULL,
+        JobKind.CONTAINER_CREATE,
+        JobKind.VOLUME_CREATE,
+        JobKind.NETWORK_CREATE,
+        JobKind.TEST_SLEEP,
+    }
+)

@@ -13,10 +13,13 @@ from rest_framework.response import Response
 from webapp.api.params import query_int
 from webapp.api.schema import errors
 from webapp.api.viewsets import TeamScopedViewSet
+from webapp.errors import Forbidden
 from webapp.jobs.api.filters import JobFilter
 from webapp.jobs.api.serializers import JobLineSerializer, JobOutputPageSerializer, JobSerializer
+from webapp.jobs.kinds import OPEN_KINDS
 from webapp.jobs.models import Job
 from webapp.jobs.services import check_cancel_job, check_create_job, do_cancel_job, do_create_job
+from webapp.permissions import is_fleet_admin
 
 #: lines per output page unless ?limit= says otherwise, and the most one page holds
 OUTPUT_PAGE = 1000
@@ -45,6 +48,11 @@ class JobViewSet(
         team, params = check_create_job(
             self.request.user, data["kind"], data["host"], data.get("team"), data.get("params")
         )
+        if data["kind"] not in OPEN_KINDS and not is_fleet_admin(self.request.user):
+            raise Forbidden(
+                f"{data['kind']} acts on an object a team owns: use that object's action "
+                "under /api/v1/ (containers, images, volumes, networks), which checks it is yours"
+            )
         serializer.instance = do_create_job(
             self.request.user, data["kind"], data["host"], team, params
         )
