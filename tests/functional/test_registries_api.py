@@ -166,3 +166,39 @@ def test_the_admin_takes_credentials_and_never_shows_them(blue, client, django_u
     )
     assert r.status_code == 302
     assert Registry.objects.get().open_credentials() == ("alice", SECRET), "blank keeps them"
+
+
+def test_a_registry_moved_to_another_host_forgets_its_credentials(blue, make_user, api_client):
+    """Else a member could point the team's registry at a server of theirs and push there."""
+    client = api_client(make_user(team=blue))
+    rid = _add(client, username="alice", password=SECRET).json()["id"]
+    r = client.patch(f"/api/v1/registries/{rid}/", {"host": "evil.example"}, format="json")
+    assert r.status_code == 200
+    assert Registry.objects.get().open_credentials() is None
+    r = client.patch(
+        f"/api/v1/registries/{rid}/",
+        {"host": "other.example", "username": "bob", "password": SECRET},
+        format="json",
+    )
+    assert Registry.objects.get().open_credentials() == ("bob", SECRET)
+
+
+def test_a_push_job_gets_credentials_only_for_its_registrys_host(blue, make_host):
+    from webapp.jobs.models import Job
+    from webapp.registries.services import credentials_for_job
+
+    registry = Registry(team=blue, name="hub", host="registry.example.com:5000")
+    registry.set_credentials("alice", SECRET)
+    registry.save()
+    host = make_host("h1")
+
+    def job(target: str) -> Job:
+        params = {"image": "app", "target": target, "registry": registry.pk}
+        return Job.objects.create(kind="image.push", host=host, team=blue, params=params)
+
+    assert credentials_for_job(job("registry.example.com:5000/app:1")) == {
+        "username": "alice",
+        "password": SECRET,
+    }
+    assert credentials_for_job(job("evil.example/app:1")) is None
+    assert credentials_for_job(job("app:1")) is None  # Docker Hub is not this registry

@@ -73,7 +73,11 @@ def save_registry(
     if name is not None:
         registry.name = name
     if host is not None:
+        moved = registry.pk is not None and check_host(host) != registry.host
         registry.host = check_host(host)
+        if moved and username is None and password is None:
+            # credentials were given for the old host: never hand them to a new one
+            registry.set_credentials("", "")
     if username is not None or password is not None:
         old_user, old_password = registry.open_credentials() or ("", "")
         registry.set_credentials(
@@ -109,7 +113,20 @@ def credentials_for_job(job: object) -> dict | None:
     if not registry_id:
         return None
     registry = Registry.objects.usable_by(job.team).filter(pk=registry_id).first()
-    opened = registry.open_credentials() if registry else None
+    if registry is None or not _pushes_to(job.params.get("target", ""), registry.host):
+        return None  # credentials go to the registry they were given for, nowhere else
+    opened = registry.open_credentials()
     if opened is None:
         return None
     return {"username": opened[0], "password": opened[1]}
+
+
+def _pushes_to(target: str, host: str) -> bool:
+    """Whether a push of TARGET goes to the registry at HOST (Docker Hub by any of its names)."""
+    from webapp.inventory.operations import HUB_HOSTS
+    from webapp.jobs import grammar
+
+    domain = grammar.reference_registry(target) or "docker.io"
+    if domain in HUB_HOSTS:
+        return host in HUB_HOSTS
+    return domain == host
