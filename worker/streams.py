@@ -97,12 +97,26 @@ class StreamListener(threading.Thread):
             with contextlib.suppress(Exception):
                 self.site.rejected(f"stream request: {exc}", raw[:2000].decode(errors="replace"))
             return
+        if not self.slots.acquire(blocking=False):
+            limit = max_streams()
+            refuse = f"this host serves {limit} streams at once already (WHARF_MAX_STREAMS)"
+            threading.Thread(
+                target=serve, args=(self.cfg, fields, refuse), name="wharf-stream-refused",
+                daemon=True,
+            ).start()  # fmt: skip
+            return
         threading.Thread(
-            target=serve,
-            args=(self.cfg, fields),
+            target=self._serve_in_slot,
+            args=(fields,),
             name=f"wharf-stream-{fields['kind']}",
             daemon=True,
         ).start()
+
+    def _serve_in_slot(self, fields: dict) -> None:
+        try:
+            serve(self.cfg, fields)
+        finally:
+            self.slots.release()
 
     def stop(self) -> None:
         self.stopped.set()
