@@ -228,3 +228,18 @@ def test_registry_changes_are_logged_without_their_secrets(blue, make_user):
     assert entries[1].before["credentials"] != entries[1].after["credentials"]
     assert "s3cret" not in str([(e.before, e.after) for e in entries])
     assert entries[0].team_name == "blue" and entries[0].actor_name == ""
+
+
+def test_build_arguments_and_secret_named_values_are_logged_by_name_only():
+    from webapp.audit.services import redact
+
+    params = {
+        "tag": ["app:1"],
+        "build_args": ["GITHUB_PAT=ghp_abc", "MODE=fast"],
+        "nested": {"registry_password": "hunter2", "keep": "seen"},
+    }
+    assert redact(params) == {
+        "tag": ["app:1"],
+        "build_args": ["GITHUB_PAT=…", "MODE=…"],
+        "nested": {"registry_password": "…", "keep": "seen"},
+    }

@@ -49,6 +49,9 @@ def _address(request: HttpRequest | None) -> str | None:
 
 #: parameter names whose values an entry never shows
 SECRET_WORDS = ("password", "secret", "token", "auth")
+#: parameters of KEY=VALUE entries whose names an entry shows, never their values
+#: (a build argument carries a token as often as an environment variable does)
+NAMES_ONLY = ("env", "build_args")
 
 
 def redact(params: object) -> object:
@@ -58,7 +61,7 @@ def redact(params: object) -> object:
             k: "…"
             if any(w in str(k).lower() for w in SECRET_WORDS)
             else _env(v)
-            if k == "env"
+            if k in NAMES_ONLY
             else redact(v)
             for k, v in params.items()
         }
