@@ -39,10 +39,14 @@ class Context:
             unpacked = Path(tempfile.mkdtemp(prefix="ctx-", dir=workdir))
             try:
                 with tarfile.open(path) as tar:
+                    _check_room(tar, unpacked, source)
                     tar.extractall(unpacked, filter="data")
             except (tarfile.TarError, OSError) as exc:
                 shutil.rmtree(unpacked, ignore_errors=True)
                 raise BuildError(f"cannot read the context archive {source}: {exc}") from exc
+            except BuildError:
+                shutil.rmtree(unpacked, ignore_errors=True)
+                raise
             return cls(unpacked, _patterns(unpacked), cleanup=unpacked)
         raise BuildError(f"unable to prepare context: path {source!r} not found")
 
@@ -121,3 +125,24 @@ class Context:
 def _patterns(root: Path) -> list[Pattern]:
     ignore = root / ".dockerignore"
     return parse_dockerignore(ignore.read_text()) if ignore.is_file() else []
+
+
+#: the share of the free space an unpacked context may take: a context is unpacked on
+#: the host's disk, which every team's containers and images share
+CONTEXT_SHARE_OF_FREE = 0.5
+
+
+def _check_room(tar: tarfile.TarFile, where: Path, source: str) -> None:
+    """Refuse an archive that would unpack to more than its share of the free space.
+
+    A small compressed upload can unpack to terabytes of zeros; the headers say how
+    much each member holds (and tarfile holds a member to its header while reading),
+    so the sum is known before a byte is written.
+    """
+    total = sum(m.size for m in tar.getmembers() if m.isreg())
+    room = int(shutil.disk_usage(where).free * CONTEXT_SHARE_OF_FREE)
+    if total > room:
+        raise BuildError(
+            f"the context archive {source} unpacks to {total} bytes; "
+            f"only {room} may be used on this host (half its free space)"
+        )
