@@ -128,6 +128,20 @@ def stream_url(site_url: str, stream_id: str) -> str:
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest}/ws/host/streams/{stream_id}/"
 
 
+def _paired(ws: Any) -> bool:
+    """Wait for the site's word that this socket claimed its stream (nothing runs before)."""
+    try:
+        first = ws.recv(timeout=PAIRING_WAIT)
+        return json.loads(first) == {"type": "paired"}
+    except (TimeoutError, ValueError, TypeError):
+        log.warning("the site never paired a stream it asked for; ending it")
+        return False
+
+
+#: how long a host waits for the site to pair a socket it dialled (seconds)
+PAIRING_WAIT = 15
+
+
 def serve(cfg: HostConfig, fields: dict, refuse: str = "") -> None:
     """Dial the site for one stream and serve it to its end (or tell it REFUSE, and end)."""
     from websockets.exceptions import ConnectionClosed
@@ -145,6 +159,8 @@ def serve(cfg: HostConfig, fields: dict, refuse: str = "") -> None:
             max_size=2**20,
         ) as ws:
             try:
+                if not _paired(ws):
+                    return
                 if refuse:
                     ws.send(json.dumps({"type": "error", "error": refuse, "kind": "conflict"}))
                     return

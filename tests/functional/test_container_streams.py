@@ -126,6 +126,9 @@ def test_the_host_is_paired_with_the_browser_once_and_relays_both_ways(blue, sen
 
         host = _host(request["stream"], blue["credential"])
         assert (await host.connect())[0]
+        assert json.loads(await host.receive_from(timeout=5)) == {"type": "paired"}, (
+            "the host is told it holds the stream before anything is relayed"
+        )
         assert await host.receive_from(timeout=5) == b"early keys\n"
         again = _host(request["stream"], blue["credential"])
         assert (await again.connect())[0]

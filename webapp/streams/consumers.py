@@ -283,6 +283,9 @@ class HostStreamConsumer(AsyncWebsocketConsumer):
         if self.peer is None:
             await self.close(code=CLOSE_NOT_FOUND)
             return
+        # the host starts nothing (a shell is a process in the container) before this word:
+        # a request replayed or not claimed ends at the 4404 above with nothing run
+        await self.send(text_data=json.dumps({"type": "paired"}))
         await send_to(
             self.channel_layer, self.peer, {"type": "stream.attached", "channel": self.channel_name}
         )
