@@ -40,6 +40,12 @@ def enroll(args: argparse.Namespace) -> int:
 def run(args: argparse.Namespace) -> int:
     from celery.signals import worker_ready, worker_shutdown
 
+    from runtime.images.auth import NO_STORED_LOGINS
+
+    # a team's job never acts as whoever ran `wharf login` on this host: registry
+    # credentials come only with the job (a push's, from the site's sealed registries)
+    os.environ["WHARF_AUTH_FILE"] = NO_STORED_LOGINS
+
     # the handlers and the runtime, loaded once before the pool forks: each pool process
     # would otherwise import them at its first job (~0.6 s)
     import worker.jobs  # noqa: F401

@@ -54,13 +54,24 @@ def registry_key(host: str) -> str:
     return host
 
 
+#: the value of WHARF_AUTH_FILE that turns stored logins off
+NO_STORED_LOGINS = "none"
+
+
 class CredentialStore:
-    """The 0600 credentials file of a host."""
+    """The 0600 credentials file of a host.
+
+    ``WHARF_AUTH_FILE=none`` means no stored logins at all: a host's worker runs
+    every team's jobs, and none of them may act as whoever ran ``wharf login`` there.
+    """
 
     def __init__(self, paths: Paths) -> None:
-        self.path = Path(os.environ.get("WHARF_AUTH_FILE") or paths.root / "auth.json")
+        chosen = os.environ.get("WHARF_AUTH_FILE")
+        self.path = None if chosen == NO_STORED_LOGINS else Path(chosen or paths.root / "auth.json")
 
     def _read(self) -> dict:
+        if self.path is None:
+            return {"auths": {}}
         try:
             data = json.loads(self.path.read_text())
         except FileNotFoundError:
@@ -73,6 +84,8 @@ class CredentialStore:
         return data
 
     def _write(self, data: dict) -> None:
+        if self.path is None:
+            raise InvalidArgument("stored logins are off here (WHARF_AUTH_FILE=none)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
