@@ -136,7 +136,6 @@ class TokenServer:
         return f"{signing_input}.{_b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
     def close(self) -> None:
-        self.release.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 
