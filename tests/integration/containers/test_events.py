@@ -258,11 +258,17 @@ def test_a_start_mounts_and_an_exit_unmounts_the_volumes(wharf):
     anon = next(m["Name"] for m in anonymous if m["Destination"] == "/srv")
     wharf("kill", cid)
     wharf("wait", cid)
-    out = wharf(
-        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
-        "--filter", "type=volume", "--filter", "event=mount", "--filter", "event=unmount",
-    ).stdout  # fmt: skip
-    events = [json.loads(line) for line in out.splitlines()]
+
+    def volume_events() -> list[dict]:
+        out = wharf(
+            "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+            "--filter", "type=volume", "--filter", "event=mount", "--filter", "event=unmount",
+        ).stdout  # fmt: skip
+        return [json.loads(line) for line in out.splitlines()]
+
+    # as with Docker, a wait may return as the exit is being recorded: its events follow
+    wait_for(lambda: len(volume_events()) >= 4, "the exit's unmount events")
+    events = volume_events()
     got = sorted((e["Action"], e["Actor"]["ID"]) for e in events)
     assert got == [("mount", anon), ("mount", "evdata"), ("unmount", anon), ("unmount", "evdata")]
     mount = next(e for e in events if e["Action"] == "mount" and e["Actor"]["ID"] == "evdata")
