@@ -54,3 +54,15 @@ def test_pages_keep_their_html_404(make_user, client):
     client.force_login(make_user())
     r = client.get("/no-such-page/")
     assert r.status_code == 404 and r["Content-Type"].startswith("text/html")
+
+
+def test_a_null_character_in_a_named_object_is_a_field_error(make_user, api_client, make_host):
+    """PostgreSQL's text holds no NUL: the lookup would have been a 500 there."""
+    make_host("h1")
+    client = api_client(make_user(staff=True))
+    for path in ("/api/v1/networks/prune/", "/api/v1/containers/", "/api/v1/jobs/"):
+        r = client.post(
+            path, {"host": "h\x001", "image": "busybox", "kind": "host.check"}, format="json"
+        )
+        assert r.status_code == 400, (path, r.content)
+        assert r.json()["host"] == ["Null characters are not allowed."], path

@@ -24,6 +24,12 @@ class _ScopedByAction:
         request = self.context.get("request")
         return super().get_queryset().for_user(getattr(request, "user", None), self.action)
 
+    def to_internal_value(self, data: object) -> object:
+        # PostgreSQL's text holds no NUL: a lookup with one would fail as a server error
+        if isinstance(data, str) and "\x00" in data:
+            raise serializers.ValidationError("Null characters are not allowed.")
+        return super().to_internal_value(data)
+
 
 class ScopedSlugRelatedField(_ScopedByAction, serializers.SlugRelatedField):
     """A SlugRelatedField that accepts only what the requester may ACTION (``webapp.permissions``)."""
