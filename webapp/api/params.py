@@ -9,6 +9,7 @@ view that reads an integer from a client goes through here.
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -63,3 +64,14 @@ def query_bool(request: Request, name: str) -> bool:
     if raw.lower() in ("1", "true"):
         return True
     raise ValidationError({name: [f"query parameter {name!r} must be 1 or 0, not {raw[:20]!r}"]})
+
+
+def read_query_with(serializer_class: type, params: Any) -> dict:
+    """Check a query dict with SERIALIZER_CLASS (its fields are the parameters); return the
+    values, or raise ValidationError (a 400) naming the bad ones. Empty values are absent."""
+    query = serializer_class(
+        data={name: params.get(name) for name in serializer_class().fields if params.get(name)}
+    )
+    if not query.is_valid():
+        raise ValidationError(query.errors)
+    return query.validated_data

@@ -10,9 +10,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
+
+from webapp.api.params import read_query_with
 
 
 class AuditQuery(serializers.Serializer):
@@ -30,12 +31,7 @@ class AuditQuery(serializers.Serializer):
 
 def read_query(params: Any) -> dict:
     """Check a query dict; return its values, or raise ValidationError (a 400) naming the bad ones."""
-    query = AuditQuery(
-        data={name: params.get(name) for name in AuditQuery().fields if params.get(name)}
-    )
-    if not query.is_valid():
-        raise ValidationError(query.errors)
-    return query.validated_data
+    return read_query_with(AuditQuery, params)
 
 
 def filter_entries(entries: QuerySet, query: dict) -> QuerySet:

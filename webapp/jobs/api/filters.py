@@ -11,10 +11,10 @@ from typing import Any
 
 from django.db.models import Q, QuerySet
 from rest_framework import serializers
-from rest_framework.exceptions import ValidationError
 from rest_framework.filters import BaseFilterBackend
 from rest_framework.request import Request
 
+from webapp.api.params import read_query_with
 from webapp.jobs.choices import JobKind, JobState
 
 ORDER_FIELDS = ["created", "started", "finished", "id", "state", "kind"]
@@ -31,12 +31,7 @@ class JobQuery(serializers.Serializer):
 
 def read_query(params: Any) -> dict:
     """Check a query dict; return its values, or raise ValidationError (a 400) naming the bad ones."""
-    query = JobQuery(
-        data={name: params.get(name) for name in JobQuery().fields if params.get(name)}
-    )
-    if not query.is_valid():
-        raise ValidationError(query.errors)
-    return query.validated_data
+    return read_query_with(JobQuery, params)
 
 
 def filter_jobs(jobs: QuerySet, query: dict) -> QuerySet:
