@@ -13,6 +13,7 @@ import os
 import stat
 from pathlib import Path
 
+from runtime.containers import inroot
 from runtime.errors import HostError, InvalidArgument
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -111,11 +112,32 @@ def resolve(rootfs: Path, path: str, follow_last: bool = True) -> Path:
     return rootfs.joinpath(*current)
 
 
+# A passwd or group file larger than this is not one (Docker's reader has no cap;
+# ours keeps a hostile image from making the engine read gigabytes).
+MAX_DB_SIZE = 16 << 20
+
+
 def _read_db(rootfs: Path, name: str) -> list[list[str]]:
+    """Read the container's ``/etc/<name>`` as rows; missing or not a file: no rows.
+
+    Opened with openat2 RESOLVE_IN_ROOT, not by walking and then opening: a
+    running container can swap a directory of the path for a link between the
+    two, and the open would follow it onto the host. Non-blocking, so a FIFO
+    planted there cannot hang the engine; only a regular file is read.
+    """
+    flags = os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC
     try:
-        text = resolve(rootfs, f"/etc/{name}").read_text(errors="replace")
-    except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+        with inroot.opened_root(rootfs) as root:
+            fd = inroot.open_in_root(root, f"/etc/{name}", flags)
+    except OSError:
         return []
+    with os.fdopen(fd, "rb") as f:
+        st = os.fstat(f.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            return []
+        if st.st_size > MAX_DB_SIZE:
+            raise InvalidArgument(f"the container's /etc/{name} is larger than {MAX_DB_SIZE} bytes")
+        text = f.read(MAX_DB_SIZE).decode(errors="replace")
     return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
 
 

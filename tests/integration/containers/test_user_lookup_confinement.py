@@ -1,0 +1,62 @@
+"""``exec -u NAME`` reads the container's passwd and group files, never the host's.
+
+The container runs as the attacker: its ``/etc/passwd`` is a link to
+``/x/passwd`` and it keeps swapping ``/x`` between its own directory and a
+symlink to a host directory holding a passwd file with a user only the host has
+(``/etc`` itself holds bind mounts and cannot be renamed). A lookup that checks the path and then opens it (a
+check-then-use walk) reads the host file in the gap and finds that user; the
+lookup must resolve every component inside the container's root at the moment
+of the open (openat2 RESOLVE_IN_ROOT), so the host user is never found.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from runtime.containers import rootfs as rootfs_mod
+from runtime.errors import InvalidArgument
+
+SWAPPER = """
+mkdir /x; cp /etc/passwd /etc/group /x/
+ln -sf /x/passwd /etc/passwd; ln -sf /x/group /etc/group
+ln -s {host_etc} /hostlink
+while true; do
+  mv /x /x.real; mv /hostlink /x
+  mv /x /hostlink; mv /x.real /x
+done
+"""
+
+
+@pytest.mark.root
+def test_a_container_swapping_its_passwd_dir_for_a_host_link_never_shows_host_users(
+    rt, wharf, tmp_path: Path
+) -> None:
+    host_etc = tmp_path / "host-etc"
+    host_etc.mkdir()
+    (host_etc / "passwd").write_text("hostonly:x:4242:4242::/:/bin/sh\n")
+    (host_etc / "group").write_text("hostonly:x:4242:\n")
+    name = f"swapper-{tmp_path.name[-8:]}"
+    wharf("run", "-d", "--name", name, "busybox", "sh", "-c", SWAPPER.format(host_etc=host_etc))
+    try:
+        c = rt.containers.get(name)
+        rootfs = rt.containers.run_dir(c.id) / "rootfs"
+        deadline = time.monotonic() + 60
+        while not (rootfs / "hostlink").is_symlink() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        refused = found = 0
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            try:
+                uid, _gid, _extra, _home = rootfs_mod.resolve_user(rootfs, "hostonly")
+            except InvalidArgument:
+                refused += 1
+            else:
+                found += 1
+                assert uid != 4242, "the host's passwd file was read through the container's link"
+        assert refused > 100, f"only {refused} lookups ran while the container swapped /etc"
+        assert found == 0, f"{found} lookups found a user the container does not have"
+    finally:
+        wharf("rm", "-f", name, check=False)
