@@ -38,7 +38,8 @@ OPCODE_MASK = 0x7800
 NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP = 0, 1, 2, 3, 4
 TYPE_A, TYPE_ANY, CLASS_IN = 1, 255, 1
 
-Lookup = Callable[[str, str], "list[str] | None"]
+#: (address asked, client's address, name) -> its addresses, or None for a name not ours
+Lookup = Callable[[str, str, str], "list[str] | None"]
 #: (address asked, client's address) -> where to forward that client's other names
 Upstreams = Callable[[str, str], "list[tuple[str, int]]"]
 
@@ -197,7 +198,7 @@ class Resolver:
             data, peer = sock.recvfrom(4096)
         except OSError:
             return
-        answer = self._answer_local(data, ip)
+        answer = self._answer_local(data, ip, peer[0])
         if answer is not None:
             with contextlib.suppress(OSError):
                 sock.sendto(answer, peer)
@@ -221,7 +222,7 @@ class Resolver:
             conn.settimeout(FORWARD_TIMEOUT)
             with contextlib.suppress(OSError, ValueError):
                 data = _read_framed(conn)
-                answer = self._answer_local(data, ip)
+                answer = self._answer_local(data, ip, client)
                 if answer is None:
                     answer = self._ask_upstream(data, self.upstreams(ip, client), tcp=True)
                 if answer is not None:
@@ -229,7 +230,7 @@ class Resolver:
 
     # --- answering ----------------------------------------------------------------
 
-    def _answer_local(self, data: bytes, ip: str) -> bytes | None:
+    def _answer_local(self, data: bytes, ip: str, client: str) -> bytes | None:
         """The reply for a name the networks know, an error reply, or None to forward."""
         try:
             query = Query(data)
@@ -240,7 +241,7 @@ class Resolver:
         if query.qclass != CLASS_IN:
             return None
         try:
-            found = self.lookup(ip, query.name)
+            found = self.lookup(ip, client, query.name)
         except Exception:  # a lookup bug must not kill the resolver
             log.exception("lookup of %s failed", query.name)
             return query.reply(SERVFAIL)

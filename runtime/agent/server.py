@@ -133,8 +133,8 @@ class Agent:
     def op_shutdown(self) -> None:
         self.stopping.set()
 
-    def _lookup(self, listen_ip: str, name: str) -> list[str] | None:
-        return self.networks.resolve(listen_ip, name)
+    def _lookup(self, listen_ip: str, client: str, name: str) -> list[str] | None:
+        return self.networks.resolve(listen_ip, name, client)
 
     def handle(self, request: dict) -> dict:
         op = getattr(self, f"op_{request.get('op')}", None)

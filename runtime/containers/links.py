@@ -7,8 +7,9 @@ each exposed port, ``ALIAS_NAME=/me/alias`` and ``ALIAS_ENV_X`` for each of its
 (daemon/links/links.go) writes them. A link is resolved to the linked
 container's id at create (a missing one is refused then), and read again at each
 start, which the linked container must be running for. On a user-defined
-network Docker registers no legacy link (its DNS answers names there), and
-neither does Wharf; host and ``container:`` network modes refuse links.
+network there are no hosts lines or variables: the network's resolver answers
+the alias, to the linking container only (``runtime.network.manager.resolve``),
+as Docker's embedded DNS does; host and ``container:`` network modes refuse links.
 """
 
 from __future__ import annotations

@@ -153,6 +153,10 @@ class ContainerManager:
         """Return a container's ``--dns`` servers."""
         return self.records.dns_servers(ctr_id)
 
+    def links(self, ctr_id: str) -> list[str]:
+        """Return a container's legacy links as ``ID:ALIAS`` ([] for no such container)."""
+        return self.records.links(ctr_id)
+
     def using_image(self, image_id: str) -> list[str]:
         """Return the ids of the containers made from an image."""
         return self.records.using_image(image_id)

@@ -309,10 +309,18 @@ class ContainerRecords:
             out.update({r[0]: r[1] for r in self.conn.execute(sql, chunk)})
         return out
 
+    def _spec_list(self, ctr_id: str, key: str) -> list[str]:
+        """One list field of a container's spec ([] for none, or for no such container)."""
+        row = self.conn.execute("SELECT spec FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        return list(json.loads(row[0]).get(key) or []) if row else []
+
     def dns_servers(self, ctr_id: str) -> list[str]:
         """Return a container's ``--dns`` servers ([] for none, or for no such container)."""
-        row = self.conn.execute("SELECT spec FROM containers WHERE id=?", (ctr_id,)).fetchone()
-        return list(json.loads(row[0]).get("dns") or []) if row else []
+        return self._spec_list(ctr_id, "dns")
+
+    def links(self, ctr_id: str) -> list[str]:
+        """Return a container's legacy links as recorded at create: ``ID:ALIAS``."""
+        return self._spec_list(ctr_id, "links")
 
     def using_image(self, image_id: str) -> list[str]:
         """Return the ids of the containers made from an image."""

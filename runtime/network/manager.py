@@ -891,8 +891,14 @@ class NetworkManager:
         ).fetchone()
         return self.rt.containers.dns_servers(r[0]) if r else []
 
-    def resolve(self, gateway: str, name: str) -> list[str] | None:
-        """Return the addresses of a container name, alias or short id on a network, or None."""
+    def resolve(self, gateway: str, name: str, client_ip: str = "") -> list[str] | None:
+        """Return the addresses of a name on the network of ``gateway``, or None.
+
+        A name is a container's name, one of its aliases on that network or its
+        short id; for the container asking (``client_ip``) also the alias of
+        each of its ``--link``s, as Docker's resolver answers legacy links on a
+        user-defined network: only to the linking container.
+        """
         name = name.lower().rstrip(".")
         found = []
         endpoints = self.conn.execute(
@@ -903,12 +909,26 @@ class NetworkManager:
             (gateway,),
         ).fetchall()
         container_names = self.rt.containers.names(e["ctr_id"] for e in endpoints)
+        linked = self._linked_as(endpoints, client_ip, name)
         for e in endpoints:
             names = {container_names.get(e["ctr_id"], "").lower(), e["ctr_id"][:12]}
             names |= {a.lower() for a in json.loads(e["aliases"])}
-            if name in names:
+            if name in names or e["ctr_id"] in linked:
                 found.append(e["ip"])
         return found or None
+
+    def _linked_as(self, endpoints: list, client_ip: str, name: str) -> set[str]:
+        """The ids of the containers the client at ``client_ip`` links to under ``name``."""
+        client = next((e["ctr_id"] for e in endpoints if client_ip and e["ip"] == client_ip), None)
+        if client is None:
+            return set()
+        return {
+            child
+            for child, _, alias in (
+                entry.partition(":") for entry in self.rt.containers.links(client)
+            )
+            if alias.lower() == name
+        }
 
     # --- firewall and repair --------------------------------------------------------
 

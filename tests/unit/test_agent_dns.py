@@ -84,7 +84,7 @@ def resolver(upstream: FakeUpstream) -> Iterator[Resolver]:
     names = {"web": ["10.9.0.2"], "db": ["10.9.0.3", "10.9.0.4"]}
     asked: list[tuple[str, str]] = []
 
-    def lookup(listen_ip: str, name: str) -> list[str] | None:
+    def lookup(listen_ip: str, client: str, name: str) -> list[str] | None:
         asked.append((listen_ip, name))
         return names.get(name)
 
@@ -145,7 +145,7 @@ def test_junk_gets_formerr_and_the_resolver_keeps_serving(resolver: Resolver):
 
 
 def test_an_upstream_that_does_not_answer_gives_servfail():
-    r = Resolver(lambda ip, name: None, lambda ip, client: [], port=free_port())
+    r = Resolver(lambda ip, client, name: None, lambda ip, client: [], port=free_port())
     r.set_addresses([LOCAL])
     threading.Thread(target=r.serve_forever, daemon=True).start()
     try:

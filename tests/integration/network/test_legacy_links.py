@@ -59,3 +59,19 @@ def test_links_that_docker_refuses(wharf):
                 check=False)  # fmt: skip
     assert out.returncode == 125
     assert "host type networking can't be used with links" in error_line(out)
+
+
+def test_on_a_user_network_the_link_alias_resolves_for_the_linking_container_only(wharf, ip_of):
+    wharf("network", "create", "--subnet", "10.233.0.0/24", "linknet")
+    wharf("run", "-d", "--name", "pg", "--network", "linknet", "busybox", "sleep", "300")
+    pg_ip = ip_of("pg", "linknet")
+    out = wharf("run", "--rm", "--network", "linknet", "--link", "pg:database", "busybox",
+                "sh", "-c", "nslookup database; echo ---; cat /etc/hosts; env")  # fmt: skip
+    looked_up, _, rest = out.stdout.partition("---")
+    assert pg_ip in looked_up, out.stdout
+    # Docker writes neither a hosts line nor variables for a link on a user network
+    assert "database" not in rest.lower(), rest
+    other = wharf("run", "--rm", "--network", "linknet", "busybox", "nslookup", "database",
+                  check=False)  # fmt: skip
+    assert pg_ip not in other.stdout, other.stdout
+    assert "NXDOMAIN" in other.stdout + other.stderr or other.returncode != 0
