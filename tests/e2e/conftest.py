@@ -21,6 +21,15 @@ def browser():
 
 
 @pytest.fixture(scope="module")
+def host_rt(host_env):
+    """The engine of the stack's host, on that host's own root (busybox in its store)."""
+    from runtime import Runtime
+
+    with Runtime(host_env["WHARF_ROOT"], host_env["WHARF_RUN"]) as rt:
+        yield rt
+
+
+@pytest.fixture(scope="module")
 def host_env(stack):
     """The stack's own host's environment (its Wharf root), with busybox:latest in that root;
     what a test module made there is taken off the machine after it."""

@@ -44,6 +44,29 @@ def wait_for(predicate, timeout: float, what: str, interval: float = 0.1):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def accepted(r: httpx.Response) -> dict:
+    """The body of an action the API took as a job: 202 with ``{"job": {"id", "url"}, …}``."""
+    assert r.status_code == 202, r.text
+    body = r.json()
+    assert set(body["job"]) == {"id", "url"}, body
+    return body
+
+
+def job_ended(api: httpx.Client, job: dict, wait: float = 120) -> dict:
+    """Wait until the job (``{"id", "url"}``) has ended; return its record."""
+    return wait_for(
+        lambda: (j := api.get(job["url"]).json())["state"] not in ("queued", "running") and j,
+        wait,
+        f"job {job['id']} to end",
+    )
+
+
+def job_output(api: httpx.Client, job: dict) -> str:
+    """A job's output lines as one text."""
+    lines = api.get(f"/api/v1/jobs/{job['id']}/output/?limit=5000").json()["results"]
+    return "\n".join(line["text"] for line in lines)
+
+
 @dataclass
 class Stack:
     base: Path
@@ -62,6 +85,15 @@ class Stack:
         return httpx.Client(
             base_url=self.web_url, headers={"Authorization": f"Token {self.token}"}, timeout=30
         )
+
+    def ended(self, job: dict, wait: float = 120) -> dict:
+        """Wait, as the stack's admin, until the job has ended; return its record."""
+        with self.api() as api:
+            return job_ended(api, job, wait)
+
+    def output(self, job: dict) -> str:
+        with self.api() as api:
+            return job_output(api, job)
 
     def session(self, local_address: str | None = None) -> httpx.Client:
         """A cookie-keeping client of the pages, from LOCAL_ADDRESS if given (any of 127.0.0.0/8:

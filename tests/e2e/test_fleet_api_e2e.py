@@ -5,36 +5,12 @@ scheduler places work when no host is named; bad input is a field error and leav
 from __future__ import annotations
 
 import pytest
-from e2e_stack import wait_for
-
-from runtime import Runtime
-
-
-@pytest.fixture(scope="module")
-def host_rt(host_env):
-    with Runtime(host_env["WHARF_ROOT"], host_env["WHARF_RUN"]) as rt:
-        yield rt
-
-
-def ended(stack, job: dict, wait: float = 90) -> dict:
-    with stack.api() as api:
-        return wait_for(
-            lambda: (j := api.get(job["url"]).json())["state"] not in ("queued", "running") and j,
-            wait,
-            f"job {job['id']} to end",
-        )
+from e2e_stack import accepted, wait_for
 
 
 def get(stack, path: str):
     with stack.api() as api:
         return api.get(path)
-
-
-def accepted(r) -> dict:
-    assert r.status_code == 202, r.text
-    body = r.json()
-    assert set(body["job"]) == {"id", "url"}
-    return body
 
 
 def test_a_container_through_the_rest_contract(stack, host_rt):
@@ -54,7 +30,7 @@ def test_a_container_through_the_rest_contract(stack, host_rt):
     record = body["container"]
     assert record["engine_id"] == f"pending-{body['job']['id']}"
     assert (record["name"], record["host"], record["team"]) == ("api1", stack.host_name, "admins")
-    assert ended(stack, body["job"])["state"] == "succeeded"
+    assert stack.ended(body["job"])["state"] == "succeeded"
 
     made = host_rt.containers.get("api1")
     path = f"/api/v1/containers/{record['id']}/"
@@ -69,15 +45,15 @@ def test_a_container_through_the_rest_contract(stack, host_rt):
 
     with stack.api() as api:
         stop = accepted(api.post(path + "stop/", json={"timeout": 1}))
-    assert ended(stack, stop["job"])["state"] == "succeeded"
+    assert stack.ended(stop["job"])["state"] == "succeeded"
     wait_for(lambda: get(stack, path).json()["state"] == "exited", 20, "the API to show it exited")
     assert host_rt.containers.get("api1").status == "exited"
 
     with stack.api() as api:
         start = accepted(api.post(path + "start/"))
-        assert ended(stack, start["job"])["state"] == "succeeded"
+        assert stack.ended(start["job"])["state"] == "succeeded"
         gone = accepted(api.delete(path + "?force=1"))
-    assert ended(stack, gone["job"])["state"] == "succeeded"
+    assert stack.ended(gone["job"])["state"] == "succeeded"
     wait_for(lambda: get(stack, path).status_code == 404, 20, "the record to go with it")
     assert all(c.name != "api1" for c in host_rt.containers.list(all=True))
 
@@ -91,7 +67,7 @@ def test_with_no_host_named_the_scheduler_places_it(stack, host_rt):
             )
         )
     assert body["container"]["host"] == stack.host_name  # the one online host with busybox
-    assert ended(stack, body["job"])["state"] == "succeeded"
+    assert stack.ended(body["job"])["state"] == "succeeded"
     assert host_rt.containers.get("placed").running
     host_rt.containers.remove("placed", force=True)
 
@@ -109,7 +85,7 @@ def test_a_create_that_fails_on_the_host_leaves_no_record(stack, host_rt):
                 },
             )
         )
-    job = ended(stack, body["job"])
+    job = stack.ended(body["job"])
     assert (job["state"], job["error_kind"]) == ("failed", "not_found"), job
     path = f"/api/v1/containers/{body['container']['id']}/"
     wait_for(lambda: get(stack, path).status_code == 404, 10, "the promised record to go")
@@ -159,7 +135,7 @@ def test_volumes_and_networks_through_the_api(stack, host_rt):
             )
         )
     for body in (vol, net, made):
-        assert ended(stack, body["job"])["state"] == "succeeded"
+        assert stack.ended(body["job"])["state"] == "succeeded"
 
     def one(kind: str, name: str) -> dict | None:
         found = get(stack, f"/api/v1/{kind}/?host={stack.host_name}&name={name}").json()
@@ -173,7 +149,7 @@ def test_volumes_and_networks_through_the_api(stack, host_rt):
         plug = accepted(
             api.post(f"/api/v1/networks/{network['id']}/connect/", json={"container": container_id})
         )
-        assert ended(stack, plug["job"])["state"] == "succeeded"
+        assert stack.ended(plug["job"])["state"] == "succeeded"
         settings = host_rt.containers.inspect("plugged")["NetworkSettings"]["Networks"]
         assert "apinet" in settings
         unplug = accepted(
@@ -181,12 +157,12 @@ def test_volumes_and_networks_through_the_api(stack, host_rt):
                 f"/api/v1/networks/{network['id']}/disconnect/", json={"container": container_id}
             )
         )
-        assert ended(stack, unplug["job"])["state"] == "succeeded"
+        assert stack.ended(unplug["job"])["state"] == "succeeded"
         gone = accepted(api.delete(f"/api/v1/containers/{container_id}/?force=1"))
-        assert ended(stack, gone["job"])["state"] == "succeeded"
+        assert stack.ended(gone["job"])["state"] == "succeeded"
         for kind, obj in (("networks", network), ("volumes", volume)):
             assert (
-                ended(stack, accepted(api.delete(f"/api/v1/{kind}/{obj['id']}/"))["job"])["state"]
+                stack.ended(accepted(api.delete(f"/api/v1/{kind}/{obj['id']}/"))["job"])["state"]
                 == "succeeded"
             )
     assert all(v.name != "apivol" for v in host_rt.volumes.list())

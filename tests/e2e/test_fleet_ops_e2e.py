@@ -13,20 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from e2e_stack import REPO, wait_for
-
-from runtime import Runtime
+from e2e_stack import REPO, accepted, wait_for
 
 sys.path.insert(0, str(REPO / "tests" / "integration" / "images"))
 from image_registries import RealRegistry  # noqa: E402
 
 SECRET = "pw-" + "9f3c1e7a5b2d4c6e8a0b"
-
-
-@pytest.fixture(scope="module")
-def host_rt(host_env):
-    with Runtime(host_env["WHARF_ROOT"], host_env["WHARF_RUN"]) as rt:
-        yield rt
 
 
 @pytest.fixture(scope="module")
@@ -38,30 +30,10 @@ def registry(tmp_path_factory):
     reg.stop()
 
 
-def ended(stack, job: dict, wait: float = 120) -> dict:
-    with stack.api() as api:
-        return wait_for(
-            lambda: (j := api.get(job["url"]).json())["state"] not in ("queued", "running") and j,
-            wait,
-            f"job {job['id']} to end",
-        )
-
-
-def output(stack, job: dict) -> str:
-    with stack.api() as api:
-        lines = api.get(f"/api/v1/jobs/{job['id']}/output/?limit=5000").json()["results"]
-    return "\n".join(line["text"] for line in lines)
-
-
-def accepted(r) -> dict:
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
 def succeeded(stack, r) -> dict:
     body = accepted(r)
-    job = ended(stack, body["job"])
-    assert job["state"] == "succeeded", (job, output(stack, body["job"]))
+    job = stack.ended(body["job"])
+    assert job["state"] == "succeeded", (job, stack.output(body["job"]))
     return job
 
 
@@ -78,7 +50,7 @@ def test_exec_commit_tag_rename_and_push(stack, host_rt, registry):
             },
         )
     )
-    assert ended(stack, made["job"])["state"] == "succeeded"
+    assert stack.ended(made["job"])["state"] == "succeeded"
     path = f"/api/v1/containers/{made['container']['id']}/"
 
     ran = accepted(
@@ -87,11 +59,11 @@ def test_exec_commit_tag_rename_and_push(stack, host_rt, registry):
             json={"command": ["sh", "-c", "echo made > /made.txt; echo to-out; echo to-err >&2"]},
         )
     )
-    assert ended(stack, ran["job"])["state"] == "succeeded"
-    text = output(stack, ran["job"])
+    assert stack.ended(ran["job"])["state"] == "succeeded"
+    text = stack.output(ran["job"])
     assert "to-out" in text and "to-err" in text
     failing = accepted(api.post(path + "exec/", json={"command": ["sh", "-c", "exit 3"]}))
-    job = ended(stack, failing["job"])
+    job = stack.ended(failing["job"])
     assert (job["state"], job["result"].get("exit_code")) == ("failed", 3), job
 
     committed = succeeded(stack, api.post(path + "commit/", json={"reference": "ops/snap:1"}))
@@ -118,7 +90,7 @@ def test_exec_commit_tag_rename_and_push(stack, host_rt, registry):
     anonymous = accepted(
         api.post(f"/api/v1/images/{image['id']}/push/", json={"tag": f"{registry.host}/ops/snap:0"})
     )
-    assert ended(stack, anonymous["job"])["state"] == "failed"
+    assert stack.ended(anonymous["job"])["state"] == "failed"
 
     r = api.post(
         "/api/v1/registries/",
@@ -131,8 +103,8 @@ def test_exec_commit_tag_rename_and_push(stack, host_rt, registry):
             f"/api/v1/images/{image['id']}/push/", json={"tag": "ops/snap:1", "registry": reg_id}
         )
     )
-    job = ended(stack, pushed["job"])
-    assert job["state"] == "succeeded", (job, output(stack, pushed["job"]))
+    job = stack.ended(pushed["job"])
+    assert job["state"] == "succeeded", (job, stack.output(pushed["job"]))
     tags = httpx.get(
         f"http://{registry.host}/v2/ops/snap/tags/list", auth=("alice", SECRET), timeout=10
     ).json()
@@ -140,8 +112,8 @@ def test_exec_commit_tag_rename_and_push(stack, host_rt, registry):
 
     seen = [
         api.get(pushed["job"]["url"]).text,
-        output(stack, pushed["job"]),
-        output(stack, anonymous["job"]),
+        stack.output(pushed["job"]),
+        stack.output(anonymous["job"]),
         api.get(f"/api/v1/registries/{reg_id}/").text,
         api.get("/api/v1/jobs/?limit=500").text,
         stack.log("worker"),
@@ -207,8 +179,8 @@ def test_a_build_from_an_uploaded_context_streams_its_steps(stack, host_rt):
             data={"host": stack.host_name, "tag": "ops/built:1", "build_args": "GREETING=hi"},
             files={"context": ("ctx.tar.gz", context, "application/gzip")},
         )
-    job = ended(stack, accepted(r)["job"])
-    text = output(stack, accepted(r)["job"])
+    job = stack.ended(accepted(r)["job"])
+    text = stack.output(accepted(r)["job"])
     assert job["state"] == "succeeded", (job, text)
     assert "hello from the context" in text and "arg=hi" in text and "Step" in text
     image = host_rt.images.get("ops/built:1")
@@ -228,8 +200,8 @@ def test_a_build_from_a_dockerfile_text_alone(stack, host_rt):
                 "dockerfile": "FROM busybox\nRUN echo built > /built\n",
             },
         )
-    job = ended(stack, accepted(r)["job"])
-    assert job["state"] == "succeeded", output(stack, accepted(r)["job"])
+    job = stack.ended(accepted(r)["job"])
+    assert job["state"] == "succeeded", stack.output(accepted(r)["job"])
     assert host_rt.images.get("ops/text:1").id == job["result"]["image"]
 
 
@@ -240,8 +212,8 @@ def test_import_and_load_uploaded_archives(stack, host_rt, tmp_path):
             data={"host": stack.host_name, "reference": "ops/rootfs:1", "message": "from a tar"},
             files={"archive": ("rootfs.tar.gz", _tar({"etc/motd": b"imported\n"}), "x")},
         )
-        imported = ended(stack, accepted(r)["job"])
-        assert imported["state"] == "succeeded", output(stack, accepted(r)["job"])
+        imported = stack.ended(accepted(r)["job"])
+        assert imported["state"] == "succeeded", stack.output(accepted(r)["job"])
         assert host_rt.images.get("ops/rootfs:1").id == imported["result"]["image"]
         _team_image(stack, imported["result"]["image"])
 
@@ -256,10 +228,10 @@ def test_import_and_load_uploaded_archives(stack, host_rt, tmp_path):
                 data={"host": stack.host_name},
                 files={"archive": ("saved.tar", archive, "application/x-tar")},
             )
-        loaded = ended(stack, accepted(r)["job"])
-        assert loaded["state"] == "succeeded", output(stack, accepted(r)["job"])
+        loaded = stack.ended(accepted(r)["job"])
+        assert loaded["state"] == "succeeded", stack.output(accepted(r)["job"])
         assert host_rt.images.get("ops/rootfs:1").id == imported["result"]["image"]
-        assert "Loaded image: ops/rootfs:1" in output(stack, accepted(r)["job"])
+        assert "Loaded image: ops/rootfs:1" in stack.output(accepted(r)["job"])
 
 
 @pytest.fixture
@@ -296,7 +268,7 @@ def test_placement_passes_over_a_full_host(stack, host_rt, only_this_host):
                 },
             )
         )
-        assert ended(stack, hog["job"])["state"] == "succeeded"
+        assert stack.ended(hog["job"])["state"] == "succeeded"
         assert host_rt.containers.inspect("hog")["HostConfig"]["NanoCpus"] == cpus * 10**9
         path = f"/api/v1/containers/{hog['container']['id']}/"
         assert api.get(path).json()["cpus"] == cpus
@@ -318,6 +290,6 @@ def test_placement_passes_over_a_full_host(stack, host_rt, only_this_host):
             )
         )
         assert fits["container"]["host"] == stack.host_name
-        assert ended(stack, fits["job"])["state"] == "succeeded"
+        assert stack.ended(fits["job"])["state"] == "succeeded"
     for name in ("hog", "fits"):
         host_rt.containers.remove(name, force=True)

@@ -10,15 +10,6 @@ import signal
 import pytest
 from e2e_stack import wait_for
 
-from runtime import Runtime
-
-
-@pytest.fixture(scope="module")
-def host_rt(host_env):
-    """The engine of the stack's host, on that host's own root (busybox in its store)."""
-    with Runtime(host_env["WHARF_ROOT"], host_env["WHARF_RUN"]) as rt:
-        yield rt
-
 
 def run_job(stack, kind: str, wait: float = 90, **params) -> dict:
     with stack.api() as api:

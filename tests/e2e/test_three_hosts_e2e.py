@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import httpx
 import pytest
-from e2e_stack import REPO, release_root, wait_for
+from e2e_stack import REPO, accepted, job_ended, release_root, wait_for
 
 
 @dataclass
@@ -99,18 +99,9 @@ def api(stack, fleet: Fleet) -> httpx.Client:
     )
 
 
-def accepted(r: httpx.Response) -> dict:
-    assert r.status_code == 202, r.text
-    return r.json()
-
-
 def ended(stack, fleet: Fleet, job: dict) -> dict:
     with api(stack, fleet) as c:
-        return wait_for(
-            lambda: (j := c.get(job["url"]).json())["state"] not in ("queued", "running") and j,
-            120,
-            f"job {job['id']} to end",
-        )
+        return job_ended(c, job)
 
 
 def succeeded(stack, fleet: Fleet, job: dict) -> dict:
