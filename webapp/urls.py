@@ -4,6 +4,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from webapp.accounts import team_pages
 from webapp.accounts import views as account_views
 from webapp.accounts.api.views import TeamViewSet
 from webapp.accounts.views import SignInView
@@ -99,6 +100,19 @@ urlpatterns = [
     path("profile/", account_views.profile, name="profile"),
     path("profile/tokens/", account_views.token_create, name="token-create"),
     path("profile/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),
+    path("teams/", team_pages.team_list, name="teams"),
+    path("teams/<slug:team>/members/", team_pages.team_members, name="team-page-members"),
+    path("teams/<slug:team>/members/add/", team_pages.member_add, name="team-page-member-add"),
+    path(
+        "teams/<slug:team>/members/<str:username>/role/",
+        team_pages.member_role,
+        name="team-page-member-role",
+    ),
+    path(
+        "teams/<slug:team>/members/<str:username>/remove/",
+        team_pages.member_remove,
+        name="team-page-member-remove",
+    ),
     path("login/", SignInView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),

@@ -94,7 +94,7 @@ def test_the_job_page_shows_who_what_when_and_a_way_back(make_user, make_team, m
     page = client.get(f"/jobs/{job.pk}/").content.decode()
     assert 'id="job-requester">alice<' in page and 'id="job-team">blue<' in page
     assert 'id="job-duration">0:01:15<' in page
-    assert 'id="back" href="/"' in page
+    assert 'id="back" href="/jobs/"' in page
     assert 'id="job-rerun"' in page and 'id="job-cancel"' not in page  # it has ended
 
 

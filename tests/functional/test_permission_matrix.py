@@ -81,6 +81,10 @@ OVERRIDES: dict[str, str] = {
     "token-create": "signed_in",  # a token of one's own
     "team-members": "team_admin_run",  # add a member
     "team-member": "team_admin_run",  # change a role, take a member out
+    # the members page: every member reads it, its admins change it
+    "team-page-member-add": "team_admin_run",
+    "team-page-member-role": "team_admin_run",
+    "team-page-member-remove": "team_admin_run",
     # a prune takes what no container uses, whoever's it is: the host's, for fleet admins
     "container-prune": "fleet_admin_host",
     "image-prune": "fleet_admin_host",
@@ -129,6 +133,8 @@ PAGE_BODIES: dict[str, dict] = {
     "networks-new": {"host": "hb", "name": "made"},
     "objects-prune": {"host": "hb"},
     "token-create": {"name": "made"},
+    "team-page-member-add": {"user": "fleet", "role": "viewer"},
+    "team-page-member-role": {"role": "operator"},
 }
 #: DRF actions whose body may be empty
 BODYLESS = {"start", "stop", "restart", "kill", "pause", "unpause", "cancel", "partial_update"}
@@ -150,6 +156,7 @@ PATH_VALUES: dict[str, str] = {
     "token_id": "token",
     "host_name": "host",
     "name": "host",
+    "team": "team",
 }
 #: path parameters that name a choice, not an object: the value the matrix uses
 PATH_WORDS: dict[str, str] = {

@@ -54,6 +54,17 @@ def in_use(team: Team) -> dict[str, float]:
     }
 
 
+#: the limits a quota sets, in the order pages and the API show them
+LIMITS = ("containers", "cpus", "memory", "storage")
+
+
+def quota_use(team: Team) -> dict[str, dict]:
+    """TEAM's limits (None: no limit) and what it holds against each, as the teams API reads them."""
+    quota = Quota.objects.filter(team=team).first()
+    limits = {f: getattr(quota, f) if quota else None for f in LIMITS}
+    return {"limits": limits, "in_use": in_use(team)}
+
+
 def check(team: Team, kind: str, params: dict) -> None:
     """Refuse a new container or volume over one of TEAM's limits, saying which and by how much.
 

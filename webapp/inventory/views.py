@@ -29,7 +29,7 @@ from webapp.fleet.models import Host
 from webapp.inventory import operations
 from webapp.inventory.api.requests import ContainerRunIn
 from webapp.inventory.api.serializers import ContainerSerializer
-from webapp.inventory.choices import ContainerState
+from webapp.inventory.choices import ContainerState, Health
 from webapp.inventory.models import Container
 from webapp.inventory.page_helpers import field_errors
 from webapp.jobs.choices import JobKind
@@ -82,6 +82,20 @@ def containers_by_state(user: object) -> list[dict]:
         .order_by("state")
     )
     return [{"state": row["state"], "n": row["n"]} for row in counts]
+
+
+#: how many failing containers the dashboard names (the count says how many more there are)
+UNHEALTHY_SHOWN = 20
+
+
+def unhealthy_containers(user: object) -> dict:
+    """The user's containers whose health check fails (the dashboard's card): some, and how many."""
+    failing = Container.objects.for_user(user, VIEW).filter(health=Health.UNHEALTHY)
+    shown = list(
+        failing.select_related("host").order_by("host__name", "name", "pk")[:UNHEALTHY_SHOWN]
+    )
+    total = len(shown) if len(shown) < UNHEALTHY_SHOWN else failing.count()
+    return {"containers": shown, "total": total}
 
 
 def _list_context(request: HttpRequest) -> dict:

@@ -20,9 +20,10 @@ from django.views.decorators.http import require_POST
 from rest_framework.exceptions import ValidationError
 
 from webapp.accounts.models import Team
+from webapp.accounts.team_pages import quota_cards
 from webapp.errors import SiteError
 from webapp.fleet.models import Host
-from webapp.inventory.views import containers_by_state
+from webapp.inventory.views import containers_by_state, unhealthy_containers
 from webapp.jobs.api.filters import filter_jobs, read_query
 from webapp.jobs.choices import JobKind, JobState
 from webapp.jobs.models import Job
@@ -63,6 +64,8 @@ def _jobs_context(request: HttpRequest) -> dict:
 @login_required
 def dashboard(request: HttpRequest) -> HttpResponse:
     context = {**_hosts_context(request), **_jobs_context(request)}
+    context["quota_cards"] = quota_cards(request.user)
+    context["unhealthy"] = unhealthy_containers(request.user)
     return render(
         request, "dashboard.html", {**context, "containers": containers_by_state(request.user)}
     )

@@ -31,15 +31,9 @@ class TeamSerializer(serializers.ModelSerializer):
     def get_quota(self, team: Team) -> dict | None:
         if not self._manages(team):
             return None
-        from webapp.accounts.models import Quota
-        from webapp.accounts.quotas import in_use
+        from webapp.accounts.quotas import quota_use
 
-        quota = Quota.objects.filter(team=team).first()
-        limits = {
-            f: getattr(quota, f) if quota else None
-            for f in ("containers", "cpus", "memory", "storage")
-        }
-        return {"limits": limits, "in_use": in_use(team)}
+        return quota_use(team)
 
     def get_hosts(self, team: Team) -> list[str] | None:
         if not self._manages(team):
