@@ -8,7 +8,10 @@ at temporary directories.
 The host configuration is a small JSON file (``WHARF_CONFIG``, default
 ``$WHARF_ROOT/config.json``): insecure registries, bind-mount policy, the
 default bridge subnet, the OCI runtime to prefer, the resolvers the networks'
-DNS forwards to (default: the host's own). A missing file means defaults.
+DNS forwards to (default: the host's own), the Engine API socket's group and,
+only when asked for, an Engine API TCP listener (``api_tcp``: ``listen``,
+``tls_ca``, ``tls_cert``, ``tls_key``; TLS with client certificates or none at
+all). A missing file means defaults.
 """
 
 from __future__ import annotations
@@ -24,6 +27,43 @@ from runtime.errors import InvalidArgument
 
 
 @dataclass(frozen=True)
+class ApiTcp:
+    """The Engine API on TCP: where it listens, and the TLS files that guard it.
+
+    A client certificate signed by ``tls_ca`` is root on this host, as the unix
+    socket's group is; there is no way to ask for TCP without client
+    certificates (dockerd's plain ``-H tcp://`` is the hole this closes).
+    """
+
+    host: str
+    port: int
+    tls_ca: str
+    tls_cert: str
+    tls_key: str
+
+    @classmethod
+    def parse(cls, data: Any, where: str) -> ApiTcp:
+        if not isinstance(data, dict):
+            raise InvalidArgument(f"{where}: api_tcp must be an object")
+        missing = [k for k in ("listen", "tls_ca", "tls_cert", "tls_key") if not data.get(k)]
+        if missing:
+            raise InvalidArgument(
+                f"{where}: api_tcp needs {', '.join(missing)}: the Engine API is served on "
+                "TCP only with TLS and client certificates"
+            )
+        host, sep, port = str(data["listen"]).rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise InvalidArgument(f"{where}: api_tcp listen {data['listen']!r} is not HOST:PORT")
+        return cls(
+            host=host.strip("[]"),
+            port=int(port),
+            tls_ca=str(data["tls_ca"]),
+            tls_cert=str(data["tls_cert"]),
+            tls_key=str(data["tls_key"]),
+        )
+
+
+@dataclass(frozen=True)
 class HostConfig:
     """The admin's choices for this host; see the module docstring for the file."""
 
@@ -33,6 +73,7 @@ class HostConfig:
     oci_runtime: str | None = None
     dns_upstreams: tuple[str, ...] = ()  # "IP" or "IP:PORT"; empty: /etc/resolv.conf's
     api_socket_group: str | None = None  # the Engine API socket's group (root's alone if none)
+    api_tcp: ApiTcp | None = None  # the Engine API on TCP with client certificates; none if unset
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -53,6 +94,7 @@ class HostConfig:
             "oci_runtime",
             "dns_upstreams",
             "api_socket_group",
+            "api_tcp",
         }
         return cls(
             insecure_registries=tuple(data.get("insecure_registries", ())),
@@ -61,6 +103,9 @@ class HostConfig:
             oci_runtime=data.get("oci_runtime"),
             dns_upstreams=tuple(data.get("dns_upstreams", ())),
             api_socket_group=data.get("api_socket_group"),
+            api_tcp=ApiTcp.parse(data["api_tcp"], f"host configuration {path}")
+            if data.get("api_tcp")
+            else None,
             extra={k: v for k, v in data.items() if k not in known},
         )
 

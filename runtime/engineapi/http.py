@@ -408,6 +408,7 @@ def _version_key(text: str) -> tuple[int, ...]:
 class Server(socketserver.ThreadingUnixStreamServer):
     daemon_threads = True
     block_on_close = False
+    relay: Any = None  # the TCP door (runtime.engineapi.tls.TlsRelay) when the admin asked
 
     def __init__(self, path: str, router: Router, paths: Any) -> None:
         self.router = router

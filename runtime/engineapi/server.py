@@ -6,10 +6,12 @@ import contextlib
 import grp
 import logging
 import os
+import threading
 from pathlib import Path
 
 from runtime.config import Paths
 from runtime.engineapi.http import Router, Server
+from runtime.engineapi.tls import TlsRelay
 from runtime.errors import InvalidArgument
 
 log = logging.getLogger("wharf.engineapi")
@@ -54,10 +56,25 @@ def listen(paths: Paths) -> Server:
     if gid is not None:
         os.chown(sock, 0, gid)
     os.chmod(sock, 0o660)
+    if paths.config.api_tcp is not None:
+        server.relay = _listen_tcp(paths, sock)
     return server
 
 
+def _listen_tcp(paths: Paths, sock: Path) -> TlsRelay | None:
+    """The admin's TCP door (TLS with client certificates); a failure leaves the socket served."""
+    try:
+        relay = TlsRelay(paths.config.api_tcp, sock)
+    except InvalidArgument as exc:
+        log.warning("the Engine API is not served on TCP: %s", exc)
+        return None
+    threading.Thread(target=relay.serve_forever, daemon=True, name="engineapi-tcp").start()
+    return relay
+
+
 def close(server: Server, paths: Paths) -> None:
+    if server.relay is not None:
+        server.relay.close()
     server.shutdown()
     server.server_close()
     with contextlib.suppress(FileNotFoundError):
