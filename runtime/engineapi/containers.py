@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import select
 import socket
 import threading
 import time
@@ -388,15 +389,12 @@ def attach(request: Request) -> Hijack:
 
 
 def _gone(client: socket.socket) -> bool:
-    """True when the client closed its connection (without reading what it sent)."""
-    try:
-        client.setblocking(False)
-        try:
-            data = client.recv(1, socket.MSG_PEEK)
-        finally:
-            client.setblocking(True)
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    return data == b""
+    """True when the client closed its connection both ways.
+
+    ``docker run`` without ``-i`` half-closes its side (CloseWrite) as soon as it is
+    attached, so an end of input is not a departure: only the hang-up (both
+    directions shut, which a unix socket reports as POLLHUP) is. Taking the half-close
+    for a departure lost a slow start's whole output."""
+    poller = select.poll()
+    poller.register(client, select.POLLIN | select.POLLRDHUP)
+    return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
