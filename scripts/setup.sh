@@ -89,7 +89,8 @@ fi
 mkdir -p static/vendor
 cp -u node_modules/htmx.org/dist/htmx.min.js static/vendor/
 cp -u node_modules/@xterm/xterm/lib/xterm.js node_modules/@xterm/xterm/css/xterm.css static/vendor/
-cp -u node_modules/@xterm/addon-fit/lib/addon-fit.js static/vendor/
+cp -u node_modules/@xterm/addon-fit/lib/addon-fit.js node_modules/@xterm/addon-canvas/lib/addon-canvas.js \
+  static/vendor/
 # the API docs' Swagger UI is served from here, never from a CDN (see SPECTACULAR_SETTINGS)
 mkdir -p static/vendor/swagger-ui
 cp -u node_modules/swagger-ui-dist/{swagger-ui.css,swagger-ui-bundle.js,swagger-ui-standalone-preset.js,favicon-32x32.png} \

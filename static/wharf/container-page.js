@@ -227,7 +227,18 @@ function console_(card) {
     }
     box.hidden = false;
     if (!term) {
-      term = new window.Terminal({ cursorBlink: true, convertEol: false, fontSize: 14 });
+      term = new window.Terminal({
+        cursorBlink: true,
+        convertEol: false,
+        fontSize: 14,
+        fontFamily: 'ui-monospace, "DejaVu Sans Mono", monospace',
+        theme: { background: "#0d1117", foreground: "#e6edf3", cursor: "#e6edf3" },
+        // the canvas draws the text: the screen reader's copy of each row keeps it readable
+        screenReaderMode: true,
+      });
+      // the canvas renderer, loaded before open(): xterm.js's own DOM renderer writes its
+      // colours into <style> elements, which the CSP refuses (and ANSI colours were lost)
+      term.loadAddon(new window.CanvasAddon.CanvasAddon());
       fit = new window.FitAddon.FitAddon();
       term.loadAddon(fit);
       term.open(box);
