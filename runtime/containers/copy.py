@@ -352,6 +352,46 @@ def tar_from(manager: Any, ctr: str, path: str, out: Any, follow_link: bool = Fa
             os.close(fd)
 
 
+def stat_path(manager: Any, ctr: str, path: str) -> tuple[str, os.stat_result, str]:
+    """Describe a container path as ``docker cp`` asks before it copies (``HEAD
+    /containers/{id}/archive``): its name, its stat, and where a symlink leads.
+
+    The stat is the entry's own (a final symlink is not followed) unless the path
+    ends in ``/``. A symlink's destination is resolved inside the container's
+    root and given as the container's absolute path (Docker's ``linkTarget``):
+    the client copies to that path next, so it must never name a host path.
+    """
+    cpath = _container_path(path)
+    with (
+        manager.mounted_rootfs(ctr) as rootfs,
+        inroot.opened_root(rootfs) as root,
+        _reported(f"looking up {path} in container {ctr}"),
+    ):
+        fd, st, _ = _container_source(root, cpath, ctr, path)
+        os.close(fd)
+        target = _link_target(root, cpath) if stat.S_ISLNK(st.st_mode) else ""
+    return posixpath.basename(cpath.rstrip("/")) or "/", st, target
+
+
+def _link_target(root: int, cpath: str) -> str:
+    """The container path a symlink at ``cpath`` finally leads to (it may not exist)."""
+    try:
+        with inroot.locate(root, cpath, follow=True) as loc:
+            where = inroot.path_in_root(root, loc.dir_fd)
+            return posixpath.join(where, loc.name) if loc.name else where
+    except OSError as exc:
+        if exc.errno not in _MISSING:
+            raise
+    # a dangling chain through a missing directory: the last link's text, made absolute
+    with inroot.locate(root, cpath, follow=False) as loc:
+        fd, _ = inroot.open_entry(loc.dir_fd, loc.name or ".")
+        try:
+            text = inroot.read_link(fd)
+        finally:
+            os.close(fd)
+    return posixpath.normpath(posixpath.join(posixpath.dirname(cpath.rstrip("/")), text))
+
+
 #: Docker's init layer (daemon/initlayer): what every container's filesystem shows
 #: above its image — empty files, directories, and ``etc/mtab`` as a symlink.
 INIT_ENTRIES = {
@@ -445,21 +485,38 @@ def _made(name: str, kind: bytes, mtime: float) -> tarfile.TarInfo:
     return info
 
 
-def untar_to(manager: Any, source: Any, ctr: str, path: str) -> None:
-    """Extract a tar stream into a container directory (``docker cp - CTR:DIR``).
+def untar_to(
+    manager: Any,
+    source: Any,
+    ctr: str,
+    path: str,
+    *,
+    owners: bool = False,
+    keep_kinds: bool = False,
+) -> None:
+    """Extract a tar stream into a container directory (``docker cp - CTR:DIR``, and the
+    Engine API's ``PUT /containers/{id}/archive``).
 
     Entries are checked as Python's "data" filter does (no absolute names, no
-    ``..`` or links leading out of the destination, no device nodes, no owners,
-    no setuid), lexically, then created through ``inroot``: each entry's
+    ``..`` or links leading out of the destination, no device nodes, no
+    setuid), lexically, then created through ``inroot``: each entry's
     directory resolves inside the container and the entry is made in it by one
     name with ``O_NOFOLLOW``, so a symlink the container planted or swapped in
     leads only to the container's own path of that name.
+
+    Entries belong to root, unless ``owners`` (the API's ``copyUIDGID``): then
+    each keeps the archive's uid and gid. An existing directory is never
+    replaced by a non-directory; with ``keep_kinds`` (the API's
+    ``noOverwriteDirNonDir``, which ``docker cp`` sets) a non-directory, a
+    planted symlink included, is not replaced by a directory either.
     """
     cpath = _container_path(path)
     with manager.mounted_rootfs(ctr) as rootfs, inroot.opened_root(rootfs) as root:
         try:
             os.close(inroot.open_in_root(root, cpath, os.O_PATH | os.O_DIRECTORY))
         except OSError as exc:
+            if exc.errno == errno.ENOENT:
+                raise NotFound(f"Could not find the file {path} in container {ctr}") from None
             if exc.errno not in _MISSING:
                 raise
             raise InvalidArgument(
@@ -475,7 +532,7 @@ def untar_to(manager: Any, source: Any, ctr: str, path: str) -> None:
                     rel, mode = _filtered(member, cpath)
                 except tarfile.FilterError as exc:
                     raise InvalidArgument(f"refusing an archive entry: {exc}") from None
-                _extract(root, tar, member, cpath, rel, mode, dirs)
+                _extract(root, tar, member, cpath, rel, mode, dirs, owners, keep_kinds)
             for dpath, mtime in reversed(dirs):  # after their contents, as tarfile does
                 with contextlib.suppress(OSError):
                     dfd = inroot.open_in_root(root, dpath, os.O_RDONLY | os.O_DIRECTORY)
@@ -623,6 +680,8 @@ def _extract(
     rel: str,
     mode: int | None,
     dirs: list[tuple[str, float]],
+    owners: bool = False,
+    keep_kinds: bool = False,
 ) -> None:
     """Create one archive entry at ``dest/rel`` inside the container's root."""
     target = posixpath.join(dest, rel)
@@ -634,11 +693,24 @@ def _extract(
     head, name = posixpath.split(target)
     parent = inroot.make_dirs(root, head)
     try:
+        if keep_kinds and member.isdir():
+            with contextlib.suppress(FileNotFoundError):
+                if not stat.S_ISDIR(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode):
+                    raise InvalidArgument(
+                        f"cannot overwrite non-directory {target} with directory {member.name}"
+                    )
         if member.isdir():
-            os.close(inroot.make_dir(parent, name))
+            dfd = inroot.make_dir(parent, name)
+            try:
+                if owners:
+                    os.fchown(dfd, member.uid, member.gid)
+            finally:
+                os.close(dfd)
             dirs.append((target, member.mtime))
         elif member.issym():
             inroot.make_symlink(parent, name, member.linkname)
+            if owners:
+                os.chown(name, member.uid, member.gid, dir_fd=parent, follow_symlinks=False)
             ns = int(member.mtime * 1e9)
             inroot.set_times(parent, name, ns, ns)
         elif member.islnk():
@@ -656,6 +728,8 @@ def _extract(
                 if data is not None:
                     while chunk := data.read(_CHUNK):
                         _write_all(fd, chunk)
+                if owners:
+                    os.fchown(fd, member.uid, member.gid)  # before the mode: chown clears it
                 if mode is not None:
                     os.fchmod(fd, mode)
                 os.utime(fd, (member.mtime, member.mtime))

@@ -206,6 +206,19 @@ def locate(root_fd: int, path: str, follow: bool = True) -> Location:
         path = target if target.startswith("/") else posixpath.join(head, target)
 
 
+def path_in_root(root_fd: int, fd: int) -> str:
+    """The path, as seen from the tree's root, of a directory ``fd`` found inside it.
+
+    Only for fds this module resolved inside ``root_fd``: the kernel names both
+    (``/proc/self/fd``), and the one is below the other.
+    """
+    top = os.readlink(f"/proc/self/fd/{root_fd}").rstrip("/")
+    here = os.readlink(f"/proc/self/fd/{fd}")
+    if here != top and not here.startswith(top + "/"):
+        raise OSError(errno.EXDEV, "the entry is not inside the tree", here)
+    return "/" + here[len(top) :].strip("/")
+
+
 # -- reading ---------------------------------------------------------------------
 
 

@@ -79,6 +79,7 @@ class Request:
     handler: Handler
     api_version: str = API_VERSION
     _body: bytes | None = field(default=None, repr=False)
+    _reading: Iterator[bytes] | None = field(default=None, repr=False)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -133,10 +134,18 @@ class Request:
             raise HTTPError(400, f"invalid JSON body: {exc}") from None
 
     def body_chunks(self) -> Iterator[bytes]:
-        """The body as it arrives (a build context or an archive may be large)."""
+        """The body as it arrives (a build context or an archive may be large).
+
+        Every call continues one read of the connection: what a route left
+        unread, the drain after it reads, and nothing is read twice.
+        """
         if self._body is not None:
-            yield self._body
-            return
+            return iter([self._body])
+        if self._reading is None:
+            self._reading = self._read_body()
+        return self._reading
+
+    def _read_body(self) -> Iterator[bytes]:
         rfile = self.handler.rfile
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             while True:
