@@ -867,9 +867,14 @@ class ContainerManager:
         c = self.get(id_or_name)
         require_running(c)
         pids = set(self.oci_for(c).pids(c.id))
-        out = subprocess.run(["ps", *ps_args.split()], capture_output=True, text=True).stdout
-        lines = out.splitlines()
-        titles = lines[0].split()
+        proc = subprocess.run(["ps", *ps_args.split()], capture_output=True, text=True)
+        if proc.returncode != 0:
+            reason = (proc.stderr.strip().splitlines() or [f"exit status {proc.returncode}"])[0]
+            raise InvalidArgument(f"Error running ps: {reason}")
+        lines = proc.stdout.splitlines()
+        titles = lines[0].split() if lines else []
+        if "PID" not in titles:
+            raise InvalidArgument("Couldn't find PID field in ps output")
         pid_col = titles.index("PID")
         rows = []
         for line in lines[1:]:
