@@ -16,7 +16,17 @@ from runtime.errors import InvalidArgument
 
 log = logging.getLogger("wharf.engineapi")
 
-ROUTE_MODULES = ("system", "containers", "archive", "observe", "execs", "images", "networks")
+ROUTE_MODULES = (
+    "system",
+    "containers",
+    "archive",
+    "observe",
+    "limits",
+    "space",
+    "execs",
+    "images",
+    "networks",
+)
 
 
 def socket_path(paths: Paths) -> Path:
