@@ -5,6 +5,8 @@ import pytest
 from e2e_stack import REPO, release_root, start_stack
 from webdriver import Browser
 
+SHOTS = REPO / "var" / "e2e-screenshots"
+
 
 @pytest.fixture(scope="session")
 def stack():
@@ -18,6 +20,23 @@ def browser():
     b = Browser()
     yield b
     b.quit()
+
+
+@pytest.fixture
+def shots(browser, request):
+    """Where this test's screenshots go (var/e2e-screenshots); one more if the test fails."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    yield SHOTS
+    if getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed:
+        browser.screenshot(SHOTS / f"{request.node.name}-failed.png")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Keep each test's outcome on it, for the fixtures that act on a failure."""
+    outcome = yield
+    if call.when == "call":
+        item.rep_call = outcome.get_result()
 
 
 @pytest.fixture(scope="module")

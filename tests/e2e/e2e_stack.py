@@ -251,8 +251,9 @@ class Stack:
         )
         _wait_redis(self.redis_port)
 
-    def start_web(self, name: str, port: int | None = None) -> str:
-        """Start one more ASGI server process of the same site; return its URL once it answers."""
+    def start_web(self, name: str, port: int | None = None, **extra_env: str) -> str:
+        """Start one more ASGI server process of the same site (with EXTRA_ENV settings, if
+        given); return its URL once it answers."""
         port = port or free_port()
         self.start(
             name,
@@ -265,6 +266,7 @@ class Stack:
                 str(port),
                 "--no-access-log",
             ],
+            **extra_env,
         )
         url = f"http://127.0.0.1:{port}"
 

@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
-from pathlib import Path
 
 import pytest
 from e2e_stack import wait_for
 from test_container_streams_browser import ENTER, _keys, _rows
 from test_dashboard_browser import csp_violations
-from test_inventory_browser import SHOTS, _sign_in
+from test_inventory_browser import _sign_in
 
 # every CSP refusal the page sees from now on, as the page itself is told of it
 COLLECT_VIOLATIONS = """
@@ -69,28 +68,23 @@ def _pixels(browser, row: int) -> dict[str, int]:
     )
 
 
-def test_the_console_draws_ansi_red_within_the_csp(stack, container, browser):
-    try:
-        _sign_in(stack, browser, f"/containers/{container}/")
-        browser.script(COLLECT_VIOLATIONS)
-        browser.click("#console-open")
-        wait_for(lambda: any(r.endswith("#") for r in _rows(browser)), 30, "a prompt")
-        _keys(browser, "printf '\\033[31mRED\\033[0m\\n'", ENTER)
-        row = wait_for(
-            lambda: "RED" in (rows := _rows(browser)) and rows.index("RED"),
-            30,
-            "RED on a row of its own",
-        )
-        command = row - 1  # the typed line: the same letters, in the default colour
-        assert "RED" in _rows(browser)[command]
-        drawn = wait_for(lambda: (p := _pixels(browser, row))["red"] > 20 and p, 10, "red ink")
-        assert drawn["light"] == 0, f"the output row has light (uncoloured) letters: {drawn}"
-        typed = _pixels(browser, command)
-        assert typed["red"] == 0 and typed["light"] > 20, f"the typed line is not red: {typed}"
+def test_the_console_draws_ansi_red_within_the_csp(stack, container, browser, shots):
+    _sign_in(stack, browser, f"/containers/{container}/")
+    browser.script(COLLECT_VIOLATIONS)
+    browser.click("#console-open")
+    wait_for(lambda: any(r.endswith("#") for r in _rows(browser)), 30, "a prompt")
+    _keys(browser, "printf '\\033[31mRED\\033[0m\\n'", ENTER)
+    row = wait_for(
+        lambda: "RED" in (rows := _rows(browser)) and rows.index("RED"),
+        30,
+        "RED on a row of its own",
+    )
+    command = row - 1  # the typed line: the same letters, in the default colour
+    assert "RED" in _rows(browser)[command]
+    drawn = wait_for(lambda: (p := _pixels(browser, row))["red"] > 20 and p, 10, "red ink")
+    assert drawn["light"] == 0, f"the output row has light (uncoloured) letters: {drawn}"
+    typed = _pixels(browser, command)
+    assert typed["red"] == 0 and typed["light"] > 20, f"the typed line is not red: {typed}"
 
-        refused = browser.script("return window.wharfViolations") + csp_violations(browser)
-        assert refused == [], json.dumps(refused, indent=1)
-    except BaseException:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        browser.screenshot(Path(SHOTS) / "console-colours-failed.png")
-        raise
+    refused = browser.script("return window.wharfViolations") + csp_violations(browser)
+    assert refused == [], json.dumps(refused, indent=1)

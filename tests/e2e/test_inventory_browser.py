@@ -18,31 +18,12 @@ import uuid
 from pathlib import Path
 
 import httpx
-import pytest
 from e2e_stack import REPO, wait_for
 from test_containers_browser import _text, _wait_text
 from test_dashboard_browser import csp_violations
 
 sys.path.insert(0, str(REPO / "tests" / "integration" / "images"))
 from image_registries import FakeRegistry  # noqa: E402
-
-SHOTS = REPO / "var" / "e2e-screenshots"
-
-
-@pytest.fixture
-def shots(browser, request):
-    """Where this test's screenshots go; one more is taken if the test fails."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    yield SHOTS
-    if getattr(request.node, "rep_call", None) is None or request.node.rep_call.failed:
-        browser.screenshot(SHOTS / f"{request.node.name}-failed.png")
-
-
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    if call.when == "call":
-        item.rep_call = outcome.get_result()
 
 
 def _layer(size: int) -> bytes:

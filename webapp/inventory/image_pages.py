@@ -206,20 +206,23 @@ def image_build(request: HttpRequest) -> HttpResponse:
     form is ``BuildIn``, the job starts as the API's does, and its page shows
     the steps as they run.
     """
+    empty = {f: "" for f in BUILD_FIELDS}
     if request.method == "POST":
         request.upload_handlers = [uploads.LimitedUploadHandler(request)]
+        try:
+            request.POST  # noqa: B018 - parsed here: the CSRF check reads it first
+        except RequestBodyTooLarge as exc:
+            # nothing is done with an upload over the limit (its part is gone), so the
+            # answer needs no CSRF check: only the form again, with the field's error
+            return _build_page(request, empty, {"context": [str(exc.detail)]}, status=413)
     return _image_build(request)
 
 
 @csrf_protect
 def _image_build(request: HttpRequest) -> HttpResponse:
-    empty = {f: "" for f in BUILD_FIELDS}
     if request.method != "POST":
-        return _build_page(request, empty, {})
-    try:
-        post, files = request.POST, request.FILES
-    except RequestBodyTooLarge as exc:
-        return _build_page(request, empty, {"context": [str(exc.detail)]}, status=413)
+        return _build_page(request, {f: "" for f in BUILD_FIELDS}, {})
+    post, files = request.POST, request.FILES
     form = {f: post.get(f, "")[: params.DOCKERFILE_MAX] for f in BUILD_FIELDS}
     data: dict = {k: v.strip() for k, v in form.items() if v.strip() and k != "dockerfile"}
     if form["dockerfile"].strip():

@@ -6,6 +6,9 @@ so a request is checked exactly as the job would be, field by field.
 
 from __future__ import annotations
 
+import tarfile
+from typing import BinaryIO
+
 from rest_framework import serializers
 
 from webapp.accounts.models import Team
@@ -125,6 +128,38 @@ class PruneAllIn(PruneIn):
     )
 
 
+ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
+
+
+def _read_tar_head(f: BinaryIO) -> None:
+    """Read F's first tar header (through its compression); zstd passes on its magic alone."""
+    if f.read(4) == ZSTD_MAGIC:
+        return
+    f.seek(0)
+    with tarfile.open(fileobj=f, mode="r:*") as tar:
+        tar.next()
+
+
+class TarArchiveField(serializers.FileField):
+    """An uploaded tar archive (plain, gzip, bzip2, xz or zstd): its first header is read here,
+    so a file that is no archive is a field error, not a job that fails on the host."""
+
+    def to_internal_value(self, data: object) -> object:
+        upload = super().to_internal_value(data)
+        try:
+            if hasattr(upload, "temporary_file_path"):
+                with open(upload.temporary_file_path(), "rb") as f:
+                    _read_tar_head(f)
+            else:
+                _read_tar_head(upload)
+                upload.seek(0)
+        except (tarfile.TarError, EOFError, OSError) as exc:
+            raise serializers.ValidationError(
+                f"not a tar archive (gzip, bzip2, xz or plain): {exc}"
+            ) from None
+        return upload
+
+
 class _Upload(serializers.Serializer):
     """Where, for whom, and the uploaded file (multipart/form-data)."""
 
@@ -136,7 +171,7 @@ class BuildIn(_Upload):
     """``POST /images/build/``: a context archive (tar, may be compressed), a Dockerfile's
     text, or both (the text wins over the context's Dockerfile)."""
 
-    context = serializers.FileField(
+    context = TarArchiveField(
         required=False, help_text="the build context as a tar archive (gzip, bzip2, xz or plain)"
     )
     dockerfile = serializers.CharField(
