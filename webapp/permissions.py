@@ -84,6 +84,15 @@ def granted_hosts(team_ids: object) -> models.Q:
     return models.Q(pk__in=direct) | models.Q(pk__in=pooled)
 
 
+def host_team_ids(host_id: int) -> set[int]:
+    """The teams HOST_ID is granted to, alone or through a pool: ``granted_hosts`` read backwards."""
+    from webapp.fleet.models import HostGrant, HostPool
+
+    direct = HostGrant.objects.filter(host_id=host_id).values_list("team_id", flat=True)
+    pooled = HostPool.teams.through.objects.filter(hostpool__hosts=host_id)
+    return set(direct) | set(pooled.values_list("team_id", flat=True))
+
+
 class FleetQuerySet(models.QuerySet):
     """Hosts: fleet admins see every host, others the hosts granted to their teams.
 

@@ -1,13 +1,18 @@
-// Live lists: the inventory websocket says when an object of the user's teams changed; each
-// element marked data-inventory="KIND" (a list's table, which knows its own filters and page
-// through its hx-get) is then asked to refresh itself with the htmx event "inventory".
-// Changes arriving together make one request per table. The tables also poll slowly, so a
-// dropped socket only slows them down; the socket is opened again after a pause. The
-// socket's state is shown in body's data-inventory-live ("live" or "away").
-const RECONNECT_MS = 3000;
+// Live lists: the inventory websocket (/ws/inventory/) says when an object the user may see
+// changed (a container, image, volume, network, host or job); each element marked
+// data-inventory="KIND" (a list's table, which knows its own filters and page through its
+// hx-get) is then asked to refresh itself with the htmx event "inventory". Changes arriving
+// together make one request per table. Nothing polls: when the socket drops it is opened again
+// after a pause that doubles up to a limit, and once it is back every table is read once, for
+// what changed while it was away. The socket's state is body's data-inventory-live ("live" or
+// "away").
+const FIRST_RETRY_MS = 1000;
+const LAST_RETRY_MS = 30000;
 const pending = new Map();
+let retry = FIRST_RETRY_MS;
+let away = false;
 
-function changed(kind) {
+function refresh(kind) {
   if (pending.has(kind)) return;
   pending.set(
     kind,
@@ -20,19 +25,31 @@ function changed(kind) {
   );
 }
 
+function refreshAll() {
+  const kinds = new Set([...document.querySelectorAll("[data-inventory]")].map((el) => el.dataset.inventory));
+  for (const kind of kinds) refresh(kind);
+}
+
 function follow() {
   const scheme = location.protocol === "https:" ? "wss" : "ws";
   const socket = new WebSocket(`${scheme}://${location.host}/ws/inventory/`);
-  socket.onopen = () => {
-    document.body.dataset.inventoryLive = "live";
-  };
   socket.onmessage = (event) => {
     const message = JSON.parse(event.data);
-    if (message.type === "inventory" && typeof message.kind === "string") changed(message.kind);
+    if (message.type === "subscribed") {
+      document.body.dataset.inventoryLive = "live";
+      retry = FIRST_RETRY_MS;
+      if (away) refreshAll();
+      away = false;
+    } else if (message.type === "inventory" && typeof message.kind === "string") {
+      refresh(message.kind);
+    }
   };
   socket.onclose = (event) => {
     document.body.dataset.inventoryLive = "away";
-    if (event.code !== 4401) setTimeout(follow, RECONNECT_MS);
+    away = true;
+    if (event.code === 4401) return; // signed out: a reload shows the sign-in page
+    setTimeout(follow, retry);
+    retry = Math.min(retry * 2, LAST_RETRY_MS);
   };
 }
 

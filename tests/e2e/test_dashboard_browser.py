@@ -39,8 +39,8 @@ def test_sign_in_see_the_host_and_watch_a_host_check(stack, browser):
     assert browser.script("return typeof htmx") == "object", "htmx from npm is served and loaded"
     assert (
         browser.script("return document.getElementById('hosts-live').getAttribute('hx-trigger')")
-        == "every 10s"
-    )
+        == "inventory"
+    ), "the hosts table follows the inventory socket, it does not poll"
 
     browser.click(f"{row} button.start-check")
     wait_for(lambda: "/jobs/" in browser.url(), 20, "the job page to open")

@@ -77,6 +77,7 @@ OVERRIDES: dict[str, str] = {
     "api-root": "public",  # names the collections, nothing of anyone's
     "host-enroll": "public",
     "host-hold": "fleet_admin",  # drain, cordon, uncordon
+    "host-admin-state": "fleet_admin",  # the same through the API
     "token-revoke": "own",
     "token-create": "signed_in",  # a token of one's own
     "team-members": "team_admin_run",  # add a member
@@ -100,6 +101,7 @@ HOST_API = "api/host/"
 #: comes after the input's)
 BODIES: dict[str, dict] = {
     "job-list": {"kind": "host.check", "host": "hb"},
+    "host-admin-state": {"action": "cordon"},
     "container-list": {"image": "busybox", "host": "hb"},
     "image-pull": {"reference": "busybox", "host": "hb"},
     "volume-list": {"host": "hb", "name": "made"},

@@ -16,7 +16,8 @@ from django.utils import timezone
 
 from webapp.fleet.choices import ADMIN_STATES, SCHEDULABLE_STATES, HostState
 from webapp.fleet.names import validate_host_name
-from webapp.permissions import FleetQuerySet
+from webapp.jobs.publish import announce
+from webapp.permissions import FleetQuerySet, host_team_ids
 
 
 class Host(models.Model):
@@ -51,6 +52,17 @@ class Host(models.Model):
     def schedulable(self) -> bool:
         return self.state in SCHEDULABLE_STATES
 
+    def announce(self) -> None:
+        """Tell the hosts lists of the admins and of the teams granted this host that it changed."""
+        data = {
+            "id": self.pk,
+            "name": self.name,
+            "host": self.name,
+            "state": self.state,
+            "last_heartbeat": self.last_heartbeat.isoformat() if self.last_heartbeat else None,
+        }
+        announce("host", data, host_team_ids(self.pk))
+
     @classmethod
     def beat(cls, name: str, facts: dict | None = None) -> Host:
         """Record a heartbeat (and fresh facts); an unreachable host comes back online.
@@ -73,6 +85,7 @@ class Host(models.Model):
                 state=HostState.ONLINE
             )
             host.refresh_from_db()
+        host.announce()
         return host
 
     @classmethod
@@ -86,6 +99,8 @@ class Host(models.Model):
         stale = stale.exclude(state=HostState.UNREACHABLE).exclude(state__in=ADMIN_STATES)
         names = list(stale.values_list("name", flat=True))
         cls.objects.filter(name__in=names).update(state=HostState.UNREACHABLE)
+        for host in cls.objects.filter(name__in=names):
+            host.announce()
         return names
 
 

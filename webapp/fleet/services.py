@@ -25,6 +25,8 @@ def set_admin_state(host: Host, action: str, user: object = None) -> None:
         raise Invalid(f"unknown host action {action!r}; one of {sorted(ACTIONS)}", field="action")
     before = Host.objects.filter(pk=host.pk).values_list("state", flat=True).first()
     Host.objects.filter(pk=host.pk).update(state=ACTIONS[action])
+    host.refresh_from_db()
+    host.announce()
     HostEvent.objects.create(host=host, kind=f"{action}ed", detail=f"by {user}" if user else "")
     record(
         f"host.{action}",

@@ -1,11 +1,19 @@
-"""Websocket of inventory changes: ``/ws/inventory/?host=NAME&team=SLUG`` (both optional).
+"""Websocket of the lists' changes: ``/ws/inventory/?host=NAME&team=SLUG`` (both optional).
+
+The one socket the list pages follow: inventory objects (containers, images,
+volumes, networks), hosts (state, heartbeat, cordon) and jobs (new, state),
+each published by ``webapp.jobs.publish.announce`` to the admins' group and
+to the groups of the teams that may see it (a host: the teams it is granted
+to, as ``FleetQuerySet.for_user`` decides; a job: its team).
 
 Authenticate, check access, join the groups the user may see, then relay:
 fleet admins join the group of every object (unmanaged ones too), others one
 group per team they may view (or the one ``team`` named). ``host`` narrows
 the relay to one host's objects. The REST lists give the state to start
 from; this socket sends each change after it is committed, as
-``{"type": "inventory", "action": "changed"|"removed", "kind", "object"}``.
+``{"type": "inventory", "action": "changed"|"removed", "kind", "object"}``
+(``kind`` one of the inventory kinds, ``host`` or ``job``). Memberships are
+read at connect: a browser learns of a new team's changes on its next socket.
 
 Close codes as the job socket's: 4401 not signed in, 4404 no such host or
 team (or not yours), 4400 a bad parameter. A socket quiet for
@@ -24,13 +32,13 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from webapp.accounts.models import Team
 from webapp.fleet.models import Host
-from webapp.inventory.services import ALL_GROUP, team_group
 from webapp.jobs.consumers import (
     CLOSE_BAD_REQUEST,
     CLOSE_NOT_FOUND,
     CLOSE_UNAUTHENTICATED,
     KEEPALIVE_SECONDS,
 )
+from webapp.jobs.publish import ALL_GROUP, team_group
 from webapp.permissions import VIEW, is_fleet_admin
 
 

@@ -24,18 +24,7 @@ from webapp.errors import Conflict
 from webapp.fleet.models import Host
 from webapp.inventory.choices import ContainerState, Kind
 from webapp.inventory.models import MODELS, Container, HostObject, Image, InventoryCursor
-from webapp.jobs.publish import publish
-
-#: the browsers' groups: every object (fleet admins), and one team's objects
-ALL_GROUP = "inventory.all"
-
-
-def team_group(team_id: int) -> str:
-    return f"inventory.team.{team_id}"
-
-
-def groups_for(obj: HostObject) -> list[str]:
-    return [ALL_GROUP] + ([team_group(obj.team_id)] if obj.team_id else [])
+from webapp.jobs.publish import announce
 
 
 def _announce(obj: HostObject, action: str) -> None:
@@ -46,9 +35,7 @@ def _announce(obj: HostObject, action: str) -> None:
         data = {"id": obj.pk, "engine_id": obj.engine_id, "host": obj.host.name}
     else:
         data = SERIALIZERS[type(obj)](obj).data
-    message = {"type": "inventory", "action": action, "kind": obj.kind, "object": data}
-    for group in groups_for(obj):
-        publish(group, message)
+    announce(obj.kind, data, [obj.team_id] if obj.team_id else [], action)
 
 
 def _cursor(host: Host) -> InventoryCursor:

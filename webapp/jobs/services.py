@@ -25,7 +25,7 @@ from webapp.inventory.services import mark_unknown
 from webapp.jobs.choices import HOST_END_STATES, JobState
 from webapp.jobs.kinds import kind_of
 from webapp.jobs.models import Job
-from webapp.jobs.publish import publish
+from webapp.jobs.publish import announce, publish
 from webapp.jobs.signals import job_ended
 from webapp.permissions import RUN, is_fleet_admin
 
@@ -115,7 +115,20 @@ def do_create_job(
             after={"kind": kind, "host": host.name, "params": redact(job.params)},
         )
         transaction.on_commit(lambda: enqueue(job))
+        _listed(job, JobState.QUEUED)
     return job
+
+
+def _listed(job: Job, state: str) -> None:
+    """Tell the jobs lists of the admins and of the job's team that it is new or changed state."""
+    data = {"id": job.pk, "kind": job.kind, "state": state, "host": job.host.name}
+    announce("job", data, [job.team_id])
+
+
+def _tell(job: Job, message: dict) -> None:
+    """Publish a state change to the job's page (its output socket) and to the jobs lists."""
+    publish(job.group, message)
+    _listed(job, message["state"])
 
 
 def enqueue(job: Job) -> bool:
@@ -152,11 +165,11 @@ def do_cancel_job(job: Job) -> str:
         error_kind="cancelled",
         cancel_requested=True,
     ):
-        publish(job.group, {"type": "state", "state": JobState.CANCELLED})
+        _tell(job, {"type": "state", "state": JobState.CANCELLED})
         record("job.cancel", job, before={"state": JobState.QUEUED}, after={"state": "cancelled"})
         return "cancelled"
     if Job.objects.filter(pk=job.pk, state=JobState.RUNNING).update(cancel_requested=True):
-        publish(job.group, {"type": "state", "state": JobState.RUNNING, "cancelling": True})
+        _tell(job, {"type": "state", "state": JobState.RUNNING, "cancelling": True})
         record("job.cancel", job, before={"state": JobState.RUNNING}, after={"state": "cancelling"})
         return "cancelling"
     job.refresh_from_db()
@@ -167,7 +180,7 @@ def do_cancel_job(job: Job) -> str:
 
 
 def _host_job(host: Host, job_id: int) -> Job:
-    job = Job.objects.filter(pk=job_id, host=host).first()
+    job = Job.objects.select_related("host").filter(pk=job_id, host=host).first()
     if job is None:
         raise NotFound(f"job {job_id} is not a job of host {host.name}")
     return job
@@ -185,7 +198,7 @@ def claim_job(host: Host, job_id: int, message_id: str, redelivered: bool) -> Jo
             # earlier attempt, which the broker may still hand out, changes nothing)
             _end(job, JobState.FAILED, "the worker running it was lost", "worker_lost")
         raise Conflict(f"job {job_id} is {job.state}: not to run for message {message_id}")
-    publish(job.group, {"type": "state", "state": JobState.RUNNING, "attempt": job.attempts})
+    _tell(job, {"type": "state", "state": JobState.RUNNING, "attempt": job.attempts})
     return job
 
 
@@ -228,7 +241,7 @@ def _end(job: Job, state: str, error: str, kind: str, result: dict | None = None
     if not job.finish(state, result, error, kind):
         return False
     job_ended.send(sender=Job, job=job)
-    publish(job.group, {"type": "state", "state": state, "error": error, "error_kind": kind})
+    _tell(job, {"type": "state", "state": state, "error": error, "error_kind": kind})
     return True
 
 
@@ -281,8 +294,8 @@ def _run_again(job: Job) -> bool:
     log.warning(
         "job %s: its worker was lost; running it again (attempt %s)", job.pk, job.attempts + 1
     )
-    publish(
-        job.group,
+    _tell(
+        job,
         {
             "type": "state",
             "state": JobState.QUEUED,

@@ -1,4 +1,4 @@
-"""Pages: the dashboard (hosts and jobs, each table refreshing itself) and one job's page.
+"""Pages: the dashboard (hosts and jobs, each table refreshed by the inventory socket) and one job's page.
 
 Every query of jobs goes through ``Job.objects.for_user`` (``webapp.permissions``),
 like the API's; what a person may do on a page (start, cancel, run again) is
@@ -73,7 +73,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def hosts_table(request: HttpRequest) -> HttpResponse:
-    """The hosts table alone: the dashboard polls it so states change without a reload."""
+    """The hosts table alone: the dashboard reads it again when the inventory socket says a host changed."""
     return render(request, "fleet/hosts_table.html", _hosts_context(request))
 
 
@@ -90,7 +90,7 @@ def job_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def jobs_table(request: HttpRequest) -> HttpResponse:
-    """The jobs table alone, one page of it: it polls itself, keeping its page and filter."""
+    """The jobs table alone, one page of it: read again on the socket's job changes, same page and filter."""
     return render(request, "jobs/jobs_table.html", _jobs_context(request))
 
 
