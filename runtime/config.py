@@ -11,7 +11,8 @@ default bridge subnet, the OCI runtime to prefer, the resolvers the networks'
 DNS forwards to (default: the host's own), the Engine API socket's group and,
 only when asked for, an Engine API TCP listener (``api_tcp``: ``listen``,
 ``tls_ca``, ``tls_cert``, ``tls_key``; TLS with client certificates or none at
-all). A missing file means defaults.
+all), and how long the Engine API keeps an ended exec's record
+(``api_exec_retention``, seconds, default 300). A missing file means defaults.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class HostConfig:
     dns_upstreams: tuple[str, ...] = ()  # "IP" or "IP:PORT"; empty: /etc/resolv.conf's
     api_socket_group: str | None = None  # the Engine API socket's group (root's alone if none)
     api_tcp: ApiTcp | None = None  # the Engine API on TCP with client certificates; none if unset
+    api_exec_retention: float = 300.0  # seconds an exec's record outlives its end (or creation)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @classmethod
@@ -95,7 +97,13 @@ class HostConfig:
             "dns_upstreams",
             "api_socket_group",
             "api_tcp",
+            "api_exec_retention",
         }
+        retention = data.get("api_exec_retention", 300.0)
+        if not isinstance(retention, (int, float)) or isinstance(retention, bool) or retention < 0:
+            raise InvalidArgument(
+                f"host configuration {path}: api_exec_retention must be a number of seconds"
+            )
         return cls(
             insecure_registries=tuple(data.get("insecure_registries", ())),
             allowed_bind_paths=tuple(data.get("allowed_bind_paths", ())),
@@ -106,6 +114,7 @@ class HostConfig:
             api_tcp=ApiTcp.parse(data["api_tcp"], f"host configuration {path}")
             if data.get("api_tcp")
             else None,
+            api_exec_retention=float(retention),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

@@ -1,8 +1,9 @@
 """``/containers/{id}/exec`` and ``/exec/{id}/...``: one more process in a container.
 
-An exec is made by a create (kept here, in memory, as dockerd keeps its own),
-run by a start over a hijacked connection (frames without a TTY, raw bytes
-on a pty with one), and inspected for its exit code afterwards.
+An exec is made by a create (kept in memory, as dockerd keeps its own, and
+freed as dockerd frees them: ``runtime.engineapi.execrecords``), run by a
+start over a hijacked connection (frames without a TTY, raw bytes on a pty
+with one), and inspected for its exit code afterwards.
 """
 
 from __future__ import annotations
@@ -15,21 +16,33 @@ import threading
 from typing import Any
 
 from runtime.engineapi.containers import open_runtime
+from runtime.engineapi.execrecords import ExecRecords
 from runtime.engineapi.http import Hijack, HTTPError, Reply, Request, Router
 from runtime.engineapi.streams import frame
 
 router = Router()
 
-_execs: dict[str, dict[str, Any]] = {}
-_lock = threading.Lock()
+records = ExecRecords()
 
 
-def _find(exec_id: str) -> dict[str, Any]:
-    with _lock:
-        record = _execs.get(exec_id)
-    if record is None:
-        raise HTTPError(404, f"No such exec instance: {exec_id}")
-    return record
+def _sweep(request: Request) -> None:
+    from runtime.errors import ContainerNotFound
+
+    retention = request.handler.server.paths.config.api_exec_retention  # type: ignore[attr-defined]
+    with open_runtime(request) as rt:
+
+        def exists(ctr_id: str) -> bool:
+            try:
+                return bool(rt.containers.get(ctr_id))
+            except ContainerNotFound:
+                return False
+
+        records.sweep(retention, exists)
+
+
+def _find(request: Request) -> dict[str, Any]:
+    _sweep(request)
+    return records.find(request.params["id"])
 
 
 @router.route("POST", "/containers/{id}/exec")
@@ -43,8 +56,9 @@ def create(request: Request) -> Reply:
         if not c.running:
             raise HTTPError(409, f"Container {c.id} is not running")
     exec_id = os.urandom(32).hex()
-    with _lock:
-        _execs[exec_id] = {
+    _sweep(request)
+    records.add(
+        {
             "ID": exec_id,
             "ContainerID": c.id,
             "Running": False,
@@ -65,16 +79,16 @@ def create(request: Request) -> Reply:
             "_workdir": body.get("WorkingDir") or "",
             "_master": None,
         }
+    )
     return Reply(201, {"Id": exec_id})
 
 
 @router.route("GET", "/exec/{id}/json")
 def inspect(request: Request) -> dict:
-    record = _find(request.params["id"])
-    return {k: v for k, v in record.items() if not k.startswith("_")} | {
-        "CanRemove": False,
-        "DetachKeys": "",
-    }
+    record = _find(request)
+    answer = {k: v for k, v in record.items() if not k.startswith("_")}
+    records.inspected(record)
+    return answer | {"CanRemove": False, "DetachKeys": ""}
 
 
 @router.route("POST", "/exec/{id}/resize")
@@ -83,7 +97,7 @@ def resize(request: Request) -> Reply:
     import struct
     import termios
 
-    record = _find(request.params["id"])
+    record = _find(request)
     master = record.get("_master")
     if master is not None:
         rows, cols = request.int_arg("h", 0) or 0, request.int_arg("w", 0) or 0
@@ -94,7 +108,7 @@ def resize(request: Request) -> Reply:
 
 @router.route("POST", "/exec/{id}/start")
 def start(request: Request) -> Any:
-    record = _find(request.params["id"])
+    record = _find(request)
     body = request.json()
     if record["Running"] or record["ExitCode"] is not None:
         raise HTTPError(409, f"exec {record['ID']} has already run")
@@ -109,6 +123,7 @@ def start(request: Request) -> Any:
 
     def finish(code: int) -> None:
         record["ExitCode"], record["Running"] = code, False
+        ExecRecords.ended(record)
 
     if body.get("Detach"):
         with open_runtime(request) as rt:
