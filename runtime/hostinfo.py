@@ -97,6 +97,48 @@ def gather(paths: Paths | None = None) -> dict:
     }
 
 
+#: Docker's names for the filesystems under its root (pkg/fsutils, graphdriver's FsMagic)
+_FS_NAMES = {"ext2": "extfs", "ext3": "extfs", "ext4": "extfs", "overlay": "overlayfs"}
+
+
+def backing_filesystem(path: Path) -> str:
+    """The filesystem holding ``path``, as Docker names it in ``info`` (ext4 is "extfs")."""
+    real = os.path.realpath(path)
+    best, kind = "", "unknown"
+    try:
+        lines = Path("/proc/self/mounts").read_text().splitlines()
+    except OSError:
+        return kind
+    for line in lines:
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        point = fields[1].replace("\\040", " ")
+        inside = real == point or real.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, kind = point, fields[2]
+    return _FS_NAMES.get(kind, kind)
+
+
+def proc_flag(name: str) -> bool:
+    """Whether the sysctl ``/proc/sys/NAME`` is on (absent: off)."""
+    try:
+        return Path("/proc/sys", name).read_text().strip() == "1"
+    except OSError:
+        return False
+
+
+def os_version() -> str:
+    """The distribution's VERSION_ID (Docker's ``OSVersion``), empty when unknown."""
+    try:
+        for line in Path("/etc/os-release").read_text().splitlines():
+            if line.startswith("VERSION_ID="):
+                return line.split("=", 1)[1].strip('"')
+    except OSError:
+        pass
+    return ""
+
+
 def _os_release() -> str:
     try:
         for line in Path("/etc/os-release").read_text().splitlines():

@@ -403,40 +403,104 @@ def _info(args: argparse.Namespace) -> int:
     return 0
 
 
-def docker_info(facts: dict) -> dict:
-    """The host's facts under the names of Docker's ``info`` (for ``info --format``)."""
+def docker_info(facts: dict, paths: Any = None) -> dict:
+    """The host's facts under the names of Docker's ``info`` (``wharf info --format`` and
+    the Engine API's ``GET /info``), counting the objects of the root at ``paths``
+    (a ``runtime.config.Paths``; the environment's root without one)."""
+    import os
     import socket
+    import threading
+    import time
+    import uuid
 
     from runtime import Runtime
+    from runtime.config import Paths
+    from runtime.containers.cgroups import swap_accounting
+    from runtime.hostinfo import backing_filesystem, os_version, proc_flag
+    from runtime.timefmt import ns_to_rfc3339
 
-    with Runtime() as rt:
+    paths = paths or Paths.from_env()
+    with Runtime(paths.root, paths.run) as rt:
         containers = rt.containers.list(all=True)
         images = rt.images.list(all=True)
     states = [c.status for c in containers]
-    cgroup_v2 = facts["cgroup_mode"] == "unified"
+    controllers = set(facts["cgroup_controllers"])
+    cpu = "cpu" in controllers
+    runtimes = [r for r in facts["oci_runtimes"] if r["usable"]]
+    chosen = next((r for r in runtimes if r["name"] == facts["oci_runtime"]), None)
+    limits = {
+        "MemoryLimit": "memory" in controllers,
+        "SwapLimit": "memory" in controllers and swap_accounting(),
+        "CpuCfsPeriod": cpu,
+        "CpuCfsQuota": cpu,
+        "CPUShares": cpu,
+        "CPUSet": "cpuset" in controllers,
+        "PidsLimit": "pids" in controllers,
+    }
+    forwarding = proc_flag("net/ipv4/ip_forward")
+    # dockerd's own warnings for what this host cannot do, in its words
+    warnings = [
+        text
+        for ok, text in (
+            (limits["MemoryLimit"], "WARNING: No memory limit support"),
+            (limits["SwapLimit"], "WARNING: No swap limit support"),
+            (limits["CpuCfsQuota"], "WARNING: No cpu cfs quota support"),
+            (limits["PidsLimit"], "WARNING: No pids limit support"),
+            (forwarding, "WARNING: IPv4 forwarding is disabled"),
+        )
+        if not ok
+    ]
     return {
+        "ID": str(uuid.uuid5(uuid.NAMESPACE_URL, f"wharf:{paths.root}")).upper(),
         "Containers": len(states),
         "ContainersRunning": states.count("running"),
         "ContainersPaused": states.count("paused"),
         "ContainersStopped": len(states) - states.count("running") - states.count("paused"),
         "Images": len(images),
         "Driver": "overlay2",
+        "DriverStatus": [
+            ["Backing Filesystem", backing_filesystem(paths.root)],
+            ["Supports d_type", "true"],
+            ["Using metacopy", "false"],
+            ["Native Overlay Diff", "true"],
+            ["userxattr", "false"],
+        ],
+        **limits,
+        "KernelMemory": False,
+        "KernelMemoryTCP": False,
+        "OomKillDisable": "memory" in controllers and facts["cgroup_mode"] != "v2",
+        "IPv4Forwarding": forwarding,
+        "BridgeNfIptables": proc_flag("net/bridge/bridge-nf-call-iptables"),
+        "BridgeNfIp6tables": proc_flag("net/bridge/bridge-nf-call-ip6tables"),
+        "NFd": len(os.listdir("/proc/self/fd")),
+        "NGoroutines": threading.active_count(),
+        "SystemTime": ns_to_rfc3339(time.time_ns()),
         "KernelVersion": facts["kernel"],
         "OperatingSystem": facts["os"],
+        "OSVersion": os_version(),
         "OSType": "linux",
         "Architecture": facts["architecture"],
         "NCPU": facts["cpus"],
         "MemTotal": facts["memory_bytes"],
-        "DockerRootDir": facts["wharf_root"],
+        "DockerRootDir": str(paths.root),
+        "HttpProxy": os.environ.get("HTTP_PROXY") or os.environ.get("http_proxy") or "",
+        "HttpsProxy": os.environ.get("HTTPS_PROXY") or os.environ.get("https_proxy") or "",
+        "NoProxy": os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or "",
         "Name": socket.gethostname(),
         "Labels": [],
         "ServerVersion": facts["versions"]["wharf"],
-        "Runtimes": {r["name"]: {"path": r["path"]} for r in facts["oci_runtimes"] if r["usable"]},
+        "Runtimes": {r["name"]: {"path": r["path"]} for r in runtimes},
         "DefaultRuntime": facts["oci_runtime"] or "",
-        "CgroupDriver": "systemd" if cgroup_v2 else "cgroupfs",
-        "CgroupVersion": "2" if cgroup_v2 else "1",
+        "RuncCommit": {"ID": (chosen or {}).get("version") or "", "Expected": ""},
+        "ContainerdCommit": {"ID": "", "Expected": ""},
+        "InitCommit": {"ID": "", "Expected": ""},
+        # Wharf writes the containers' cgroups itself (/wharf/<id>), as Docker's cgroupfs driver
+        "CgroupDriver": "cgroupfs",
+        "CgroupVersion": "2" if facts["cgroup_mode"] == "v2" else "1",
         "LoggingDriver": "json-file",
-        "Warnings": None,
+        "LiveRestoreEnabled": False,
+        "Isolation": "",
+        "Warnings": warnings,
     }
 
 

@@ -42,10 +42,9 @@ def info(request: Request) -> dict:
     from runtime.cli.system import docker_info
     from runtime.hostinfo import gather
 
-    out = docker_info(gather())
     paths = request.handler.server.paths  # type: ignore[attr-defined]
+    out = docker_info(gather(paths), paths)
     out.update(
-        ID=paths.root.name,
         Swarm={"LocalNodeState": "inactive", "NodeID": "", "NodeAddr": ""},
         Plugins={"Volume": ["local"], "Network": ["bridge", "host", "null"], "Log": ["json-file"]},
         SecurityOptions=["name=seccomp,profile=builtin"],
