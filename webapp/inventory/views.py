@@ -236,6 +236,11 @@ def container_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form.update({f: request.POST.get(f, "")[:65536] for f in RUN_FIELDS})
         data, errors = run_params(form)
+        # what the form does not offer but a hand-edited one may send: refused by name, as the
+        # API refuses it (never dropped, which would run the container without it)
+        for key in ContainerRunIn.ADMIN_ONLY:
+            if request.POST.get(key):
+                data[key] = request.POST[key][:1024]
         if not errors:
             s = ContainerRunIn(data=data, context={"request": request})
             if s.is_valid():
