@@ -22,6 +22,7 @@ from webapp.inventory.api.views import (
 )
 from webapp.jobs import views as job_views
 from webapp.jobs.api.views import JobViewSet
+from webapp.registries import views as registry_views
 from webapp.registries.api.views import RegistryViewSet
 
 handler404 = "webapp.api.errors.not_found"
@@ -97,6 +98,14 @@ urlpatterns = [
         name="host-hold",
     ),
     path("jobs/", job_views.job_list, name="jobs"),
+    path("registries/", registry_views.registry_list, name="registries"),
+    path("registries/new/", registry_views.registry_add, name="registries-new"),
+    path("registries/<int:registry_id>/", registry_views.registry_detail, name="registry-page"),
+    path(
+        "registries/<int:registry_id>/remove/",
+        registry_views.registry_remove,
+        name="registry-page-remove",
+    ),
     path("profile/", account_views.profile, name="profile"),
     path("profile/tokens/", account_views.token_create, name="token-create"),
     path("profile/tokens/<int:token_id>/revoke/", account_views.token_revoke, name="token-revoke"),

@@ -152,6 +152,7 @@ def test_the_pages_fit_a_phone_and_label_every_field(stack, host_env, browser, s
         "/networks/",
         "/hosts/",
         "/jobs/",
+        "/registries/",
         "/profile/",
     ):
         browser.get(stack.web_url + path)
@@ -161,6 +162,20 @@ def test_the_pages_fit_a_phone_and_label_every_field(stack, host_env, browser, s
         wide = browser.script("return document.documentElement.scrollWidth")
         assert wide <= width, f"{path} is {wide} px wide on a {width} px screen"
         assert browser.script(UNLABELLED) == [], f"{path} has a field without a label"
+    with stack.api() as api:  # a registry's page, with its change form
+        r = api.post(
+            "/api/v1/registries/",
+            json={"name": f"phone-{uuid.uuid4().hex[:6]}", "host": "phone.example", "team": None},
+        )
+        assert r.status_code == 201, r.text
+        try:
+            browser.get(stack.web_url + f"/registries/{r.json()['id']}/")
+            browser.find("#registry-form")
+            wide = browser.script("return document.documentElement.scrollWidth")
+            assert wide <= width, f"a registry's page is {wide} px wide on a {width} px screen"
+            assert browser.script(UNLABELLED) == [], "a registry's page has a field without a label"
+        finally:
+            api.delete(f"/api/v1/registries/{r.json()['id']}/")
     browser.get(stack.web_url + f"/hosts/{stack.host_name}/")
     assert browser.find("#host-cordon")  # a fleet admin's buttons
     assert csp_violations(browser) == []

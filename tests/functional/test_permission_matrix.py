@@ -135,6 +135,9 @@ PAGE_BODIES: dict[str, dict] = {
     "networks-new": {"host": "hb", "name": "made"},
     "objects-prune": {"host": "hb"},
     "token-create": {"name": "made"},
+    "registries-new": {"name": "made", "host": "made.example"},
+    # a change the audit log records (an unchanged registry writes nothing)
+    "registry-page": {"name": "renamed", "host": "hub.example"},
     "team-page-member-add": {"user": "fleet", "role": "viewer"},
     "team-page-member-role": {"role": "operator"},
 }
@@ -156,6 +159,7 @@ PATH_VALUES: dict[str, str] = {
     "volume_id": "volume",
     "network_id": "network",
     "token_id": "token",
+    "registry_id": "registry",
     "host_name": "host",
     "name": "host",
     "team": "team",
