@@ -21,7 +21,7 @@ from webapp.accounts import services
 from webapp.accounts.api.serializers import MemberIn, RoleIn
 from webapp.accounts.choices import Role
 from webapp.accounts.models import Membership, Team
-from webapp.accounts.quotas import LIMITS, quota_use, size_text
+from webapp.accounts.quotas import LIMITS, quota_uses, size_text
 from webapp.errors import SiteError
 from webapp.inventory.page_helpers import field_errors
 from webapp.pages import login_required
@@ -43,8 +43,10 @@ def _amount(field: str, n: float) -> str:
 def quota_cards(user: object) -> list[dict]:
     """Per team I am in: each limit's use and limit as text, with the numbers for a bar."""
     cards = []
-    for team in Team.objects.filter(memberships__user=user).order_by("name"):
-        use = quota_use(team)
+    teams = list(Team.objects.filter(memberships__user=user).order_by("name"))
+    uses = quota_uses([team.pk for team in teams])
+    for team in teams:
+        use = uses[team.pk]
         rows = []
         for field in LIMITS:
             used, limit = use["in_use"][field], use["limits"][field]

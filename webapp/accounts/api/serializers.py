@@ -23,24 +23,33 @@ class TeamSerializer(serializers.ModelSerializer):
         model = Team
         fields = ["name", "slug", "members", "quota", "hosts"]
 
-    def _manages(self, team: Team) -> bool:
-        from webapp.permissions import MANAGE, permits
+    def _facts(self, team: Team) -> dict[int, dict]:
+        """Quota use and hosts of the teams being listed that the requester manages, read once
+        for the whole page (a team they do not manage is absent: its fields are null)."""
+        if "team_facts" not in self.context:
+            from webapp.accounts.quotas import quota_uses
+            from webapp.fleet.models import Host
+            from webapp.permissions import MANAGE
 
-        return permits(self.context["request"].user, team, MANAGE)
+            listed = getattr(self.parent, "instance", None) or [team]
+            ids = [t.pk for t in listed]
+            user = self.context["request"].user
+            managed = list(
+                Team.objects.for_user(user, MANAGE).filter(pk__in=ids).values_list("pk", flat=True)
+            )
+            uses, hosts = quota_uses(managed), Host.objects.names_by_team(managed)
+            self.context["team_facts"] = {
+                pk: {"quota": uses[pk], "hosts": hosts[pk]} for pk in managed
+            }
+        return self.context["team_facts"]
 
     def get_quota(self, team: Team) -> dict | None:
-        if not self._manages(team):
-            return None
-        from webapp.accounts.quotas import quota_use
-
-        return quota_use(team)
+        facts = self._facts(team).get(team.pk)
+        return facts["quota"] if facts else None
 
     def get_hosts(self, team: Team) -> list[str] | None:
-        if not self._manages(team):
-            return None
-        from webapp.fleet.models import Host
-
-        return list(Host.objects.granted_to(team).values_list("name", flat=True))
+        facts = self._facts(team).get(team.pk)
+        return facts["hosts"] if facts else None
 
 
 class MemberIn(serializers.Serializer):
