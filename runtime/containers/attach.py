@@ -80,7 +80,7 @@ def parse_detach_keys(text: str) -> bytes:
     return bytes(out)
 
 
-class _EscapeWatch:
+class EscapeWatch:
     """Pass typed bytes on, holding back a partial detach sequence until it is decided."""
 
     def __init__(self, keys: bytes) -> None:
@@ -110,7 +110,7 @@ class _EscapeWatch:
 
 def _pump_stdin(sock: socket.socket, keys: bytes | None, detached: threading.Event) -> None:
     fd = sys.stdin.fileno()
-    watch = _EscapeWatch(keys) if keys else None
+    watch = EscapeWatch(keys) if keys else None
     try:
         while True:
             data = os.read(fd, 65536)
@@ -234,7 +234,7 @@ def relay_pty(
     resize()
     tty_mod.setraw(stdin_fd, termios.TCSANOW)
     watch = [master, stdin_fd] if stdin_open else [master]
-    escape = _EscapeWatch(parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS))
+    escape = EscapeWatch(parse_detach_keys(detach_keys or DEFAULT_DETACH_KEYS))
     try:
         while True:
             ready, _, _ = select.select(watch, [], [])

@@ -17,6 +17,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from runtime import Runtime
+from runtime.containers.attach import DEFAULT_DETACH_KEYS, parse_detach_keys
 from runtime.engineapi.http import Hijack, Reply, Request, Router
 from runtime.engineapi.streams import frame, relay
 from runtime.errors import Conflict, ContainerNotFound, InvalidArgument
@@ -288,18 +289,19 @@ def _wait(rt: Any, first: Any, condition: str) -> int:
     with contextlib.suppress(ContainerNotFound):
         rt.containers.wait(first.id)
     if condition == "removed":
-        code = _exit_code(rt, first.id)
+        # the code is read once the record is gone, from its last ``die`` event: a run
+        # that starts, exits and is removed between two looks here is never seen
+        # stopped, and the created state's code (0) is not the run's
         while True:
             try:
                 c = rt.containers.get(first.id)
             except ContainerNotFound:
-                return code
+                break
             if c.running:
                 with contextlib.suppress(ContainerNotFound):
                     rt.containers.wait(first.id)
-                continue  # read the exit code the wait recorded
-            code = c.exit_code
-            time.sleep(0.02)
+            else:
+                time.sleep(0.02)
     return _exit_code(rt, first.id)
 
 
@@ -356,6 +358,7 @@ def attach(request: Request) -> Hijack:
     started is relayed from its start (the attach comes first in ``docker run``)."""
     want_stdin = request.flag("stdin")
     stdout, stderr = request.flag("stdout"), request.flag("stderr")
+    detach_keys = parse_detach_keys(request.arg("detachKeys") or DEFAULT_DETACH_KEYS)
     with open_runtime(request) as rt:
         c = rt.containers.get(request.params["id"])
         if c.running:
@@ -383,6 +386,7 @@ def attach(request: Request) -> Hijack:
             stdin=want_stdin and c.spec.stdin_open,
             stdout=stdout,
             stderr=stderr,
+            detach_keys=detach_keys,
         )
 
     return Hijack(run)

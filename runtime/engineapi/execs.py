@@ -15,6 +15,7 @@ import socket
 import threading
 from typing import Any
 
+from runtime.containers.attach import DEFAULT_DETACH_KEYS, EscapeWatch, parse_detach_keys
 from runtime.engineapi.containers import open_runtime
 from runtime.engineapi.execrecords import ExecRecords
 from runtime.engineapi.http import Hijack, HTTPError, Reply, Request, Router
@@ -55,6 +56,8 @@ def create(request: Request) -> Reply:
         c = rt.containers.get(request.params["id"])
         if not c.running:
             raise HTTPError(409, f"Container {c.id} is not running")
+    detach_text = body.get("DetachKeys") or ""
+    detach_keys = parse_detach_keys(detach_text or DEFAULT_DETACH_KEYS)
     exec_id = os.urandom(32).hex()
     _sweep(request)
     records.add(
@@ -78,6 +81,8 @@ def create(request: Request) -> Reply:
             "_env": list(body.get("Env") or []),
             "_workdir": body.get("WorkingDir") or "",
             "_master": None,
+            "_detach_text": detach_text,
+            "_detach_keys": detach_keys,
         }
     )
     return Reply(201, {"Id": exec_id})
@@ -88,7 +93,7 @@ def inspect(request: Request) -> dict:
     record = _find(request)
     answer = {k: v for k, v in record.items() if not k.startswith("_")}
     records.inspected(record)
-    return answer | {"CanRemove": False, "DetachKeys": ""}
+    return answer | {"CanRemove": False, "DetachKeys": record["_detach_text"]}
 
 
 @router.route("POST", "/exec/{id}/resize")
@@ -207,8 +212,14 @@ def _run_tty(rt: Any, record: dict, client: socket.socket, options: dict, finish
     handle = rt.containers.exec_tty(record["ContainerID"], record["_cmd"], **options)
     master = handle.master
     record["_master"] = master
+    attached = threading.Event()
+    attached.set()
     if record["OpenStdin"]:
-        threading.Thread(target=_pump_to_fd, args=(client, master, False), daemon=True).start()
+        threading.Thread(
+            target=_pump_tty,
+            args=(client, master, record["_detach_keys"], attached),
+            daemon=True,
+        ).start()
     try:
         while True:
             try:
@@ -217,7 +228,11 @@ def _run_tty(rt: Any, record: dict, client: socket.socket, options: dict, finish
                 break
             if not data:
                 break
-            client.sendall(data)
+            if attached.is_set():  # once detached, the output is read and dropped
+                try:
+                    client.sendall(data)
+                except OSError:
+                    attached.clear()
     finally:
         record["_master"] = None
         finish(handle.wait())
@@ -225,13 +240,33 @@ def _run_tty(rt: Any, record: dict, client: socket.socket, options: dict, finish
             os.close(master)
 
 
-def _pump_to_fd(client: socket.socket, fd: int, close: bool = True) -> None:
+def _pump_tty(
+    client: socket.socket, master: int, detach_keys: bytes, attached: threading.Event
+) -> None:
+    """Typed bytes to the exec's terminal until the detach keys or the client's end
+    of input: either ends this attach only (Docker's), the process runs on."""
+    watch = EscapeWatch(detach_keys)
+    try:
+        while data := client.recv(65536):
+            data, hit = watch.feed(data)
+            if data:
+                os.write(master, data)
+            if hit:
+                break
+    except OSError:
+        pass
+    attached.clear()
+    with contextlib.suppress(OSError):
+        client.shutdown(socket.SHUT_RDWR)
+
+
+def _pump_to_fd(client: socket.socket, fd: int) -> None:
+    """The client's bytes to a piped exec's stdin; its end of input closes that stdin."""
     try:
         while data := client.recv(65536):
             os.write(fd, data)
     except OSError:
         return
     finally:
-        if close:
-            with contextlib.suppress(OSError):
-                os.close(fd)
+        with contextlib.suppress(OSError):
+            os.close(fd)

@@ -14,7 +14,7 @@ import socket
 import struct
 import threading
 
-from runtime.containers.attach import EXIT, STDERR, iter_frames
+from runtime.containers.attach import EXIT, STDERR, EscapeWatch, iter_frames
 
 STREAM_IDS = {"stdin": 0, "stdout": 1, "stderr": 2}
 
@@ -32,11 +32,15 @@ def relay(
     stdin: bool,
     stdout: bool = True,
     stderr: bool = True,
+    detach_keys: bytes | None = None,
 ) -> None:
     """Copy a container's output from its shim socket to a hijacked client, and the
-    client's bytes to its stdin, until the container's side closes."""
+    client's bytes to its stdin, until the container's side closes or the client
+    detaches."""
     if stdin:
-        threading.Thread(target=_pump_stdin, args=(client, shim), daemon=True).start()
+        threading.Thread(
+            target=_pump_stdin, args=(client, shim, tty, detach_keys), daemon=True
+        ).start()
     else:
         with contextlib.suppress(OSError):
             shim.shutdown(socket.SHUT_WR)
@@ -53,15 +57,29 @@ def relay(
             client.shutdown(socket.SHUT_RDWR)
 
 
-def _pump_stdin(client: socket.socket, shim: socket.socket) -> None:
-    """Client bytes to the container's stdin; the client's half-close closes stdin."""
+def _pump_stdin(
+    client: socket.socket, shim: socket.socket, tty: bool, detach_keys: bytes | None
+) -> None:
+    """Client bytes to the container's stdin.
+
+    As in Docker, without a TTY the client's end of input is the container's (the
+    shim closes stdin for the run's own attach, StdinOnce); with a TTY it only ends
+    this attach, as do the detach keys, and the container runs on with its stdin
+    open: the docker CLI detaches by closing its connection, so taking that for an
+    end of input would end the shell it meant to leave running."""
+    watch = EscapeWatch(detach_keys) if tty and detach_keys else None
     try:
-        while True:
-            data = client.recv(65536)
-            if not data:
+        while data := client.recv(65536):
+            hit = False
+            if watch is not None:
+                data, hit = watch.feed(data)
+            if data:
+                shim.sendall(data)
+            if hit:
                 break
-            shim.sendall(data)
     except OSError:
-        return
+        pass
     with contextlib.suppress(OSError):
-        shim.shutdown(socket.SHUT_WR)
+        # a shut read side ends the output loop (and the shim keeps the container's
+        # stdin); a shut write side is the container's EOF
+        shim.shutdown(socket.SHUT_RD if tty else socket.SHUT_WR)

@@ -114,3 +114,70 @@ def test_a_client_that_hangs_up_before_the_start_leaves_no_waiting_attach(
     # the run was not tied to the departed socket: its log holds nothing and it exited
     assert wharf("inspect", "-f", "{{.State.Status}}", "gone").stdout.strip() == "exited"
     wharf("rm", "gone")
+
+
+def _hijack(docker_host: str, path: str) -> socket.socket:
+    """An attach connection past its ``101``."""
+    s = _connect(docker_host)
+    s.sendall(
+        f"POST /v1.41{path} HTTP/1.1\r\nHost: docker\r\nConnection: Upgrade\r\n"
+        "Upgrade: tcp\r\nContent-Length: 0\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += s.recv(1)
+    assert head.startswith(b"HTTP/1.1 101"), head
+    return s
+
+
+def _read_until(s: socket.socket, text: bytes) -> bytes:
+    seen = b""
+    while text not in seen:
+        chunk = s.recv(65536)
+        assert chunk, f"the attach ended before {text!r}; it sent {seen!r}"
+        seen += chunk
+    return seen
+
+
+def test_the_detach_keys_end_the_attach_and_the_shell_runs_on(docker_host, docker, wharf) -> None:
+    """A client that does not watch for the keys itself (docker-py's attach socket)
+    relies on the server: the keys end the attach, not the container's stdin."""
+    docker("run", "-dit", "--name", "srv", "busybox", "sh")
+    first = _hijack(
+        docker_host, "/containers/srv/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-a"
+    )
+    first.sendall(b"echo one-$((1+1))\n")
+    _read_until(first, b"one-2")
+    first.sendall(b"\x01")
+    while first.recv(65536):
+        pass  # the server ends the attach
+    first.close()
+    assert wharf("inspect", "-f", "{{.State.Running}}", "srv").stdout.strip() == "true"
+    again = _hijack(docker_host, "/containers/srv/attach?stream=1&stdin=1&stdout=1")
+    again.sendall(b"echo two-$((1+2))\n")
+    _read_until(again, b"two-3")  # the same shell still reads its terminal
+    again.close()
+    docker("rm", "-f", "srv")
+
+
+def test_bad_detach_keys_are_a_400_and_start_nothing(docker_host, docker, wharf) -> None:
+    docker("create", "--name", "bad", "-it", "busybox", "sh")
+    status, body = _request(
+        docker_host, "POST", "/containers/bad/attach?stream=1&detachKeys=ctrl-1"
+    )
+    assert status == 400
+    assert json.loads(body)["message"] == "Invalid detach keys (ctrl-1) provided"
+    assert wharf("inspect", "-f", "{{.State.Status}}", "bad").stdout.strip() == "created"
+    wharf("rm", "bad")
+
+
+def test_run_rm_reports_each_runs_exit_code(docker, wharf) -> None:
+    """``docker run --rm`` waits for ``removed``: a run that starts, exits and is
+    removed between two looks of the wait still reports its own code, not the
+    created state's 0 (each run is a new chance for that race)."""
+    for code in range(1, 9):
+        proc = docker(
+            "run", "--rm", "busybox", "sh", "-c", f"echo r{code}; exit {code}", check=False
+        )
+        assert (proc.stdout, proc.returncode) == (f"r{code}\n", code)
+    assert wharf("ps", "-aq").stdout == ""
