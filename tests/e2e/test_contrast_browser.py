@@ -143,6 +143,7 @@ def pages(stack, host_env):
         "/profile/",
         "/teams/",
         "/teams/admins/members/",
+        "/registries/",
     ]
     with stack.api() as api:
         stack.ended(api.delete(f"/api/v1/containers/{cid}/?force=1").json()["job"], 60)
