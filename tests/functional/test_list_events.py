@@ -130,3 +130,12 @@ def test_the_api_cordons_for_fleet_admins_only(fleet, api_client):
     r = root.post(url, {"action": "cordon"}, format="json")
     assert r.status_code == 200 and r.json()["state"] == "cordoned"
     assert Host.objects.get(name="ha").state == "cordoned"
+
+
+def test_the_cordon_api_takes_an_object_only(fleet, api_client):
+    *_, users = fleet
+    root = api_client(users["root"])
+    for body in (["cordon"], {"action": ["cordon"]}, {}):
+        r = root.post("/api/v1/hosts/ha/admin-state/", body, format="json")
+        assert r.status_code == 400, (body, r.content)
+    assert Host.objects.get(name="ha").state == "online"

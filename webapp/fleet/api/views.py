@@ -1,6 +1,6 @@
 """The hosts API: where jobs can run, and (fleet admins) a host's drain, cordon and uncordon."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, serializers
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -13,6 +13,12 @@ from webapp.fleet.api.serializers import HostSerializer
 from webapp.fleet.models import Host
 from webapp.fleet.services import set_admin_state
 from webapp.permissions import is_fleet_admin
+
+
+class AdminStateIn(serializers.Serializer):
+    """The admin's change of a host's state; ``set_admin_state`` checks the word."""
+
+    action = serializers.CharField(max_length=20, help_text="drain, cordon or uncordon")
 
 
 @extend_schema_view(
@@ -28,9 +34,7 @@ class HostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVi
     lookup_value_regex = "[^/]+"
 
     @extend_schema(
-        request=inline_serializer(
-            "HostAdminState", {"action": serializers.ChoiceField(["drain", "cordon", "uncordon"])}
-        ),
+        request=AdminStateIn,
         responses={200: HostSerializer, **errors(400, 401, 403, 404)},
     )
     @action(detail=True, methods=["post"], url_path="admin-state", filter_backends=[])
@@ -39,5 +43,7 @@ class HostViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, TeamScopedVi
         host = self.get_object()
         if not is_fleet_admin(request.user):
             raise Forbidden("only fleet admins may drain, cordon or uncordon a host")
-        set_admin_state(host, str(request.data.get("action", "")), request.user)
+        given = AdminStateIn(data=request.data)
+        given.is_valid(raise_exception=True)
+        set_admin_state(host, given.validated_data["action"], request.user)
         return Response(HostSerializer(host).data)
