@@ -1,7 +1,10 @@
-"""``/images/...``: list, inspect, tag, remove, in the shapes of ``wharf images``/``inspect``."""
+"""``/images/...``: list, inspect, tag, remove, pull, push, history, in the shapes of the
+``wharf`` image verbs, each calling the same ``rt.images`` method."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from runtime.engineapi.containers import open_runtime
@@ -84,15 +87,65 @@ def _credentials(request: Request) -> tuple[str, str] | None:
     return data["username"], data.get("password") or ""
 
 
-@router.route("POST", "/images/create")
-def pull(request: Request) -> Reply:
-    """Pull with Docker's JSON progress messages; a failure ends the stream with an error
-    message (the status is sent before the pull starts, as dockerd's)."""
+#: the statuses whose byte counts Docker sends; a finished step has an empty progressDetail,
+#: which is what the CLI prints when its output is not a terminal
+_IN_FLIGHT = ("Downloading", "Extracting", "Pushing")
+
+
+def _progress_message(p: Any) -> dict[str, Any]:
+    """A runtime ``Progress`` as Docker's JSON message (``jsonmessage.JSONMessage``)."""
+    message: dict[str, Any] = {"status": p.status}
+    if p.id:
+        message["id"] = p.id
+        detail = p.total and p.status in _IN_FLIGHT
+        message["progressDetail"] = {"current": p.current, "total": p.total} if detail else {}
+    return message
+
+
+def json_stream(work: Callable[[Callable[[dict], None]], None]) -> Reply:
+    """Run ``work(emit)`` in a thread and answer its messages as Docker's JSON stream.
+
+    As dockerd: a failure before the first message is the reply's own status and
+    ``{"message"}`` (nothing was flushed yet); a later one ends the stream with an
+    ``errorDetail`` message, which the CLI prints before exiting 1.
+    """
     import json
     import queue
     import threading
 
-    from runtime.engineapi.http import HTTPError, message_of
+    from runtime.engineapi.http import message_of
+
+    items: queue.Queue = queue.Queue()
+
+    def run() -> None:
+        try:
+            work(lambda message: items.put(("message", message)))
+        except Exception as exc:
+            items.put(("error", exc))
+        else:
+            items.put(("end", None))
+
+    threading.Thread(target=run, daemon=True, name="engineapi-stream").start()
+    first = items.get()
+    if first[0] == "error":
+        raise first[1]
+
+    def body() -> Iterator[bytes]:
+        kind, value = first
+        while kind == "message":
+            yield json.dumps(value).encode() + b"\r\n"
+            kind, value = items.get()
+        if kind == "error":
+            text = message_of(value)
+            yield json.dumps({"errorDetail": {"message": text}, "error": text}).encode() + b"\r\n"
+
+    return Reply(200, stream=body())
+
+
+@router.route("POST", "/images/create")
+def pull(request: Request) -> Reply:
+    """Pull with Docker's JSON progress messages."""
+    from runtime.engineapi.http import HTTPError
 
     name = request.arg("fromImage")
     if not name:
@@ -100,30 +153,70 @@ def pull(request: Request) -> Reply:
     tag_ = request.arg("tag") or ""
     ref = f"{name}@{tag_}" if tag_.startswith("sha256:") else f"{name}:{tag_}" if tag_ else name
     credentials = _credentials(request)
-    messages: queue.Queue = queue.Queue()
 
-    def progress(p: Any) -> None:
-        message: dict[str, Any] = {"status": p.status}
-        if p.id:
-            message["id"] = p.id
-        if p.total:
-            message["progressDetail"] = {"current": p.current, "total": p.total}
-        messages.put(message)
+    def work(emit: Callable[[dict], None]) -> None:
+        with open_runtime(request) as rt:
+            rt.images.pull(
+                ref, progress=lambda p: emit(_progress_message(p)), credentials=credentials
+            )
 
-    def work() -> None:
-        try:
-            with open_runtime(request) as rt:
-                rt.images.pull(ref, progress=progress, credentials=credentials)
-            messages.put({"status": f"Status: Image is up to date for {ref}"})
-        except Exception as exc:
-            text = message_of(exc)
-            messages.put({"errorDetail": {"message": text}, "error": text})
-        messages.put(None)
+    return json_stream(work)
 
-    threading.Thread(target=work, daemon=True).start()
 
-    def body() -> Any:
-        while (message := messages.get()) is not None:
-            yield json.dumps(message).encode() + b"\r\n"
+_PUSHED = re.compile(r"^(?P<tag>\S+): digest: (?P<digest>sha256:[0-9a-f]{64}) size: (?P<size>\d+)$")
 
-    return Reply(200, stream=body())
+
+@router.route("POST", "/images/{name:path}/push")
+def push(request: Request) -> Reply:
+    """Push ``name:tag`` (no tag: every tag of the repository, as ``push --all-tags``), with
+    Docker's progress and, per tag, the ``aux`` record of its digest and size."""
+    from runtime.errors import ImageNotFound
+    from runtime.images.reference import parse_reference
+
+    name, tag_ = request.params["name"], request.arg("tag") or ""
+    credentials = _credentials(request)
+
+    def work(emit: Callable[[dict], None]) -> None:
+        with open_runtime(request) as rt:
+            if tag_:
+                refs = [f"{name}@{tag_}" if tag_.startswith("sha256:") else f"{name}:{tag_}"]
+            else:
+                repo = parse_reference(name).name
+                refs = sorted(
+                    t
+                    for img in rt.images.list()
+                    for t in img.repo_tags
+                    if parse_reference(t).name == repo
+                )
+                if not refs:
+                    raise ImageNotFound(f"An image does not exist locally with the tag: {name}")
+            for ref in refs:
+                rt.images.get(ref)  # a missing tag is the reply's 404, before any message
+
+            def progress(p: Any) -> None:
+                emit(_progress_message(p))
+                done = _PUSHED.match(p.status) if not p.id else None
+                if done:
+                    aux = {
+                        "Tag": done["tag"],
+                        "Digest": done["digest"],
+                        "Size": int(done["size"]),
+                    }
+                    emit({"progressDetail": {}, "aux": aux})
+
+            for ref in refs:
+                rt.images.push(ref, progress=progress, credentials=credentials)
+
+    return json_stream(work)
+
+
+@router.route("GET", "/images/{name:path}/history")
+def history(request: Request) -> list[dict]:
+    """``docker history``: the store's entries, newest first, with Unix-second times."""
+    from runtime.timefmt import rfc3339_ns
+
+    with open_runtime(request) as rt:
+        entries = rt.images.history(request.params["name"])
+    return [
+        {**e, "Created": rfc3339_ns(e["Created"]) // 10**9 if e["Created"] else 0} for e in entries
+    ]

@@ -1,0 +1,123 @@
+"""The Engine API's image verbs beyond list/inspect/pull, driven by Debian's ``docker`` CLI
+and docker-py: push to Debian's docker-registry, history, save/load, prune."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "images"))
+from image_registries import RealRegistry  # noqa: E402
+
+
+@pytest.fixture
+def registry() -> Iterator[RealRegistry]:
+    workdir = Path(tempfile.mkdtemp(prefix="wharf-engineapi-push-"))
+    reg = RealRegistry(workdir, "none")
+    yield reg
+    reg.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+@pytest.fixture
+def auth_registry() -> Iterator[RealRegistry]:
+    workdir = Path(tempfile.mkdtemp(prefix="wharf-engineapi-push-"))
+    reg = RealRegistry(workdir, "htpasswd", users={"alice": "s3cret"})
+    yield reg
+    reg.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _image_id(wharf, ref: str) -> str:
+    return wharf("image", "inspect", "-f", "{{.Id}}", ref).stdout.strip()
+
+
+def test_docker_push_then_pull_back(docker, wharf, registry) -> None:
+    ref = f"{registry.host}/team/box:1"
+    docker("tag", "busybox", ref)
+    out = docker("push", ref).stdout
+    assert f"The push refers to repository [{registry.host}/team/box]" in out
+    assert "Pushed" in out
+    assert "1: digest: sha256:" in out
+    digest = out.split("digest: ")[1].split()[0]
+    docker("rmi", ref)
+    assert ref not in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    docker("pull", ref)
+    assert _image_id(wharf, ref) == _image_id(wharf, "busybox")
+    repo_digests = docker("image", "inspect", "-f", "{{json .RepoDigests}}", ref).stdout
+    assert f"{registry.host}/team/box@{digest}" in json.loads(repo_digests)
+    # a second push finds every layer there already
+    assert "Layer already exists" in docker("push", ref).stdout
+
+
+def test_push_stream_shapes_and_all_tags(client, wharf, registry) -> None:
+    repo = f"{registry.host}/team/multi"
+    wharf("tag", "busybox", f"{repo}:a")
+    wharf("tag", "busybox", f"{repo}:b")
+    messages = list(client.api.push(repo, stream=True, decode=True))  # no tag: every tag
+    assert all("error" not in m for m in messages), messages
+    auxes = [m["aux"] for m in messages if "aux" in m]
+    assert [a["Tag"] for a in auxes] == ["a", "b"]
+    assert all(a["Digest"].startswith("sha256:") and a["Size"] > 0 for a in auxes)
+    layer_ids = {m["id"] for m in messages if m.get("status") == "Preparing"}
+    assert layer_ids and all(len(i) == 12 for i in layer_ids)
+    pushing = [m for m in messages if m.get("status") == "Pushing"]
+    assert all(m["progressDetail"]["total"] >= m["progressDetail"]["current"] for m in pushing)
+
+
+def test_push_with_x_registry_auth(client, wharf, auth_registry) -> None:
+    ref = f"{auth_registry.host}/team/secret"
+    wharf("tag", "busybox", f"{ref}:1")
+    bad = list(
+        client.api.push(
+            ref, "1", stream=True, decode=True, auth_config={"username": "alice", "password": "no"}
+        )
+    )
+    assert "error" in bad[-1] and bad[-1]["errorDetail"]["message"] == bad[-1]["error"]
+    good = list(
+        client.api.push(
+            ref,
+            "1",
+            stream=True,
+            decode=True,
+            auth_config={"username": "alice", "password": "s3cret"},
+        )
+    )
+    assert "error" not in good[-1] and good[-1]["aux"]["Tag"] == "1", good[-1]
+
+
+def test_push_errors(docker, client, registry) -> None:
+    proc = docker("push", f"{registry.host}/team/nosuch:1", check=False)
+    assert proc.returncode == 1
+    assert "does not exist locally" in proc.stderr or "No such image" in proc.stderr
+    import docker as docker_py
+
+    with pytest.raises(docker_py.errors.NotFound):
+        client.api.push(f"{registry.host}/team/nosuch", "1")
+    # a registry that is not there: the failure arrives in the stream, and the CLI exits 1
+    docker("tag", "busybox", "127.0.0.1:1/team/box:1")
+    proc = docker("push", "127.0.0.1:1/team/box:1", check=False)
+    assert proc.returncode == 1 and proc.stderr.strip(), proc
+
+
+def test_history(docker, client, wharf) -> None:
+    wharf("commit", "-c", "ENV X=1", wharf("create", "busybox").stdout.strip(), "hist:1")
+    out = docker("history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}", "hist:1").stdout
+    lines = out.splitlines()
+    expected = wharf(
+        "history", "--no-trunc", "--format", "{{.ID}}|{{.CreatedBy}}", "hist:1"
+    ).stdout.splitlines()
+    assert lines == expected and len(lines) >= 2
+    assert lines[0].startswith(_image_id(wharf, "hist:1") + "|")
+    entries = client.api.history("hist:1")
+    assert entries[0]["Tags"] == ["hist:1"]
+    assert all(isinstance(e["Created"], int) and e["Created"] > 1_600_000_000 for e in entries)
+    assert set(entries[0]) == {"Id", "Created", "CreatedBy", "Tags", "Size", "Comment"}
+    proc = docker("history", "nosuch:1", check=False)
+    assert proc.returncode == 1 and "nosuch" in proc.stderr
