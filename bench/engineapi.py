@@ -2,17 +2,19 @@
 
 One docker CLI binary (Debian's docker.io) and Debian's docker-compose talk
 to two sockets in the same run: the Engine API socket of a Wharf host agent
-(``wharf system api-socket``) and a private dockerd (own data root, no
-bridge, no iptables), both holding the same busybox bytes (``wharf save |
+(``wharf system api-socket``) and a private dockerd (own data root, socket
+and pidfile), both holding the same busybox bytes (``wharf save |
 docker load``). Each command is timed as a user sees it, the client process
 from start to exit, ``--runs`` (20) times; p50 and p95 per command, and the
 ratio wharf/docker of the p50s (below 1: Wharf is faster).
 
-Commands: ``run --rm`` (create, attach, wait, start, remove), ``run -d``,
-``ps -a`` over the runs' containers, ``inspect``, ``exec``, ``logs``,
-``stop -t 0``, ``rm``, ``images``, and ``docker-compose up -d`` / ``down``
-of a two-service project (no networks: ``network_mode: none``; stopped with
-SIGKILL, so ``down`` times the API, not a shell ignoring SIGTERM for 10 s).
+Commands: ``run --rm`` (create, attach, wait, start, remove), ``run -d``
+(both ``--network none``), ``ps -a`` over the runs' containers, ``inspect``,
+``exec``, ``logs``, ``stop -t 0``, ``rm``, ``images``, and ``docker-compose up
+-d`` / ``down -v`` of the compose test's two-service file (project network,
+name resolution, named volume, a port published on 127.0.0.1). dockerd runs
+with Docker's defaults (its bridge, iptables, docker-proxy) and is cleaned
+away after.
 
     sudo .venv/bin/python bench/engineapi.py [--runs 20] [--no-docker]
 """
@@ -23,6 +25,7 @@ import argparse
 import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
@@ -35,26 +38,28 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(REPO))
 
-from pull import DOCKER, DOCKERD, Dockerd, ensure_docker  # noqa: E402
+from pull import DOCKER, DOCKER_BRIDGE, DOCKERD, Dockerd, ensure_docker  # noqa: E402
 from start import release  # noqa: E402
 
 COMPOSE = "/usr/bin/docker-compose"
+#: the two-service file of the engine API's compose test: the client reaches web by its
+#: service name on the project network, web serves a named volume on a published port;
+#: SIGKILL as stop signal, so ``down`` times the API, not a shell ignoring SIGTERM
 COMPOSE_FILE = """\
 version: "3"
 services:
   web:
     image: busybox
-    command: ["sleep", "3600"]
-    network_mode: none
+    command: sh -c "echo hello > /www/index.html; httpd -f -p 80 -h /www"
+    ports: ["127.0.0.1:{port}:80"]
+    volumes: [data:/www]
     stop_signal: SIGKILL
-  worker:
+  client:
     image: busybox
-    command: ["sh", "-c", "echo ready; sleep 3600"]
-    network_mode: none
+    command: sh -c "until wget -qO- http://web/; do sleep 0.2; done; sleep 3600"
     stop_signal: SIGKILL
-    volumes: ["data:/data"]
 volumes:
-  data: {}
+  data:
 """
 
 
@@ -71,7 +76,10 @@ class Client:
         }
         self.project = work / f"{name}-project"
         self.project.mkdir()
-        (self.project / "docker-compose.yml").write_text(COMPOSE_FILE)
+        with socket.socket() as free:
+            free.bind(("127.0.0.1", 0))
+            port = free.getsockname()[1]
+        (self.project / "docker-compose.yml").write_text(COMPOSE_FILE.format(port=port))
 
     def run(self, *argv: str) -> str:
         proc = subprocess.run(
@@ -173,7 +181,7 @@ def main() -> int:
         if not why_not:
             try:
                 ensure_docker()
-                dockerd = Dockerd(work)
+                dockerd = Dockerd(work, bridge=DOCKER_BRIDGE)  # Docker's defaults, as users run it
                 dockerd.load_from_wharf(
                     str(Path(sys.executable).with_name("wharf")), "busybox:latest", env
                 )
