@@ -113,6 +113,8 @@ def test_a_too_big_upload_is_a_413_and_leaves_nothing(site, upload_dir):
         ("build", {"host": "h1", "dockerfile": "FROM x", "build_args": ["1BAD=x"]}, "build_args"),
         ("build", {"host": "no-such", "dockerfile": "FROM x"}, "host"),
         ("build", {"dockerfile": "FROM x", "context": "TAR"}, "host"),
+        ("build", {"host": "h1", "context": "NOT-A-TAR"}, "context"),
+        ("build", {"host": "h1", "dockerfile": "FROM x", "context": "EMPTY"}, "context"),
         ("load", {"host": "h1"}, "archive"),
         ("import", {"host": "h1", "archive": "TAR", "reference": "bad//ref"}, "reference"),
         ("import", {"host": "h1", "archive": "TAR", "team": "red"}, "team"),
@@ -122,13 +124,33 @@ def test_bad_input_is_a_field_error_and_leaves_nothing(
     site, upload_dir, make_team, path, body, field
 ):
     make_team("red")
+    files = {
+        "TAR": context_tar({"f": b"1"}),
+        "NOT-A-TAR": b"this is no tar archive\n" * 50,
+        "EMPTY": b"",
+    }
     body = {
-        k: SimpleUploadedFile("a.tar", context_tar({"f": b"1"})) if v == "TAR" else v
+        k: SimpleUploadedFile("a.tar", files[v]) if isinstance(v, str) and v in files else v
         for k, v in body.items()
     }
     r = site["member"].post(f"/api/v1/images/{path}/", body, format="multipart")
     assert r.status_code == 400 and field in r.json(), r.json()
     assert not Job.objects.exists() and _left(upload_dir) == []
+
+
+@pytest.mark.parametrize("compression", ["", "gz", "bz2", "xz"])
+def test_a_compressed_context_is_taken(site, upload_dir, compression):
+    out = io.BytesIO()
+    with tarfile.open(fileobj=out, mode=f"w:{compression}") as tar:
+        info = tarfile.TarInfo("Dockerfile")
+        info.size = len(b"FROM busybox\n")
+        tar.addfile(info, io.BytesIO(b"FROM busybox\n"))
+    r = site["member"].post(
+        "/api/v1/images/build/",
+        {"host": "h1", "context": SimpleUploadedFile("ctx.tar", out.getvalue())},
+        format="multipart",
+    )
+    assert r.status_code == 202, r.content
 
 
 def test_load_and_import_are_jobs_with_their_upload(site, upload_dir):

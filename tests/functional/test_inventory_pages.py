@@ -396,6 +396,34 @@ def test_a_pasted_dockerfile_or_an_uploaded_context_is_built(
     ]
 
 
+def test_a_context_over_the_limit_is_the_fields_error_with_csrf_checked(
+    fleet, no_broker, settings, tmp_path
+):
+    """The CSRF check reads the body first: past the limit that must still be the form's 413."""
+    import re
+
+    from django.contrib.auth import get_user_model
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from django.test import Client
+
+    settings.WHARF_UPLOAD_DIR = str(tmp_path)
+    settings.WHARF_UPLOAD_MAX_BYTES = 1024
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(get_user_model().objects.get(username="ann"))
+    page = browser.get("/images/build/").content.decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page)[1]
+    r = browser.post(
+        "/images/build/",
+        {
+            "csrfmiddlewaretoken": token,
+            "host": "h1",
+            "context": SimpleUploadedFile("ctx.tar", b"\0" * 4096),
+        },
+    )
+    assert r.status_code == 413 and 'id="error-context"' in r.content.decode()
+    assert not Job.objects.exists() and list(tmp_path.iterdir()) == []
+
+
 def test_prune_is_for_fleet_admins(fleet, client, no_broker, make_user):
     assert 'id="prune-form"' not in client.get("/images/").content.decode()
     r = client.post("/images/prune/", {"host": "h1"}, follow=True)
