@@ -63,9 +63,11 @@ def test_an_ended_session_takes_the_dashboard_to_sign_in_and_back(stack, browser
         "-c",
         "from django.contrib.sessions.models import Session; Session.objects.all().delete()",
     )
-    # the hosts table polls every 10 s: its answer must take the tab to sign in, not be
-    # swapped into the dashboard
-    wait_for(lambda: "/login/" in browser.url(), 30, "the poll to lead the tab to sign in")
+    # the hosts table is read again at the host's next heartbeat (the inventory socket): its
+    # answer must take the tab to sign in, not be swapped into the dashboard
+    wait_for(
+        lambda: "/login/" in browser.url(), 30, "the table's answer to lead the tab to sign in"
+    )
     assert "next=%2F" in browser.url(), browser.url()
     browser.type("#id_username", "admin")
     browser.type("#id_password", stack.password)
