@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import IO, Any
 
 from runtime.engineapi.containers import open_runtime
 from runtime.engineapi.http import Reply, Request, Router
@@ -220,3 +220,82 @@ def history(request: Request) -> list[dict]:
     return [
         {**e, "Created": rfc3339_ns(e["Created"]) // 10**9 if e["Created"] else 0} for e in entries
     ]
+
+
+# --- save, load, prune ----------------------------------------------------------------
+
+
+def _save(request: Request, names: list[str]) -> Reply:
+    """``docker save``: ``wharf save``'s tar, streamed; a missing image is a 404 first."""
+    from runtime.engineapi.archive import tar_reply
+    from runtime.engineapi.http import HTTPError
+
+    if not names:
+        raise HTTPError(400, "no images to save: give names=")
+    with open_runtime(request) as rt:
+        for name in names:
+            rt.images.get(name)
+
+    def write(out: IO[bytes]) -> None:
+        with open_runtime(request) as rt:
+            rt.images.save(names, out)
+
+    return tar_reply(write)
+
+
+@router.route("GET", "/images/get")
+def save_many(request: Request) -> Reply:
+    return _save(request, request.query.get("names") or [])
+
+
+@router.route("GET", "/images/{name:path}/get")
+def save_one(request: Request) -> Reply:
+    return _save(request, [request.params["name"]])
+
+
+@router.route("POST", "/images/load")
+def load(request: Request) -> Reply:
+    """``docker load``: the body (a docker-save or OCI archive, maybe compressed) read as it
+    arrives into ``rt.images.load``; ``Loaded image: …`` lines as ``stream`` messages, the
+    layers' progress too unless ``quiet``."""
+    import io
+
+    from runtime.engineapi.archive import _Body
+
+    quiet = request.flag("quiet")
+
+    def work(emit: Callable[[dict], None]) -> None:
+        def progress(p: Any) -> None:
+            if not p.id:
+                emit({"stream": p.status + "\n"})
+            elif not quiet:
+                emit(_progress_message(p))
+
+        source = io.BufferedReader(_Body(request.body_chunks()), 1 << 16)
+        with open_runtime(request) as rt:
+            rt.images.load(source, progress=progress)
+
+    return json_stream(work)
+
+
+@router.route("POST", "/images/prune")
+def prune(request: Request) -> dict:
+    """``docker image prune``: ``dangling=false`` (``-a``) takes every unused image;
+    ``until`` and ``label`` are the prunes' own filter (``runtime.prunefilter``)."""
+    from runtime.engineapi.http import HTTPError
+    from runtime.prunefilter import parse_prune_filters
+
+    items = request.filters()
+    dangling = [i.partition("=")[2] for i in items if i.partition("=")[0] == "dangling"]
+    all_ = False
+    for value in dangling:
+        if value.lower() not in ("true", "1", "false", "0"):
+            raise HTTPError(400, f"invalid filter 'dangling={value}'")
+        all_ = value.lower() in ("false", "0")
+    filters = parse_prune_filters([i for i in items if i.partition("=")[0] != "dangling"])
+    with open_runtime(request) as rt:
+        report = rt.images.prune(all=all_, filters=filters)
+    return {
+        "ImagesDeleted": report["ImagesDeleted"] or None,
+        "SpaceReclaimed": report["SpaceReclaimed"],
+    }

@@ -306,13 +306,15 @@ def load(store: ImageStore, source: Path | BinaryIO, progress: ProgressFn = igno
             else:
                 _unpack_archive(source, root)
         if (root / "manifest.json").is_file():
-            images = _load_docker(store, staging, root, progress)
+            loaded = _load_docker(store, staging, root, progress)
         elif (root / "index.json").is_file():
-            images = _load_oci(store, staging, root, progress)
+            loaded = _load_oci(store, staging, root, progress)
         else:
             raise InvalidArgument("image archive has neither manifest.json nor index.json")
-    for image in images:
-        names = image.repo_tags or [image.id]
+    for image, refs in loaded:
+        # the archive's own names, not every tag the image already had here (as Docker)
+        keys = {store._name_key(ref) for ref in refs}  # noqa: SLF001 - same package
+        names = [tag for tag in image.repo_tags if tag in keys] or [image.id]
         for name in names:
             progress(
                 Progress(
@@ -320,12 +322,12 @@ def load(store: ImageStore, source: Path | BinaryIO, progress: ProgressFn = igno
                     f"Loaded image: {name}" if name != image.id else f"Loaded image ID: {image.id}",
                 )
             )
-    return images
+    return [image for image, _ in loaded]
 
 
 def _load_docker(
     store: ImageStore, staging: Staging, root: Path, progress: ProgressFn
-) -> list[Image]:
+) -> list[tuple[Image, list[str]]]:
     entries = _read_json(root / "manifest.json", "manifest.json")
     if not isinstance(entries, list):
         raise InvalidArgument("image archive: manifest.json is not a list")
@@ -339,11 +341,10 @@ def _load_docker(
             raise InvalidArgument(f"image archive: manifest.json entry {n} is malformed")
         tags = [str(t) for t in entry.get("RepoTags") or []]
         paths = [str(rel) for rel in entry["Layers"]]
-        images.append(
-            _load_one(
-                store, staging, root, entry["Config"], paths, [None] * len(paths), tags, progress
-            )
+        image = _load_one(
+            store, staging, root, entry["Config"], paths, [None] * len(paths), tags, progress
         )
+        images.append((image, tags))
     return images
 
 
@@ -357,7 +358,9 @@ def _blob(root: Path, digest: str) -> Path:
     return _inside(root, _blob_rel(digest), "blob")
 
 
-def _load_oci(store: ImageStore, staging: Staging, root: Path, progress: ProgressFn) -> list[Image]:
+def _load_oci(
+    store: ImageStore, staging: Staging, root: Path, progress: ProgressFn
+) -> list[tuple[Image, list[str]]]:
     index = mf.parse((root / "index.json").read_bytes(), mf.OCI_INDEX)
     if not isinstance(index, mf.Index):
         raise InvalidArgument("image archive: index.json is not an index")
@@ -382,17 +385,16 @@ def _load_oci(store: ImageStore, staging: Staging, root: Path, progress: Progres
         refs = [str(parse_reference(name))] if name else []
         paths = [_blob_rel(layer.digest) for layer in parsed.layers]
         config_rel = f"blobs/sha256/{parsed.config.digest.removeprefix('sha256:')}"
-        images.append(
-            _load_one(
-                store,
-                staging,
-                root,
-                config_rel,
-                paths,
-                [layer.digest for layer in parsed.layers],
-                refs,
-                progress,
-                config_digest=parsed.config.digest,
-            )
+        image = _load_one(
+            store,
+            staging,
+            root,
+            config_rel,
+            paths,
+            [layer.digest for layer in parsed.layers],
+            refs,
+            progress,
+            config_digest=parsed.config.digest,
         )
+        images.append((image, refs))
     return images

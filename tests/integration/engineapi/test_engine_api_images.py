@@ -121,3 +121,81 @@ def test_history(docker, client, wharf) -> None:
     assert set(entries[0]) == {"Id", "Created", "CreatedBy", "Tags", "Size", "Comment"}
     proc = docker("history", "nosuch:1", check=False)
     assert proc.returncode == 1 and "nosuch" in proc.stderr
+
+
+def _store_leftovers(rt) -> list[str]:
+    """Staging directories an image operation left in the test root (none once it ended)."""
+    tmp = rt.images.tmp_dir
+    return [str(p) for p in tmp.iterdir()] if tmp.exists() else []
+
+
+def test_save_then_load_back(docker, client, wharf, tmp_path) -> None:
+    wharf("tag", "busybox", "saved:1")
+    wharf("tag", "busybox", "saved:2")
+    image_id = _image_id(wharf, "saved:1")
+    archive = tmp_path / "saved.tar"
+    docker("save", "-o", str(archive), "saved:1", "saved:2")
+    import tarfile
+
+    with tarfile.open(archive) as tar:
+        manifest = json.load(tar.extractfile("manifest.json"))
+    assert sorted(manifest[0]["RepoTags"]) == ["saved:1", "saved:2"]
+    docker("rmi", "saved:1", "saved:2")
+    out = docker("load", "-i", str(archive)).stdout
+    assert "Loaded image: saved:1" in out and "Loaded image: saved:2" in out
+    assert _image_id(wharf, "saved:2") == image_id
+    # docker-py: one image's /images/{name}/get, and load's quiet stream
+    data = b"".join(client.images.get("saved:1").save(named="saved:1"))
+    docker("rmi", "saved:1")
+    loaded = client.images.load(data)
+    assert [i.id for i in loaded] == [image_id] and "saved:1" in loaded[0].tags
+    messages = list(client.api.load_image(data, quiet=True))
+    assert messages == [{"stream": "Loaded image: saved:1\n"}]
+
+
+def test_save_and_load_refuse_bad_input(docker, client, wharf, rt, tmp_path) -> None:
+    proc = docker("save", "-o", str(tmp_path / "x.tar"), "busybox", "nosuch:1", check=False)
+    assert proc.returncode == 1 and "nosuch" in proc.stderr
+    before = wharf("images", "-aq", "--no-trunc").stdout
+    junk = tmp_path / "junk.tar"
+    junk.write_bytes(b"this is not a tar archive" * 100)
+    proc = docker("load", "-i", str(junk), check=False)
+    assert proc.returncode == 1 and "archive" in proc.stderr, proc.stderr
+    import docker as docker_py
+
+    with pytest.raises(docker_py.errors.APIError) as info:
+        client.images.load(junk.read_bytes())
+    assert info.value.status_code == 400
+    assert wharf("images", "-aq", "--no-trunc").stdout == before
+    assert _store_leftovers(rt) == []
+
+
+def test_image_prune_dangling_all_and_filters(docker, client, wharf) -> None:
+    ctr = wharf("create", "busybox").stdout.strip()
+    wharf("commit", "-c", "ENV A=1", ctr, "pr:1")
+    first = _image_id(wharf, "pr:1")
+    wharf("commit", "-c", "ENV A=2", ctr, "pr:1")  # the first one is dangling now
+    wharf("commit", "-c", "LABEL keep=yes", ctr, "kept:1")
+    # until: nothing is older than an hour
+    assert (
+        "Total reclaimed space: 0B" in docker("image", "prune", "-f", "--filter", "until=1h").stdout
+    )
+    out = docker("image", "prune", "-f").stdout
+    assert f"deleted: {first}" in out
+    assert "pr:1" in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    # -a with a label filter: only what carries no keep label goes; busybox is in use
+    out = docker("image", "prune", "-af", "--filter", "label!=keep").stdout
+    assert "untagged: pr:1" in out
+    left = wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout.split()
+    assert sorted(left) == ["busybox:latest", "kept:1"]
+    report = client.images.prune(filters={"dangling": False})
+    assert [e for e in report["ImagesDeleted"] if "Untagged" in e] == [{"Untagged": "kept:1"}]
+    assert report["SpaceReclaimed"] >= 0
+    import docker as docker_py
+
+    with pytest.raises(docker_py.errors.APIError) as info:
+        client.images.prune(filters={"color": "red"})
+    assert info.value.status_code == 400 and "color" in str(info.value)
+    with pytest.raises(docker_py.errors.APIError) as info:
+        client.images.prune(filters={"dangling": "maybe"})
+    assert info.value.status_code == 400
