@@ -732,7 +732,7 @@ def select_containers(
 
     def inspected(c: Any) -> dict:
         if c.id not in docs:
-            docs[c.id] = rt.containers.inspect(c.id)
+            docs[c.id] = rt.containers.inspect(c)
         return docs[c.id]
 
     def image_id(ref: str) -> str | None:

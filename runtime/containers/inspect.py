@@ -217,7 +217,7 @@ def inspect_json(
         "Created": go_time(c.created),
         "Path": (argv or [""])[0],
         "Args": argv[1:],
-        "State": state_json(c, manager.health(c.id)),
+        "State": state_json(c, manager.records.health(c.id)),
         "Image": c.image_id,
         "ResolvConfPath": str(base / "resolv.conf"),
         "HostnamePath": str(base / "hostname"),

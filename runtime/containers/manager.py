@@ -907,12 +907,13 @@ class ContainerManager:
         except WharfError:
             return {}
 
-    def inspect(self, id_or_name: str, size: bool = False) -> dict:
+    def inspect(self, id_or_name: str | Container, size: bool = False) -> dict:
         """Return Docker's inspect JSON for the container (``size``: with SizeRw and
-        SizeRootFs, as ``inspect -s``)."""
+        SizeRootFs, as ``inspect -s``); a Container just read (a list's) is not read
+        again, which halves what ``ps`` costs per container."""
         from runtime.containers.inspect import inspect_json
 
-        c = self.get(id_or_name)
+        c = id_or_name if isinstance(id_or_name, Container) else self.get(id_or_name)
         mounts: list[dict] = []
         with contextlib.suppress(WharfError):
             mounts = self.rt.volumes.mounts_json(c.id)

@@ -101,7 +101,7 @@ def summary(rt: Any, c: Any, doc: dict, size: bool = False) -> dict:
         "Ports": _ports_list(settings.get("Ports") if c.running else None),
         "Labels": c.config.get("Labels") or {},
         "State": c.status,
-        "Status": _status_text(c, rt.containers.health(c.id) if c.running else None),
+        "Status": _status_text(c, doc["State"].get("Health") if c.running else None),
         "HostConfig": {"NetworkMode": doc["HostConfig"].get("NetworkMode", "default")},
         "NetworkSettings": {"Networks": settings.get("Networks") or {}},
         "Mounts": doc.get("Mounts") or [],
