@@ -58,6 +58,7 @@ Progress = Callable[[str], None]
 @dataclass
 class BuildOptions:
     context: str
+    context_name: str | None = None  # how messages call the context (default: its path)
     dockerfile: str = "Dockerfile"
     dockerfile_text: str | None = None  # a Dockerfile given on stdin
     tags: list[str] = field(default_factory=list)
@@ -106,7 +107,7 @@ class Builder:
 
     def build(self) -> Any:
         """Run the build; return the final image."""
-        ctx = Context.open(self.opts.context, self.workdir)
+        ctx = Context.open(self.opts.context, self.workdir, self.opts.context_name)
         self.ctx = ctx
         try:
             text = self.opts.dockerfile_text
@@ -122,11 +123,12 @@ class Builder:
                     self._build_stage(stage, stages, global_args)
             final = stages[max(wanted)]
             image = final.image
-            if self.opts.labels:
-                cfg = dict(
+            if self.opts.labels:  # a cached step like any LABEL, so a rebuild is the same image
+                final.config = dict(
                     final.config, Labels={**(final.config.get("Labels") or {}), **self.opts.labels}
                 )
-                image = self.rt.images.commit(image, None, cfg, created_by="LABEL (build --label)")
+                self._commit_meta(final, "LABEL (build --label)")
+                image = final.image
             if image is None:
                 image = self.rt.images.commit(None, None, final.config, created_by="FROM scratch")
             unused = set(self.opts.build_args) - self.used_args - PROXY_ARGS
@@ -626,6 +628,26 @@ class Builder:
                 raise BuildError(
                     f"invalid --chmod={mode}: expected an octal mode", ins.line
                 ) from exc
+
+
+def pull_bases(rt: Any, opts: BuildOptions) -> None:
+    """Pull every FROM image that is not a stage or scratch (``build --pull``)."""
+    if opts.dockerfile_text is not None:
+        text = opts.dockerfile_text
+    else:
+        ctx = Context.open(opts.context, rt.paths.root / "tmp" / "build", opts.context_name)
+        try:
+            text = ctx.dockerfile(opts.dockerfile)
+        finally:
+            ctx.close()
+    names = set()
+    for ins in parse(text).instructions:
+        if ins.cmd == "FROM":
+            words = ins.args.split()
+            if words[0] != "scratch" and words[0].lower() not in names:
+                rt.images.pull(words[0], progress=lambda *a, **k: None)
+            if len(words) == 3:
+                names.add(words[2].lower())
 
 
 @contextlib.contextmanager

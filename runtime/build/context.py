@@ -27,8 +27,13 @@ class Context:
         self._cleanup = cleanup
 
     @classmethod
-    def open(cls, source: str, workdir: Path) -> Context:
-        """Open a directory, or unpack a tar archive (``-`` reads none: an empty context)."""
+    def open(cls, source: str, workdir: Path, name: str | None = None) -> Context:
+        """Open a directory, or unpack a tar archive (``-`` reads none: an empty context).
+
+        ``name`` is how messages call an archive (the Engine API's upload is a temp file
+        whose host path is nobody's business).
+        """
+        name = name or source
         if source == "-":
             empty = Path(tempfile.mkdtemp(prefix="ctx-", dir=workdir))
             return cls(empty, [], cleanup=empty)
@@ -39,11 +44,18 @@ class Context:
             unpacked = Path(tempfile.mkdtemp(prefix="ctx-", dir=workdir))
             try:
                 with tarfile.open(path) as tar:
-                    _check_room(tar, unpacked, source)
+                    _check_room(tar, unpacked, name)
                     tar.extractall(unpacked, filter="data")
+            except tarfile.FilterError as exc:
+                # an absolute name, a "..", or a link (or a file under one) pointing out
+                shutil.rmtree(unpacked, ignore_errors=True)
+                raise BuildError(
+                    f"the context archive {name} holds {exc.tarinfo.name!r}, "
+                    "which points outside the context: refused"
+                ) from exc
             except (tarfile.TarError, OSError) as exc:
                 shutil.rmtree(unpacked, ignore_errors=True)
-                raise BuildError(f"cannot read the context archive {source}: {exc}") from exc
+                raise BuildError(f"cannot read the context archive {name}: {exc}") from exc
             except BuildError:
                 shutil.rmtree(unpacked, ignore_errors=True)
                 raise

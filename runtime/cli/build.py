@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction, groups: dict) -> None:
 
 def _build(args: argparse.Namespace) -> int:
     from runtime import Runtime
-    from runtime.build.builder import Builder, BuildOptions
+    from runtime.build.builder import Builder, BuildOptions, pull_bases
     from runtime.cli.main import key_values
 
     context = args.context
@@ -56,7 +56,7 @@ def _build(args: argparse.Namespace) -> int:
     say = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     with Runtime() as rt:
         if args.pull:
-            _pull_bases(rt, opts, say)
+            pull_bases(rt, opts)
         image = Builder(rt, opts, say).build()
     if args.quiet:
         print(image.id)
@@ -85,26 +85,3 @@ def _dockerfile(context: str, given: str | None) -> tuple[str, str | None]:
             return given, f.read()
     except OSError as exc:
         raise InvalidArgument(f"unable to read the Dockerfile {given}: {exc.strerror}") from None
-
-
-def _pull_bases(rt, opts, say) -> None:
-    """Pull every FROM image that is not a stage or scratch (``--pull``)."""
-    from runtime.build.context import Context
-    from runtime.build.parser import parse
-
-    if opts.dockerfile_text is not None:
-        text = opts.dockerfile_text
-    else:
-        ctx = Context.open(opts.context, rt.paths.root / "tmp" / "build")
-        try:
-            text = ctx.dockerfile(opts.dockerfile)
-        finally:
-            ctx.close()
-    names = set()
-    for ins in parse(text).instructions:
-        if ins.cmd == "FROM":
-            words = ins.args.split()
-            if words[0] != "scratch" and words[0].lower() not in names:
-                rt.images.pull(words[0], progress=lambda *a, **k: None)
-            if len(words) == 3:
-                names.add(words[2].lower())

@@ -25,6 +25,7 @@ ROUTE_MODULES = (
     "space",
     "execs",
     "images",
+    "build",
     "networks",
 )
 

@@ -1,0 +1,139 @@
+"""``POST /build``: Docker's classic builder protocol on Wharf's own builder.
+
+The body is the build context as a tar (maybe compressed). It is written to
+the builder's work directory as it arrives, up to ``max_build_context`` bytes
+(host config, default ``DEFAULT_MAX_CONTEXT``), and handed to
+``runtime.build`` as ``wharf build`` hands it an archive: unpacked with
+tarfile's ``data`` filter (no absolute names, no ``..``, no link out of the
+context), within half the free space, ``.dockerignore`` applied. The reply is
+Docker's JSON stream: ``{"stream": "Step 1/3 : FROM busybox\\n"}`` …,
+``{"aux": {"ID": "sha256:…"}}``; a failing step ends it with ``errorDetail``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tarfile
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from runtime.engineapi.containers import open_runtime
+from runtime.engineapi.http import HTTPError, Reply, Request, Router
+from runtime.engineapi.images import json_stream
+
+router = Router()
+
+#: the largest context upload accepted unless the host config says otherwise
+DEFAULT_MAX_CONTEXT = 2 << 30
+
+
+def _json_object(request: Request, name: str) -> dict[str, str]:
+    """A ``buildargs``/``labels`` parameter: a JSON object of strings (null: unset)."""
+    text = request.arg(name)
+    if not text:
+        return {}
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise HTTPError(400, f"invalid {name}: not JSON: {text!r}") from None
+    if not isinstance(data, dict) or not all(
+        isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in data.items()
+    ):
+        raise HTTPError(400, f"invalid {name}: expected an object of strings")
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _options(request: Request) -> Any:
+    """The query as ``BuildOptions`` (``context`` filled in once the body is on disk)."""
+    from runtime.build.builder import BuildOptions
+    from runtime.images.reference import parse_reference
+
+    if request.arg("remote"):
+        raise HTTPError(400, "remote build contexts are not supported: send the context as a tar")
+    tags = [t for t in request.query.get("t", []) if t]
+    for tag in tags:
+        parse_reference(tag)  # a bad name is a 400 before a byte of context is read
+    network = request.arg("networkmode") or "default"
+    return BuildOptions(
+        context="",
+        context_name="(the uploaded context)",
+        dockerfile=request.arg("dockerfile") or "Dockerfile",
+        tags=tags,
+        build_args=_json_object(request, "buildargs"),
+        target=request.arg("target") or "",
+        no_cache=request.flag("nocache"),
+        labels=_json_object(request, "labels"),
+        network="bridge" if network == "default" else network,
+    )
+
+
+def _spool(request: Request, workdir: Path, limit: int) -> Path:
+    """Write the body to a private file in ``workdir`` as it arrives; refuse more than ``limit``
+    bytes (the file is removed then)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix="api-context-", suffix=".tar", dir=workdir)
+    path = Path(name)
+    try:
+        size = 0
+        with os.fdopen(fd, "wb") as out:
+            for chunk in request.body_chunks():
+                size += len(chunk)
+                if size > limit:
+                    raise HTTPError(
+                        400, f"the build context is larger than this host accepts ({limit} bytes)"
+                    )
+                out.write(chunk)
+        if size == 0:
+            raise HTTPError(400, "the build context is empty: send a tar of the context")
+        if not tarfile.is_tarfile(path):
+            raise HTTPError(400, "the build context is not a tar archive (plain or compressed)")
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+@router.route("POST", "/build")
+def build(request: Request) -> Reply:
+    """Build from the uploaded context with ``wharf build``'s builder; ``q`` sends only the
+    image id (and the build's output if it fails, as dockerd)."""
+    from runtime.build.builder import Builder, pull_bases
+
+    opts = _options(request)
+    quiet = request.flag("q")
+    with open_runtime(request) as rt:
+        workdir = rt.paths.root / "tmp" / "build"
+        limit = int(rt.paths.config.extra.get("max_build_context", DEFAULT_MAX_CONTEXT))
+    context = _spool(request, workdir, limit)
+    opts.context = str(context)
+
+    def work(emit: Callable[[dict], None]) -> None:
+        held: list[str] = []
+
+        def say(line: str) -> None:
+            if quiet:
+                held.append(line + "\n")
+            else:
+                emit({"stream": line + "\n"})
+
+        try:
+            with open_runtime(request) as rt:
+                if request.flag("pull"):
+                    pull_bases(rt, opts)
+                image = Builder(rt, opts, say).build()
+        except Exception:
+            if quiet and held:
+                emit({"stream": "".join(held)})
+            raise
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                context.unlink()
+        emit({"aux": {"ID": image.id}})
+        if quiet:
+            emit({"stream": image.id + "\n"})
+
+    return json_stream(work)
