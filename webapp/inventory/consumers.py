@@ -12,8 +12,9 @@ group per team they may view (or the one ``team`` named). ``host`` narrows
 the relay to one host's objects. The REST lists give the state to start
 from; this socket sends each change after it is committed, as
 ``{"type": "inventory", "action": "changed"|"removed", "kind", "object"}``
-(``kind`` one of the inventory kinds, ``host`` or ``job``). Memberships are
-read at connect: a browser learns of a new team's changes on its next socket.
+(``kind`` one of the inventory kinds, ``host`` or ``job``). A change of the
+user's memberships, flags or hosts reaches an open socket too
+(``webapp.accounts.access_watch``): it joins and leaves team groups to match.
 
 Close codes as the job socket's: 4401 not signed in, 4404 no such host or
 team (or not yours), 4400 a bad parameter. A socket quiet for
@@ -30,6 +31,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from webapp.accounts.access_watch import FollowsAccess, fresh_user
 from webapp.accounts.models import Team
 from webapp.fleet.models import Host
 from webapp.jobs.consumers import (
@@ -42,7 +44,7 @@ from webapp.jobs.publish import ALL_GROUP, team_group
 from webapp.permissions import VIEW, is_fleet_admin
 
 
-class InventoryConsumer(AsyncWebsocketConsumer):
+class InventoryConsumer(FollowsAccess, AsyncWebsocketConsumer):
     groups_joined: list[str] = []
     host: str | None = None
     _keepalive: asyncio.Task | None = None
@@ -65,9 +67,11 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_NOT_FOUND)
             return
         self.host = host or None
+        self.query = (host, team)
         for group in groups:
             await self.channel_layer.group_add(group, self.channel_name)
             self.groups_joined.append(group)
+        await self.follow_access(user)
         await self._send(json.dumps({"type": "subscribed", "host": self.host}))
         self._keepalive = asyncio.ensure_future(self._keep_alive())
 
@@ -76,6 +80,25 @@ class InventoryConsumer(AsyncWebsocketConsumer):
             self._keepalive.cancel()
         for group in self.groups_joined:
             await self.channel_layer.group_discard(group, self.channel_name)
+        await self.unfollow_access()
+
+    async def access_changed(self, event: dict) -> None:
+        """The user's access changed (``webapp.accounts.access_watch``): follow the teams
+        they may see now; a host or team named in the query and no longer theirs ends it."""
+        groups = await self._fresh_groups()
+        if groups is None:
+            await self.close(code=CLOSE_NOT_FOUND)
+            return
+        for group in [g for g in self.groups_joined if g not in groups]:
+            await self.channel_layer.group_discard(group, self.channel_name)
+        for group in [g for g in groups if g not in self.groups_joined]:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = list(groups)
+
+    @database_sync_to_async
+    def _fresh_groups(self) -> list[str] | None:
+        user = fresh_user(self.scope["user"])
+        return None if user is None else self._groups_now(user, *self.query)
 
     async def relay(self, event: dict) -> None:
         """A change published by ``webapp.inventory.services``."""
@@ -98,6 +121,10 @@ class InventoryConsumer(AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _groups(self, user: object, host: str, team: str) -> list[str] | None:
+        return self._groups_now(user, host, team)
+
+    @staticmethod
+    def _groups_now(user: object, host: str, team: str) -> list[str] | None:
         """The groups USER may join for this query; None when the host or team is not theirs."""
         if host and not Host.objects.for_user(user, VIEW).filter(name=host).exists():
             return None

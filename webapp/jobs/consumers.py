@@ -27,6 +27,7 @@ from urllib.parse import parse_qs
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from webapp.accounts.access_watch import FollowsAccess, fresh_user
 from webapp.api.params import BadParameter, parse_int
 from webapp.jobs.models import Job, JobLine, group_for
 from webapp.permissions import VIEW
@@ -40,7 +41,7 @@ KEEPALIVE_SECONDS = 20.0
 PAGE = 1000
 
 
-class JobOutputConsumer(AsyncWebsocketConsumer):
+class JobOutputConsumer(FollowsAccess, AsyncWebsocketConsumer):
     """Send a job's stored lines after ``?after=SEQ``, its state, then live lines and states."""
 
     group: str | None = None
@@ -66,6 +67,7 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
         # that comes both ways is sent once, because only seqs past last_seq are sent.
         self.group = group_for(self.job_id)
         await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.follow_access(user)
         self.last_seq = after
         self.last_sent = time.monotonic()
         await self._catch_up()
@@ -77,6 +79,17 @@ class JobOutputConsumer(AsyncWebsocketConsumer):
             self._keepalive.cancel()
         if self.group:
             await self.channel_layer.group_discard(self.group, self.channel_name)
+        await self.unfollow_access()
+
+    async def access_changed(self, event: dict) -> None:
+        """The user's access changed (``webapp.accounts.access_watch``): still theirs?"""
+        if not await self._still_visible(self.scope["user"]):
+            await self.close(code=CLOSE_NOT_FOUND)
+
+    @database_sync_to_async
+    def _still_visible(self, user: object) -> bool:
+        user = fresh_user(user)
+        return user is not None and Job.objects.for_user(user, VIEW).filter(pk=self.job_id).exists()
 
     async def relay(self, event: dict) -> None:
         """A message published for the job's group (``webapp.jobs.publish``)."""

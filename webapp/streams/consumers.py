@@ -35,6 +35,7 @@ from channels.db import database_sync_to_async
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
+from webapp.accounts.access_watch import FollowsAccess, fresh_user
 from webapp.api.params import BadParameter, parse_int
 from webapp.audit.services import record
 from webapp.fleet.choices import HostState
@@ -85,7 +86,7 @@ def parse_tail(raw: str | None) -> int | None:
     return parse_int(raw, "tail")
 
 
-class ContainerStreamConsumer(AsyncWebsocketConsumer):
+class ContainerStreamConsumer(FollowsAccess, AsyncWebsocketConsumer):
     """The browser's end: check, ask the host, relay. Subclasses name the kind."""
 
     kind = ""
@@ -114,6 +115,8 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
         if container is None:
             await self._fail(code, "")
             return
+        self.container_pk = pk
+        await self.follow_access(user)
         try:
             await database_sync_to_async(requests.request_stream)(
                 container.host, container.engine_id, self.kind, params, self.channel_name
@@ -149,8 +152,30 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
         if self.peer is None:
             await self._fail(CLOSE_UNAVAILABLE, "the host did not answer in time")
 
+    async def access_changed(self, event: dict) -> None:
+        """The user's access changed (``webapp.accounts.access_watch``): a container no
+        longer theirs (or an action no longer allowed) ends the stream, the host's end too."""
+        code = await self._recheck()
+        if code:
+            await self._fail(code, "")
+
+    @database_sync_to_async
+    def _recheck(self) -> int:
+        user = fresh_user(self.scope["user"])
+        if user is None:
+            return CLOSE_NOT_FOUND
+        code = self._allowed(user, self.container_pk)[1]
+        return code if code in (CLOSE_NOT_FOUND, CLOSE_FORBIDDEN) else 0  # not an access matter
+
     @database_sync_to_async
     def _container(self, user: object, pk: int) -> tuple[Container | None, int]:
+        found, code = self._allowed(user, pk)
+        if found is not None and self.kind == "exec":
+            record("container.exec", found, actor=user, after={"command": SHELL})
+        return found, code
+
+    def _allowed(self, user: object, pk: int) -> tuple[Container | None, int]:
+        """The container when USER may still do this stream's action on it, else a close code."""
         found = Container.objects.for_user(user, VIEW).select_related("host").filter(pk=pk).first()
         if found is None:
             return None, CLOSE_NOT_FOUND
@@ -160,8 +185,6 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
             return None, CLOSE_CONFLICT
         if found.host.state == HostState.UNREACHABLE:
             return None, CLOSE_UNAVAILABLE
-        if self.kind == "exec":
-            record("container.exec", found, actor=user, after={"command": SHELL})
         return found, 0
 
     # --- from the host's consumer -------------------------------------------------------
@@ -196,6 +219,7 @@ class ContainerStreamConsumer(AsyncWebsocketConsumer):
         self.buffered.append(message)
 
     async def disconnect(self, code: int) -> None:
+        await self.unfollow_access()
         for task in (self._waiting, self._keepalive):
             if task is not None:
                 task.cancel()

@@ -1,0 +1,141 @@
+"""Open websockets follow their user's access as it changes, not as it was at connect.
+
+A socket checks its user's access when it opens; sockets live for hours. A
+member taken out of a team, a fleet admin made an ordinary user, a host's
+grant withdrawn: each must reach the sockets already open, or the person goes
+on reading (or typing into) what is no longer theirs. Every consumer joins
+its user's access group (``access_group``); the changes that can narrow or
+widen what a user sees — memberships, the user's own flags, host grants and
+pools — are caught here from the models' signals, whatever path made them
+(admin, ``manage.py``, API, page), and each affected user's sockets are told
+``access.changed`` after the commit. Each consumer then checks again with
+the user read afresh: the job and container sockets close with 4404 when the
+object is no longer the user's, the lists' socket joins and leaves team
+groups to match.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
+from django.dispatch import receiver
+
+from webapp.accounts.models import Membership
+from webapp.fleet.models import Host, HostGrant, HostPool
+
+log = logging.getLogger(__name__)
+
+
+def access_group(user_id: int) -> str:
+    """The channel-layer group of one user's open sockets."""
+    return f"access.user.{user_id}"
+
+
+def access_changed(user_ids: Iterable[int]) -> None:
+    """Tell USER_IDS' open sockets, once the transaction commits, to check their access again."""
+    ids = sorted(set(user_ids))
+    if not ids:
+        return
+
+    def send() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for user_id in ids:
+            try:
+                async_to_sync(layer.group_send)(access_group(user_id), {"type": "access.changed"})
+            except Exception:  # noqa: BLE001 - logged; the next check is the next connect
+                log.warning("telling user %s's sockets of an access change failed", user_id)
+
+    transaction.on_commit(send)
+
+
+def fresh_user(user: Any) -> Any | None:
+    """USER read again from the database (flags as they are now); None when gone or inactive."""
+    found = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    return found
+
+
+class FollowsAccess:
+    """A consumer's part: join the user's access group; ``access_changed`` is the consumer's."""
+
+    access_followed: str | None = None
+
+    async def follow_access(self, user: Any) -> None:
+        self.access_followed = access_group(user.pk)
+        await self.channel_layer.group_add(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
+
+    async def unfollow_access(self) -> None:
+        if self.access_followed is not None:
+            await self.channel_layer.group_discard(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
+
+
+def _members(team_ids: Iterable[int]) -> list[int]:
+    return list(
+        Membership.objects.filter(team_id__in=list(team_ids)).values_list("user_id", flat=True)
+    )
+
+
+@receiver(post_save, sender=Membership, dispatch_uid="access.membership_saved")
+@receiver(post_delete, sender=Membership, dispatch_uid="access.membership_deleted")
+def _membership(sender: type, instance: Membership, **kwargs: Any) -> None:
+    access_changed([instance.user_id])
+
+
+@receiver(post_save, dispatch_uid="access.user_saved")
+def _user(
+    sender: type, instance: Any, created: bool, update_fields: Any = None, **kwargs: Any
+) -> None:
+    if sender is not get_user_model() or created:
+        return
+    if update_fields is not None and set(update_fields) <= {"last_login", "password"}:
+        return  # a sign-in touches only these
+    access_changed([instance.pk])
+
+
+@receiver(post_delete, dispatch_uid="access.user_deleted")
+def _user_gone(sender: type, instance: Any, **kwargs: Any) -> None:
+    if sender is get_user_model():
+        access_changed([instance.pk])
+
+
+@receiver(post_save, sender=HostGrant, dispatch_uid="access.grant_saved")
+@receiver(post_delete, sender=HostGrant, dispatch_uid="access.grant_deleted")
+def _grant(sender: type, instance: HostGrant, **kwargs: Any) -> None:
+    access_changed(_members([instance.team_id]))
+
+
+@receiver(pre_delete, sender=HostPool, dispatch_uid="access.pool_deleted")
+def _pool_gone(sender: type, instance: HostPool, **kwargs: Any) -> None:
+    access_changed(_members(instance.teams.values_list("pk", flat=True)))
+
+
+@receiver(m2m_changed, sender=HostPool.teams.through, dispatch_uid="access.pool_teams")
+def _pool_teams(sender: type, instance: Any, action: str, pk_set: Any, **kwargs: Any) -> None:
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if isinstance(instance, HostPool):
+        teams = set(pk_set or ()) | set(instance.teams.values_list("pk", flat=True))
+    else:  # team.host_pools changed: that team
+        teams = {instance.pk}
+    access_changed(_members(teams))
+
+
+@receiver(m2m_changed, sender=HostPool.hosts.through, dispatch_uid="access.pool_hosts")
+def _pool_hosts(sender: type, instance: Any, action: str, pk_set: Any, **kwargs: Any) -> None:
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if isinstance(instance, Host):  # host.pools changed: the teams of those pools
+        pools = HostPool.objects.filter(
+            pk__in=set(pk_set or ()) | set(instance.pools.values_list("pk", flat=True))
+        )
+    else:
+        pools = HostPool.objects.filter(pk=instance.pk)
+    access_changed(_members(pools.values_list("teams", flat=True)))
