@@ -13,11 +13,14 @@ Docker's JSON stream: ``{"stream": "Step 1/3 : FROM busybox\\n"}`` …,
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
+import lzma
 import os
 import tarfile
 import tempfile
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -71,22 +74,69 @@ def _options(request: Request) -> Any:
     )
 
 
+def _decompressor(head: bytes) -> Any:
+    """What undoes the context's compression (Docker's client sends gzip; dockerd takes bzip2
+    and xz too), or None for a plain tar."""
+    import bz2
+
+    if head.startswith(b"\x1f\x8b"):
+        return zlib.decompressobj(wbits=31)
+    if head.startswith(b"BZh"):
+        return bz2.BZ2Decompressor()
+    if head.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMADecompressor()
+    return None
+
+
+def _plain_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """The body as a plain tar: decompressed as it arrives (gzip members one after another)."""
+    head = b""
+    for chunk in chunks:
+        head += chunk
+        if len(head) >= 6:
+            break
+    d = _decompressor(head)
+    if d is None:
+        yield head
+        yield from chunks
+        return
+    for chunk in itertools.chain([head], chunks):
+        while chunk:
+            yield d.decompress(chunk)
+            chunk = d.unused_data if d.eof else b""
+            if chunk:
+                d = _decompressor(chunk)
+                if d is None:
+                    break  # padding after the last member
+
+
 def _spool(request: Request, workdir: Path, limit: int) -> Path:
-    """Write the body to a private file in ``workdir`` as it arrives; refuse more than ``limit``
-    bytes (the file is removed then)."""
+    """Write the body to a private file in ``workdir`` as a plain tar, as it arrives; refuse
+    more than ``limit`` bytes once decompressed (the file is removed then).
+
+    Docker's client ends a context whose Dockerfile it added (``-f`` from outside)
+    without the tar's padding and end blocks, which Go's reader accepts and
+    Python's does not: they are added here.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="api-context-", suffix=".tar", dir=workdir)
     path = Path(name)
     try:
         size = 0
         with os.fdopen(fd, "wb") as out:
-            for chunk in request.body_chunks():
-                size += len(chunk)
-                if size > limit:
-                    raise HTTPError(
-                        400, f"the build context is larger than this host accepts ({limit} bytes)"
-                    )
-                out.write(chunk)
+            try:
+                for chunk in _plain_chunks(request.body_chunks()):
+                    size += len(chunk)
+                    if size > limit:
+                        raise HTTPError(
+                            400,
+                            f"the build context is larger than this host accepts ({limit} bytes)",
+                        )
+                    out.write(chunk)
+            except (OSError, EOFError, zlib.error, lzma.LZMAError) as exc:  # bz2's is OSError
+                raise HTTPError(400, f"the build context cannot be decompressed: {exc}") from None
+            if size:
+                out.write(bytes(-size % tarfile.BLOCKSIZE + 2 * tarfile.BLOCKSIZE))
         if size == 0:
             raise HTTPError(400, "the build context is empty: send a tar of the context")
         if not tarfile.is_tarfile(path):

@@ -8,7 +8,9 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import tarfile
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -28,11 +30,14 @@ def docker_build(docker_host: str) -> Callable[..., subprocess.CompletedProcess]
         "DOCKER_BUILDKIT": "0",
     }
 
-    def run(*args: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    def run(
+        *args: str, cwd: Path, check: bool = True, input: str | None = None
+    ) -> subprocess.CompletedProcess:
         proc = subprocess.run(
             [binary, "build", *args],
             cwd=cwd,
             env=env,
+            input=input,
             capture_output=True,
             text=True,
             timeout=120,
@@ -92,6 +97,40 @@ def test_docker_build_then_run(docker_build, docker, wharf, rt, tmp_path) -> Non
         "-q", "-t", "built:1", "--build-arg", "WHO=api", "--label", "team=a", ".", cwd=tmp_path
     )
     assert again.stdout.strip() == image_id
+    assert _leftovers(rt) == []
+
+
+def test_docker_build_stdin_outside_dockerfile_and_pull(
+    docker_build, docker, wharf, rt, tmp_path
+) -> None:
+    proc = docker_build("-t", "stdin:1", "-", cwd=tmp_path, input="FROM busybox\nCMD echo piped\n")
+    assert "Successfully tagged stdin:1" in proc.stdout
+    assert docker("run", "--rm", "stdin:1").stdout == "piped\n"
+    ctx, elsewhere = tmp_path / "ctx", tmp_path / "elsewhere"
+    ctx.mkdir()
+    elsewhere.mkdir()
+    (ctx / "msg").write_text("from the context\n")
+    (elsewhere / "Dockerfile").write_text("FROM busybox\nCOPY msg /\nCMD cat /msg\n")
+    docker_build("-f", str(elsewhere / "Dockerfile"), "-t", "outside:1", str(ctx), cwd=tmp_path)
+    assert docker("run", "--rm", "outside:1").stdout == "from the context\n"
+    # --pull fetches the FROM image from its registry first
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "images"))
+    from image_registries import RealRegistry
+
+    workdir = Path(tempfile.mkdtemp(prefix="wharf-engineapi-build-"))
+    reg = RealRegistry(workdir, "none")
+    try:
+        base = f"{reg.host}/team/base:1"
+        wharf("tag", "busybox", base)
+        wharf("push", base)
+        wharf("rmi", base)
+        (ctx / "Dockerfile").write_text(f"FROM {base}\nCMD echo pulled\n")
+        proc = docker_build("--pull", "-t", "pulled:1", str(ctx), cwd=tmp_path)
+        assert "Successfully tagged pulled:1" in proc.stdout
+        assert base in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+    finally:
+        reg.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
     assert _leftovers(rt) == []
 
 
@@ -180,6 +219,8 @@ def test_bad_input_is_refused_with_nothing_left(client, wharf, rt, tmp_path) -> 
     assert err.status_code == 400
     err = _post_build(client, b"just some bytes, not a tar" * 50)
     assert err.status_code == 400 and "not a tar" in err.explanation
+    err = _post_build(client, b"\x1f\x8b\x08\x00" + b"garbage" * 20)
+    assert err.status_code == 400 and "decompress" in err.explanation
     err = _post_build(client, b"")
     assert err.status_code == 400 and "empty" in err.explanation
     err = _post_build(client, good, dockerfile="../../etc/passwd")
@@ -197,6 +238,13 @@ def test_a_context_larger_than_the_limit_is_refused(wharf_paths, client, rt, tmp
     wharf_paths.config_file.write_text(json.dumps({**config, "max_build_context": 64 * 1024}))
     big = tarfile.TarInfo("big.bin")
     err = _post_build(client, _tar([big], {"big.bin": os.urandom(200 * 1024)}))
+    assert err.status_code == 400 and "larger than this host accepts" in err.explanation
+    # a small gzip that unpacks to much more is measured unpacked
+    import gzip
+
+    bomb = gzip.compress(_tar([big], {"big.bin": bytes(4 << 20)}))
+    assert len(bomb) < 64 * 1024
+    err = _post_build(client, bomb)
     assert err.status_code == 400 and "larger than this host accepts" in err.explanation
     assert _leftovers(rt) == []
 
