@@ -74,40 +74,42 @@ def _options(request: Request) -> Any:
     )
 
 
-def _decompressor(head: bytes) -> Any:
-    """What undoes the context's compression (Docker's client sends gzip; dockerd takes bzip2
-    and xz too), or None for a plain tar."""
+def _decompressor(head: bytes) -> Callable[[], Any] | None:
+    """What makes a decompressor for the context's compression (Docker's client sends gzip;
+    dockerd takes bzip2 and xz too), or None for a plain tar."""
     import bz2
 
     if head.startswith(b"\x1f\x8b"):
-        return zlib.decompressobj(wbits=31)
+        return lambda: zlib.decompressobj(wbits=31)
     if head.startswith(b"BZh"):
-        return bz2.BZ2Decompressor()
+        return bz2.BZ2Decompressor
     if head.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMADecompressor()
+        return lzma.LZMADecompressor
     return None
 
 
 def _plain_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The body as a plain tar: decompressed as it arrives (gzip members one after another)."""
+    """The body as a plain tar: decompressed as it arrives (members one after another, zero
+    padding after the last)."""
     head = b""
     for chunk in chunks:
         head += chunk
         if len(head) >= 6:
             break
-    d = _decompressor(head)
-    if d is None:
+    make = _decompressor(head)
+    if make is None:
         yield head
         yield from chunks
         return
+    d = make()
     for chunk in itertools.chain([head], chunks):
         while chunk:
+            if d.eof:
+                if not chunk.strip(b"\0"):
+                    break
+                d = make()
             yield d.decompress(chunk)
             chunk = d.unused_data if d.eof else b""
-            if chunk:
-                d = _decompressor(chunk)
-                if d is None:
-                    break  # padding after the last member
 
 
 def _spool(request: Request, workdir: Path, limit: int) -> Path:
