@@ -630,8 +630,15 @@ class Builder:
                 ) from exc
 
 
-def pull_bases(rt: Any, opts: BuildOptions) -> None:
-    """Pull every FROM image that is not a stage or scratch (``build --pull``)."""
+def pull_bases(
+    rt: Any,
+    opts: BuildOptions,
+    credentials: Callable[[str], tuple[str, str] | None] | None = None,
+) -> None:
+    """Pull every FROM image that is not a stage or scratch (``build --pull``); ``credentials``
+    gives a registry host's username and password (the Engine API's ``X-Registry-Config``)."""
+    from runtime.images.reference import parse_reference
+
     if opts.dockerfile_text is not None:
         text = opts.dockerfile_text
     else:
@@ -645,7 +652,8 @@ def pull_bases(rt: Any, opts: BuildOptions) -> None:
         if ins.cmd == "FROM":
             words = ins.args.split()
             if words[0] != "scratch" and words[0].lower() not in names:
-                rt.images.pull(words[0], progress=lambda *a, **k: None)
+                login = credentials(parse_reference(words[0]).domain) if credentials else None
+                rt.images.pull(words[0], progress=lambda *a, **k: None, credentials=login)
             if len(words) == 3:
                 names.add(words[2].lower())
 

@@ -26,7 +26,7 @@ from typing import Any
 
 from runtime.engineapi.containers import open_runtime
 from runtime.engineapi.http import HTTPError, Reply, Request, Router
-from runtime.engineapi.images import json_stream
+from runtime.engineapi.images import json_stream, registry_credentials
 
 router = Router()
 
@@ -156,6 +156,7 @@ def build(request: Request) -> Reply:
     from runtime.build.builder import Builder, pull_bases
 
     opts = _options(request)
+    credentials = registry_credentials(request)
     quiet = request.flag("q")
     with open_runtime(request) as rt:
         workdir = rt.paths.root / "tmp" / "build"
@@ -175,7 +176,7 @@ def build(request: Request) -> Reply:
         try:
             with open_runtime(request) as rt:
                 if request.flag("pull"):
-                    pull_bases(rt, opts)
+                    pull_bases(rt, opts, credentials)
                 image = Builder(rt, opts, say).build()
         except Exception:
             if quiet and held:

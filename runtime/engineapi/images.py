@@ -70,21 +70,47 @@ def remove(request: Request) -> list[dict]:
         )
 
 
-def _credentials(request: Request) -> tuple[str, str] | None:
-    """``X-Registry-Auth``: base64url JSON with username and password (docker login's)."""
+def _decode_header(request: Request, name: str) -> Any:
+    """A base64url JSON header (``X-Registry-Auth``, ``X-Registry-Config``); None if absent or
+    unreadable (dockerd then goes on without credentials)."""
     import base64
     import json
 
-    header = request.headers.get("X-Registry-Auth")
+    header = request.headers.get(name)
     if not header:
         return None
     try:
-        data = json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
+        return json.loads(base64.urlsafe_b64decode(header + "=" * (-len(header) % 4)))
     except ValueError:
         return None
+
+
+def _pair(data: Any) -> tuple[str, str] | None:
     if not isinstance(data, dict) or not data.get("username"):
         return None
-    return data["username"], data.get("password") or ""
+    return str(data["username"]), str(data.get("password") or "")
+
+
+def _credentials(request: Request) -> tuple[str, str] | None:
+    """``X-Registry-Auth``: username and password (docker login's) for one pull or push."""
+    return _pair(_decode_header(request, "X-Registry-Auth"))
+
+
+def registry_credentials(request: Request) -> Callable[[str], tuple[str, str] | None]:
+    """``X-Registry-Config`` (a build's): every registry's credentials, by its host as the
+    client's config names it (``127.0.0.1:5000``, ``https://index.docker.io/v1/``)."""
+    from runtime.images.reference import DEFAULT_DOMAIN
+
+    data = _decode_header(request, "X-Registry-Config")
+    by_host: dict[str, tuple[str, str]] = {}
+    for key, value in (data or {}).items() if isinstance(data, dict) else ():
+        host = str(key).removeprefix("https://").removeprefix("http://").split("/")[0]
+        if host in ("index.docker.io", "registry-1.docker.io"):
+            host = DEFAULT_DOMAIN
+        pair = _pair(value)
+        if pair is not None:
+            by_host[host] = pair
+    return by_host.get
 
 
 #: the statuses whose byte counts Docker sends; a finished step has an empty progressDetail,

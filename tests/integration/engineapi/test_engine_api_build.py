@@ -3,6 +3,7 @@ DOCKER_BUILDKIT=0 and by docker-py; a hostile context tar cannot write outside."
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import os
@@ -31,12 +32,16 @@ def docker_build(docker_host: str) -> Callable[..., subprocess.CompletedProcess]
     }
 
     def run(
-        *args: str, cwd: Path, check: bool = True, input: str | None = None
+        *args: str,
+        cwd: Path,
+        check: bool = True,
+        input: str | None = None,
+        config: Path | None = None,
     ) -> subprocess.CompletedProcess:
         proc = subprocess.run(
             [binary, "build", *args],
             cwd=cwd,
-            env=env,
+            env={**env, "DOCKER_CONFIG": str(config)} if config else env,
             input=input,
             capture_output=True,
             text=True,
@@ -113,19 +118,27 @@ def test_docker_build_stdin_outside_dockerfile_and_pull(
     (elsewhere / "Dockerfile").write_text("FROM busybox\nCOPY msg /\nCMD cat /msg\n")
     docker_build("-f", str(elsewhere / "Dockerfile"), "-t", "outside:1", str(ctx), cwd=tmp_path)
     assert docker("run", "--rm", "outside:1").stdout == "from the context\n"
-    # --pull fetches the FROM image from its registry first
+    # --pull fetches the FROM image from its registry, with the client's credentials for it
+    # (X-Registry-Config); without them the registry refuses
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "images"))
     from image_registries import RealRegistry
 
     workdir = Path(tempfile.mkdtemp(prefix="wharf-engineapi-build-"))
-    reg = RealRegistry(workdir, "none")
+    reg = RealRegistry(workdir, "htpasswd", users={"alice": "s3cret"})
     try:
         base = f"{reg.host}/team/base:1"
         wharf("tag", "busybox", base)
-        wharf("push", base)
+        rt.images.push(base, credentials=("alice", "s3cret"))
         wharf("rmi", base)
         (ctx / "Dockerfile").write_text(f"FROM {base}\nCMD echo pulled\n")
-        proc = docker_build("--pull", "-t", "pulled:1", str(ctx), cwd=tmp_path)
+        proc = docker_build("--pull", "-t", "pulled:1", str(ctx), cwd=tmp_path, check=False)
+        assert proc.returncode != 0 and "authentication required" in proc.stderr
+        assert base not in wharf("images").stdout
+        config = tmp_path / "docker-config"
+        config.mkdir()
+        auth = base64.b64encode(b"alice:s3cret").decode()
+        (config / "config.json").write_text(json.dumps({"auths": {reg.host: {"auth": auth}}}))
+        proc = docker_build("--pull", "-t", "pulled:1", str(ctx), cwd=tmp_path, config=config)
         assert "Successfully tagged pulled:1" in proc.stdout
         assert base in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
     finally:
