@@ -291,3 +291,28 @@ def test_a_hostile_context_cannot_write_outside(client, wharf, rt, tmp_path) -> 
     assert sorted(p.name for p in canary_dir.iterdir()) == ["canary.txt"]
     assert "evil" not in wharf("images", "--format", "{{.Repository}}").stdout
     assert _leftovers(rt) == []
+
+
+def test_docker_compose_build(docker_host, docker, wharf, rt, tmp_path) -> None:
+    binary = shutil.which("docker-compose")
+    if binary is None:
+        pytest.fail("docker-compose is missing: apt-get install docker-compose", pytrace=False)
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "Dockerfile").write_text(
+        "FROM busybox\nARG GREETING\nRUN echo $GREETING > /msg\nCMD cat /msg\n"
+    )
+    (tmp_path / "docker-compose.yml").write_text(
+        'version: "3"\nservices:\n  app:\n    build:\n      context: app\n'
+        "      args:\n        GREETING: composed\n    image: composed:1\n"
+    )
+    proc = subprocess.run(
+        [binary, "-p", f"whb{os.getpid()}", "build"],
+        cwd=tmp_path,
+        env={**os.environ, "DOCKER_HOST": docker_host, "DOCKER_CONFIG": "/nonexistent-wharf"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert docker("run", "--rm", "composed:1").stdout == "composed\n"
+    assert _leftovers(rt) == []
