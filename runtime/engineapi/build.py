@@ -74,13 +74,40 @@ def _options(request: Request) -> Any:
     )
 
 
+#: the most one step of decompression may produce: a small compressed chunk of zeros can
+#: stand for gigabytes, which must reach the size limit in steps, not in one allocation
+_STEP = 1 << 20
+
+
+class _Gunzip:
+    """zlib's gzip decompressor with the interface of bz2's and lzma's (``max_length``,
+    ``needs_input``, ``eof``, ``unused_data``)."""
+
+    def __init__(self) -> None:
+        self._d = zlib.decompressobj(wbits=31)
+        self.needs_input = True
+
+    @property
+    def eof(self) -> bool:
+        return self._d.eof
+
+    @property
+    def unused_data(self) -> bytes:
+        return self._d.unused_data
+
+    def decompress(self, data: bytes, max_length: int) -> bytes:
+        out = self._d.decompress(self._d.unconsumed_tail + data, max_length)
+        self.needs_input = not self._d.unconsumed_tail and len(out) < max_length
+        return out
+
+
 def _decompressor(head: bytes) -> Callable[[], Any] | None:
     """What makes a decompressor for the context's compression (Docker's client sends gzip;
     dockerd takes bzip2 and xz too), or None for a plain tar."""
     import bz2
 
     if head.startswith(b"\x1f\x8b"):
-        return lambda: zlib.decompressobj(wbits=31)
+        return _Gunzip
     if head.startswith(b"BZh"):
         return bz2.BZ2Decompressor
     if head.startswith(b"\xfd7zXZ\x00"):
@@ -89,8 +116,8 @@ def _decompressor(head: bytes) -> Callable[[], Any] | None:
 
 
 def _plain_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
-    """The body as a plain tar: decompressed as it arrives (members one after another, zero
-    padding after the last)."""
+    """The body as a plain tar: decompressed as it arrives, at most ``_STEP`` bytes at a time
+    (members one after another, zero padding after the last)."""
     head = b""
     for chunk in chunks:
         head += chunk
@@ -102,14 +129,20 @@ def _plain_chunks(chunks: Iterator[bytes]) -> Iterator[bytes]:
         yield from chunks
         return
     d = make()
-    for chunk in itertools.chain([head], chunks):
-        while chunk:
+    for data in itertools.chain([head], chunks):
+        while True:
             if d.eof:
-                if not chunk.strip(b"\0"):
-                    break
+                if not data.strip(b"\0"):
+                    break  # padding after the last member
                 d = make()
-            yield d.decompress(chunk)
-            chunk = d.unused_data if d.eof else b""
+            out = d.decompress(data, _STEP)
+            data = b""
+            if out:
+                yield out
+            if d.eof:
+                data = d.unused_data
+            elif d.needs_input:
+                break
 
 
 def _spool(request: Request, workdir: Path, limit: int) -> Path:

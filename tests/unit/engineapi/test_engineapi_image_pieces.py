@@ -62,3 +62,11 @@ def test_the_context_arrives_as_plain_bytes(pack) -> None:
     packed = pack(data)
     chunks = [packed[i : i + 3] for i in range(0, len(packed), 3)]  # tiny chunks
     assert b"".join(_plain_chunks(iter(chunks))) == data
+
+
+@pytest.mark.parametrize("pack", [gzip.compress, bz2.compress, lzma.compress])
+def test_a_small_bomb_unpacks_in_bounded_steps(pack) -> None:
+    packed = pack(bytes(64 << 20))
+    assert len(packed) < 256 << 10
+    sizes = [len(c) for c in _plain_chunks(iter([packed]))]
+    assert sum(sizes) == 64 << 20 and max(sizes) <= 1 << 20
