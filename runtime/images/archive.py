@@ -167,18 +167,34 @@ def save(
 # --- load --------------------------------------------------------------------------------
 
 
+def _archive_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+    """tarfile's ``data`` filter, and no sparse files: ``docker save`` never writes one,
+    and a few bytes of sparse map can declare terabytes that are then read back."""
+    if member.sparse is not None or member.type == tarfile.GNUTYPE_SPARSE:
+        raise InvalidArgument(f"image archive: entry {member.name!r} is a sparse file")
+    return tarfile.data_filter(member, dest)
+
+
 def _unpack_archive(source: BinaryIO, dest: Path) -> None:
     """Extract an archive tar (maybe compressed) safely: no links or names out of ``dest``."""
     try:
         with tarfile.open(fileobj=source, mode="r|*") as tar:
-            tar.extractall(dest, filter="data")
+            tar.extractall(dest, filter=_archive_filter)  # noqa: S202 - the filter confines
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise InvalidArgument(f"not a valid image archive: {exc}") from exc
 
 
+def _read_small(path: Path, what: str, limit: int = mf.MAX_CONFIG) -> bytes:
+    """Read a JSON document of the archive whole, refusing one larger than ``limit``."""
+    with open(path, "rb") as f:
+        if os.fstat(f.fileno()).st_size > limit:
+            raise InvalidArgument(f"image archive: {what} is larger than {limit} bytes")
+        return f.read()
+
+
 def _read_json(path: Path, what: str) -> object:
     try:
-        return json.loads(path.read_bytes())
+        return json.loads(_read_small(path, what))
     except FileNotFoundError:
         raise InvalidArgument(f"image archive: {what} is missing") from None
     except ValueError as exc:
@@ -230,7 +246,7 @@ def _stage_layer_file(
 
 
 def _config_from(path: Path, what: str, expected_digest: str | None = None) -> bytes:
-    data = path.read_bytes()
+    data = _read_small(path, what)
     digest = "sha256:" + hashlib.sha256(data).hexdigest()
     if expected_digest and digest != expected_digest:
         raise InvalidArgument(f"image archive: {what} has digest {digest}, not {expected_digest}")
@@ -361,13 +377,13 @@ def _blob(root: Path, digest: str) -> Path:
 def _load_oci(
     store: ImageStore, staging: Staging, root: Path, progress: ProgressFn
 ) -> list[tuple[Image, list[str]]]:
-    index = mf.parse((root / "index.json").read_bytes(), mf.OCI_INDEX)
+    index = mf.parse(_read_small(root / "index.json", "index.json", mf.MAX_MANIFEST), mf.OCI_INDEX)
     if not isinstance(index, mf.Index):
         raise InvalidArgument("image archive: index.json is not an index")
     images = []
     for desc in index.manifests:
         annotations = desc.annotations or {}
-        data = _blob(root, desc.digest).read_bytes()
+        data = _read_small(_blob(root, desc.digest), desc.digest, mf.MAX_MANIFEST)
         if "sha256:" + hashlib.sha256(data).hexdigest() != desc.digest:
             raise InvalidArgument(
                 f"image archive: manifest {desc.digest} does not match its digest"
@@ -375,7 +391,10 @@ def _load_oci(
         parsed = mf.parse(data, desc.media_type)
         if isinstance(parsed, mf.Index):
             chosen = mf.choose_platform(parsed, *host_platform())
-            parsed = mf.parse(_blob(root, chosen.digest).read_bytes(), chosen.media_type)
+            parsed = mf.parse(
+                _read_small(_blob(root, chosen.digest), chosen.digest, mf.MAX_MANIFEST),
+                chosen.media_type,
+            )
             if isinstance(parsed, mf.Index):
                 raise InvalidArgument("image archive: nested index is not supported")
         name = annotations.get("io.containerd.image.name") or ""

@@ -286,6 +286,8 @@ def _apply_member(
         if not path.is_dir():
             os.mkdir(path, 0o700)
     elif member.isreg():
+        if member.sparse is not None:  # a few bytes of map could declare terabytes of disk
+            raise InvalidArgument(f"layer entry {entry!r}: sparse files are not supported")
         _remove(path)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:

@@ -27,6 +27,11 @@ OCI_LAYER_ZSTD = OCI_LAYER + "+zstd"
 
 MANIFEST_TYPES = (DOCKER_MANIFEST, OCI_MANIFEST)
 INDEX_TYPES = (DOCKER_LIST, OCI_INDEX)
+# Largest manifest and image config read, from a registry or an archive: they are read
+# whole into memory, so a bigger one (a sparse or compressed file can declare gigabytes)
+# is refused rather than read.
+MAX_MANIFEST = 4 << 20
+MAX_CONFIG = 16 << 20
 ACCEPT = ", ".join((OCI_INDEX, DOCKER_LIST, OCI_MANIFEST, DOCKER_MANIFEST))
 LAYER_TYPES = {
     DOCKER_LAYER_GZIP: "gzip",

@@ -46,8 +46,8 @@ from runtime.images.store import (
 )
 
 RETRIES = 3
-MAX_MANIFEST = 4 << 20
-MAX_CONFIG = 16 << 20
+MAX_MANIFEST = mf.MAX_MANIFEST
+MAX_CONFIG = mf.MAX_CONFIG
 CHUNK = 1 << 20
 
 
