@@ -18,6 +18,7 @@ import shutil
 import stat
 import tarfile
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +105,26 @@ class Builder:
         self.used_args: set[str] = set()
         self.step = 0
         self.total = 0
+        self._cancelled = threading.Event()
+        self._running: str | None = None  # the RUN step's container, while it runs
+
+    def cancel(self) -> None:
+        """Stop the build from another thread (the Engine API's client went away, as
+        dockerd cancels): the running step's container is killed, no later step starts."""
+        from runtime import Runtime
+
+        self._cancelled.set()
+        running = self._running
+        if running is not None:
+            with (
+                contextlib.suppress(WharfError),
+                Runtime(self.rt.paths.root, self.rt.paths.run) as rt,
+            ):
+                rt.containers.kill(running)
+
+    def _check_cancelled(self) -> None:
+        if self._cancelled.is_set():
+            raise BuildError("the build was cancelled")
 
     def build(self) -> Any:
         """Run the build; return the final image."""
@@ -240,6 +261,7 @@ class Builder:
             ins.line = stage.line
             self._step(stage, ins, stages, global_args, count=False)
         for ins in stage.instructions:
+            self._check_cancelled()
             self.step += 1
             self.say(f"Step {self.step}/{self.total} : {ins.original}")
             self._step(stage, ins, stages, global_args)
@@ -373,9 +395,12 @@ class Builder:
         )
         ctr = self.rt.containers.create(spec)
         self.say(f" ---> Running in {ctr.id[:12]}")
+        self._running = ctr.id
         try:
+            self._check_cancelled()  # a cancel that came before _running was set
             self.rt.containers.start(ctr.id)
             code = self.rt.containers.wait(ctr.id)
+            self._check_cancelled()
             tail: list[str] = []
             for record in self.rt.containers.logs(ctr.id):
                 text = record["log"].rstrip("\n")
@@ -399,6 +424,7 @@ class Builder:
                 created_by=created_by,
             )
         finally:
+            self._running = None
             with contextlib.suppress(WharfError):
                 self.rt.containers.remove(ctr.id, force=True)
         self._remember(stage, key, image)

@@ -19,6 +19,7 @@ import lzma
 import os
 import tarfile
 import tempfile
+import threading
 import zlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -182,6 +183,16 @@ def _spool(request: Request, workdir: Path, limit: int) -> Path:
     return path
 
 
+def _cancel_when_gone(request: Request, builder: Any, finished: threading.Event) -> None:
+    """Cancel the build when its client closes the connection (``docker build`` interrupted),
+    as dockerd does; the connection's watch starts with the reply's stream."""
+    while not finished.wait(0.2):
+        gone = getattr(request.handler, "gone", None)
+        if gone is not None and gone.is_set():
+            builder.cancel()
+            return
+
+
 @router.route("POST", "/build")
 def build(request: Request) -> Reply:
     """Build from the uploaded context with ``wharf build``'s builder; ``q`` sends only the
@@ -206,16 +217,25 @@ def build(request: Request) -> Reply:
             else:
                 emit({"stream": line + "\n"})
 
+        finished = threading.Event()
         try:
             with open_runtime(request) as rt:
                 if request.flag("pull"):
                     pull_bases(rt, opts, credentials)
-                image = Builder(rt, opts, say).build()
+                builder = Builder(rt, opts, say)
+                threading.Thread(
+                    target=_cancel_when_gone,
+                    args=(request, builder, finished),
+                    daemon=True,
+                    name="engineapi-build-watch",
+                ).start()
+                image = builder.build()
         except Exception:
             if quiet and held:
                 emit({"stream": "".join(held)})
             raise
         finally:
+            finished.set()
             with contextlib.suppress(FileNotFoundError):
                 context.unlink()
         emit({"aux": {"ID": image.id}})

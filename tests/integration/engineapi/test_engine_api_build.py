@@ -316,3 +316,34 @@ def test_docker_compose_build(docker_host, docker, wharf, rt, tmp_path) -> None:
     assert proc.returncode == 0, proc.stderr
     assert docker("run", "--rm", "composed:1").stdout == "composed\n"
     assert _leftovers(rt) == []
+
+
+def test_a_client_that_goes_away_cancels_the_build(docker_host, wharf, rt) -> None:
+    import socket
+    import time
+
+    df = b"FROM busybox\nRUN sleep 60\nCMD true\n"
+    info = tarfile.TarInfo("Dockerfile")
+    info.size = len(df)
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.addfile(info, io.BytesIO(df))
+    body = buf.getvalue()
+    sock = socket.socket(socket.AF_UNIX)
+    sock.connect(docker_host.removeprefix("unix://"))
+    sock.sendall(
+        b"POST /v1.41/build?t=cancelled:1 HTTP/1.1\r\nHost: docker\r\n"
+        b"Content-Type: application/x-tar\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    )
+    seen, started = b"", time.monotonic()
+    while b"Running in" not in seen:
+        assert time.monotonic() - started < 30, seen
+        seen += sock.recv(65536)
+    assert wharf("ps", "-aq").stdout.strip()  # the RUN step's container
+    sock.close()
+    deadline = time.monotonic() + 20
+    while wharf("ps", "-aq").stdout.strip() or _leftovers(rt):
+        assert time.monotonic() < deadline, "the build went on after its client left"
+        time.sleep(0.2)
+    assert time.monotonic() - started < 40  # well before the step's sleep would end
+    assert "cancelled" not in wharf("images", "--format", "{{.Repository}}").stdout
