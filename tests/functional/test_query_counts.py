@@ -140,3 +140,22 @@ def test_every_row_is_shown_at_3n(readers):
     assert api.get("/api/v1/jobs/").json()["count"] == Job.objects.count() <= 25
     mine = clients["team member"][1].get("/api/v1/containers/").json()
     assert 0 < mine["count"] < Container.objects.count()
+
+
+def test_an_api_call_writes_the_tokens_last_use_at_most_once_a_minute(readers):
+    from datetime import timedelta
+
+    from webapp.accounts.tokens import ApiToken
+
+    _member, clients = readers
+    api = clients["fleet admin"][1]
+    api.get("/api/v1/hosts/")
+    with CaptureQueriesContext(connection) as captured:
+        assert api.get("/api/v1/hosts/").status_code == 200
+    assert not [q for q in captured if q["sql"].startswith("UPDATE")], captured.captured_queries
+    token = ApiToken.objects.get(user__username="qc-fleet-admin")
+    stale = token.last_used - timedelta(minutes=2)
+    ApiToken.objects.filter(pk=token.pk).update(last_used=stale)
+    api.get("/api/v1/hosts/")
+    token.refresh_from_db()
+    assert token.last_used >= stale + timedelta(minutes=2)

@@ -57,23 +57,35 @@ def in_use_of(team_ids: list[int]) -> dict[int, dict[str, float]]:
     rows = (
         Container.objects.filter(team_id__in=team_ids)
         .annotate(made_by=KeyTextTransform(JOB_LABEL, "labels"))
+        .order_by()
         .values_list("team_id", "made_by")
     )
     for team_id, job in rows:
         made_by[team_id].append(str(job if job is not None else ""))
     job_ids = {pk: {int(j) for j in jobs if j.isdigit()} for pk, jobs in made_by.items()}
+    # only the two numbers of each job's parameters, not every parameter of every job;
+    # no order: the newest-first index would have the database walk every job
+    asks = {
+        "cpus": KeyTextTransform("cpus", "params"),
+        "memory": KeyTextTransform("memory", "params"),
+    }
     wanted = sorted(set().union(*job_ids.values()))
-    asked: dict[int, dict] = {}
+    asked: dict[int, tuple] = {}
     for at in range(0, len(wanted), _CHUNK):
-        chosen = Job.objects.filter(pk__in=wanted[at : at + _CHUNK])
-        asked.update(chosen.values_list("pk", "params"))
-    pending: dict[int, list[dict]] = {pk: [] for pk in team_ids}
-    active = Job.objects.filter(
-        team_id__in=team_ids, kind=JobKind.CONTAINER_CREATE, state__in=ACTIVE_STATES
-    ).values_list("team_id", "pk", "params")
-    for team_id, pk, params in active:
+        chosen = Job.objects.filter(pk__in=wanted[at : at + _CHUNK]).annotate(**asks).order_by()
+        asked.update((pk, (cpus, memory)) for pk, cpus, memory in chosen.values_list("pk", *asks))
+    pending: dict[int, list[tuple]] = {pk: [] for pk in team_ids}
+    active = (
+        Job.objects.filter(
+            team_id__in=team_ids, kind=JobKind.CONTAINER_CREATE, state__in=ACTIVE_STATES
+        )
+        .annotate(**asks)
+        .order_by()
+        .values_list("team_id", "pk", *asks)
+    )
+    for team_id, pk, cpus, memory in active:
         if pk not in job_ids[team_id]:
-            pending[team_id].append(params)
+            pending[team_id].append((cpus, memory))
     storage = dict(
         Volume.objects.filter(team_id__in=team_ids)
         .values_list("team_id")
@@ -85,8 +97,8 @@ def in_use_of(team_ids: list[int]) -> dict[int, dict[str, float]]:
         params = [*(asked[j] for j in job_ids[pk] if j in asked), *pending[pk]]
         use[pk] = {
             "containers": len(made_by[pk]) + len(pending[pk]),
-            "cpus": sum(float(p.get("cpus") or 0) for p in params),
-            "memory": sum(int(p.get("memory") or 0) for p in params),
+            "cpus": sum(float(cpus or 0) for cpus, _ in params),
+            "memory": int(sum(float(memory or 0) for _, memory in params)),
             "storage": storage.get(pk) or 0,
         }
     return use

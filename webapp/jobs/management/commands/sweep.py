@@ -1,7 +1,8 @@
 """``manage.py sweep [--forever] [--interval S]``: the fleet's periodic bookkeeping, on the site.
 
 Runs where the database is (hosts have none): unreachable hosts, expired and
-unsent jobs, jobs past their hard limit (``webapp.jobs.services.sweep``). A
+unsent jobs, jobs past their hard limit (``webapp.jobs.services.sweep``), and
+hourly, the query planner's statistics of SQLite (``webapp.dbstats``). A
 host's silence counts only while the site could have heard it: not in the
 first WHARF_UNREACHABLE_AFTER seconds after this starts or after the
 database was away (its beats were refused then, and are retried).
@@ -15,6 +16,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import close_old_connections
 
+from webapp import dbstats
 from webapp.jobs.services import sweep
 
 
@@ -34,8 +36,16 @@ class Command(BaseCommand):
         # record it (after this sweeper starts, and after the database was away: a round
         # that failed, or that waited far longer than a round takes, on a locked one).
         calm_since = time.monotonic()
+        analyzed = None
         while True:
             began = time.monotonic()
+            if analyzed is None or began - analyzed >= dbstats.EVERY:
+                try:
+                    dbstats.refresh()
+                except Exception as exc:  # noqa: BLE001 - the database away; next round
+                    self.stderr.write(f"planner statistics not refreshed: {exc}")
+                else:
+                    analyzed = began
             try:
                 done = sweep(judge_hosts=began - calm_since >= settings.WHARF_UNREACHABLE_AFTER)
             except Exception as exc:  # noqa: BLE001 - the database away for a moment
