@@ -95,3 +95,31 @@ def test_docker_diff_lists_the_changes(docker, client, wharf) -> None:
     assert kinds["/new"] == 1 and kinds["/bin"] == 0 and kinds["/bin/echo"] == 2
     proc = docker("diff", "nosuch", check=False)
     assert proc.returncode == 1 and "nosuch" in proc.stderr
+
+
+def test_docker_stats_streams_a_sample_each_second(docker, docker_host) -> None:
+    import os
+    import subprocess
+
+    docker("run", "-d", "--name", "live", "busybox", "sh", "-c", "while :; do :; done")
+    env = {**os.environ, "DOCKER_HOST": docker_host, "DOCKER_CONFIG": "/nonexistent-wharf"}
+    proc = subprocess.run(
+        [
+            "timeout",
+            "-s",
+            "KILL",
+            "4",
+            "docker",
+            "stats",
+            "--format",
+            "{{.Name}} {{.CPUPerc}}",
+            "live",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )  # the CLI redraws until it is killed (it ignores SIGTERM while streaming)
+    samples = re.findall(r"live ([\d.]+)%", proc.stdout)
+    assert len(samples) >= 4, proc.stdout  # each redraw prints the row twice
+    assert max(float(s) for s in samples) > 20  # later frames carry the previous sample
