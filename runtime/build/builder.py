@@ -54,6 +54,8 @@ CREATE TABLE IF NOT EXISTS build_cache (
 );
 """
 Progress = Callable[[str], None]
+#: a registry host's username and password, or None (the Engine API's ``X-Registry-Config``)
+Credentials = Callable[[str], "tuple[str, str] | None"]
 
 
 @dataclass
@@ -94,9 +96,16 @@ class Stage:
 class Builder:
     """One build: see the module docstring."""
 
-    def __init__(self, rt: Any, options: BuildOptions, progress: Progress | None = None) -> None:
+    def __init__(
+        self,
+        rt: Any,
+        options: BuildOptions,
+        progress: Progress | None = None,
+        credentials: Credentials | None = None,
+    ) -> None:
         self.rt = rt
         self.opts = options
+        self.credentials = credentials  # for a FROM image missing here, pulled as Docker does
         self.say = progress or (lambda line: None)
         self.workdir = rt.paths.root / "tmp" / "build"
         self.workdir.mkdir(parents=True, exist_ok=True)
@@ -247,8 +256,14 @@ class Builder:
         else:
             try:
                 stage.image = self.rt.images.get(base)
-            except NotFound as exc:
-                raise BuildError(f"FROM {base}: {exc}", stage.line) from exc
+            except NotFound:
+                # Docker's builder pulls a base it does not have, then goes on
+                self.say(f"Pulling {base}")
+                try:
+                    pull_base(self.rt, base, self.credentials)
+                    stage.image = self.rt.images.get(base)
+                except WharfError as exc:
+                    raise BuildError(f"FROM {base}: {exc}", stage.line) from exc
             stage.config = json.loads(json.dumps(stage.image.container_config))
             env = stage.config.get("Env") or []
             if not any(e.startswith("PATH=") for e in env):
@@ -656,14 +671,16 @@ class Builder:
                 ) from exc
 
 
-def pull_bases(
-    rt: Any,
-    opts: BuildOptions,
-    credentials: Callable[[str], tuple[str, str] | None] | None = None,
-) -> None:
-    """Pull every FROM image that is not a stage or scratch (``build --pull``); ``credentials``
-    gives a registry host's username and password (the Engine API's ``X-Registry-Config``)."""
+def pull_base(rt: Any, ref: str, credentials: Credentials | None = None) -> None:
+    """Pull one FROM image, with the credentials given for its registry (else the stored ones)."""
     from runtime.images.reference import parse_reference
+
+    login = credentials(parse_reference(ref).domain) if credentials else None
+    rt.images.pull(ref, progress=lambda *a, **k: None, credentials=login)
+
+
+def pull_bases(rt: Any, opts: BuildOptions, credentials: Credentials | None = None) -> None:
+    """Pull every FROM image that is not a stage or scratch (``build --pull``)."""
 
     if opts.dockerfile_text is not None:
         text = opts.dockerfile_text
@@ -678,8 +695,7 @@ def pull_bases(
         if ins.cmd == "FROM":
             words = ins.args.split()
             if words[0] != "scratch" and words[0].lower() not in names:
-                login = credentials(parse_reference(words[0]).domain) if credentials else None
-                rt.images.pull(words[0], progress=lambda *a, **k: None, credentials=login)
+                pull_base(rt, words[0], credentials)
             if len(words) == 3:
                 names.add(words[2].lower())
 

@@ -222,7 +222,7 @@ def build(request: Request) -> Reply:
             with open_runtime(request) as rt:
                 if request.flag("pull"):
                     pull_bases(rt, opts, credentials)
-                builder = Builder(rt, opts, say)
+                builder = Builder(rt, opts, say, credentials)
                 threading.Thread(
                     target=_cancel_when_gone,
                     args=(request, builder, finished),

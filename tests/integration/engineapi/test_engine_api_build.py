@@ -141,6 +141,14 @@ def test_docker_build_stdin_outside_dockerfile_and_pull(
         proc = docker_build("--pull", "-t", "pulled:1", str(ctx), cwd=tmp_path, config=config)
         assert "Successfully tagged pulled:1" in proc.stdout
         assert base in wharf("images", "--format", "{{.Repository}}:{{.Tag}}").stdout
+        # without --pull, a FROM image missing here is pulled as Docker's builder does
+        wharf("rmi", "pulled:1", base)
+        proc = docker_build("-t", "pulled:2", str(ctx), cwd=tmp_path, config=config)
+        assert f"Pulling {base}" in proc.stdout and "Successfully tagged pulled:2" in proc.stdout
+        assert docker("run", "--rm", "pulled:2").stdout == "pulled\n"
+        (ctx / "Dockerfile").write_text(f"FROM {reg.host}/team/nosuch:1\n")
+        proc = docker_build("-t", "never:1", str(ctx), cwd=tmp_path, config=config, check=False)
+        assert proc.returncode != 0 and f"FROM {reg.host}/team/nosuch:1" in proc.stderr, proc
     finally:
         reg.stop()
         shutil.rmtree(workdir, ignore_errors=True)
