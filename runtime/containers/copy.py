@@ -70,7 +70,9 @@ def _reported(what: str) -> Iterator[None]:
         raise  # the reader of a tar stream went away: the CLI ends quietly, as before
     except OSError as exc:
         name = f"{exc.filename}: " if isinstance(exc.filename, str) and exc.filename else ""
-        raise WharfError(f"{what}: {name}{exc.strerror or exc}") from None
+        # a path the container removed or swapped for a dangling link during the copy
+        kind = NotFound if exc.errno in _MISSING else WharfError
+        raise kind(f"{what}: {name}{exc.strerror or exc}") from None
     except tarfile.TarError as exc:
         raise InvalidArgument(f"{what}: {exc}") from None
 
@@ -640,6 +642,12 @@ def _tar_entry(
     # sockets cannot be archived: skipped, as tar does
 
 
+class _SparseFileError(tarfile.FilterError):
+    def __init__(self, tarinfo: tarfile.TarInfo) -> None:
+        self.tarinfo = tarinfo
+        super().__init__(f"{tarinfo.name!r} is a sparse file")
+
+
 def _outside(rel: str) -> bool:
     return rel == ".." or rel.startswith("../")
 
@@ -650,6 +658,8 @@ def _filtered(member: tarfile.TarInfo, dest: str) -> tuple[str, int | None]:
     Returns the entry's normalized path relative to ``dest`` and the mode to give
     it (None: leave the default). Raises ``tarfile.FilterError`` with its texts.
     """
+    if member.sparse is not None:  # a few bytes of map could declare terabytes of disk
+        raise _SparseFileError(member)
     name = member.name.lstrip("/")
     rel = posixpath.normpath(name) if name else "."
     if _outside(rel):
