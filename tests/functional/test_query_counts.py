@@ -159,3 +159,16 @@ def test_an_api_call_writes_the_tokens_last_use_at_most_once_a_minute(readers):
     api.get("/api/v1/hosts/")
     token.refresh_from_db()
     assert token.last_used >= stale + timedelta(minutes=2)
+
+
+def test_the_dashboard_shows_the_first_hosts_and_leads_to_all_of_them(readers):
+    from webapp.jobs.views import DASHBOARD_HOSTS
+
+    member, clients = readers
+    add_units(DASHBOARD_HOSTS + 2, member)
+    page = clients["fleet admin"][0].get("/").content.decode()
+    assert page.count('class="host"') == DASHBOARD_HOSTS
+    total = Host.objects.count()
+    assert f'{DASHBOARD_HOSTS} of {total} hosts: <a href="/hosts/">all hosts</a>' in page
+    listed = clients["fleet admin"][0].get("/hosts/").content.decode()
+    assert all(name in listed for name in Host.objects.values_list("name", flat=True))
