@@ -12,7 +12,6 @@ container path. ``docker export`` is the same walk over the whole rootfs.
 from __future__ import annotations
 
 import base64
-import io
 import json
 import logging
 import os
@@ -132,25 +131,6 @@ def tar_reply(write: Callable[[IO[bytes]], None], headers: dict[str, str] | None
     return Reply(200, stream=body(), content_type="application/x-tar", headers=headers)
 
 
-class _Body(io.RawIOBase):
-    """A request body, as it arrives, as a file ``tarfile`` reads in stream mode."""
-
-    def __init__(self, chunks: Iterator[bytes]) -> None:
-        self._chunks, self._left = chunks, b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buf: memoryview) -> int:  # type: ignore[override]
-        while not self._left:
-            self._left = next(self._chunks, b"")
-            if not self._left:
-                return 0
-        n = min(len(buf), len(self._left))
-        buf[:n], self._left = self._left[:n], self._left[n:]
-        return n
-
-
 @router.route("HEAD", "/containers/{id}/archive")
 def stat_archive(request: Request) -> Reply:
     return Reply(200, b"", content_type="text/plain", headers=_stat_header(request, _path(request)))
@@ -183,7 +163,7 @@ def put_archive(request: Request) -> Reply:
             raise HTTPError(403, "container rootfs is marked read-only")
         untar_to(
             rt.containers,
-            io.BufferedReader(_Body(request.body_chunks()), 1 << 16),
+            request.body_file(),
             c.id,
             path,
             owners=request.flag("copyUIDGID"),

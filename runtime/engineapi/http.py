@@ -11,6 +11,7 @@ for the runtime's error kind (``status_for``).
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import re
@@ -144,6 +145,11 @@ class Request:
         if self._reading is None:
             self._reading = self._read_body()
         return self._reading
+
+    def body_file(self) -> io.BufferedReader:
+        """The body as a file read as it arrives (``tarfile``'s stream mode reads archives
+        and images from it without holding them whole)."""
+        return io.BufferedReader(_BodyReader(self.body_chunks()), 1 << 16)
 
     def _read_body(self) -> Iterator[bytes]:
         rfile = self.handler.rfile
@@ -427,3 +433,22 @@ class Server(socketserver.ThreadingUnixStreamServer):
     def get_request(self) -> tuple[socket.socket, Any]:
         sock, _ = self.socket.accept()
         return sock, ("unix", 0)  # BaseHTTPRequestHandler wants an address pair
+
+
+class _BodyReader(io.RawIOBase):
+    """A request body, as it arrives, as a file ``tarfile`` reads in stream mode."""
+
+    def __init__(self, chunks: Iterator[bytes]) -> None:
+        self._chunks, self._left = chunks, b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf: memoryview) -> int:  # type: ignore[override]
+        while not self._left:
+            self._left = next(self._chunks, b"")
+            if not self._left:
+                return 0
+        n = min(len(buf), len(self._left))
+        buf[:n], self._left = self._left[:n], self._left[n:]
+        return n

@@ -284,9 +284,6 @@ def load(request: Request) -> Reply:
     """``docker load``: the body (a docker-save or OCI archive, maybe compressed) read as it
     arrives into ``rt.images.load``; ``Loaded image: …`` lines as ``stream`` messages, the
     layers' progress too unless ``quiet``."""
-    import io
-
-    from runtime.engineapi.archive import _Body
 
     quiet = request.flag("quiet")
 
@@ -297,7 +294,7 @@ def load(request: Request) -> Reply:
             elif not quiet:
                 emit(_progress_message(p))
 
-        source = io.BufferedReader(_Body(request.body_chunks()), 1 << 16)
+        source = request.body_file()
         with open_runtime(request) as rt:
             rt.images.load(source, progress=progress)
 

@@ -10,7 +10,7 @@ import tarfile
 import pytest
 
 from runtime.engineapi import execrecords
-from runtime.engineapi.archive import _Body, go_file_mode
+from runtime.engineapi.archive import go_file_mode
 from runtime.engineapi.execrecords import ExecRecords
 from runtime.engineapi.http import HTTPError, Request
 from runtime.engineapi.limits import _changes
@@ -105,7 +105,7 @@ def test_a_streamed_body_is_read_once_and_drained_from_where_it_stopped() -> Non
     wire = chunked(data[:700], data[700:]) + b"NEXT REQUEST"
     handler = FakeHandler(wire)
     request = Request("PUT", "/", {}, {"Transfer-Encoding": "chunked"}, {}, handler)  # type: ignore[arg-type]
-    with tarfile.open(fileobj=io.BufferedReader(_Body(request.body_chunks())), mode="r|*") as t:
+    with tarfile.open(fileobj=request.body_file(), mode="r|*") as t:
         assert [m.name for m in t] == ["f"]
     for _ in request.body_chunks():  # the drain after the route reads what is left
         pass
