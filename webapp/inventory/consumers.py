@@ -17,7 +17,7 @@ user's memberships, flags or hosts reaches an open socket too
 (``webapp.accounts.access_watch``): it joins and leaves team groups to match.
 
 Close codes as the job socket's: 4401 not signed in, 4404 no such host or
-team (or not yours), 4400 a bad parameter. A socket quiet for
+team (or not yours), 4400 a bad parameter (too long, or with a NUL byte). A socket quiet for
 ``KEEPALIVE_SECONDS`` gets ``{"type": "keepalive"}``.
 """
 
@@ -41,6 +41,7 @@ from webapp.jobs.consumers import (
     KEEPALIVE_SECONDS,
 )
 from webapp.jobs.publish import ALL_GROUP, team_group
+from webapp.nul_bytes import has_nul
 from webapp.permissions import VIEW, is_fleet_admin
 
 
@@ -59,7 +60,7 @@ class InventoryConsumer(FollowsAccess, AsyncWebsocketConsumer):
             return
         query = parse_qs(self.scope.get("query_string", b"").decode(errors="replace"))
         host, team = query.get("host", [""])[0], query.get("team", [""])[0]
-        if len(host) > 200 or len(team) > 100:
+        if len(host) > 200 or len(team) > 100 or has_nul(host, team):
             await self.close(code=CLOSE_BAD_REQUEST)
             return
         groups = await self._groups(user, host, team)
