@@ -59,6 +59,13 @@ class Conflict(WharfError):
     kind = "conflict"
 
 
+class ReadOnly(WharfError):
+    """A write into what the container has read-only: its rootfs under ``--read-only``,
+    a ``:ro`` volume or bind (Docker's 403)."""
+
+    kind = "read_only"
+
+
 class InvalidArgument(WharfError):
     """The caller's input is wrong: a bad flag value, a malformed reference, a bad tar entry."""
 

@@ -159,8 +159,6 @@ def put_archive(request: Request) -> Reply:
     path = _path(request)
     with open_runtime(request) as rt:
         c = rt.containers.get(request.params["id"])
-        if c.spec.read_only:
-            raise HTTPError(403, "container rootfs is marked read-only")
         untar_to(
             rt.containers,
             request.body_file(),

@@ -55,6 +55,8 @@ def status_for(exc: BaseException) -> int:
         return 409
     if isinstance(exc, errors.AuthenticationError):
         return 401
+    if isinstance(exc, errors.ReadOnly):
+        return 403
     if isinstance(exc, errors.InvalidArgument):
         return 400
     if isinstance(exc, errors.WharfError) and exc.kind == "invalid_argument":

@@ -1,0 +1,107 @@
+"""``cp`` reads and writes a container's volumes and binds, not the rootfs under them, as
+``docker cp`` does — running or stopped — and stays confined inside each mount: a link the
+container plants in a volume leads inside the volume, never to the host."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tests.integration.conftest import error_line
+
+
+def _bind_dir(wharf, name: str) -> Path:
+    """A directory where this host allows bind sources (its root's ``binds``)."""
+    path = Path(wharf.env["WHARF_ROOT"]) / "binds" / name
+    path.mkdir(parents=True)
+    return path
+
+
+def _volume_dir(wharf, name: str) -> Path:
+    return Path(wharf("volume", "inspect", "-f", "{{.Mountpoint}}", name).stdout.strip())
+
+
+def test_cp_into_and_out_of_a_volume_and_a_bind(wharf, tmp_path: Path) -> None:
+    shared = _bind_dir(wharf, "shared")
+    (shared / "from-host").write_text("bound\n")
+    wharf(
+        "run", "-d", "--name", "cpv", "-v", "cpdata:/data", "-v", f"{shared}:/srv/shared",
+        "busybox", "sh", "-c", "echo inside > /data/made-inside; sleep 300",
+    )  # fmt: skip
+    src = tmp_path / "note.txt"
+    src.write_text("from the host\n")
+    wharf("cp", str(src), "cpv:/data/")
+    assert (_volume_dir(wharf, "cpdata") / "note.txt").read_text() == "from the host\n"
+    assert wharf("exec", "cpv", "cat", "/data/note.txt").stdout == "from the host\n"
+    out = tmp_path / "out"
+    out.mkdir()
+    wharf("cp", "cpv:/data/made-inside", str(out))
+    assert (out / "made-inside").read_text() == "inside\n"
+    wharf("cp", "cpv:/srv/shared/from-host", str(out))
+    assert (out / "from-host").read_text() == "bound\n"
+    wharf("cp", str(src), "cpv:/srv/shared/")
+    assert (shared / "note.txt").read_text() == "from the host\n"
+    # the contents of a mount as a whole (``/.``) and a tar stream of it
+    wharf("cp", "cpv:/data/.", str(tmp_path / "all"))
+    assert sorted(os.listdir(tmp_path / "all")) == ["made-inside", "note.txt"]
+    listing = wharf("cp", "cpv:/data", "-").stdout  # a tar of text files: readable as text
+    assert "data/note.txt" in listing and "data/made-inside" in listing
+    # stopped: the same mounts, as Docker's daemon mounts them for the copy
+    wharf("stop", "-t", "0", "cpv")
+    (tmp_path / "later.txt").write_text("while stopped\n")
+    wharf("cp", str(tmp_path / "later.txt"), "cpv:/data/")
+    assert (_volume_dir(wharf, "cpdata") / "later.txt").read_text() == "while stopped\n"
+    wharf("rm", "cpv")
+    wharf("volume", "rm", "cpdata")
+
+
+def test_read_only_mounts_and_rootfs_refuse_writes(wharf, tmp_path: Path) -> None:
+    ro = _bind_dir(wharf, "ro")
+    wharf(
+        "run", "-d", "--name", "cpro", "--read-only", "-v", "cprw:/rw", "-v", f"{ro}:/ro:ro",
+        "busybox", "sleep", "300",
+    )  # fmt: skip
+    src = tmp_path / "f"
+    src.write_text("x\n")
+    proc = wharf("cp", str(src), "cpro:/ro/", check=False)
+    assert proc.returncode != 0
+    assert "mounted volume is marked read-only" in error_line(proc)
+    assert os.listdir(ro) == []
+    proc = wharf("cp", str(src), "cpro:/tmp/", check=False)
+    assert proc.returncode != 0
+    assert "container rootfs is marked read-only" in error_line(proc)
+    wharf("cp", str(src), "cpro:/rw/")  # its volume stays writable, as in Docker
+    assert wharf("exec", "cpro", "cat", "/rw/f").stdout == "x\n"
+    wharf("rm", "-f", "cpro")
+    wharf("volume", "rm", "cprw")
+
+
+def test_a_link_planted_in_a_volume_stays_in_the_volume(wharf, tmp_path: Path) -> None:
+    """The copy resolves inside the mount's own directory: ``/`` and ``..`` from a
+    link in the volume are the volume's top, never the host's (nor the rootfs's)."""
+    canary = tmp_path / "canary"
+    canary.mkdir()
+    (canary / "secret").write_text("HOST\n")
+    before = sorted(os.listdir(canary))
+    wharf(
+        "run", "-d", "--name", "cpl", "-v", "cplinks:/data", "busybox", "sh", "-c",
+        f"ln -s {canary} /data/abs; ln -s ../../../../../../../../{canary} /data/up; "
+        "ln -s / /data/top; sleep 300",
+    )  # fmt: skip
+    deadline_ok = False
+    for _ in range(100):
+        if wharf("exec", "cpl", "test", "-L", "/data/top", check=False).returncode == 0:
+            deadline_ok = True
+            break
+    assert deadline_ok, "the container never planted its links"
+    src = tmp_path / "evil"
+    src.write_text("EVIL\n")
+    for target in ("cpl:/data/abs/", "cpl:/data/up/", "cpl:/data/top/"):
+        wharf("cp", str(src), target, check=False)
+    assert sorted(os.listdir(canary)) == before and (canary / "secret").read_text() == "HOST\n"
+    proc = wharf("cp", "cpl:/data/abs/secret", str(tmp_path / "stolen"), check=False)
+    assert proc.returncode != 0 and not (tmp_path / "stolen").exists()
+    volume = _volume_dir(wharf, "cplinks")
+    assert (volume / "evil").read_text() == "EVIL\n", "/data/top/ is the volume's own top"
+    wharf("rm", "-f", "cpl")
+    wharf("volume", "rm", "cplinks")
