@@ -27,7 +27,9 @@ class TokenHeaderAuthMiddleware:
         headers = dict(scope.get("headers", []))
         auth = headers.get(b"authorization", b"").decode()
         if auth.startswith("Token "):
-            scope = dict(scope, user=await _user_for_token(auth[6:].strip()))
+            text = auth[6:].strip()
+            # kept so an open socket can check again that its token still holds
+            scope = dict(scope, user=await _user_for_token(text), auth_token=text)
         return await self.inner(scope, receive, send)
 
 

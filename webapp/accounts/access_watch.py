@@ -6,7 +6,8 @@ grant withdrawn: each must reach the sockets already open, or the person goes
 on reading (or typing into) what is no longer theirs. Every consumer joins
 its user's access group (``access_group``); the changes that can narrow or
 widen what a user sees — memberships, the user's own flags, host grants and
-pools — are caught here from the models' signals, whatever path made them
+pools, and the credential a socket opened with (a token revoked, a password
+reset, a session signed out) — are caught here from the models' signals, whatever path made them
 (admin, ``manage.py``, API, page), and each affected user's sockets are told
 ``access.changed`` after the commit. Each consumer then checks again with
 the user read afresh: the job and container sockets close with 4404 when the
@@ -22,10 +23,12 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from django.contrib.auth import get_user_model
+from django.contrib.auth import HASH_SESSION_KEY, get_user_model
+from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils.crypto import constant_time_compare
 
 from webapp.accounts.models import Membership
 from webapp.fleet.models import Host, HostGrant, HostPool
@@ -57,9 +60,30 @@ def access_changed(user_ids: Iterable[int]) -> None:
     transaction.on_commit(send)
 
 
-def fresh_user(user: Any) -> Any | None:
-    """USER read again from the database (flags as they are now); None when gone or inactive."""
+def fresh_user(scope: dict) -> Any | None:
+    """The socket's user read again from the database (flags as they are now); None when
+    gone, inactive, or the credential the socket opened with no longer holds.
+
+    A socket outlives its credential otherwise: a token revoked, a password reset by an
+    admin (Django then signs out every other session; its hash is in the session), a
+    session signed out. Each of these tells the user's sockets (receivers below).
+    """
+    user = scope["user"]
     found = get_user_model().objects.filter(pk=user.pk, is_active=True).first()
+    if found is None:
+        return None
+    token = scope.get("auth_token")
+    if token is not None:
+        from webapp.accounts.tokens import ApiToken
+
+        owner = ApiToken.user_for(token)
+        return found if owner is not None and owner.pk == found.pk else None
+    session = scope.get("session")
+    if session is None or session.session_key is None or not session.exists(session.session_key):
+        return None
+    stored = session.get(HASH_SESSION_KEY, "")
+    if not constant_time_compare(stored, found.get_session_auth_hash()):
+        return None
     return found
 
 
@@ -104,6 +128,17 @@ def _user(
 def _user_gone(sender: type, instance: Any, **kwargs: Any) -> None:
     if sender is get_user_model():
         access_changed([instance.pk])
+
+
+@receiver(user_logged_out, dispatch_uid="access.logged_out")
+def _logged_out(sender: type, request: Any, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        access_changed([user.pk])
+
+
+@receiver(post_delete, sender="accounts.ApiToken", dispatch_uid="access.token_revoked")
+def _token_revoked(sender: type, instance: Any, **kwargs: Any) -> None:
+    access_changed([instance.user_id])
 
 
 @receiver(post_save, sender=HostGrant, dispatch_uid="access.grant_saved")

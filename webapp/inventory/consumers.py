@@ -98,7 +98,7 @@ class InventoryConsumer(FollowsAccess, AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _fresh_groups(self) -> list[str] | None:
-        user = fresh_user(self.scope["user"])
+        user = fresh_user(self.scope)
         return None if user is None else self._groups_now(user, *self.query)
 
     async def relay(self, event: dict) -> None:

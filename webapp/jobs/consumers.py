@@ -83,12 +83,12 @@ class JobOutputConsumer(FollowsAccess, AsyncWebsocketConsumer):
 
     async def access_changed(self, event: dict) -> None:
         """The user's access changed (``webapp.accounts.access_watch``): still theirs?"""
-        if not await self._still_visible(self.scope["user"]):
+        if not await self._still_visible():
             await self.close(code=CLOSE_NOT_FOUND)
 
     @database_sync_to_async
-    def _still_visible(self, user: object) -> bool:
-        user = fresh_user(user)
+    def _still_visible(self) -> bool:
+        user = fresh_user(self.scope)
         return user is not None and Job.objects.for_user(user, VIEW).filter(pk=self.job_id).exists()
 
     async def relay(self, event: dict) -> None:

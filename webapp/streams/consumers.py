@@ -161,7 +161,7 @@ class ContainerStreamConsumer(FollowsAccess, AsyncWebsocketConsumer):
 
     @database_sync_to_async
     def _recheck(self) -> int:
-        user = fresh_user(self.scope["user"])
+        user = fresh_user(self.scope)
         if user is None:
             return CLOSE_NOT_FOUND
         code = self._allowed(user, self.container_pk)[1]

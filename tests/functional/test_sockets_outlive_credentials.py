@@ -1,0 +1,125 @@
+"""An open socket does not outlive the credential it opened with.
+
+The attack: someone holds a stolen session or token and keeps a socket open (the
+lists, a job's output, a console). The owner or an admin answers the way Django
+answers: the password is reset (every other session is signed out), the token
+revoked, the session signed out. HTTP requests stop at once; the sockets opened
+with that credential must close too, while the user's other sockets stay open.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from webapp.accounts.tokens import ApiToken
+from webapp.asgi import application
+from webapp.jobs.services import do_create_job
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def world(make_team, make_user, make_host, grant, monkeypatch):
+    monkeypatch.setattr("webapp.jobs.services.enqueue", lambda job: None)
+    a = make_team("a")
+    ha = make_host("ha")
+    grant(a, ha)
+    alice, root = make_user("alice", team=a), make_user("root", staff=True)
+    job = do_create_job(root, "host.check", ha, a)
+    return alice, job
+
+
+def _signed_in(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def _cookie_socket(client: Client, path: str) -> WebsocketCommunicator:
+    cookie = f"sessionid={client.cookies['sessionid'].value}".encode()
+    headers = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1"), (b"cookie", cookie)]
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+def _token_socket(text: str, path: str) -> WebsocketCommunicator:
+    headers = [(b"host", b"127.0.0.1"), (b"authorization", f"Token {text}".encode())]
+    return WebsocketCommunicator(application, path, headers=headers)
+
+
+async def _open(comm: WebsocketCommunicator) -> None:
+    assert (await comm.connect())[0]
+    first = json.loads(await comm.receive_from())
+    assert first["type"] in ("subscribed", "state"), first
+
+
+async def _closed_with(comm: WebsocketCommunicator) -> int | None:
+    """The close code the socket got, or None while it stays open."""
+    while not await comm.receive_nothing(timeout=1):
+        out = await comm.receive_output(timeout=1)
+        if out["type"] == "websocket.close":
+            return out.get("code", 1000)
+    return None
+
+
+def test_a_password_reset_closes_the_sockets_of_the_stolen_session(world):
+    alice, job = world
+    thief = _signed_in(alice)
+    sockets = [
+        _cookie_socket(thief, "/ws/inventory/"),
+        _cookie_socket(thief, f"/ws/jobs/{job.pk}/"),
+    ]
+
+    @database_sync_to_async
+    def reset() -> None:  # as the admin's password form and manage.py changepassword do
+        alice.set_password("a-new-password-for-alice")
+        alice.save()
+
+    async def scenario() -> list[int | None]:
+        for comm in sockets:
+            await _open(comm)
+        await reset()
+        return [await _closed_with(comm) for comm in sockets]
+
+    assert async_to_sync(scenario)() == [4404, 4404]
+    assert thief.get("/api/v1/jobs/").status_code in (401, 403)  # HTTP agrees
+
+
+def test_a_revoked_token_closes_its_socket_and_spares_the_session(world):
+    alice, job = world
+    _, text = ApiToken.issue(alice, "leaked")
+    browser = _signed_in(alice)
+    by_token = _token_socket(text, "/ws/inventory/")
+    by_cookie = _cookie_socket(browser, "/ws/inventory/")
+
+    async def scenario() -> tuple[int | None, int | None]:
+        await _open(by_token)
+        await _open(by_cookie)
+        await database_sync_to_async(lambda: ApiToken.objects.filter(user=alice).delete())()
+        closed = await _closed_with(by_token), await _closed_with(by_cookie)
+        await by_cookie.disconnect()
+        return closed
+
+    assert async_to_sync(scenario)() == (4404, None)
+
+
+def test_signing_out_closes_that_sessions_sockets_only(world):
+    alice, job = world
+    left, kept = _signed_in(alice), _signed_in(alice)
+    gone = _cookie_socket(left, f"/ws/jobs/{job.pk}/")
+    stays = _cookie_socket(kept, f"/ws/jobs/{job.pk}/")
+
+    async def scenario() -> tuple[int | None, int | None]:
+        await _open(gone)
+        await _open(stays)
+        await database_sync_to_async(lambda: left.post("/logout/"))()
+        closed = await _closed_with(gone), await _closed_with(stays)
+        await stays.disconnect()
+        return closed
+
+    assert async_to_sync(scenario)() == (4404, None)
