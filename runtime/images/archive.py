@@ -19,7 +19,7 @@ import json
 import os
 import shutil
 import tarfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import BinaryIO
 
@@ -167,19 +167,32 @@ def save(
 # --- load --------------------------------------------------------------------------------
 
 
-def _archive_filter(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
-    """tarfile's ``data`` filter, and no sparse files: ``docker save`` never writes one,
-    and a few bytes of sparse map can declare terabytes that are then read back."""
-    if member.sparse is not None or member.type == tarfile.GNUTYPE_SPARSE:
-        raise InvalidArgument(f"image archive: entry {member.name!r} is a sparse file")
-    return tarfile.data_filter(member, dest)
+def _archive_filter(limit: int) -> Callable[[tarfile.TarInfo, str], tarfile.TarInfo | None]:
+    """tarfile's ``data`` filter, no sparse files and at most ``limit`` bytes of files.
+
+    ``docker save`` never writes a sparse file, and a few bytes of sparse map can
+    declare terabytes that are then read back; a compressed archive can unpack a
+    thousand times its size, so the files' sizes are counted before each is written.
+    """
+    total = 0
+
+    def check(member: tarfile.TarInfo, dest: str) -> tarfile.TarInfo | None:
+        nonlocal total
+        if member.sparse is not None or member.type == tarfile.GNUTYPE_SPARSE:
+            raise InvalidArgument(f"image archive: entry {member.name!r} is a sparse file")
+        total += member.size
+        if total > limit:
+            raise InvalidArgument(f"image archive: larger than {limit} bytes unpacked")
+        return tarfile.data_filter(member, dest)
+
+    return check
 
 
-def _unpack_archive(source: BinaryIO, dest: Path) -> None:
+def _unpack_archive(source: BinaryIO, dest: Path, limit: int) -> None:
     """Extract an archive tar (maybe compressed) safely: no links or names out of ``dest``."""
     try:
         with tarfile.open(fileobj=source, mode="r|*") as tar:
-            tar.extractall(dest, filter=_archive_filter)  # noqa: S202 - the filter confines
+            tar.extractall(dest, filter=_archive_filter(limit))  # noqa: S202 - it confines
     except (tarfile.TarError, EOFError, OSError) as exc:
         raise InvalidArgument(f"not a valid image archive: {exc}") from exc
 
@@ -316,11 +329,11 @@ def load(store: ImageStore, source: Path | BinaryIO, progress: ProgressFn = igno
             if isinstance(source, Path):
                 try:
                     with open(source, "rb") as f:
-                        _unpack_archive(f, root)
+                        _unpack_archive(f, root, store.max_archive_size)
                 except FileNotFoundError:
                     raise InvalidArgument(f"open {source}: no such file") from None
             else:
-                _unpack_archive(source, root)
+                _unpack_archive(source, root, store.max_archive_size)
         if (root / "manifest.json").is_file():
             loaded = _load_docker(store, staging, root, progress)
         elif (root / "index.json").is_file():

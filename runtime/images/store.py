@@ -338,6 +338,10 @@ class ImageStore:
         self.layers_dir = self.root / "layers"
         self.tmp_dir = self.root / "tmp" / "images"
         self.max_layer_size = int(paths.config.extra.get("max_layer_size", DEFAULT_MAX_LAYER_SIZE))
+        #: bytes a loaded archive may unpack to (its files' declared sizes): stops gzip bombs
+        self.max_archive_size = int(
+            paths.config.extra.get("max_archive_size", DEFAULT_MAX_LAYER_SIZE)
+        )
         self._conn: sqlite3.Connection | None = None
 
     # --- plumbing --------------------------------------------------------------------

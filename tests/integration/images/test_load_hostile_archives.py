@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 from image_helpers import make_tar, store_state
 
+from runtime.errors import InvalidArgument
 from runtime.images import archive
 
 LAYER = make_tar([("ok", "dir"), ("ok/file", "file", {"data": b"fine"})])
@@ -149,9 +150,10 @@ HOSTILE = {
         lambda c: _archive(layer=_layer_with(_sparse("big", 1 << 40))),
         "sparse",
     ),
+    # a terabyte declared: refused by the unpacked size limit before a byte is written
     "huge-declared-size": (
         lambda c: _archive(_truncated("blob", 1 << 40)),
-        "unexpected end|truncated",
+        "bytes unpacked",
     ),
 }
 
@@ -206,6 +208,20 @@ def test_an_absolute_entry_stays_inside_the_archive(wharf, rt, canary, tmp_path)
     assert "Loaded image: hostile:1" in proc.stdout
     _assert_host_untouched(canary)
     assert store_state(rt)["staging"] == []
+
+
+def test_a_compressed_archive_stops_at_the_unpacked_size_limit(rt, tmp_path) -> None:
+    """A gzip bomb: 4 MiB of zeros in a few KiB; past ``max_archive_size`` (host config)
+    the load stops before writing the entry, and the staging directory goes."""
+    import gzip
+
+    rt.images.max_archive_size = 1 << 20
+    bomb = gzip.compress(_archive(_info("zeros", data=bytes(4 << 20))))
+    assert len(bomb) < 64 << 10
+    before = store_state(rt)
+    with pytest.raises(InvalidArgument, match="larger than 1048576 bytes unpacked"):
+        archive.load(rt.images, io.BytesIO(bomb))
+    assert store_state(rt) == before
 
 
 def test_wharf_import_refuses_a_sparse_rootfs(wharf, rt, canary, tmp_path) -> None:
