@@ -14,6 +14,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -162,3 +163,22 @@ def error_line(proc: subprocess.CompletedProcess) -> str:
         lines = lines[:1]
     assert len(lines) == 1, proc.stderr
     return lines[0]
+
+
+@pytest.fixture
+def terminal(wharf) -> Iterator[Callable[[], Any]]:
+    """Real terminals (tmux, ``tests.integration.terminal``) on the test's host:
+    ``terminal()`` opens one; every one is closed after the test."""
+    from tests.integration.terminal import Terminal
+
+    if shutil.which("tmux") is None:
+        pytest.fail("these tests need tmux: apt-get install tmux (scripts/setup.sh does)")
+    made: list[Terminal] = []
+
+    def new() -> Terminal:
+        made.append(Terminal(wharf.env))
+        return made[-1]
+
+    yield new
+    for term in made:
+        term.close()

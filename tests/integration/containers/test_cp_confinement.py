@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 
 from runtime.errors import HostError, WharfError
+from tests.integration.hostile import snapshot
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -33,21 +34,6 @@ def _needs_openat2() -> None:
         inroot.require_openat2()
     except HostError as exc:
         pytest.fail(f"cp's confinement needs openat2: {exc}", pytrace=False)
-
-
-def snapshot(top: Path) -> dict[str, tuple]:
-    """Every entry under ``top`` (itself included): kind, content or target, mode, mtime."""
-    out: dict[str, tuple] = {}
-    for path in [top, *sorted(top.rglob("*"))]:
-        st = path.lstat()
-        rel = path.relative_to(top).as_posix()
-        if path.is_symlink():
-            out[rel] = ("link", os.readlink(path), st.st_mtime_ns)
-        elif path.is_dir():
-            out[rel] = ("dir", st.st_mode, st.st_mtime_ns)
-        else:
-            out[rel] = ("file", path.read_bytes(), st.st_mode, st.st_mtime_ns)
-    return out
 
 
 @pytest.fixture

@@ -8,28 +8,7 @@ and the exit code are checked the way they are seen.
 from __future__ import annotations
 
 import shlex
-import shutil
 import time
-from collections.abc import Callable, Iterator
-
-import pytest
-
-from tests.integration.terminal import Terminal
-
-
-@pytest.fixture
-def terminal(wharf) -> Iterator[Callable[[], Terminal]]:
-    if shutil.which("tmux") is None:
-        pytest.fail("these tests need tmux: apt-get install tmux (scripts/setup.sh does)")
-    made: list[Terminal] = []
-
-    def new() -> Terminal:
-        made.append(Terminal(wharf.env))
-        return made[-1]
-
-    yield new
-    for term in made:
-        term.close()
 
 
 def test_run_it_gives_the_container_a_terminal_ctrl_c_and_the_exit_code(terminal, wharf):

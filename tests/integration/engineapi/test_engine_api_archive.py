@@ -15,20 +15,7 @@ from pathlib import Path
 
 import pytest
 
-
-def snapshot(top: Path) -> dict[str, tuple]:
-    """Every entry under ``top`` (itself included): kind, content or target, mode, mtime."""
-    out: dict[str, tuple] = {}
-    for path in [top, *sorted(top.rglob("*"))]:
-        st = path.lstat()
-        rel = path.relative_to(top).as_posix()
-        if path.is_symlink():
-            out[rel] = ("link", os.readlink(path), st.st_mtime_ns)
-        elif path.is_dir():
-            out[rel] = ("dir", st.st_mode, st.st_mtime_ns)
-        else:
-            out[rel] = ("file", path.read_bytes(), st.st_mode, st.st_mtime_ns)
-    return out
+from tests.integration.hostile import snapshot
 
 
 @pytest.fixture

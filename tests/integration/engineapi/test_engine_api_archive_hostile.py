@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.hostile import sparse_entry as _sparse
+from tests.integration.hostile import tar_entry as _entry
+
 CANARY_TEXT = "host canary\n"
 
 
@@ -35,33 +38,6 @@ def _canary_state(top: Path) -> list[tuple]:
         (p.name, p.is_symlink(), p.read_text() if p.is_file() else None, p.stat().st_nlink)
         for p in sorted(top.iterdir())
     ]
-
-
-def _entry(name: str, kind: str = "file", data: bytes = b"ATTACK\n", **extra: object):
-    info = tarfile.TarInfo(name)
-    info.mode, info.mtime = 0o644, 1_600_000_000
-    if kind == "file":
-        info.size = len(data)
-        return info, data
-    info.type = {
-        "dir": tarfile.DIRTYPE,
-        "symlink": tarfile.SYMTYPE,
-        "link": tarfile.LNKTYPE,
-        "chr": tarfile.CHRTYPE,
-        "blk": tarfile.BLKTYPE,
-        "fifo": tarfile.FIFOTYPE,
-    }[kind]
-    for key, value in extra.items():
-        setattr(info, key, value)
-    return info, None
-
-
-def _sparse(name: str, realsize: int):
-    """A GNU sparse 0.1 entry (PAX): one byte stored, ``realsize`` bytes declared."""
-    info = tarfile.TarInfo(name)
-    info.size, info.mode = 1, 0o644
-    info.pax_headers = {"GNU.sparse.map": "0,1", "GNU.sparse.size": str(realsize)}
-    return info, b"x"
 
 
 def _tar(*entries: tuple) -> bytes:

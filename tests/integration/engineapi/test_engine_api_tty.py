@@ -5,28 +5,9 @@ exit codes are checked the way a person sees them."""
 
 from __future__ import annotations
 
-import shutil
 import time
-from collections.abc import Callable, Iterator
 
 import pytest
-
-from tests.integration.terminal import Terminal
-
-
-@pytest.fixture
-def terminal(wharf, docker_host: str) -> Iterator[Callable[[], Terminal]]:
-    if shutil.which("tmux") is None:
-        pytest.fail("these tests need tmux: apt-get install tmux (scripts/setup.sh does)")
-    made: list[Terminal] = []
-
-    def new() -> Terminal:
-        made.append(Terminal(wharf.env))
-        return made[-1]
-
-    yield new
-    for term in made:
-        term.close()
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from image_helpers import make_tar, store_state
 
 from runtime.errors import InvalidArgument
 from runtime.images import archive
+from tests.integration.hostile import sparse_entry as _sparse
+from tests.integration.hostile import tar_entry as _info
 
 LAYER = make_tar([("ok", "dir"), ("ok/file", "file", {"data": b"fine"})])
 CANARY_TEXT = "the host's own file\n"
@@ -38,32 +40,6 @@ def canary(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path.write_text(CANARY_TEXT)
     os.chmod(path, 0o644)
     return path
-
-
-def _info(name: str, kind: str = "file", data: bytes = b"x", **extra: object):
-    info = tarfile.TarInfo(name)
-    info.mtime = 1_600_000_000
-    info.mode = 0o644
-    if kind == "file":
-        info.size = len(data)
-        return info, data
-    info.type = {
-        "symlink": tarfile.SYMTYPE,
-        "link": tarfile.LNKTYPE,
-        "chr": tarfile.CHRTYPE,
-        "blk": tarfile.BLKTYPE,
-    }[kind]
-    for key, value in extra.items():
-        setattr(info, key, value)
-    return info, None
-
-
-def _sparse(name: str, realsize: int):
-    """A GNU sparse 0.1 entry (PAX): one byte stored, ``realsize`` bytes declared."""
-    info = tarfile.TarInfo(name)
-    info.size = 1
-    info.pax_headers = {"GNU.sparse.map": "0,1", "GNU.sparse.size": str(realsize)}
-    return info, b"["
 
 
 def _config(layer: bytes) -> bytes:
