@@ -101,3 +101,19 @@ def test_volume_storage_counts_the_teams_volumes_sizes(blue):
     ]
     Volume.objects.filter(name="c").delete()
     assert _run(client).status_code == 202
+
+
+def test_a_label_anyone_may_set_is_never_taken_for_a_job(blue, make_host):
+    """``wharf.job`` is a label: a container made behind the site's back (and adopted) may
+    carry any text there. It counts as a container and asks no CPUs; the join compares
+    text, so PostgreSQL never has to cast it."""
+    from webapp.accounts.quotas import in_use
+
+    team, client = blue
+    assert _run(client, cpus=1.5).status_code == 202
+    host = make_host("h2")
+    for i, text in enumerate(["not-a-job", "", "12abc", "-1"]):
+        Container.objects.create(
+            host=host, team=team, engine_id=f"x{i}", name=f"x{i}", labels={"wharf.job": text}
+        )
+    assert in_use(team) == {"containers": 5, "cpus": 1.5, "memory": 0, "storage": 0}

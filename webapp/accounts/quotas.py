@@ -16,6 +16,8 @@ them the same way.)
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db.models import Sum
 
 from webapp.accounts.models import Quota, Team
@@ -36,56 +38,50 @@ def in_use(team: Team) -> dict[str, float]:
     return in_use_of([team.pk])[team.pk]
 
 
-#: ids per query when jobs are read by id (under SQLite's limit of bound parameters)
-_CHUNK = 5000
-
-
 def in_use_of(team_ids: list[int]) -> dict[int, dict[str, float]]:
-    """``in_use`` of each of TEAM_IDS in five queries, however many teams and containers.
+    """``in_use`` of each of TEAM_IDS in four queries, summed by the database however many
+    teams, containers and jobs.
 
-    A container's job comes from its ``wharf.job`` label, read in the database
-    (only that key, not every label of every container).
+    A container's job is named by its ``wharf.job`` label; the join compares that
+    text with the job's id as text (a label anyone may have set is never cast).
     """
+    from django.db.models import CharField, Count, FloatField
     from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast, Coalesce
 
     from webapp.inventory.models import Container, Volume
     from webapp.inventory.services import JOB_LABEL
     from webapp.jobs.choices import ACTIVE_STATES, JobKind
     from webapp.jobs.models import Job
 
-    made_by: dict[int, list[str]] = {pk: [] for pk in team_ids}
-    rows = (
+    containers = dict(
+        Container.objects.filter(team_id__in=team_ids)
+        .values_list("team_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    made_by = (
         Container.objects.filter(team_id__in=team_ids)
         .annotate(made_by=KeyTextTransform(JOB_LABEL, "labels"))
-        .order_by()
-        .values_list("team_id", "made_by")
+        .exclude(made_by=None)
+        .values("made_by")
     )
-    for team_id, job in rows:
-        made_by[team_id].append(str(job if job is not None else ""))
-    job_ids = {pk: {int(j) for j in jobs if j.isdigit()} for pk, jobs in made_by.items()}
-    # only the two numbers of each job's parameters, not every parameter of every job;
-    # no order: the newest-first index would have the database walk every job
-    asks = {
-        "cpus": KeyTextTransform("cpus", "params"),
-        "memory": KeyTextTransform("memory", "params"),
+    creates = Job.objects.filter(team_id__in=team_ids, kind=JobKind.CONTAINER_CREATE).annotate(
+        key=Cast("id", CharField())
+    )
+    asked = {
+        "jobs": Count("id"),
+        "cpus": Coalesce(Sum(Cast(KeyTextTransform("cpus", "params"), FloatField())), 0.0),
+        "memory": Coalesce(Sum(Cast(KeyTextTransform("memory", "params"), FloatField())), 0.0),
     }
-    wanted = sorted(set().union(*job_ids.values()))
-    asked: dict[int, tuple] = {}
-    for at in range(0, len(wanted), _CHUNK):
-        chosen = Job.objects.filter(pk__in=wanted[at : at + _CHUNK]).annotate(**asks).order_by()
-        asked.update((pk, (cpus, memory)) for pk, cpus, memory in chosen.values_list("pk", *asks))
-    pending: dict[int, list[tuple]] = {pk: [] for pk in team_ids}
-    active = (
-        Job.objects.filter(
-            team_id__in=team_ids, kind=JobKind.CONTAINER_CREATE, state__in=ACTIVE_STATES
-        )
-        .annotate(**asks)
-        .order_by()
-        .values_list("team_id", "pk", *asks)
-    )
-    for team_id, pk, cpus, memory in active:
-        if pk not in job_ids[team_id]:
-            pending[team_id].append((cpus, memory))
+
+    def per_team(jobs: Any) -> dict[int, tuple]:
+        rows = jobs.order_by().values("team_id").annotate(**asked)
+        return {r["team_id"]: (r["jobs"], r["cpus"], r["memory"]) for r in rows}
+
+    holding = per_team(creates.filter(key__in=made_by))
+    # asked through the jobs API and not made yet: counted until they end
+    pending = per_team(creates.filter(state__in=ACTIVE_STATES).exclude(key__in=made_by))
     storage = dict(
         Volume.objects.filter(team_id__in=team_ids)
         .values_list("team_id")
@@ -94,11 +90,12 @@ def in_use_of(team_ids: list[int]) -> dict[int, dict[str, float]]:
     )
     use = {}
     for pk in team_ids:
-        params = [*(asked[j] for j in job_ids[pk] if j in asked), *pending[pk]]
+        _, cpus, memory = holding.get(pk, (0, 0.0, 0.0))
+        waiting, wait_cpus, wait_memory = pending.get(pk, (0, 0.0, 0.0))
         use[pk] = {
-            "containers": len(made_by[pk]) + len(pending[pk]),
-            "cpus": sum(float(cpus or 0) for cpus, _ in params),
-            "memory": int(sum(float(memory or 0) for _, memory in params)),
+            "containers": (containers.get(pk) or 0) + waiting,
+            "cpus": float(cpus) + float(wait_cpus),
+            "memory": int(float(memory) + float(wait_memory)),
             "storage": storage.get(pk) or 0,
         }
     return use
