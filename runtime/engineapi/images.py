@@ -99,18 +99,24 @@ def _credentials(request: Request) -> tuple[str, str] | None:
 def registry_credentials(request: Request) -> Callable[[str], tuple[str, str] | None]:
     """``X-Registry-Config`` (a build's): every registry's credentials, by its host as the
     client's config names it (``127.0.0.1:5000``, ``https://index.docker.io/v1/``)."""
-    from runtime.images.reference import DEFAULT_DOMAIN
-
     data = _decode_header(request, "X-Registry-Config")
     by_host: dict[str, tuple[str, str]] = {}
     for key, value in (data or {}).items() if isinstance(data, dict) else ():
-        host = str(key).removeprefix("https://").removeprefix("http://").split("/")[0]
-        if host in ("index.docker.io", "registry-1.docker.io"):
-            host = DEFAULT_DOMAIN
         pair = _pair(value)
         if pair is not None:
-            by_host[host] = pair
+            by_host[registry_host(str(key))] = pair
     return by_host.get
+
+
+def registry_host(address: str) -> str:
+    """A registry's host as a docker client names it (``127.0.0.1:5000``,
+    ``https://index.docker.io/v1/``, nothing for Docker Hub) in Wharf's terms."""
+    from runtime.images.reference import DEFAULT_DOMAIN
+
+    host = address.removeprefix("https://").removeprefix("http://").split("/")[0]
+    if host in ("", "index.docker.io", "registry-1.docker.io"):
+        return DEFAULT_DOMAIN
+    return host
 
 
 #: the statuses whose byte counts Docker sends; a finished step has an empty progressDetail,

@@ -1,4 +1,4 @@
-"""``/_ping``, ``/version``, ``/info``, ``/events``: the daemon's own answers.
+"""``/_ping``, ``/version``, ``/info``, ``/events``, ``/auth``: the daemon's own answers.
 
 The shapes are the ``wharf`` CLI's (``version``, ``info --format``,
 ``events --format '{{json .}}'``), with the Engine API's version in them.
@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+from runtime.engineapi.containers import open_runtime
 from runtime.engineapi.http import API_VERSION, MIN_API_VERSION, Reply, Request, Router
+from runtime.errors import InvalidArgument
 
 router = Router()
 
@@ -83,3 +85,22 @@ def events(request: Request) -> Reply:
                 yield json.dumps(event.docker()).encode() + b"\n"
 
     return Reply(200, stream=body())
+
+
+@router.route("POST", "/auth")
+def auth(request: Request) -> dict:
+    """``docker login``: check the credentials against the registry. The client keeps
+    them (and sends them with each pull, push or build); the host stores nothing."""
+    from runtime.engineapi.images import registry_host
+    from runtime.images.registry import check_login
+
+    body = request.json()
+    if not isinstance(body, dict):
+        raise InvalidArgument("the body must be a JSON object")
+    username, password = body.get("username"), body.get("password")
+    if not isinstance(username, str) or not username or not isinstance(password, str):
+        raise InvalidArgument("a username and a password are required")
+    host = registry_host(str(body.get("serveraddress") or ""))
+    with open_runtime(request) as rt:
+        check_login(rt.paths, host, username, password)
+    return {"Status": "Login Succeeded", "IdentityToken": ""}

@@ -759,8 +759,9 @@ def push(
         return client.push(store, image, ref)
 
 
-def login(paths: Paths, host: str, username: str, password: str) -> None:
-    """Check credentials against a registry and store them in the 0600 credentials file."""
+def check_login(paths: Paths, host: str, username: str, password: str) -> None:
+    """Check credentials against a registry, storing nothing (the Engine API's ``/auth``:
+    the docker client keeps them itself)."""
     with RegistryClient(paths, host, credentials=(username, password)) as client:
         try:
             client.login()
@@ -768,7 +769,20 @@ def login(paths: Paths, host: str, username: str, password: str) -> None:
             raise AuthenticationError(
                 f"login to {host} failed: {exc}", exc.status, exc.code
             ) from exc
+
+
+def login(paths: Paths, host: str, username: str, password: str) -> None:
+    """Check credentials against a registry and store them in the 0600 credentials file."""
+    check_login(paths, host, username, password)
     CredentialStore(paths).set(host, username, password)
 
 
-__all__ = ["pull", "push", "login", "RegistryClient", "RegistryNotFound", "is_insecure"]
+__all__ = [
+    "pull",
+    "push",
+    "login",
+    "check_login",
+    "RegistryClient",
+    "RegistryNotFound",
+    "is_insecure",
+]

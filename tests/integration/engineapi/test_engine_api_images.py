@@ -4,7 +4,9 @@ and docker-py: push to Debian's docker-registry, history, save/load, prune."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -199,3 +201,32 @@ def test_image_prune_dangling_all_and_filters(docker, client, wharf) -> None:
     with pytest.raises(docker_py.errors.APIError) as info:
         client.images.prune(filters={"dangling": "maybe"})
     assert info.value.status_code == 400
+
+
+def test_docker_login_then_push_with_the_clients_stored_login(
+    docker_host, wharf, auth_registry, tmp_path
+) -> None:
+    """``docker login`` checks the credentials through ``/auth``; the CLI keeps them in its
+    own config (the host stores nothing) and sends them with the push."""
+    env = {**os.environ, "DOCKER_HOST": docker_host, "DOCKER_CONFIG": str(tmp_path / "cfg")}
+
+    def docker(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", *args], env=env, input=stdin, capture_output=True, text=True, timeout=60
+        )
+
+    host = auth_registry.host
+    bad = docker("login", host, "-u", "alice", "--password-stdin", stdin="wrong\n")
+    assert bad.returncode != 0 and "login to" in bad.stderr and "failed" in bad.stderr, bad
+    assert (
+        not (tmp_path / "cfg" / "config.json").exists()
+        or host not in (tmp_path / "cfg" / "config.json").read_text()
+    )
+    good = docker("login", host, "-u", "alice", "--password-stdin", stdin="s3cret\n")
+    assert good.returncode == 0 and "Login Succeeded" in good.stdout, good
+    assert host in (tmp_path / "cfg" / "config.json").read_text()
+    ref = f"{host}/team/logged:1"
+    wharf("tag", "busybox", ref)
+    pushed = docker("push", ref)
+    assert pushed.returncode == 0 and "digest: sha256:" in pushed.stdout, pushed
+    assert not (Path(wharf.env["WHARF_ROOT"]) / "auth.json").exists(), "the host kept nothing"
