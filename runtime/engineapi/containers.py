@@ -1,4 +1,5 @@
-"""``/containers/...``: list, create, inspect, start, stop, kill, wait, remove, logs, attach.
+"""``/containers/...``: list, create, inspect, start, stop, kill, wait, remove, logs, attach;
+``/commit``.
 
 Each route opens the root's ``Runtime`` and calls the same methods the
 ``wharf`` verbs call, so records, events, the bind-mount policy and limits
@@ -402,3 +403,26 @@ def _gone(client: socket.socket) -> bool:
     poller = select.poll()
     poller.register(client, select.POLLIN | select.POLLRDHUP)
     return any(events & (select.POLLHUP | select.POLLERR) for _, events in poller.poll(0))
+
+
+@router.route("POST", "/commit")
+def commit(request: Request) -> Reply:
+    """``docker commit``: a new image of the container's changes, as ``wharf commit``
+    makes it (``changes`` are Dockerfile instructions, one per parameter or line)."""
+    repo, tag = request.arg("repo") or "", request.arg("tag") or ""
+    if tag and not repo:
+        raise InvalidArgument("a tag needs a repository")
+    changes = [
+        line for value in request.query.get("changes", []) for line in value.splitlines() if line
+    ]
+    with open_runtime(request) as rt:
+        c = rt.containers.get(request.arg("container") or "")
+        image = rt.containers.commit(
+            c.id,
+            f"{repo}:{tag}" if tag else repo,
+            message=request.arg("comment") or "",
+            author=request.arg("author") or "",
+            changes=changes,
+            pause=request.flag("pause", True),
+        )
+    return Reply(201, {"Id": image.id})

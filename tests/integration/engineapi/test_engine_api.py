@@ -208,3 +208,27 @@ def test_pull_from_a_local_registry(docker, wharf) -> None:
     finally:
         reg.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def test_docker_commit_with_changes(docker, client, wharf) -> None:
+    docker("run", "-d", "--name", "tocommit", "busybox", "sh", "-c", "echo made > /made; sleep 60")
+    import time
+
+    deadline = time.monotonic() + 15
+    while docker("exec", "tocommit", "cat", "/made", check=False).returncode != 0:
+        assert time.monotonic() < deadline, "the container never wrote /made"
+        time.sleep(0.1)
+    image_id = docker(
+        "commit", "-m", "by the API", "-a", "tester", "-c", "ENV MADE=yes",
+        "-c", 'CMD ["cat", "/made"]', "tocommit", "committed:1",
+    ).stdout.strip()  # fmt: skip
+    assert image_id.startswith("sha256:")
+    assert docker("run", "--rm", "committed:1").stdout == "made\n"
+    assert "MADE=yes" in docker("inspect", "-f", "{{.Config.Env}}", "committed:1").stdout
+    assert wharf("image", "inspect", "-f", "{{.Comment}} {{.Author}}", "committed:1").stdout == (
+        "by the API tester\n"
+    )
+    committed = client.containers.get("tocommit").commit("committed", "2", changes="LABEL x=y")
+    assert committed.labels.get("x") == "y"
+    assert docker("commit", "nosuch", check=False).returncode == 1
+    docker("rm", "-f", "tocommit")
