@@ -15,4 +15,5 @@ echo "== django checks"
 python manage.py check --fail-level WARNING
 python manage.py makemigrations --check --dry-run >/dev/null || { echo "test.sh: models changed without a migration" >&2; exit 1; }
 echo "== pytest"
-exec pytest "$@"
+# the slowest tests are named at the end, to keep the run short as the suite grows
+exec pytest --durations=40 "$@"
