@@ -100,7 +100,7 @@ def test_an_operator_cannot_run_a_privileged_container_by_editing_the_form(
     browser.wait_text("#job-state", "succeeded", timeout=90)
     assert host_rt.containers.get(name).running
     with stack.api() as api:
-        found = api.get(f"/api/v1/containers/?q={name}").json()["results"]
+        found = api.get(f"/api/v1/containers/?name={name}").json()["results"]
         assert [c["name"] for c in found] == [name], found
         stack.ended(api.delete(f"/api/v1/containers/{found[0]['id']}/?force=1").json()["job"], 60)
 
