@@ -21,6 +21,7 @@ import json
 import os
 from dataclasses import dataclass, field
 from functools import cached_property
+from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +72,8 @@ class HostConfig:
     insecure_registries: tuple[str, ...] = ()
     allowed_bind_paths: tuple[str, ...] = ()
     default_bridge_subnet: str | None = None
+    # (base, prefix length of each subnet cut from it); empty: Docker's own pools
+    default_address_pools: tuple[tuple[IPv4Network, int], ...] = ()
     oci_runtime: str | None = None
     dns_upstreams: tuple[str, ...] = ()  # "IP" or "IP:PORT"; empty: /etc/resolv.conf's
     api_socket_group: str | None = None  # the Engine API socket's group (root's alone if none)
@@ -93,6 +96,7 @@ class HostConfig:
             "insecure_registries",
             "allowed_bind_paths",
             "default_bridge_subnet",
+            "default_address_pools",
             "oci_runtime",
             "dns_upstreams",
             "api_socket_group",
@@ -108,6 +112,9 @@ class HostConfig:
             insecure_registries=tuple(data.get("insecure_registries", ())),
             allowed_bind_paths=tuple(data.get("allowed_bind_paths", ())),
             default_bridge_subnet=data.get("default_bridge_subnet"),
+            default_address_pools=_address_pools(
+                data.get("default_address_pools", []), f"host configuration {path}"
+            ),
             oci_runtime=data.get("oci_runtime"),
             dns_upstreams=tuple(data.get("dns_upstreams", ())),
             api_socket_group=data.get("api_socket_group"),
@@ -117,6 +124,32 @@ class HostConfig:
             api_exec_retention=float(retention),
             extra={k: v for k, v in data.items() if k not in known},
         )
+
+
+def _address_pools(data: Any, where: str) -> tuple[tuple[IPv4Network, int], ...]:
+    """Check ``default_address_pools`` as dockerd does: each base a network, each size
+    no shorter than its base's prefix and at most 30 bits (a subnet needs a gateway
+    and a host)."""
+    if not isinstance(data, list):
+        raise InvalidArgument(f"{where}: default_address_pools must be a list")
+    pools = []
+    for item in data:
+        if not isinstance(item, dict) or set(item) != {"base", "size"}:
+            raise InvalidArgument(
+                f"{where}: each of default_address_pools is {{'base': CIDR, 'size': PREFIX}}"
+            )
+        try:
+            base = IPv4Network(str(item["base"]))
+        except ValueError as exc:
+            raise InvalidArgument(f"{where}: address pool base {item['base']!r}: {exc}") from exc
+        size = item["size"]
+        if isinstance(size, bool) or not isinstance(size, int) or not base.prefixlen <= size <= 30:
+            raise InvalidArgument(
+                f"{where}: address pool {base} size {size!r} must be a prefix length "
+                f"from {base.prefixlen} to 30"
+            )
+        pools.append((base, size))
+    return tuple(pools)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from runtime.errors import Conflict, InvalidArgument
@@ -24,6 +24,17 @@ def default_pools() -> list[IPv4Network]:
     pools = [IPv4Network(f"172.{n}.0.0/16") for n in range(17, 32)]
     pools += list(IPv4Network("192.168.0.0/16").subnets(new_prefix=20))
     return pools
+
+
+def configured_pools(pools: Iterable[tuple[IPv4Network, int]]) -> Iterator[IPv4Network]:
+    """The subnets an admin's ``default_address_pools`` (base, size) hand out, in order.
+
+    As dockerd's ``default-address-pools``: each base is cut into subnets of
+    ``size`` bits of prefix, the first base's first; they replace Docker's own
+    pools, the default bridge's subnet included (unless set on its own).
+    """
+    for base, size in pools:
+        yield from base.subnets(new_prefix=size)
 
 
 def host_routes(path: Path = Path("/proc/net/route")) -> list[IPv4Network]:
@@ -81,10 +92,12 @@ def check_free(subnet: IPv4Network, taken: Iterable[tuple[str, IPv4Network]]) ->
             raise Conflict(f"subnet {subnet} overlaps {other} ({owner})")
 
 
-def pick_subnet(taken: Iterable[IPv4Network]) -> IPv4Network:
-    """Return the first default pool that overlaps nothing taken."""
+def pick_subnet(
+    taken: Iterable[IPv4Network], pools: Iterable[IPv4Network] | None = None
+) -> IPv4Network:
+    """Return the first subnet of ``pools`` (Docker's by default) that overlaps nothing taken."""
     taken = list(taken)
-    for net in default_pools():
+    for net in default_pools() if pools is None else pools:
         if not any(net.overlaps(t) for t in taken):
             return net
     raise Conflict("all predefined address pools have been fully subnetted")

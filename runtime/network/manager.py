@@ -23,6 +23,7 @@ import logging
 import os
 import re
 import sqlite3
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -229,6 +230,11 @@ class NetworkManager:
         taken += [("a host route", r) for r in ipam.host_routes() if str(r) not in ours]
         return taken
 
+    def _pools(self) -> Iterator[ipaddress.IPv4Network] | None:
+        """The admin's address pools (host config), or None for Docker's own."""
+        pools = self.paths.config.default_address_pools
+        return ipam.configured_pools(pools) if pools else None
+
     def _ensure_predefined(self) -> None:
         if self.conn.execute("SELECT 1 FROM networks WHERE name='bridge'").fetchone():
             return
@@ -241,7 +247,7 @@ class NetworkManager:
                 subnet = ipam.parse_subnet(configured)
                 ipam.check_free(subnet, taken)
             else:
-                subnet = ipam.pick_subnet(t for _, t in taken)
+                subnet = ipam.pick_subnet((t for _, t in taken), self._pools())
             for name, driver in (("bridge", "bridge"), ("host", "host"), ("none", "null")):
                 net_id = os.urandom(32).hex()
                 is_bridge = driver == "bridge"
@@ -294,7 +300,7 @@ class NetworkManager:
                 ipam.check_free(wanted, taken)
                 net = wanted
             else:
-                net = ipam.pick_subnet(t for _, t in taken)
+                net = ipam.pick_subnet((t for _, t in taken), self._pools())
             gw = gw or next(net.hosts())
             self.conn.execute(
                 "INSERT INTO networks (id, name, driver, subnet, gateway, bridge, internal, labels, "

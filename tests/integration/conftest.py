@@ -7,6 +7,7 @@ broken host).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -52,12 +53,36 @@ def _needs_root() -> None:
         )
 
 
+def address_pool() -> dict[str, Any]:
+    """This test process's own address pool for its hosts' networks.
+
+    Tests run in parallel (pytest-xdist) and each test host picks its subnets
+    before its bridges exist, so two hosts on Docker's shared pools could both
+    take 172.17.0.0/16; each worker process gets a /16 of its own instead, away
+    from the subnets tests name themselves (10.23x) and the e2e stack's hosts
+    (Docker's pools).
+    """
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw")
+    n = int(worker[2:] or 99) if worker.startswith("gw") else 99
+    return {"base": f"10.{100 + n}.0.0/16", "size": 24}
+
+
+def set_host_config(paths: Paths, **settings: Any) -> None:
+    """Put ``settings`` into the test host's config file, keeping what is there
+    (its address pool among them)."""
+    path = paths.root / "config.json"
+    config = json.loads(path.read_text()) if path.exists() else {}
+    config.update(settings)
+    path.write_text(json.dumps(config))
+
+
 @pytest.fixture
 def wharf_paths() -> Iterator[Paths]:
     """A fresh, isolated Wharf host: its own root and run directories."""
     base = Path(tempfile.mkdtemp(prefix="wharf-test-", dir="/var/tmp"))
     paths = Paths.from_env(base / "root", base / "run")
     paths.ensure()
+    set_host_config(paths, default_address_pools=[address_pool()])
     yield paths
     try:
         release_host_network(paths)

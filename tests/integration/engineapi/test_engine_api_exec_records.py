@@ -4,11 +4,12 @@ with their container; a running one never. Driven by docker-py and the docker CL
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import pytest
+
+from tests.integration.conftest import set_host_config
 
 RETENTION = 3  # seconds, from the host config written before the agent starts
 GRACE = 5  # runtime.engineapi.execrecords.INSPECTED_GRACE
@@ -16,7 +17,7 @@ GRACE = 5  # runtime.engineapi.execrecords.INSPECTED_GRACE
 
 @pytest.fixture(autouse=True)
 def _short_retention(wharf_paths) -> None:
-    (wharf_paths.root / "config.json").write_text(json.dumps({"api_exec_retention": RETENTION}))
+    set_host_config(wharf_paths, api_exec_retention=RETENTION)
 
 
 def gone(client, exec_id: str) -> bool:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime
 import ipaddress
-import json
 import os
 import shutil
 import socket
@@ -25,7 +24,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from tests.integration.conftest import error_line
+from tests.integration.conftest import error_line, set_host_config
 
 
 def _name(cn: str) -> x509.Name:
@@ -117,17 +116,14 @@ def tls_docker(
     if binary is None:
         pytest.fail("the docker CLI is missing: apt-get install docker.io", pytrace=False)
     port = _free_port()
-    (wharf_paths.root / "config.json").write_text(
-        json.dumps(
-            {
-                "api_tcp": {
-                    "listen": f"127.0.0.1:{port}",
-                    "tls_ca": str(pki / "ca.pem"),
-                    "tls_cert": str(pki / "server" / "cert.pem"),
-                    "tls_key": str(pki / "server" / "key.pem"),
-                }
-            }
-        )
+    set_host_config(
+        wharf_paths,
+        api_tcp={
+            "listen": f"127.0.0.1:{port}",
+            "tls_ca": str(pki / "ca.pem"),
+            "tls_cert": str(pki / "server" / "cert.pem"),
+            "tls_key": str(pki / "server" / "key.pem"),
+        },
     )
     wharf("system", "api-socket")  # starts the agent, which opens the TCP door
     env = _docker_env(port, _client_dir(pki, "client"))
@@ -190,12 +186,11 @@ def test_clients_without_the_cas_certificate_are_turned_away(tls_docker, pki) ->
 
 
 def test_tcp_without_the_tls_files_is_refused_in_one_line(wharf, wharf_paths) -> None:
-    config = wharf_paths.root / "config.json"
-    config.write_text(json.dumps({"api_tcp": {"listen": "127.0.0.1:2376"}}))
+    set_host_config(wharf_paths, api_tcp={"listen": "127.0.0.1:2376"})
     try:
         out = wharf("ps", check=False)
     finally:
-        config.unlink()  # the root's clean-up reads the config too
+        set_host_config(wharf_paths, api_tcp=None)  # the root's clean-up reads the config too
     assert out.returncode != 0
     assert error_line(out).endswith(
         "api_tcp needs tls_ca, tls_cert, tls_key: the Engine API is served on TCP only "

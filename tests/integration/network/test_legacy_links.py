@@ -62,7 +62,7 @@ def test_links_that_docker_refuses(wharf):
 
 
 def test_on_a_user_network_the_link_alias_resolves_for_the_linking_container_only(wharf, ip_of):
-    wharf("network", "create", "--subnet", "10.233.0.0/24", "linknet")
+    wharf("network", "create", "--subnet", "10.238.0.0/24", "linknet")
     wharf("run", "-d", "--name", "pg", "--network", "linknet", "busybox", "sleep", "300")
     pg_ip = ip_of("pg", "linknet")
     out = wharf("run", "--rm", "--network", "linknet", "--link", "pg:database", "busybox",

@@ -7,6 +7,8 @@ import socket
 import subprocess
 import uuid
 
+from tests.integration.conftest import set_host_config
+
 SERVE = ["httpd", "-f", "-p", "80", "-h", "/etc"]  # serves /etc/hostname
 
 
@@ -88,9 +90,7 @@ def test_names_are_not_resolved_on_the_default_bridge(wharf):
 def test_unknown_names_go_to_the_configured_upstream(wharf, wharf_paths, fake_resolver):
     """The resolver forwards what it does not know (here to a fake resolver on loopback)."""
     upstream = fake_resolver()
-    (wharf_paths.root / "config.json").write_text(
-        json.dumps({"dns_upstreams": [f"127.0.0.1:{upstream.port}"]})
-    )
+    set_host_config(wharf_paths, dns_upstreams=[f"127.0.0.1:{upstream.port}"])
     wharf("network", "create", "fwd")
     out = wharf(
         "run",

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.integration.conftest import set_host_config
+
 
 @pytest.fixture
 def canary() -> Iterator[Path]:
@@ -96,7 +98,7 @@ def test_a_container_cannot_swap_its_own_source_across_a_restart(wharf, shared, 
 def test_a_source_outside_the_policy_since_is_refused(wharf, wharf_paths, shared):
     """The policy is checked again at start: a source moved out of it is refused."""
     b = wharf("create", "-v", f"{shared}/victim:/data", "busybox", "true").stdout.strip()
-    (wharf_paths.root / "config.json").write_text('{"allowed_bind_paths": ["/var/tmp/elsewhere"]}')
+    set_host_config(wharf_paths, allowed_bind_paths=["/var/tmp/elsewhere"])
     proc = wharf("start", b, check=False)
     assert proc.returncode != 0 and "outside the host paths" in proc.stderr
 
