@@ -22,13 +22,12 @@ existing file's inode (no hard link is written through, none is created),
 drops setuid/setgid bits, and skips device nodes, FIFOs and sockets.
 
 A path at or below a volume's or a bind's destination is the mount's, not the
-rootfs's under it, as in Docker (running or stopped): it resolves inside the
-mount's source, with the same confinement, the mount's own directory as its
-root (``_opened_view``). Writes are refused into a read-only mount, or into
-the rootfs of a ``--read-only`` container. The routing is by the path as
-written: a symlink in the rootfs that leads into a mount leads to the rootfs
-under it; a tar of a directory holding mounts has the rootfs's (empty) mount
-points; tmpfs mounts, as in Docker, are not seen.
+rootfs's under it, as in Docker (running or stopped), and symlinks lead across
+mounts as they do for the container (``runtime.containers.cpview``): the copy
+then goes on inside that one tree, with the same confinement, the mount's own
+directory as its root. Writes are refused into a read-only mount, or into the
+rootfs of a ``--read-only`` container. A tar of a directory holding mounts has
+the rootfs's (empty) mount points; tmpfs mounts, as in Docker, are not seen.
 
 Docker's rules are kept: ``cp SRC CTR:DIR`` copies into an existing directory
 under SRC's name, ``cp SRC CTR:NEW`` creates NEW; ``SRC/.`` copies a
@@ -53,8 +52,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from runtime.containers import inroot
-from runtime.errors import InvalidArgument, NotFound, ReadOnly, WharfError
+from runtime.containers import cpview, inroot
+from runtime.errors import InvalidArgument, NotFound, WharfError
 
 #: Modes written on the host: no setuid/setgid — the copy belongs to root and the
 #: container chose the bits.
@@ -66,58 +65,12 @@ _CHUNK = 1 << 20
 _MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
 
 
-@contextlib.contextmanager
-def _opened_view(manager: Any, ctr: str, cpath: str, *, write: bool = False) -> Iterator[_View]:
-    """Open the tree ``cpath`` lives in: the volume or bind mounted at the longest
-    destination that is ``cpath`` or above it, else the container's rootfs."""
-    c = manager.get(ctr)
-    plain = posixpath.normpath(cpath)
-    best: dict | None = None
-    for mount in manager.rt.volumes.mounts_json(c.id):
-        dest = mount["Destination"].rstrip("/") or "/"
-        if mount["Type"] == "tmpfs" or not mount["Source"]:
-            continue
-        if (plain == dest or plain.startswith(dest + "/")) and (
-            best is None or len(dest) > len(best["Destination"].rstrip("/"))
-        ):
-            best = mount
-    if best is None:
-        if write and c.spec.read_only:
-            raise ReadOnly("container rootfs is marked read-only")
-        with manager.mounted_rootfs(c.id) as rootfs, inroot.opened_root(rootfs) as root:
-            yield _View(root, cpath, "")
-        return
-    if write and not best["RW"]:
-        raise ReadOnly("mounted volume is marked read-only")
-    dest = best["Destination"].rstrip("/")
-    rest = plain[len(dest) :]
-    if cpath.endswith("/."):
-        rest += "/."
-    elif cpath.endswith("/"):
-        rest += "/"
-    source = best["Source"]
-    if not os.path.isdir(source):  # a file bound alone: its directory, its name
-        source, rest = os.path.dirname(source), "/" + os.path.basename(source) + rest
-    with inroot.opened_root(source) as root:
-        yield _View(root, rest or "/", dest, top=rest in ("", "/"))
-
-
-class _View:
-    """An open tree of a container (its rootfs, or one mount) and a path in it.
-
-    ``prefix`` is the container path of the tree's root ("" for the rootfs): what a
-    path found in the tree is, seen from the container. ``top``: the path names the
-    mount itself (``/data``, ``/data/``), an entry of its parent, not its contents."""
-
-    def __init__(self, root: int, path: str, prefix: str, top: bool = False) -> None:
-        self.root, self.path, self.prefix, self.top = root, path, prefix, top
-
-    def source(
-        self, ctr: str, shown: str, follow: bool = False
-    ) -> tuple[int, os.stat_result, bool]:
-        """``_container_source`` of the view's path (a mount's top is itself, not its contents)."""
-        fd, st, contents = _container_source(self.root, self.path, ctr, shown, follow)
-        return fd, st, contents and not self.top
+def _view_source(
+    view: cpview.View, ctr: str, shown: str, follow: bool = False
+) -> tuple[int, os.stat_result, bool]:
+    """``_container_source`` of a view's path (a mount's top is itself, not its contents)."""
+    fd, st, contents = _container_source(view.root, view.path, ctr, shown, follow)
+    return fd, st, contents and not view.top
 
 
 def _container_path(path: str) -> str:
@@ -347,9 +300,9 @@ def copy_from(
 ) -> None:
     """Copy a container path to a host path (``docker cp [-L] [-a] CTR:PATH DEST``)."""
     cpath = _container_path(path)
-    with _opened_view(manager, ctr, cpath) as view:
+    with cpview.opened_view(manager, ctr, cpath, follow=follow_link) as view:
         with _reported(f"copying {path} from container {ctr}"):
-            fd, st, contents = view.source(ctr, path, follow_link)
+            fd, st, contents = _view_source(view, ctr, path, follow_link)
         try:
             if dest.endswith("/") and not Path(dest).is_dir():
                 raise InvalidArgument(f"destination directory {dest} does not exist")
@@ -376,7 +329,7 @@ def copy_to(
     with _reported(f"copying {src}"):
         fd, st, contents = _host_source(src, follow_link)
     try:
-        with _opened_view(manager, ctr, cpath, write=True) as view:
+        with cpview.opened_view(manager, ctr, cpath, write=True, follow=True) as view:
             try:
                 dst = inroot.locate(view.root, view.path, follow=True)
             except OSError as exc:
@@ -403,9 +356,9 @@ def tar_from(manager: Any, ctr: str, path: str, out: Any, follow_link: bool = Fa
     symlinks and never followed, so the stream holds the container's files only.
     """
     cpath = _container_path(path)
-    with _opened_view(manager, ctr, cpath) as view:
+    with cpview.opened_view(manager, ctr, cpath, follow=follow_link) as view:
         with _reported(f"copying {path} from container {ctr}"):
-            fd, st, contents = view.source(ctr, path, follow_link)
+            fd, st, contents = _view_source(view, ctr, path, follow_link)
         try:
             arcname = "." if contents else posixpath.basename(cpath.rstrip("/"))
             with (
@@ -428,35 +381,13 @@ def stat_path(manager: Any, ctr: str, path: str) -> tuple[str, os.stat_result, s
     """
     cpath = _container_path(path)
     with (
-        _opened_view(manager, ctr, cpath) as view,
+        cpview.opened_view(manager, ctr, cpath) as view,
         _reported(f"looking up {path} in container {ctr}"),
     ):
-        fd, st, _ = view.source(ctr, path)
+        fd, st, _ = _view_source(view, ctr, path)
         os.close(fd)
-        target = ""
-        if stat.S_ISLNK(st.st_mode):
-            inside = _link_target(view.root, view.path)
-            target = posixpath.normpath(view.prefix + inside) if view.prefix else inside
+        target = view.resolve(cpath) if stat.S_ISLNK(st.st_mode) else ""
     return posixpath.basename(cpath.rstrip("/")) or "/", st, target
-
-
-def _link_target(root: int, cpath: str) -> str:
-    """The container path a symlink at ``cpath`` finally leads to (it may not exist)."""
-    try:
-        with inroot.locate(root, cpath, follow=True) as loc:
-            where = inroot.path_in_root(root, loc.dir_fd)
-            return posixpath.join(where, loc.name) if loc.name else where
-    except OSError as exc:
-        if exc.errno not in _MISSING:
-            raise
-    # a dangling chain through a missing directory: the last link's text, made absolute
-    with inroot.locate(root, cpath, follow=False) as loc:
-        fd, _ = inroot.open_entry(loc.dir_fd, loc.name or ".")
-        try:
-            text = inroot.read_link(fd)
-        finally:
-            os.close(fd)
-    return posixpath.normpath(posixpath.join(posixpath.dirname(cpath.rstrip("/")), text))
 
 
 #: Docker's init layer (daemon/initlayer): what every container's filesystem shows
@@ -578,7 +509,7 @@ def untar_to(
     planted symlink included, is not replaced by a directory either.
     """
     cpath = _container_path(path)
-    with _opened_view(manager, ctr, cpath, write=True) as view:
+    with cpview.opened_view(manager, ctr, cpath, write=True, follow=True) as view:
         root, cpath = view.root, view.path
         try:
             os.close(inroot.open_in_root(root, cpath, os.O_PATH | os.O_DIRECTORY))

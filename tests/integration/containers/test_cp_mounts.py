@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from runtime.containers.copy import stat_path
 from tests.integration.conftest import error_line
 
 
@@ -76,9 +77,10 @@ def test_read_only_mounts_and_rootfs_refuse_writes(wharf, tmp_path: Path) -> Non
     wharf("volume", "rm", "cprw")
 
 
-def test_a_link_planted_in_a_volume_stays_in_the_volume(wharf, tmp_path: Path) -> None:
-    """The copy resolves inside the mount's own directory: ``/`` and ``..`` from a
-    link in the volume are the volume's top, never the host's (nor the rootfs's)."""
+def test_a_link_planted_in_a_volume_stays_in_the_container(wharf, tmp_path: Path) -> None:
+    """A link in a volume leads where it leads for the container: ``/`` and ``..`` from
+    it are the container's, never the host's (the host path it names is looked up in
+    the container, where it is missing)."""
     canary = tmp_path / "canary"
     canary.mkdir()
     (canary / "secret").write_text("HOST\n")
@@ -102,6 +104,54 @@ def test_a_link_planted_in_a_volume_stays_in_the_volume(wharf, tmp_path: Path) -
     proc = wharf("cp", "cpl:/data/abs/secret", str(tmp_path / "stolen"), check=False)
     assert proc.returncode != 0 and not (tmp_path / "stolen").exists()
     volume = _volume_dir(wharf, "cplinks")
-    assert (volume / "evil").read_text() == "EVIL\n", "/data/top/ is the volume's own top"
+    assert not (volume / "evil").exists()
+    assert wharf("exec", "cpl", "cat", "/evil").stdout == "EVIL\n", (
+        "/data/top/ is the container's /"
+    )
     wharf("rm", "-f", "cpl")
     wharf("volume", "rm", "cplinks")
+
+
+def test_links_lead_across_mounts_as_in_the_container(wharf, rt, tmp_path: Path) -> None:
+    """``/link -> /data`` with a volume on ``/data`` is the volume, for a copy in or out
+    and for the Engine API's linkTarget; a relative link out of a bind is the rootfs's
+    (the container's ``..`` of the mount point), not the bind source's parent on the host."""
+    shared = _bind_dir(wharf, "across")
+    (shared.parent / "beside").write_text("HOST BESIDE\n")  # the bind source's host sibling
+    wharf(
+        "run", "-d", "--name", "cpx", "-v", "cpxdata:/data", "-v", f"{shared}:/srv/b",
+        "busybox", "sh", "-c",
+        "ln -s /data /link; ln -s data /rel; echo ROOTFS > /srv/beside;"
+        " ln -s ../beside /srv/b/up; echo in-volume > /data/f; ln -s /data/f /file-link;"
+        " echo ready; sleep 300",
+    )  # fmt: skip
+    for _ in range(200):
+        if "ready" in wharf("logs", "cpx").stdout:
+            break
+    src = tmp_path / "note"
+    src.write_text("through the link\n")
+    wharf("cp", str(src), "cpx:/link/")
+    wharf("cp", str(src), "cpx:/rel/again")
+    volume = _volume_dir(wharf, "cpxdata")
+    assert (volume / "note").read_text() == "through the link\n"
+    assert (volume / "again").read_text() == "through the link\n"
+    assert wharf("exec", "cpx", "cat", "/data/note").stdout == "through the link\n"
+    out = tmp_path / "out"
+    out.mkdir()
+    wharf("cp", "cpx:/link/f", str(out / "f"))
+    assert (out / "f").read_text() == "in-volume\n"
+    wharf("cp", "-L", "cpx:/file-link", str(out / "followed"))
+    assert (out / "followed").read_text() == "in-volume\n"
+    wharf("cp", "cpx:/srv/b/up", str(out / "up"))  # the link itself, not followed
+    assert os.readlink(out / "up") == "../beside"
+    wharf("cp", "-L", "cpx:/srv/b/up", str(out / "beside"))
+    assert (out / "beside").read_text() == "ROOTFS\n"  # the container's /srv/beside
+    assert (shared.parent / "beside").read_text() == "HOST BESIDE\n"
+    # HEAD /containers/{id}/archive: where each link finally leads, seen from the container
+    targets = {p: stat_path(rt.containers, "cpx", p)[2] for p in ("/link", "/srv/b/up", "/rel")}
+    assert targets == {"/link": "/data", "/srv/b/up": "/srv/beside", "/rel": "/data"}
+    wharf("stop", "-t", "0", "cpx")  # stopped: the same view
+    wharf("cp", "-L", "cpx:/file-link", str(out / "stopped"))
+    assert (out / "stopped").read_text() == "in-volume\n"
+    wharf("rm", "cpx")
+    wharf("volume", "rm", "cpxdata")
