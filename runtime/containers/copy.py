@@ -26,8 +26,8 @@ rootfs's under it, as in Docker (running or stopped), and symlinks lead across
 mounts as they do for the container (``runtime.containers.cpview``): the copy
 then goes on inside that one tree, with the same confinement, the mount's own
 directory as its root. Writes are refused into a read-only mount, or into the
-rootfs of a ``--read-only`` container. A tar of a directory holding mounts has
-the rootfs's (empty) mount points; tmpfs mounts, as in Docker, are not seen.
+rootfs of a ``--read-only`` container. A copy out of a directory holding mounts
+takes their contents (Docker's too); tmpfs mounts, as in Docker, are not seen.
 
 Docker's rules are kept: ``cp SRC CTR:DIR`` copies into an existing directory
 under SRC's name, ``cp SRC CTR:NEW`` creates NEW; ``SRC/.`` copies a
@@ -97,7 +97,13 @@ def _reported(what: str) -> Iterator[None]:
 
 
 def copy_entry(
-    fd: int, st: os.stat_result, dst_dir: int, name: str, mode_mask: int, owners: bool = False
+    fd: int,
+    st: os.stat_result,
+    dst_dir: int,
+    name: str,
+    mode_mask: int,
+    owners: bool = False,
+    below: cpview.Below | None = None,
 ) -> None:
     """Copy the entry behind ``fd`` (``O_PATH``, not followed) as ``name`` in ``dst_dir``.
 
@@ -106,7 +112,8 @@ def copy_entry(
     FIFOs, sockets and device nodes are skipped: reading one would block or read
     a device, and creating one would hand its access to whoever can reach the copy.
     With ``owners`` (``cp -a``) each entry keeps its uid and gid; otherwise it
-    belongs to root, who made the copy.
+    belongs to root, who made the copy. ``below``: the entry is a container's, and
+    its mounts are read in place of their mount points.
     """
     kind = stat.S_IFMT(st.st_mode)
     if kind == stat.S_IFDIR:
@@ -114,7 +121,7 @@ def copy_entry(
         try:
             dst = inroot.make_dir(dst_dir, name)
             try:
-                copy_children(src, dst, mode_mask, owners)
+                copy_children(src, dst, mode_mask, owners, below)
                 _set_meta(dst, st, mode_mask, owners)
             finally:
                 os.close(dst)
@@ -138,17 +145,29 @@ def copy_entry(
         inroot.set_times(dst_dir, name, st.st_atime_ns, st.st_mtime_ns)
 
 
-def copy_children(src_dir: int, dst_dir: int, mode_mask: int, owners: bool = False) -> None:
+def copy_children(
+    src_dir: int,
+    dst_dir: int,
+    mode_mask: int,
+    owners: bool = False,
+    below: cpview.Below | None = None,
+) -> None:
     """Copy every entry of the directory open at ``src_dir`` into ``dst_dir``."""
     for name in sorted(os.listdir(src_dir)):
+        child = below.child(name) if below else None
         try:
-            fd, st = inroot.open_entry(src_dir, name)
+            fd, st = _open_child(src_dir, name, child)
         except FileNotFoundError:
             continue  # gone since the listing
         try:
-            copy_entry(fd, st, dst_dir, name, mode_mask, owners)
+            copy_entry(fd, st, dst_dir, name, mode_mask, owners, child)
         finally:
             os.close(fd)
+
+
+def _open_child(dir_fd: int, name: str, below: cpview.Below | None) -> tuple[int, os.stat_result]:
+    """``inroot.open_entry``, or the mount's source where a container's mount is."""
+    return (below and below.open_mount()) or inroot.open_entry(dir_fd, name)
 
 
 def _set_meta(fd: int, st: os.stat_result, mode_mask: int, owners: bool) -> None:
@@ -250,6 +269,7 @@ def _deliver(
     mode_mask: int,
     shown: tuple[str, str],
     owners: bool = False,
+    below: cpview.Below | None = None,
 ) -> None:
     """Put the source entry at ``dst`` by Docker's rules (see the module's docstring)."""
     src_shown, dst_shown = shown
@@ -267,11 +287,11 @@ def _deliver(
             if contents:
                 src = inroot.reopen(fd)
                 try:
-                    copy_children(src, into, mode_mask, owners)
+                    copy_children(src, into, mode_mask, owners, below)
                 finally:
                     os.close(src)
             else:
-                copy_entry(fd, st, into, name, mode_mask, owners)
+                copy_entry(fd, st, into, name, mode_mask, owners, below)
         finally:
             if into != dst.dir_fd:
                 os.close(into)
@@ -283,7 +303,7 @@ def _deliver(
     # a new entry (a directory copy creates it holding SRC's contents), or a file
     # replacing the non-directory there
     assert dst.name is not None
-    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask, owners)
+    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask, owners, below)
 
 
 # -- the four verbs --------------------------------------------------------------
@@ -308,7 +328,8 @@ def copy_from(
                 raise InvalidArgument(f"destination directory {dest} does not exist")
             with _reported(f"copying {path} to {dest}"), _host_destination(dest) as dst:
                 name = posixpath.basename(cpath.rstrip("/"))
-                _deliver(fd, st, name, contents, dst, HOST_MODE_MASK, (path, dest), archive)
+                shown = (path, dest)
+                _deliver(fd, st, name, contents, dst, HOST_MODE_MASK, shown, archive, view.below)
         finally:
             os.close(fd)
 
@@ -365,7 +386,7 @@ def tar_from(manager: Any, ctr: str, path: str, out: Any, follow_link: bool = Fa
                 _reported(f"archiving {path} from container {ctr}"),
                 tarfile.open(fileobj=out, mode="w|") as tar,
             ):
-                _tar_entry(tar, fd, st, arcname)
+                _tar_entry(tar, fd, st, arcname, below=view.below)
         finally:
             os.close(fd)
 
@@ -588,12 +609,18 @@ def _group_name(gid: int) -> str:
 
 
 def _tar_entry(
-    tar: tarfile.TarFile, fd: int, st: os.stat_result, name: str, links: dict | None = None
+    tar: tarfile.TarFile,
+    fd: int,
+    st: os.stat_result,
+    name: str,
+    links: dict | None = None,
+    below: cpview.Below | None = None,
 ) -> None:
     """Add the entry behind ``fd`` (``O_PATH``, not followed), recursively.
 
     With ``links``, a file seen before under another name (same inode) is
-    archived as a hard link to it, as tar and Docker do.
+    archived as a hard link to it, as tar and Docker do. ``below``: the entry
+    is a container's, and its mounts are read in place of their mount points.
     """
     info = _header(st, name)
     kind = stat.S_IFMT(st.st_mode)
@@ -603,12 +630,13 @@ def _tar_entry(
         d = inroot.reopen(fd)
         try:
             for child in sorted(os.listdir(d)):
+                at = below.child(child) if below else None
                 try:
-                    cfd, cst = inroot.open_entry(d, child)
+                    cfd, cst = _open_child(d, child, at)
                 except FileNotFoundError:
                     continue  # gone since the listing
                 try:
-                    _tar_entry(tar, cfd, cst, f"{name}/{child}", links)
+                    _tar_entry(tar, cfd, cst, f"{name}/{child}", links, at)
                 finally:
                     os.close(cfd)
         finally:

@@ -14,6 +14,11 @@ goes on inside that tree alone (``runtime.containers.inroot``: openat2
 copy changes which of its own trees the copy lands in, never more: each
 lookup stays inside the tree it was opened in.
 
+A copy out of a directory that holds mounts takes their contents, as Docker's
+does: the walk (``Below``) knows the container path of each entry it meets,
+and at a mount's destination it reads the mount's source instead of the
+rootfs's empty mount point.
+
 tmpfs mounts live in the container's memory only and, as in Docker, are not
 seen (the rootfs's empty directory under them is).
 """
@@ -45,13 +50,38 @@ class Mount:
     rw: bool
 
 
+class Below:
+    """Where a walk of the container's files is: the container path of the entry it is
+    at, and the container's mounts by destination, to be read in place of the rootfs's
+    mount points it meets below."""
+
+    def __init__(self, at: str, mounts: dict[str, Mount]) -> None:
+        self.at, self._mounts = at, mounts
+
+    def child(self, name: str) -> Below:
+        return Below(posixpath.join(self.at, name), self._mounts)
+
+    def open_mount(self) -> tuple[int, os.stat_result] | None:
+        """An ``O_PATH`` fd and stat of the source of the mount at this entry, if any."""
+        mount = self._mounts.get(self.at)
+        if mount is None:
+            return None
+        fd = os.open(mount.source, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
+        try:
+            return fd, os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+
 class View:
     """An open tree of a container (its rootfs, or one mount) and a path in it.
 
     ``prefix`` is the container path of the tree's root ("" for the rootfs): what a
     path found in the tree is, seen from the container. ``top``: the path names the
     mount itself (``/data``, ``/data/``), an entry of its parent, not its contents.
-    ``resolve`` is the walk that found it, for a symlink's final container path.
+    ``resolve`` is the walk that found it, for a symlink's final container path;
+    ``below`` where a copy out of it starts (None: the container has no mounts).
     """
 
     def __init__(
@@ -60,10 +90,11 @@ class View:
         path: str,
         prefix: str,
         resolve: Callable[[str], str],
+        below: Below | None,
         top: bool = False,
     ) -> None:
         self.root, self.path, self.prefix, self.top = root, path, prefix, top
-        self.resolve = resolve
+        self.resolve, self.below = resolve, below
 
 
 class _Trees:
@@ -170,12 +201,13 @@ def opened_view(
         trees = _Trees(stack, lambda: manager.mounted_rootfs(c.id), mounts)
         # without mounts every path is the rootfs's, and inroot follows its links there
         path = trees.resolve(cpath, follow) if mounts else cpath
+        below = Below(posixpath.normpath(path), {m.dest: m for m in mounts}) if mounts else None
         mount = trees.mount_of(posixpath.normpath(path))
         if mount is None:
             if write and c.spec.read_only:
                 raise ReadOnly("container rootfs is marked read-only")
             _, root, _ = trees.locate("/")
-            yield View(root, path, "", trees.resolve)
+            yield View(root, path, "", trees.resolve, below)
             return
         if write and not mount.rw:
             raise ReadOnly("mounted volume is marked read-only")
@@ -186,4 +218,4 @@ def opened_view(
         elif path.endswith("/"):
             rest += "/"
         top = posixpath.normpath(path) == mount.dest and not path.endswith("/.")
-        yield View(root, rest or "/", mount.dest.rstrip("/"), trees.resolve, top=top)
+        yield View(root, rest or "/", mount.dest.rstrip("/"), trees.resolve, below, top=top)

@@ -5,6 +5,7 @@ container plants in a volume leads inside the volume, never to the host."""
 from __future__ import annotations
 
 import os
+import tarfile
 from pathlib import Path
 
 from runtime.containers.copy import stat_path
@@ -155,3 +156,33 @@ def test_links_lead_across_mounts_as_in_the_container(wharf, rt, tmp_path: Path)
     assert (out / "stopped").read_text() == "in-volume\n"
     wharf("rm", "cpx")
     wharf("volume", "rm", "cpxdata")
+
+
+def test_a_directory_holding_mounts_is_copied_with_their_contents(wharf, tmp_path: Path) -> None:
+    """As Docker's: ``cp CTR:/srv`` takes the bind on ``/srv/b`` and the volume inside it,
+    not the rootfs's empty mount points; ``docker export`` still leaves mounts out."""
+    shared = _bind_dir(wharf, "held")
+    (shared / "from-bind").write_text("bind\n")
+    wharf(
+        "run", "-d", "--name", "cph", "-v", f"{shared}:/srv/b", "-v", "cphvol:/srv/b/inner",
+        "busybox", "sh", "-c", "echo vol > /srv/b/inner/v; echo root > /srv/r; echo ready; sleep 300",
+    )  # fmt: skip
+    for _ in range(200):
+        if "ready" in wharf("logs", "cph").stdout:
+            break
+    out = tmp_path / "out"
+    out.mkdir()
+    wharf("cp", "cph:/srv", str(out))
+    assert (out / "srv" / "r").read_text() == "root\n"
+    assert (out / "srv" / "b" / "from-bind").read_text() == "bind\n"
+    assert (out / "srv" / "b" / "inner" / "v").read_text() == "vol\n"
+    wharf("cp", "cph:/srv/.", str(tmp_path / "contents"))
+    assert (tmp_path / "contents" / "b" / "inner" / "v").read_text() == "vol\n"
+    listing = wharf("cp", "cph:/srv", "-").stdout  # a tar of text files: readable as text
+    assert "srv/b/from-bind" in listing and "srv/b/inner/v" in listing
+    wharf("export", "-o", str(tmp_path / "fs.tar"), "cph")
+    with tarfile.open(tmp_path / "fs.tar") as tar:
+        names = set(tar.getnames())
+    assert "srv/r" in names and "srv/b" in names and "srv/b/from-bind" not in names
+    wharf("rm", "-f", "cph")
+    wharf("volume", "rm", "cphvol")
