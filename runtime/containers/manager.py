@@ -58,6 +58,7 @@ from runtime.containers.process import (
     require_running,
 )
 from runtime.containers.records import ContainerRecords
+from runtime.containers.usage import interface_counters
 from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError, cleanup_step
 from runtime.prunefilter import PruneFilter
 
@@ -889,14 +890,11 @@ class ContainerManager:
         c = self.get(id_or_name)
         require_running(c)
         out = cgroup_stats(cgroup_path(c.id, c.spec.cgroup_parent))
-        out["net_rx"] = out["net_tx"] = 0
-        with contextlib.suppress(OSError):
-            for line in Path(f"/proc/{c.pid}/net/dev").read_text().splitlines()[2:]:
-                name, _, counters = line.partition(":")
-                values = counters.split()
-                if name.strip() != "lo" and len(values) >= 9:
-                    out["net_rx"] += int(values[0])
-                    out["net_tx"] += int(values[8])
+        # the host's interfaces are not the container's: Docker shows none for --network host
+        nets = {} if c.spec.network == "host" else interface_counters(c.pid)
+        out["networks"] = nets
+        out["net_rx"] = sum(n["rx_bytes"] for n in nets.values())
+        out["net_tx"] = sum(n["tx_bytes"] for n in nets.values())
         return out
 
     def ports(self, id_or_name: str) -> dict:

@@ -91,19 +91,9 @@ def stats_json(
             "stats": {},
             "limit": counters["memory_limit"],
         },
-        networks={
-            "eth0": {
-                "rx_bytes": counters["net_rx"],
-                "rx_packets": 0,
-                "rx_errors": 0,
-                "rx_dropped": 0,
-                "tx_bytes": counters["net_tx"],
-                "tx_packets": 0,
-                "tx_errors": 0,
-                "tx_dropped": 0,
-            }
-        },
     )
+    if counters["networks"]:  # dockerd leaves the key out for a container with no interface
+        out["networks"] = counters["networks"]
     return out
 
 

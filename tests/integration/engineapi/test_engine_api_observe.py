@@ -81,6 +81,30 @@ def test_stats_shapes_through_docker_py(client, docker) -> None:
         client.api.stats("nosuch", stream=False)
 
 
+def test_stats_count_each_interface_as_dockerd(client, docker) -> None:
+    """``networks`` has each interface of the container's namespace (loopback aside) with
+    Docker's byte, packet, error and drop counters; none for ``--network none``."""
+    docker(
+        "run", "-d", "--name", "pinger", "busybox", "sh", "-c",
+        "ping -c 3 -i 0.2 $(ip route | awk '/default/ {print $3}') > /dev/null; touch /ready;"
+        " sleep 300",
+    )  # fmt: skip
+    wait_file(docker, "pinger", "/ready")
+    nets = client.containers.get("pinger").stats(stream=False)["networks"]
+    assert set(nets) == {"eth0"}, nets
+    eth0 = nets["eth0"]
+    assert set(eth0) == {
+        "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
+        "tx_bytes", "tx_packets", "tx_errors", "tx_dropped",
+    }  # fmt: skip
+    assert eth0["tx_packets"] >= 3 and eth0["rx_packets"] >= 3, eth0
+    assert eth0["tx_bytes"] >= 3 * 84 and eth0["rx_bytes"] >= 3 * 84, eth0  # 3 echo requests
+    row = docker("stats", "--no-stream", "--format", "{{.NetIO}}", "pinger").stdout.strip()
+    assert re.fullmatch(r"[\d.]+(B|kB) / [\d.]+(B|kB)", row) and not row.startswith("0B"), row
+    docker("run", "-d", "--name", "alone", "--network", "none", "busybox", "sleep", "300")
+    assert "networks" not in client.containers.get("alone").stats(stream=False)
+
+
 def test_docker_diff_lists_the_changes(docker, client, wharf) -> None:
     docker(
         "run", "-d", "--name", "df1", "busybox", "sh", "-c",
