@@ -9,13 +9,17 @@ with that credential must close too, while the user's other sockets stay open.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 
 import pytest
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
+from django.contrib.sessions.models import Session
 from django.test import Client
+from django.utils import timezone
 
 from webapp.accounts.tokens import ApiToken
 from webapp.asgi import application
@@ -62,6 +66,19 @@ async def _closed_with(comm: WebsocketCommunicator) -> int | None:
     """The close code the socket got, or None while it stays open."""
     while not await comm.receive_nothing(timeout=1):
         out = await comm.receive_output(timeout=1)
+        if out["type"] == "websocket.close":
+            return out.get("code", 1000)
+    return None
+
+
+async def _closes_within(comm: WebsocketCommunicator, seconds: float) -> int | None:
+    """The close code the socket gets within SECONDS (other messages passed over)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while (left := deadline - asyncio.get_running_loop().time()) > 0:
+        try:
+            out = await comm.receive_output(timeout=left)
+        except TimeoutError:
+            return None
         if out["type"] == "websocket.close":
             return out.get("code", 1000)
     return None
@@ -123,3 +140,58 @@ def test_signing_out_closes_that_sessions_sockets_only(world):
         return closed
 
     assert async_to_sync(scenario)() == (4404, None)
+
+
+def test_a_token_running_out_closes_its_socket_at_its_expiry(world):
+    """No signal marks a token's expiry: the socket watches the time itself."""
+    alice, job = world
+    token, text = ApiToken.issue(alice, "short")
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() + timedelta(seconds=2))
+    comm = _token_socket(text, f"/ws/jobs/{job.pk}/")
+
+    async def scenario() -> tuple[int | None, int | None]:
+        await _open(comm)
+        before = await _closed_with(comm)  # a second of the two: still open
+        return before, await _closes_within(comm, 15)
+
+    assert async_to_sync(scenario)() == (None, 4404)
+
+
+def test_a_session_past_its_age_closes_its_sockets(world):
+    """An expired session still in the store (until clearsessions) is no credential."""
+    alice, job = world
+    browser = _signed_in(alice)
+    key = browser.cookies["sessionid"].value
+    Session.objects.filter(session_key=key).update(
+        expire_date=timezone.now() + timedelta(seconds=2)
+    )
+    comm = _cookie_socket(browser, "/ws/inventory/")
+
+    async def scenario() -> tuple[int | None, int | None]:
+        await _open(comm)
+        before = await _closed_with(comm)
+        return before, await _closes_within(comm, 15)
+
+    assert async_to_sync(scenario)() == (None, 4404)
+    assert Session.objects.filter(session_key=key).exists()  # expired, not removed
+
+
+def test_a_token_made_longer_keeps_its_socket_open(world):
+    alice, job = world
+    token, text = ApiToken.issue(alice, "extended")
+    ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() + timedelta(seconds=2))
+    comm = _token_socket(text, f"/ws/jobs/{job.pk}/")
+
+    @database_sync_to_async
+    def extend() -> None:
+        ApiToken.objects.filter(pk=token.pk).update(expires=timezone.now() + timedelta(days=1))
+
+    async def scenario() -> int | None:
+        await _open(comm)
+        await extend()
+        await asyncio.sleep(2)
+        closed = await _closed_with(comm)
+        await comm.disconnect()
+        return closed
+
+    assert async_to_sync(scenario)() is None

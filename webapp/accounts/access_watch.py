@@ -13,27 +13,40 @@ reset, a session signed out) — are caught here from the models' signals, whate
 the user read afresh: the job and container sockets close with 4404 when the
 object is no longer the user's, the lists' socket joins and leaves team
 groups to match.
+
+A credential that simply runs out — a token past its expiry, a session past
+its age — sends no signal, so each socket also tells itself ``access.changed``
+when its credential's time is up (``FollowsAccess``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.contrib.auth import HASH_SESSION_KEY, get_user_model
 from django.contrib.auth.signals import user_logged_out
 from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete
 from django.dispatch import receiver
+from django.utils import timezone
 from django.utils.crypto import constant_time_compare
 
 from webapp.accounts.models import Membership
 from webapp.fleet.models import Host, HostGrant, HostPool
 
 log = logging.getLogger(__name__)
+
+#: seconds after a credential's expiry that its sockets check it (clocks of one machine)
+EXPIRY_SLACK = 0.5
+#: the longest a socket's expiry timer waits at once (a far expiry is waited in steps)
+MAX_TIMER = 86400.0
 
 
 def access_group(user_id: int) -> str:
@@ -79,26 +92,77 @@ def fresh_user(scope: dict) -> Any | None:
         owner = ApiToken.user_for(token)
         return found if owner is not None and owner.pk == found.pk else None
     session = scope.get("session")
-    if session is None or session.session_key is None or not session.exists(session.session_key):
+    if session is None or session.session_key is None:
         return None
-    stored = session.get(HASH_SESSION_KEY, "")
-    if not constant_time_compare(stored, found.get_session_auth_hash()):
+    # read from the store again: an expired session is absent there (``exists`` alone
+    # does not look at the expiry, and the scope's copy is the one read at connect)
+    stored = session.__class__(session.session_key)
+    data = stored.load()
+    if stored.session_key is None:
+        return None
+    if not constant_time_compare(data.get(HASH_SESSION_KEY, ""), found.get_session_auth_hash()):
         return None
     return found
 
 
+def credential_expiry(scope: dict) -> datetime | None:
+    """When the credential a socket opened with runs out: its token's expiry, or its
+    session's; None when it never does (a token without expiry) or is gone already."""
+    token = scope.get("auth_token")
+    if token is not None:
+        from webapp.accounts.tokens import ApiToken
+
+        return ApiToken.expiry_of(token)
+    session = scope.get("session")
+    if session is None or session.session_key is None:
+        return None
+    store = session.__class__(session.session_key)
+    model = getattr(store, "model", None)
+    if model is not None:  # sessions in the database: the row's own expiry
+        return (
+            model.objects.filter(session_key=session.session_key, expire_date__gt=timezone.now())
+            .values_list("expire_date", flat=True)
+            .first()
+        )
+    store.load()
+    return None if store.session_key is None else store.get_expiry_date()
+
+
 class FollowsAccess:
-    """A consumer's part: join the user's access group; ``access_changed`` is the consumer's."""
+    """A consumer's part: join the user's access group, and be told ``access.changed``
+    when the socket's credential runs out; ``access_changed`` is the consumer's."""
 
     access_followed: str | None = None
+    _expiry_timer: asyncio.TimerHandle | None = None
 
     async def follow_access(self, user: Any) -> None:
         self.access_followed = access_group(user.pk)
         await self.channel_layer.group_add(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
+        await self._watch_expiry()
 
     async def unfollow_access(self) -> None:
+        if self._expiry_timer is not None:
+            self._expiry_timer.cancel()
         if self.access_followed is not None:
             await self.channel_layer.group_discard(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
+
+    async def _watch_expiry(self) -> None:
+        """Arm a timer for the credential's expiry (a moment after it, so the check
+        finds it expired); a far expiry is waited for in steps of ``MAX_TIMER``."""
+        expires = await database_sync_to_async(credential_expiry)(self.scope)  # type: ignore[attr-defined]
+        if expires is None:
+            return
+        delay = max(0.0, (expires - timezone.now()).total_seconds()) + EXPIRY_SLACK
+        self._expiry_timer = asyncio.get_running_loop().call_later(
+            min(delay, MAX_TIMER), lambda: asyncio.ensure_future(self._expiry_due())
+        )
+
+    async def _expiry_due(self) -> None:
+        expires = await database_sync_to_async(credential_expiry)(self.scope)  # type: ignore[attr-defined]
+        if expires is not None and expires > timezone.now():
+            await self._watch_expiry()  # not yet (a step of a far one, or made longer)
+            return
+        await self.channel_layer.send(self.channel_name, {"type": "access.changed"})  # type: ignore[attr-defined]
 
 
 def _members(team_ids: Iterable[int]) -> list[int]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -85,6 +85,15 @@ class ApiToken(models.Model):
         if token.last_used is None or now - token.last_used >= LAST_USED_EVERY:
             cls.objects.filter(pk=token.pk).update(last_used=now)
         return token.user
+
+    @classmethod
+    def expiry_of(cls, text: str) -> datetime | None:
+        """When the token of TEXT runs out (None: never, or no such token). Only for a
+        text that ``user_for`` took: the secret is not checked again here."""
+        pk = text[len(PREFIX) :].partition("_")[0]
+        if not text.startswith(PREFIX) or not pk.isdigit():
+            return None
+        return cls.objects.filter(pk=int(pk)).values_list("expires", flat=True).first()
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
