@@ -28,7 +28,6 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,9 +35,6 @@ from typing import Any
 
 from runtime.containers import inroot
 from runtime.errors import ReadOnly
-
-#: symlinks followed in one walk before it is a loop (the kernel's own limit)
-MAX_LINKS = 40
 
 
 @dataclass(frozen=True)
@@ -138,46 +134,18 @@ class _Trees:
         return mount, self._root(source), rest or "/"
 
     def _link(self, cpath: str) -> str | None:
-        """The text of the symlink at ``cpath``; None when it is no symlink or missing."""
+        """The text of the symlink at ``cpath``, read in the tree it lies in, or None."""
         _, root, rel = self.locate(cpath)
-        try:
-            fd = inroot.open_in_root(root, rel, os.O_PATH | os.O_NOFOLLOW)
-        except OSError:
-            return None  # missing (or no directory on the way): the rest is as written
-        try:
-            return inroot.read_link(fd) if stat.S_ISLNK(os.fstat(fd).st_mode) else None
-        finally:
-            os.close(fd)
+        return inroot.link_at(root, rel)
 
     def resolve(self, cpath: str, follow_last: bool = True) -> str:
         """``cpath`` with its symlinks followed as the container follows them, across its
         mounts: every component but the last, and the last too with ``follow_last`` or
         a trailing ``/`` or ``/.`` (kept). A loop leaves the path as written."""
         suffix = "/." if cpath.endswith("/.") else "/" if cpath.endswith("/") else ""
-        follow_last = follow_last or bool(suffix)
-        todo = [p for p in cpath.split("/") if p not in ("", ".")]
-        done: list[str] = []
-        links = 0
-        while todo:
-            name = todo.pop(0)
-            if name == "..":
-                if done:
-                    done.pop()
-                continue
-            if not todo and not follow_last:
-                done.append(name)
-                break
-            target = self._link("/" + "/".join([*done, name]))
-            if target is None:
-                done.append(name)
-                continue
-            links += 1
-            if links > MAX_LINKS:
-                return cpath
-            if target.startswith("/"):
-                done = []
-            todo = [p for p in target.split("/") if p not in ("", ".")] + todo
-        path = "/" + "/".join(done)
+        path = inroot.follow_links(cpath, self._link, follow_last or bool(suffix))
+        if path is None:
+            return cpath
         return path.rstrip("/") + suffix if suffix else path
 
 

@@ -40,7 +40,7 @@ import errno
 import os
 import posixpath
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -259,6 +259,51 @@ def reopen(fd: int, flags: int = os.O_RDONLY) -> int:
 def read_link(fd: int) -> str:
     """The target of the symlink an ``O_PATH | O_NOFOLLOW`` fd holds."""
     return os.readlink("", dir_fd=fd)
+
+
+def link_at(root_fd: int, path: str) -> str | None:
+    """The text of the symlink at ``path`` in the tree (its directories resolved inside
+    it); None when ``path`` is no symlink, or missing."""
+    try:
+        fd = open_in_root(root_fd, path, os.O_PATH | os.O_NOFOLLOW)
+    except OSError:
+        return None
+    try:
+        return read_link(fd) if stat.S_ISLNK(os.fstat(fd).st_mode) else None
+    finally:
+        os.close(fd)
+
+
+def follow_links(
+    path: str, link: Callable[[str], str | None], follow_last: bool = True
+) -> str | None:
+    """The container path ``path`` leads to, walked from ``/`` as the kernel walks it.
+
+    ``link`` gives the text of the symlink at a container path (every directory above
+    it already resolved), or None; each one met is followed — the last component's
+    only with ``follow_last`` — an absolute target from ``/``, ``..`` at ``/`` staying
+    there. Missing components are kept as written. None after 40 links: a loop.
+    """
+    todo = [p for p in path.split("/") if p not in ("", ".")]
+    done: list[str] = []
+    links = 0
+    while todo:
+        name = todo.pop(0)
+        if name == "..":
+            if done:
+                done.pop()
+            continue
+        target = link("/" + "/".join([*done, name])) if todo or follow_last else None
+        if target is None:
+            done.append(name)
+            continue
+        links += 1
+        if links > _MAX_SYMLINK_HOPS:
+            return None
+        if target.startswith("/"):
+            done = []
+        todo = [p for p in target.split("/") if p not in ("", ".")] + todo
+    return "/" + "/".join(done)
 
 
 # -- writing ---------------------------------------------------------------------

@@ -88,28 +88,16 @@ def check_guarded(layers: list[Path]) -> None:
 
 
 def resolve(rootfs: Path, path: str, follow_last: bool = True) -> Path:
-    """Return the host path of a container path, never leaving the rootfs."""
-    parts = [p for p in path.split("/") if p not in ("", ".")]
-    current: list[str] = []
-    hops = 0
-    while parts:
-        part = parts.pop(0)
-        if part == "..":
-            if current:
-                current.pop()
-            continue
-        candidate = rootfs.joinpath(*current, part)
-        if (parts or follow_last) and candidate.is_symlink():
-            hops += 1
-            if hops > 40:
-                raise InvalidArgument(f"too many levels of symbolic links in {path}")
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                current = []
-            parts = [p for p in target.split("/") if p not in ("", ".")] + parts
-            continue
-        current.append(part)
-    return rootfs.joinpath(*current)
+    """Return the host path of a container path, never leaving the rootfs.
+
+    Each link on the way is read inside the rootfs (``inroot``), never through a host
+    path a container could have swapped a directory of for a link out of it.
+    """
+    with inroot.opened_root(rootfs) as root:
+        found = inroot.follow_links(path, lambda p: inroot.link_at(root, p), follow_last)
+    if found is None:
+        raise InvalidArgument(f"too many levels of symbolic links in {path}")
+    return rootfs / found.lstrip("/")
 
 
 # A passwd or group file larger than this is not one (Docker's reader has no cap;
