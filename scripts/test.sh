@@ -15,5 +15,9 @@ echo "== django checks"
 python manage.py check --fail-level WARNING
 python manage.py makemigrations --check --dry-run >/dev/null || { echo "test.sh: models changed without a migration" >&2; exit 1; }
 echo "== pytest"
-# the slowest tests are named at the end, to keep the run short as the suite grows
-exec pytest --durations=40 "$@"
+# Tests run in WHARF_TEST_WORKERS processes (pytest-xdist; most of their time is spent
+# waiting on containers, so more than the cores): each integration test has its own
+# Wharf root and address pool, and the e2e tests share one stack in one worker
+# (tests/conftest.py's scheduler). WHARF_TEST_WORKERS=0 runs them here, one at a time.
+# The slowest tests are named at the end, to keep the run short as the suite grows.
+exec pytest -n "${WHARF_TEST_WORKERS:-3}" --durations=40 "$@"

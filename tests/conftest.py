@@ -9,6 +9,24 @@ import pytest
 _counter = itertools.count(1)
 
 
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    """How pytest-xdist shares the tests out (``scripts/test.sh`` runs it): each test is a
+    unit of work of its own, but the end-to-end tests are one unit, run in order in one
+    worker — they share one stack (real processes, ports, a database) and some follow on
+    from the one before. The largest unit is handed out first, so they start at once.
+
+    (xdist's own ``--dist loadgroup`` marks groups by renaming test ids, which pytest 9
+    no longer lets it do: its groups are silently ignored.)
+    """
+    from xdist.scheduler import LoadScopeScheduling
+
+    class OneStack(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+    return OneStack(config, log)
+
+
 @pytest.fixture
 def make_user(db):
     from django.contrib.auth import get_user_model

@@ -9,6 +9,7 @@ its environment: no database URL, no secret key, no site Redis password.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import secrets
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -94,6 +96,35 @@ class Stack:
     def output(self, job: dict) -> str:
         with self.api() as api:
             return job_output(api, job)
+
+    @contextlib.contextmanager
+    def running(self, prefix: str, command: list[str]) -> Iterator[dict]:
+        """A busybox container of the admins' team on the stack's host, named PREFIX-…,
+        once the API shows it running; yields the create's answer (its container and job)
+        and removes it (forced) afterwards, waiting for the removal to end."""
+        with self.api() as api:
+            made = accepted(
+                api.post(
+                    "/api/v1/containers/",
+                    json={
+                        "host": self.host_name,
+                        "image": "busybox",
+                        "name": f"{prefix}-{uuid.uuid4().hex[:6]}",
+                        "command": command,
+                    },
+                )
+            )
+            path = f"/api/v1/containers/{made['container']['id']}/"
+            wait_for(
+                lambda: api.get(path).json()["state"] == "running",
+                90,
+                f"{prefix}'s container to run as the API shows it",
+            )
+        try:
+            yield made
+        finally:
+            with self.api() as api:
+                self.ended(accepted(api.delete(path + "?force=1"))["job"], 60)
 
     def session(self, local_address: str | None = None) -> httpx.Client:
         """A cookie-keeping client of the pages, from LOCAL_ADDRESS if given (any of 127.0.0.0/8:

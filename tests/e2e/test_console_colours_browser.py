@@ -5,7 +5,6 @@ own DOM renderer wrote its colours into <style> elements the policy refuses)."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from e2e_stack import wait_for
@@ -40,25 +39,8 @@ return {red, light};
 @pytest.fixture
 def container(stack, host_env):
     """A running busybox container of the admin's team; removed after the test."""
-    with stack.api() as api:
-        r = api.post(
-            "/api/v1/containers/",
-            json={
-                "host": stack.host_name,
-                "image": "busybox",
-                "name": f"colours-{uuid.uuid4().hex[:6]}",
-                "command": ["sleep", "3600"],
-            },
-        )
-        assert r.status_code == 202, r.text
-        cid = r.json()["container"]["id"]
-        wait_for(
-            lambda: api.get(f"/api/v1/containers/{cid}/").json()["state"] == "running",
-            90,
-            "the container to run",
-        )
-    yield cid
-    stack.ended(stack.api().delete(f"/api/v1/containers/{cid}/?force=1").json()["job"], 60)
+    with stack.running("colours", ["sleep", "3600"]) as made:
+        yield made["container"]["id"]
 
 
 def _pixels(browser, row: int) -> dict[str, int]:

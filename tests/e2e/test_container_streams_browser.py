@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import uuid
 from pathlib import Path
 
 from e2e_stack import wait_for
@@ -63,24 +62,8 @@ def _log_numbers(browser) -> list[int]:
 
 
 def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser):
-    with stack.api() as api:
-        r = api.post(
-            "/api/v1/containers/",
-            json={
-                "host": stack.host_name,
-                "image": "busybox",
-                "name": f"live-{uuid.uuid4().hex[:6]}",
-                "command": ["sh", "-c", TICKER],
-            },
-        )
-        assert r.status_code == 202, r.text
-        cid = r.json()["container"]["id"]
-        wait_for(
-            lambda: api.get(f"/api/v1/containers/{cid}/").json()["state"] == "running",
-            90,
-            "the container to run",
-        )
-    try:
+    with stack.running("live", ["sh", "-c", TICKER]) as made:
+        cid = made["container"]["id"]
         browser.get(stack.web_url + f"/containers/{cid}/")
         browser.type("#id_username", "admin")
         browser.type("#id_password", stack.password)
@@ -169,11 +152,3 @@ def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser
 
         refused = csp_violations(browser)
         assert refused == [], json.dumps(refused, indent=1)
-    finally:
-        with stack.api() as api:
-            gone = api.delete(f"/api/v1/containers/{cid}/?force=1").json()["job"]["url"]
-            wait_for(
-                lambda: api.get(gone).json()["state"] not in ("queued", "running"),
-                60,
-                "the container's removal",
-            )

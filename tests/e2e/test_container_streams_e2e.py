@@ -43,30 +43,8 @@ def _messages(ws, wanted: str, timeout: float = 30):
 @pytest.fixture(scope="module")
 def ticker(stack, host_env):
     """A running container of the admins' team that writes a numbered line every 0.3 s."""
-    with stack.api() as api:
-        r = api.post(
-            "/api/v1/containers/",
-            json={
-                "host": stack.host_name,
-                "image": "busybox",
-                "name": f"ticker-{uuid.uuid4().hex[:6]}",
-                "command": ["sh", "-c", TICKER],
-            },
-        )
-        assert r.status_code == 202, r.text
-        path = f"/api/v1/containers/{r.json()['container']['id']}/"
-        wait_for(
-            lambda: api.get(path).json()["state"] == "running",
-            90,
-            "the container to run as the API shows it",
-        )
-        yield r.json()["container"]["id"]
-        gone = api.delete(path + "?force=1").json()["job"]["url"]
-        wait_for(
-            lambda: api.get(gone).json()["state"] not in ("queued", "running"),
-            60,
-            "the container's removal",
-        )
+    with stack.running("ticker", ["sh", "-c", TICKER]) as made:
+        yield made["container"]["id"]
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ reaches (an outline of at least 3:1 against the page, WCAG 2.4.7 and 1.4.11)."""
 from __future__ import annotations
 
 import json
-import uuid
 
 import pytest
 from e2e_stack import wait_for
@@ -115,38 +114,25 @@ return {element: describe(el), text: el.textContent.trim().slice(0, 30), tag: el
 @pytest.fixture
 def pages(stack, host_env):
     """The main pages' paths, a container's and a job's among them (the container removed after)."""
-    with stack.api() as api:
-        r = api.post(
-            "/api/v1/containers/",
-            json={
-                "host": stack.host_name,
-                "image": "busybox",
-                "name": f"contrast-{uuid.uuid4().hex[:6]}",
-                "command": ["sleep", "3600"],
-            },
-        )
-        assert r.status_code == 202, r.text
-        cid, job = r.json()["container"]["id"], r.json()["job"]
-        stack.ended(job)
-    yield [
-        "/",
-        "/containers/",
-        f"/containers/{cid}/",
-        "/images/",
-        "/volumes/",
-        "/networks/",
-        "/hosts/",
-        f"/hosts/{stack.host_name}/",
-        "/jobs/",
-        f"/jobs/{job['id']}/",
-        "/audit/",
-        "/profile/",
-        "/teams/",
-        "/teams/admins/members/",
-        "/registries/",
-    ]
-    with stack.api() as api:
-        stack.ended(api.delete(f"/api/v1/containers/{cid}/?force=1").json()["job"], 60)
+    with stack.running("contrast", ["sleep", "3600"]) as made:
+        cid, job = made["container"]["id"], made["job"]
+        yield [
+            "/",
+            "/containers/",
+            f"/containers/{cid}/",
+            "/images/",
+            "/volumes/",
+            "/networks/",
+            "/hosts/",
+            f"/hosts/{stack.host_name}/",
+            "/jobs/",
+            f"/jobs/{job['id']}/",
+            "/audit/",
+            "/profile/",
+            "/teams/",
+            "/teams/admins/members/",
+            "/registries/",
+        ]
 
 
 def _settled(browser) -> None:
