@@ -53,7 +53,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from runtime.containers import cpview, inroot
-from runtime.errors import InvalidArgument, NotFound, WharfError
+from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError
 
 #: Modes written on the host: no setuid/setgid — the copy belongs to root and the
 #: container chose the bits.
@@ -63,6 +63,9 @@ CONTAINER_MODE_MASK = 0o7777
 _CHUNK = 1 << 20
 #: Errors of a lookup that mean "no such path" (ELOOP: a symlink loop).
 _MISSING = (errno.ENOENT, errno.ENOTDIR, errno.ELOOP)
+#: Errors of a write whose path the container changed under it (a directory moved in
+#: where a file was cleared, a name taken between the look and the write).
+_RACED = (errno.EISDIR, errno.EEXIST, errno.ENOTEMPTY)
 
 
 def _view_source(
@@ -86,8 +89,11 @@ def _reported(what: str) -> Iterator[None]:
         raise  # the reader of a tar stream went away: the CLI ends quietly, as before
     except OSError as exc:
         name = f"{exc.filename}: " if isinstance(exc.filename, str) and exc.filename else ""
-        # a path the container removed or swapped for a dangling link during the copy
-        kind = NotFound if exc.errno in _MISSING else WharfError
+        # a path the container removed, swapped for a dangling link or for a directory
+        # during the copy: the container's doing, not the host's failure
+        kind = (
+            NotFound if exc.errno in _MISSING else Conflict if exc.errno in _RACED else WharfError
+        )
         raise kind(f"{what}: {name}{exc.strerror or exc}") from None
     except tarfile.TarError as exc:
         raise InvalidArgument(f"{what}: {exc}") from None
