@@ -7,6 +7,7 @@ script's module (``runtime.cli.entry``), which hands commands to the server.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -139,22 +140,44 @@ def test_a_killed_client_takes_its_command_with_it(entry, wharf, wharf_paths):
     assert wharf("inspect", "-f", "{{.State.Running}}", cid).stdout.strip() == "true"
 
 
-def test_new_code_on_disk_replaces_the_server(entry, wharf_paths):
+def test_new_code_on_disk_replaces_the_server(wharf, wharf_paths, tmp_path):
+    """A server whose code changed on disk steps down. The change is made to a copy of the
+    package the test's server runs from: touching the checkout's own would replace every
+    other test's server, which run meanwhile (tests run in parallel)."""
+    checkout = tmp_path / "checkout"
+    shutil.copytree(
+        REPO / "runtime", checkout / "runtime", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    env = dict(wharf.env, PYTHONPATH=str(checkout))
+    env.pop("WHARF_FORKSERVER", None)
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-m", "runtime.cli.entry", *args],
+            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+
+    run("ps")  # starts the copy's server
+    deadline = time.monotonic() + 30
+    while not (wharf_paths.run / "cli.sock").exists():
+        assert time.monotonic() < deadline, "the fork server never came up"
+        time.sleep(0.05)
     old = server_pid(wharf_paths)
-    source = REPO / "runtime" / "cli" / "entry.py"
+    assert _environ_paths(old) == [str(checkout)], "not the copy's server"
+    source = checkout / "runtime" / "cli" / "entry.py"
     st = source.stat()
     os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
-    try:
-        assert entry("run", "--rm", "busybox", "echo", "still right").stdout == "still right\n"
-        deadline = time.monotonic() + 30
-        while (
-            Path(f"/proc/{old}").exists()
-            and Path(f"/proc/{old}/stat").read_text().split()[2] != "Z"
-        ):
-            assert time.monotonic() < deadline, "the stale server did not exit"
-            time.sleep(0.05)
-    finally:
-        os.utime(source, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert run("run", "--rm", "busybox", "echo", "still right").stdout == "still right\n"
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{old}").exists() and Path(f"/proc/{old}/stat").read_text().split()[2] != "Z":
+        assert time.monotonic() < deadline, "the stale server did not exit"
+        time.sleep(0.05)
+
+
+def _environ_paths(pid: int) -> list[str]:
+    """The PYTHONPATH a process was started with."""
+    env = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    return [e.decode().partition("=")[2] for e in env if e.startswith(b"PYTHONPATH=")]
 
 
 def test_a_client_ended_by_sigterm_ends_quietly(entry, wharf):
