@@ -727,8 +727,8 @@ def _extract(
     """Create one archive entry at ``dest/rel`` inside the container's root."""
     target = posixpath.join(dest, rel)
     if rel == ".":
-        if not member.isdir():
-            raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), member.name)
+        if not member.isdir():  # the destination directory itself, as a file: a bad archive
+            raise InvalidArgument(f"refusing an archive entry: {member.name} is not a directory")
         dirs.append((dest, member.mtime))
         return
     head, name = posixpath.split(target)

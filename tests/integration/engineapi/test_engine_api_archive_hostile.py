@@ -70,6 +70,7 @@ def _hostile(canary: Path) -> dict[str, tuple[bytes, str]]:
         "block-device": (_tar(_entry("sda", "blk", devmajor=8, devminor=0)), "special"),
         "fifo": (_tar(_entry("pipe", "fifo")), "special"),
         "sparse-terabyte": (_tar(_sparse("big", 1 << 40)), "sparse"),
+        "the-destination-as-a-file": (_tar(_entry(".", data=b"x")), "not a directory"),
     }
 
 
