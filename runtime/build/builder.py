@@ -414,6 +414,9 @@ class Builder:
         try:
             self._check_cancelled()  # a cancel that came before _running was set
             self.rt.containers.start(ctr.id)
+            if self._cancelled.is_set():  # a cancel whose kill came before the start
+                with contextlib.suppress(WharfError):
+                    self.rt.containers.kill(ctr.id)
             code = self.rt.containers.wait(ctr.id)
             self._check_cancelled()
             tail: list[str] = []

@@ -177,6 +177,50 @@ def test_a_failing_run_names_its_line_and_code_and_leaves_no_container(rt, busyb
     assert rt.containers.list(all=True) == []
 
 
+@pytest.mark.parametrize("when", ["after the create", "before the start", "after the start"])
+def test_a_cancel_at_any_point_of_a_run_step_ends_the_build(rt, busybox_image, ctx, when):
+    """The Engine API cancels a build whose client left; a cancel whose kill finds the step's
+    container not yet running (created, or starting) must still end the step, not let
+    it run its course."""
+    import threading
+
+    (ctx / "Dockerfile").write_text("FROM busybox\nRUN sleep 60\n")
+    builder = Builder(rt, BuildOptions(context=str(ctx), network="none"), lambda line: None)
+    containers = rt.containers
+    real_create, real_start = containers.create, containers.start
+
+    def create(spec):
+        made = real_create(spec)
+        if when == "after the create":
+            builder.cancel()
+        return made
+
+    def start(cid):
+        if when == "before the start":
+            builder.cancel()  # its kill finds a container that is not running
+        real_start(cid)
+        if when == "after the start":
+            builder.cancel()
+
+    containers.create, containers.start = create, start
+    failed: list[BaseException] = []
+
+    def go() -> None:
+        try:
+            builder.build()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=go, daemon=True)
+    worker.start()
+    worker.join(timeout=40)  # the step's sleep would take 60 s
+    del containers.create, containers.start
+    assert not worker.is_alive(), f"a cancel {when} let the RUN step run on"
+    assert len(failed) == 1 and isinstance(failed[0], BuildError), failed
+    assert "cancelled" in str(failed[0])
+    assert rt.containers.list(all=True) == []
+
+
 @pytest.mark.parametrize(
     ("dockerfile", "message"),
     [
