@@ -14,7 +14,14 @@ from pathlib import Path
 
 import pytest
 
-from runtime.agent.dns import NXDOMAIN, Resolver, configured_upstreams, host_nameservers
+from runtime.agent.dns import (
+    NXDOMAIN,
+    Lookup,
+    Resolver,
+    Upstreams,
+    configured_upstreams,
+    host_nameservers,
+)
 
 LOCAL = "127.0.0.1"
 
@@ -45,10 +52,22 @@ def answers(reply: bytes) -> tuple[int, list[str]]:
     return flags & 0xF, found
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind((LOCAL, 0))
-        return s.getsockname()[1]
+def listening(lookup: Lookup, upstreams: Upstreams) -> Resolver:
+    """A resolver listening on LOCAL at a port free for UDP and TCP.
+
+    A port free for UDP a moment ago may be another test process's TCP port by
+    the time the resolver binds it (tests run in parallel): try another one.
+    """
+    for _ in range(20):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.bind((LOCAL, 0))
+            port = s.getsockname()[1]
+        r = Resolver(lookup, upstreams, port=port)
+        r.set_addresses([LOCAL])
+        if r.addresses() == [LOCAL]:
+            return r
+        r.close()
+    raise AssertionError("no port on 127.0.0.1 free for both UDP and TCP in 20 tries")
 
 
 class FakeUpstream:
@@ -88,9 +107,8 @@ def resolver(upstream: FakeUpstream) -> Iterator[Resolver]:
         asked.append((listen_ip, name))
         return names.get(name)
 
-    r = Resolver(lookup, lambda ip, client: [(LOCAL, upstream.port)], port=free_port())
+    r = listening(lookup, lambda ip, client: [(LOCAL, upstream.port)])
     r.asked = asked  # type: ignore[attr-defined]
-    r.set_addresses([LOCAL])
     t = threading.Thread(target=r.serve_forever, daemon=True)
     t.start()
     yield r
@@ -145,8 +163,7 @@ def test_junk_gets_formerr_and_the_resolver_keeps_serving(resolver: Resolver):
 
 
 def test_an_upstream_that_does_not_answer_gives_servfail():
-    r = Resolver(lambda ip, client, name: None, lambda ip, client: [], port=free_port())
-    r.set_addresses([LOCAL])
+    r = listening(lambda ip, client, name: None, lambda ip, client: [])
     threading.Thread(target=r.serve_forever, daemon=True).start()
     try:
         assert ask_udp(r, query("nothing.invalid"))[3] & 0xF == 2
