@@ -27,7 +27,10 @@ mounts as they do for the container (``runtime.containers.cpview``): the copy
 then goes on inside that one tree, with the same confinement, the mount's own
 directory as its root. Writes are refused into a read-only mount, or into the
 rootfs of a ``--read-only`` container. A copy out of a directory holding mounts
-takes their contents (Docker's too); tmpfs mounts, as in Docker, are not seen.
+takes their contents, a copy into one writes into them, and a mount point is
+never replaced (Docker's too); tmpfs mounts, as in Docker, are not seen.
+Container paths are taken as Docker's daemon takes them: ``..`` lexically
+(``/data/sub/..`` is ``/data``), then every symlink as the container sees it.
 
 Docker's rules are kept: ``cp SRC CTR:DIR`` copies into an existing directory
 under SRC's name, ``cp SRC CTR:NEW`` creates NEW; ``SRC/.`` copies a
@@ -77,7 +80,15 @@ def _view_source(
 
 
 def _container_path(path: str) -> str:
-    return path if path.startswith("/") else "/" + path
+    """A container path as Docker's daemon takes it: absolute, ``..`` and ``.`` taken
+    away lexically (``/data/sub/..`` is ``/data``, whatever ``sub`` is), a trailing
+    ``/`` or ``/.`` kept, as they mean "a directory" and "its contents"."""
+    clean = posixpath.normpath("/" + path.lstrip("/"))  # "//x" would stay as it is
+    if path == "." or path.endswith("/."):
+        return clean.rstrip("/") + "/."
+    if path.endswith("/") and clean != "/":
+        return clean + "/"
+    return clean
 
 
 @contextlib.contextmanager
@@ -110,6 +121,7 @@ def copy_entry(
     mode_mask: int,
     owners: bool = False,
     below: cpview.Below | None = None,
+    into: cpview.Below | None = None,
 ) -> None:
     """Copy the entry behind ``fd`` (``O_PATH``, not followed) as ``name`` in ``dst_dir``.
 
@@ -119,15 +131,22 @@ def copy_entry(
     a device, and creating one would hand its access to whoever can reach the copy.
     With ``owners`` (``cp -a``) each entry keeps its uid and gid; otherwise it
     belongs to root, who made the copy. ``below``: the entry is a container's, and
-    its mounts are read in place of their mount points.
+    its mounts are read in place of their mount points; ``into``: the copy is made
+    in a container, at this container path, and its mounts are written in place of
+    their mount points (a mount point is never replaced).
     """
     kind = stat.S_IFMT(st.st_mode)
+    if into is not None and into.mount is not None and kind != stat.S_IFDIR:
+        raise cpview.busy(into.at)
     if kind == stat.S_IFDIR:
         src = inroot.reopen(fd)
         try:
-            dst = inroot.make_dir(dst_dir, name)
+            if into is not None and into.mount is not None:
+                dst = into.open_mount_dir()
+            else:
+                dst = inroot.make_dir(dst_dir, name)
             try:
-                copy_children(src, dst, mode_mask, owners, below)
+                copy_children(src, dst, mode_mask, owners, below, into)
                 _set_meta(dst, st, mode_mask, owners)
             finally:
                 os.close(dst)
@@ -157,8 +176,10 @@ def copy_children(
     mode_mask: int,
     owners: bool = False,
     below: cpview.Below | None = None,
+    into: cpview.Below | None = None,
 ) -> None:
-    """Copy every entry of the directory open at ``src_dir`` into ``dst_dir``."""
+    """Copy every entry of the directory open at ``src_dir`` into ``dst_dir``
+    (``below``, ``into``: as ``copy_entry``'s, for the directories themselves)."""
     for name in sorted(os.listdir(src_dir)):
         child = below.child(name) if below else None
         try:
@@ -166,7 +187,7 @@ def copy_children(
         except FileNotFoundError:
             continue  # gone since the listing
         try:
-            copy_entry(fd, st, dst_dir, name, mode_mask, owners, child)
+            copy_entry(fd, st, dst_dir, name, mode_mask, owners, child, into and into.child(name))
         finally:
             os.close(fd)
 
@@ -211,7 +232,7 @@ def _container_source(
     The last component is not followed (a symlink is copied as one), unless the
     path ends in ``/`` or ``follow`` (``cp -L``): then the link's target, resolved
     inside the container's root, is copied under the link's name.
-    ``/``, ``DIR/.`` and ``DIR/..`` mean the directory's contents.
+    ``/`` and ``DIR/.`` mean the directory's contents.
     """
     try:
         with inroot.locate(root, path, follow=follow or path.endswith("/")) as loc:
@@ -276,11 +297,15 @@ def _deliver(
     shown: tuple[str, str],
     owners: bool = False,
     below: cpview.Below | None = None,
+    into: cpview.Below | None = None,
 ) -> None:
-    """Put the source entry at ``dst`` by Docker's rules (see the module's docstring)."""
+    """Put the source entry at ``dst`` by Docker's rules (see the module's docstring).
+
+    ``below``: the source is a container's (see ``copy_entry``); ``into``: ``dst`` is
+    a container's path, at this container path."""
     src_shown, dst_shown = shown
     if dst.name is None or (dst.st is not None and stat.S_ISDIR(dst.st.st_mode)):
-        into = (
+        into_fd = (
             dst.dir_fd
             if dst.name is None
             else os.open(
@@ -293,14 +318,15 @@ def _deliver(
             if contents:
                 src = inroot.reopen(fd)
                 try:
-                    copy_children(src, into, mode_mask, owners, below)
+                    copy_children(src, into_fd, mode_mask, owners, below, into)
                 finally:
                     os.close(src)
             else:
-                copy_entry(fd, st, into, name, mode_mask, owners, below)
+                child = into.child(name) if into else None
+                copy_entry(fd, st, into_fd, name, mode_mask, owners, below, child)
         finally:
-            if into != dst.dir_fd:
-                os.close(into)
+            if into_fd != dst.dir_fd:
+                os.close(into_fd)
         return
     if dst.st is not None and stat.S_ISDIR(st.st_mode):
         raise InvalidArgument(
@@ -309,7 +335,7 @@ def _deliver(
     # a new entry (a directory copy creates it holding SRC's contents), or a file
     # replacing the non-directory there
     assert dst.name is not None
-    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask, owners, below)
+    copy_entry(fd, st, dst.dir_fd, dst.name, mode_mask, owners, below, into)
 
 
 # -- the four verbs --------------------------------------------------------------
@@ -371,7 +397,9 @@ def copy_to(
                         f"destination directory {path} does not exist in container {ctr}"
                     )
                 name = os.path.basename(os.path.abspath(src))
-                _deliver(fd, st, name, contents, dst, CONTAINER_MODE_MASK, (src, path), archive)
+                shown = (src, path)
+                mode = CONTAINER_MODE_MASK
+                _deliver(fd, st, name, contents, dst, mode, shown, archive, into=view.below)
     finally:
         os.close(fd)
 
@@ -537,9 +565,8 @@ def untar_to(
     """
     cpath = _container_path(path)
     with cpview.opened_view(manager, ctr, cpath, write=True, follow=True) as view:
-        root, cpath = view.root, view.path
         try:
-            os.close(inroot.open_in_root(root, cpath, os.O_PATH | os.O_DIRECTORY))
+            os.close(inroot.open_in_root(view.root, view.path, os.O_PATH | os.O_DIRECTORY))
         except OSError as exc:
             if exc.errno == errno.ENOENT:
                 raise NotFound(f"Could not find the file {path} in container {ctr}") from None
@@ -548,7 +575,7 @@ def untar_to(
             raise InvalidArgument(
                 f"destination {path} in container {ctr} must be a directory"
             ) from None
-        dirs: list[tuple[str, float]] = []
+        dirs: list[tuple[int, str, float]] = []
         with (
             _reported(f"extracting into {path} in container {ctr}"),
             tarfile.open(fileobj=source, mode="r|*") as tar,
@@ -558,8 +585,8 @@ def untar_to(
                     rel, mode = _filtered(member, cpath)
                 except tarfile.FilterError as exc:
                     raise InvalidArgument(f"refusing an archive entry: {exc}") from None
-                _extract(root, tar, member, cpath, rel, mode, dirs, owners, keep_kinds)
-            for dpath, mtime in reversed(dirs):  # after their contents, as tarfile does
+                _extract(view, tar, member, rel, mode, dirs, owners, keep_kinds)
+            for root, dpath, mtime in reversed(dirs):  # after their contents, as tarfile does
                 with contextlib.suppress(OSError):
                     dfd = inroot.open_in_root(root, dpath, os.O_RDONLY | os.O_DIRECTORY)
                     try:
@@ -714,25 +741,30 @@ def _filtered(member: tarfile.TarInfo, dest: str) -> tuple[str, int | None]:
 
 
 def _extract(
-    root: int,
+    view: cpview.View,
     tar: tarfile.TarFile,
     member: tarfile.TarInfo,
-    dest: str,
     rel: str,
     mode: int | None,
-    dirs: list[tuple[str, float]],
+    dirs: list[tuple[int, str, float]],
     owners: bool = False,
     keep_kinds: bool = False,
 ) -> None:
-    """Create one archive entry at ``dest/rel`` inside the container's root."""
-    target = posixpath.join(dest, rel)
+    """Create one archive entry at ``rel`` below the view's directory, in the tree its
+    directory is in for the container (``View.place``: a mount's, links followed)."""
     if rel == ".":
         if not member.isdir():  # the destination directory itself, as a file: a bad archive
             raise InvalidArgument(f"refusing an archive entry: {member.name} is not a directory")
-        dirs.append((dest, member.mtime))
+        dirs.append((view.root, view.path, member.mtime))
         return
-    head, name = posixpath.split(target)
-    parent = inroot.make_dirs(root, head)
+    head, name = posixpath.split(rel)
+    root, where, cdir = view.place(posixpath.join(view.cpath, head))
+    target = posixpath.join(cdir, name)  # the container's path, for what is said
+    top = view.mount_top(target, member.isdir())
+    if top is not None:  # a mount's directory already: its contents go into the mount
+        dirs.append((*top, member.mtime))
+        return
+    parent = inroot.make_dirs(root, where)
     try:
         if keep_kinds and member.isdir():
             with contextlib.suppress(FileNotFoundError):
@@ -747,7 +779,7 @@ def _extract(
                     os.fchown(dfd, member.uid, member.gid)
             finally:
                 os.close(dfd)
-            dirs.append((target, member.mtime))
+            dirs.append((root, posixpath.join(where, name), member.mtime))
         elif member.issym():
             inroot.make_symlink(parent, name, member.linkname)
             if owners:
@@ -755,8 +787,9 @@ def _extract(
             ns = int(member.mtime * 1e9)
             inroot.set_times(parent, name, ns, ns)
         elif member.islnk():
-            link = posixpath.join(dest, posixpath.normpath(member.linkname))
-            with inroot.locate(root, link, follow=False) as src:
+            lhead, lname = posixpath.split(posixpath.normpath(member.linkname))
+            lroot, lwhere, _ = view.place(posixpath.join(view.cpath, lhead))
+            with inroot.locate(lroot, posixpath.join(lwhere, lname), follow=False) as src:
                 if src.name is None or src.st is None:
                     raise FileNotFoundError(
                         errno.ENOENT, "hard link target not found", member.linkname

@@ -19,6 +19,19 @@ does: the walk (``Below``) knows the container path of each entry it meets,
 and at a mount's destination it reads the mount's source instead of the
 rootfs's empty mount point.
 
+A copy into a directory that holds mounts writes into them, as Docker's does
+(it mounts them for the copy): a copy's entry at a mount's destination is the
+mount's directory (its read-only flag honoured), an archive's entries are each
+placed by the same walk, links followed across mounts as the container follows
+them. A mount point is never replaced: a file at a file bind's destination is
+refused (Docker's "device or resource busy").
+
+Mount sources are opened, never walked by path: a bind's recorded source is
+opened one component at a time without following a symlink and checked against
+the host's bind policy again (``runtime.volumes.policy.pin_bind_source``), so a
+container that writes one bind (``/srv/share``) cannot turn the source of
+another bind below it (``/srv/share/cfg``) into a link to the host's ``/etc``.
+
 tmpfs mounts live in the container's memory only and, as in Docker, are not
 seen (the rootfs's empty directory under them is).
 """
@@ -28,69 +41,29 @@ from __future__ import annotations
 import contextlib
 import os
 import posixpath
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from runtime.config import Paths
 from runtime.containers import inroot
-from runtime.errors import ReadOnly
+from runtime.errors import Conflict, ReadOnly
+from runtime.volumes import policy
 
 
 @dataclass(frozen=True)
 class Mount:
-    """A volume or bind of the container: where it shows, what backs it, writable or not."""
+    """A volume or bind of the container: where it shows, what backs it, writable or not.
+
+    ``bind``: the source is a host path of the user's (pinned and checked against
+    the bind policy at each open), not one of Wharf's own volume directories."""
 
     dest: str
     source: str
     rw: bool
-
-
-class Below:
-    """Where a walk of the container's files is: the container path of the entry it is
-    at, and the container's mounts by destination, to be read in place of the rootfs's
-    mount points it meets below."""
-
-    def __init__(self, at: str, mounts: dict[str, Mount]) -> None:
-        self.at, self._mounts = at, mounts
-
-    def child(self, name: str) -> Below:
-        return Below(posixpath.join(self.at, name), self._mounts)
-
-    def open_mount(self) -> tuple[int, os.stat_result] | None:
-        """An ``O_PATH`` fd and stat of the source of the mount at this entry, if any."""
-        mount = self._mounts.get(self.at)
-        if mount is None:
-            return None
-        fd = os.open(mount.source, os.O_PATH | os.O_NOFOLLOW | os.O_CLOEXEC)
-        try:
-            return fd, os.fstat(fd)
-        except BaseException:
-            os.close(fd)
-            raise
-
-
-class View:
-    """An open tree of a container (its rootfs, or one mount) and a path in it.
-
-    ``prefix`` is the container path of the tree's root ("" for the rootfs): what a
-    path found in the tree is, seen from the container. ``top``: the path names the
-    mount itself (``/data``, ``/data/``), an entry of its parent, not its contents.
-    ``resolve`` is the walk that found it, for a symlink's final container path;
-    ``below`` where a copy out of it starts (None: the container has no mounts).
-    """
-
-    def __init__(
-        self,
-        root: int,
-        path: str,
-        prefix: str,
-        resolve: Callable[[str], str],
-        below: Below | None,
-        top: bool = False,
-    ) -> None:
-        self.root, self.path, self.prefix, self.top = root, path, prefix, top
-        self.resolve, self.below = resolve, below
+    bind: bool = False
 
 
 class _Trees:
@@ -101,15 +74,48 @@ class _Trees:
         stack: contextlib.ExitStack,
         rootfs: Callable[[], contextlib.AbstractContextManager[Path]],
         mounts: list[Mount],
+        paths: Paths,
+        read_only: bool,
     ) -> None:
         self._stack, self._rootfs, self.mounts = stack, rootfs, mounts
-        self._open: dict[str, int] = {}
+        self._paths, self.read_only = paths, read_only
+        self.by_dest = {m.dest: m for m in mounts}
+        self._open: dict[str, tuple[int, str]] = {}
 
-    def _root(self, path: str | None) -> int:
-        key = path or ""
-        if key not in self._open:
-            where = path if path is not None else self._stack.enter_context(self._rootfs())
-            self._open[key] = self._stack.enter_context(inroot.opened_root(where))
+    def open_source(self, mount: Mount) -> int:
+        """An ``O_PATH`` fd of ``mount``'s source; the caller closes it. A bind's is
+        pinned (no symlink on the way, the policy checked again); a volume's directory
+        is Wharf's own, out of every container's reach."""
+        if mount.bind:
+            return policy.pin_bind_source(self._paths, mount.source)
+        return os.open(mount.source, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC)
+
+    def tree(self, mount: Mount | None) -> tuple[int, str]:
+        """The root fd of the tree ``mount`` (None: the rootfs) is, and the path of the
+        mount's top in it: "" for a directory, ``/NAME`` for a file bound alone, whose
+        tree is its directory (checked to still hold that very file)."""
+        key = mount.dest if mount is not None else ""
+        if key in self._open:
+            return self._open[key]
+        if mount is None:
+            root = self._stack.enter_context(
+                inroot.opened_root(self._stack.enter_context(self._rootfs()))
+            )
+            self._open[key] = (root, "")
+            return self._open[key]
+        fd = self.open_source(mount)
+        self._stack.callback(os.close, fd)
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            self._open[key] = (fd, "")
+            return self._open[key]
+        head, name = os.path.split(mount.source)
+        parent = policy.open_unlinked(head)
+        self._stack.callback(os.close, parent)
+        there = os.stat(name, dir_fd=parent, follow_symlinks=False)
+        if (there.st_dev, there.st_ino) != (st.st_dev, st.st_ino):
+            raise Conflict(f"bind source {mount.source} changed while it was opened")
+        self._open[key] = (parent, "/" + name)
         return self._open[key]
 
     def mount_of(self, plain: str) -> Mount | None:
@@ -125,13 +131,19 @@ class _Trees:
     def locate(self, cpath: str) -> tuple[Mount | None, int, str]:
         """The tree ``cpath`` (normalised, absolute) lies in, its root fd, the path in it."""
         mount = self.mount_of(cpath)
+        root, lead = self.tree(mount)
         if mount is None:
-            return None, self._root(None), cpath
+            return None, root, cpath
         rest = cpath[len(mount.dest.rstrip("/")) :]
-        source = mount.source
-        if not os.path.isdir(source):  # a file bound alone: its directory, its name
-            source, rest = os.path.dirname(source), "/" + os.path.basename(source) + rest
-        return mount, self._root(source), rest or "/"
+        return mount, root, lead + rest or "/"
+
+    def writable(self, mount: Mount | None) -> None:
+        """Raise ``ReadOnly`` (the API's 403) unless the tree of ``mount`` takes writes."""
+        if mount is None:
+            if self.read_only:
+                raise ReadOnly("container rootfs is marked read-only")
+        elif not mount.rw:
+            raise ReadOnly("mounted volume is marked read-only")
 
     def _link(self, cpath: str) -> str | None:
         """The text of the symlink at ``cpath``, read in the tree it lies in, or None."""
@@ -149,6 +161,102 @@ class _Trees:
         return path.rstrip("/") + suffix if suffix else path
 
 
+class Below:
+    """Where a walk of the container's files is: the container path of the entry it is
+    at, and the container's trees, whose mounts are read (and written) in place of the
+    rootfs's mount points the walk meets."""
+
+    def __init__(self, at: str, trees: _Trees) -> None:
+        self.at, self._trees = at, trees
+
+    def child(self, name: str) -> Below:
+        return Below(posixpath.join(self.at, name), self._trees)
+
+    @property
+    def mount(self) -> Mount | None:
+        """The mount whose destination this entry is, if any."""
+        return self._trees.by_dest.get(self.at)
+
+    def open_mount(self) -> tuple[int, os.stat_result] | None:
+        """An ``O_PATH`` fd and stat of the source of the mount at this entry, if any."""
+        mount = self.mount
+        if mount is None:
+            return None
+        fd = self._trees.open_source(mount)
+        try:
+            return fd, os.fstat(fd)
+        except BaseException:
+            os.close(fd)
+            raise
+
+    def open_mount_dir(self) -> int:
+        """A directory fd to write the mount at this entry through (a directory copied
+        there merges into it); ``busy`` when the mount is a file, ``ReadOnly`` when it
+        takes no writes."""
+        found = self.open_mount()
+        assert found is not None
+        fd, st = found
+        try:
+            if not stat.S_ISDIR(st.st_mode):
+                raise busy(self.at)
+            self._trees.writable(self.mount)
+            return inroot.reopen(fd, os.O_RDONLY | os.O_DIRECTORY)
+        finally:
+            os.close(fd)
+
+
+def busy(cpath: str) -> Conflict:
+    """The error of a copy that would replace a mount point (Docker's is the OS's EBUSY)."""
+    return Conflict(f"cannot replace {cpath}: it is a mount point (device or resource busy)")
+
+
+class View:
+    """An open tree of a container (its rootfs, or one mount) and a path in it.
+
+    ``path`` is the path in the tree (``root``), ``cpath`` the container path it is
+    (its links followed, normalised). ``top``: the path names a mount itself
+    (``/data``, ``/data/``), an entry of its parent, not its contents. ``below``
+    where a copy out of it or into it starts (None: the container has no mounts).
+    """
+
+    def __init__(
+        self, trees: _Trees, root: int, path: str, cpath: str, below: Below | None, top: bool
+    ) -> None:
+        self._trees = trees
+        self.root, self.path, self.cpath, self.below, self.top = root, path, cpath, below, top
+
+    def resolve(self, cpath: str) -> str:
+        """The container path ``cpath`` leads to, every link followed across mounts."""
+        return self._trees.resolve(cpath)
+
+    def place(self, cdir: str) -> tuple[int, str, str]:
+        """Where a copy writes the directory ``cdir`` (a container path, perhaps not there
+        yet): the root fd of its tree, its path there, and the container path it is, its
+        links followed across mounts. Refused (``ReadOnly``) in a tree that takes no
+        writes. Without mounts, the rootfs's own lookups follow the links."""
+        if self.below is None:
+            return self.root, cdir, cdir
+        resolved = posixpath.normpath(self._trees.resolve(cdir))
+        mount, root, rest = self._trees.locate(resolved)
+        self._trees.writable(mount)
+        return root, rest, resolved
+
+    def mount_top(self, cpath: str, is_dir: bool) -> tuple[int, str] | None:
+        """For an entry a copy makes at ``cpath`` (``is_dir``: a directory): None when no
+        mount is there, else the root fd of the mount's directory and its path in it
+        ("/"), the entry's contents to go there; ``busy`` when the entry or the mount
+        is not a directory (a mount point is never replaced), ``ReadOnly`` when the
+        mount takes no writes."""
+        mount = self._trees.by_dest.get(cpath)
+        if mount is None:
+            return None
+        root, lead = self._trees.tree(mount)
+        if lead or not is_dir:
+            raise busy(cpath)
+        self._trees.writable(mount)
+        return root, "/"
+
+
 @contextlib.contextmanager
 def opened_view(
     manager: Any, ctr: str, cpath: str, *, write: bool = False, follow: bool = False
@@ -161,29 +269,32 @@ def opened_view(
     """
     c = manager.get(ctr)
     mounts = [
-        Mount(m["Destination"].rstrip("/") or "/", m["Source"], bool(m["RW"]))
+        Mount(m["Destination"].rstrip("/") or "/", m["Source"], bool(m["RW"]), m["Type"] == "bind")
         for m in manager.rt.volumes.mounts_json(c.id)
         if m["Type"] != "tmpfs" and m["Source"]
     ]
     with contextlib.ExitStack() as stack:
-        trees = _Trees(stack, lambda: manager.mounted_rootfs(c.id), mounts)
+        trees = _Trees(
+            stack,
+            lambda: manager.mounted_rootfs(c.id),
+            mounts,
+            manager.rt.paths,
+            bool(c.spec.read_only),
+        )
         # without mounts every path is the rootfs's, and inroot follows its links there
         path = trees.resolve(cpath, follow) if mounts else cpath
-        below = Below(posixpath.normpath(path), {m.dest: m for m in mounts}) if mounts else None
-        mount = trees.mount_of(posixpath.normpath(path))
+        plain = posixpath.normpath(path)
+        below = Below(plain, trees) if mounts else None
+        mount, root, rest = trees.locate(plain)
+        if write:
+            trees.writable(mount)
         if mount is None:
-            if write and c.spec.read_only:
-                raise ReadOnly("container rootfs is marked read-only")
-            _, root, _ = trees.locate("/")
-            yield View(root, path, "", trees.resolve, below)
+            yield View(trees, root, path, plain, below, top=False)
             return
-        if write and not mount.rw:
-            raise ReadOnly("mounted volume is marked read-only")
-        _, root, rest = trees.locate(posixpath.normpath(path))
         rest = rest.rstrip("/") if rest != "/" else ""
         if path.endswith("/."):
             rest += "/."
         elif path.endswith("/"):
             rest += "/"
-        top = posixpath.normpath(path) == mount.dest and not path.endswith("/.")
-        yield View(root, rest or "/", mount.dest.rstrip("/"), trees.resolve, below, top=top)
+        top = plain == mount.dest and not path.endswith("/.")
+        yield View(trees, root, rest or "/", plain, below, top=top)

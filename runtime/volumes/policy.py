@@ -87,13 +87,13 @@ def _refuse_sensitive(paths: Paths, source: str, resolved: Path) -> None:
             raise InvalidArgument(f"bind source {source} would expose Wharf's own state ({state})")
 
 
-def pin_bind_source(paths: Paths, source: str) -> int:
-    """Open a recorded bind source for a start; return an ``O_PATH`` descriptor of it.
+def open_unlinked(source: str) -> int:
+    """Open the host path ``source`` as an ``O_PATH`` descriptor, following no symlink.
 
-    Every component is opened relative to its parent with ``O_NOFOLLOW``: the
-    recorded path was fully resolved at create time, so any symlink met now was
-    planted since, and is refused.  The policy is checked again on what was
-    opened (an admin may have narrowed it since).
+    Every component is opened relative to its parent with ``O_NOFOLLOW``: the path
+    was fully resolved when it was recorded, so any symlink met now was planted
+    since (by a container that can write a parent through another mount) and is
+    refused.  ``..`` and ``.`` are refused too.
     """
     if not source.startswith("/"):
         raise InvalidArgument(f"bind source {source!r} is not an absolute path")
@@ -104,7 +104,7 @@ def pin_bind_source(paths: Paths, source: str) -> int:
                 raise InvalidArgument(f"bind source {source} is not a normalized path")
             try:
                 nxt = os.open(part, _O_PATH_NOFOLLOW, dir_fd=fd)
-            except FileNotFoundError:
+            except (FileNotFoundError, NotADirectoryError):
                 raise InvalidArgument(
                     f"invalid mount config: bind source path does not exist: {source}"
                 ) from None
@@ -118,7 +118,21 @@ def pin_bind_source(paths: Paths, source: str) -> int:
         opened = os.readlink(f"/proc/self/fd/{fd}")
         if opened != os.path.normpath(source):
             raise InvalidArgument(f"bind source {source} moved while it was opened ({opened})")
-        check_bind_source(paths, opened, create=False)
+        return fd
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def pin_bind_source(paths: Paths, source: str) -> int:
+    """Open a recorded bind source for a start; return an ``O_PATH`` descriptor of it.
+
+    Opened by :func:`open_unlinked`, then the policy is checked again on what was
+    opened (an admin may have narrowed it since).
+    """
+    fd = open_unlinked(source)
+    try:
+        check_bind_source(paths, os.readlink(f"/proc/self/fd/{fd}"), create=False)
         return fd
     except BaseException:
         os.close(fd)

@@ -4,9 +4,12 @@ container plants in a volume leads inside the volume, never to the host."""
 
 from __future__ import annotations
 
+import io
 import os
 import tarfile
 from pathlib import Path
+
+import pytest
 
 from runtime.containers.copy import stat_path
 from tests.integration.conftest import error_line
@@ -186,3 +189,164 @@ def test_a_directory_holding_mounts_is_copied_with_their_contents(wharf, tmp_pat
     assert "srv/r" in names and "srv/b" in names and "srv/b/from-bind" not in names
     wharf("rm", "-f", "cph")
     wharf("volume", "rm", "cphvol")
+
+
+def _wait_ready(wharf, name: str) -> None:
+    for _ in range(200):
+        if "ready" in wharf("logs", name).stdout:
+            return
+    raise AssertionError(f"container {name} never said it was ready")
+
+
+def _tar(*entries: tuple[str, bytes | None]) -> io.BytesIO:
+    """A tar of files (bytes) and directories (None), in the order given."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        for name, data in entries:
+            info = tarfile.TarInfo(name)
+            if data is None:
+                info.type, info.mode = tarfile.DIRTYPE, 0o755
+                tar.addfile(info)
+            else:
+                info.size, info.mode = len(data), 0o644
+                tar.addfile(info, io.BytesIO(data))
+    buf.seek(0)
+    return buf
+
+
+def test_a_bind_whose_source_another_bind_turned_into_a_link_is_refused(
+    wharf, rt, tmp_path: Path
+) -> None:
+    """Two binds, one source below the other's: the container renames the inner source
+    through the outer bind and puts a link to a host directory in its place. cp must
+    never follow that link on the host: reads, writes and archives of the inner bind are
+    refused, the host directory (a canary) is untouched."""
+    share = _bind_dir(wharf, "share")
+    (share / "cfg").mkdir()
+    (share / "cfg" / "app.conf").write_text("bound\n")
+    canary = tmp_path / "host-only"
+    canary.mkdir()
+    (canary / "app.conf").write_text("HOST SECRET\n")
+    before = sorted(os.listdir(canary))
+    wharf(
+        "run", "-d", "--name", "cpn", "-v", f"{share}:/share", "-v", f"{share}/cfg:/cfg",
+        "busybox", "sh", "-c",
+        f"mv /share/cfg /share/cfg.old && ln -s {canary} /share/cfg && echo ready; sleep 300",
+    )  # fmt: skip
+    _wait_ready(wharf, "cpn")
+    assert (share / "cfg").is_symlink()  # the swap happened on the host
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = wharf("cp", "cpn:/cfg/app.conf", str(out), check=False)
+    assert proc.returncode != 0 and "replaced by a symlink" in error_line(proc)
+    assert os.listdir(out) == []
+    src = tmp_path / "evil"
+    src.write_text("EVIL\n")
+    proc = wharf("cp", str(src), "cpn:/cfg/", check=False)
+    assert proc.returncode != 0 and "replaced by a symlink" in error_line(proc)
+    from runtime.containers.copy import tar_from, untar_to
+    from runtime.errors import InvalidArgument
+
+    with pytest.raises(InvalidArgument, match="replaced by a symlink"):
+        untar_to(rt.containers, _tar(("evil", b"EVIL\n")), "cpn", "/cfg")
+    with pytest.raises(InvalidArgument, match="replaced by a symlink"):
+        tar_from(rt.containers, "cpn", "/cfg", io.BytesIO())
+    assert sorted(os.listdir(canary)) == before
+    assert (canary / "app.conf").read_text() == "HOST SECRET\n"
+    # the container's own view is the original directory, still mounted
+    assert wharf("exec", "cpn", "cat", "/cfg/app.conf").stdout == "bound\n"
+    wharf("rm", "-f", "cpn")
+
+
+def test_dot_dot_is_taken_lexically_as_docker_does(wharf, tmp_path: Path) -> None:
+    """``cp CTR:/data/sub/.. OUT`` is ``cp CTR:/data OUT``: a directory named ``data``,
+    never an entry named ``..`` written beside OUT."""
+    wharf(
+        "run", "-d", "--name", "cpd", "-v", "cpddata:/data", "busybox", "sh", "-c",
+        "mkdir /data/sub && echo f > /data/f && echo ready; sleep 300",
+    )  # fmt: skip
+    _wait_ready(wharf, "cpd")
+    out = tmp_path / "out"
+    out.mkdir()
+    beside = sorted(os.listdir(tmp_path))
+    wharf("cp", "cpd:/data/sub/..", str(out))
+    assert sorted(os.listdir(out)) == ["data"]
+    assert (out / "data" / "f").read_text() == "f\n" and (out / "data" / "sub").is_dir()
+    assert sorted(os.listdir(tmp_path)) == beside
+    wharf("cp", "cpd:/data/sub/../.", str(tmp_path / "contents"))  # ``/.``: the contents
+    assert sorted(os.listdir(tmp_path / "contents")) == ["f", "sub"]
+    wharf("rm", "-f", "cpd")
+    wharf("volume", "rm", "cpddata")
+
+
+def test_a_file_bind_is_never_replaced(wharf, rt, tmp_path: Path) -> None:
+    """As Docker (device or resource busy): a copy onto a file bound alone would replace
+    the host's file (a new inode the container never sees); it is refused, the host file
+    and what the container reads stay as they were."""
+    conf = _bind_dir(wharf, "files") / "one.conf"
+    conf.write_text("original\n")
+    inode = conf.stat().st_ino
+    wharf(
+        "run", "-d", "--name", "cpf", "-v", f"{conf}:/etc/one.conf", "busybox",
+        "sleep", "300",
+    )  # fmt: skip
+    src = tmp_path / "one.conf"
+    src.write_text("replacement\n")
+    proc = wharf("cp", str(src), "cpf:/etc/one.conf", check=False)
+    assert proc.returncode != 0 and "is a mount point" in error_line(proc)
+    proc = wharf("cp", str(src), "cpf:/etc/", check=False)  # into its directory, same name
+    assert proc.returncode != 0 and "is a mount point" in error_line(proc)
+    from runtime.containers.copy import untar_to
+    from runtime.errors import Conflict
+
+    with pytest.raises(Conflict, match="/etc/one.conf: it is a mount point"):
+        untar_to(rt.containers, _tar(("one.conf", b"replacement\n")), "cpf", "/etc")
+    assert conf.read_text() == "original\n" and conf.stat().st_ino == inode
+    assert wharf("exec", "cpf", "cat", "/etc/one.conf").stdout == "original\n"
+    out = tmp_path / "out"
+    wharf("cp", "cpf:/etc/one.conf", str(out))  # reading it is fine
+    assert out.read_text() == "original\n"
+    wharf("rm", "-f", "cpf")
+
+
+def test_a_copy_into_a_directory_holding_mounts_writes_into_them(wharf, rt, tmp_path: Path) -> None:
+    """As Docker's (it mounts them for the copy): ``cp DIR/. CTR:/`` and an archive
+    extracted at ``/`` put ``data/...`` in the volume on ``/data``, follow the
+    container's links across mounts, and are refused by a read-only mount inside."""
+    ro = _bind_dir(wharf, "ro-inside")
+    wharf(
+        "run", "-d", "--name", "cpi", "-v", "cpivol:/data", "-v", f"{ro}:/srv/ro:ro",
+        "busybox", "sh", "-c", "ln -s /data /link && echo ready; sleep 300",
+    )  # fmt: skip
+    _wait_ready(wharf, "cpi")
+    tree = tmp_path / "tree"
+    (tree / "data" / "deep").mkdir(parents=True)
+    (tree / "data" / "deep" / "new.txt").write_text("into the volume\n")
+    (tree / "top.txt").write_text("rootfs\n")
+    wharf("cp", f"{tree}/.", "cpi:/")
+    volume = _volume_dir(wharf, "cpivol")
+    assert (volume / "deep" / "new.txt").read_text() == "into the volume\n"
+    assert wharf("exec", "cpi", "cat", "/data/deep/new.txt").stdout == "into the volume\n"
+    assert wharf("exec", "cpi", "cat", "/top.txt").stdout == "rootfs\n"
+    from runtime.containers.copy import untar_to
+    from runtime.errors import ReadOnly
+
+    untar_to(
+        rt.containers,
+        _tar(("data", None), ("data/t.txt", b"tar\n"), ("link/via.txt", b"via\n")),
+        "cpi",
+        "/",
+    )
+    assert (volume / "t.txt").read_text() == "tar\n"
+    assert (volume / "via.txt").read_text() == "via\n"  # /link -> /data, the container's
+    assert wharf("exec", "cpi", "cat", "/data/via.txt").stdout == "via\n"
+    bad = tmp_path / "bad"
+    (bad / "srv" / "ro").mkdir(parents=True)
+    (bad / "srv" / "ro" / "x").write_text("x\n")
+    proc = wharf("cp", f"{bad}/.", "cpi:/", check=False)
+    assert proc.returncode != 0 and "read-only" in error_line(proc)
+    with pytest.raises(ReadOnly):
+        untar_to(rt.containers, _tar(("srv/ro/y", b"y\n")), "cpi", "/")
+    assert os.listdir(ro) == []
+    wharf("rm", "-f", "cpi")
+    wharf("volume", "rm", "cpivol")
