@@ -64,11 +64,7 @@ def _log_numbers(browser) -> list[int]:
 def test_logs_stream_stats_move_and_the_console_answers(stack, host_env, browser):
     with stack.running("live", ["sh", "-c", TICKER]) as made:
         cid = made["container"]["id"]
-        browser.get(stack.web_url + f"/containers/{cid}/")
-        browser.type("#id_username", "admin")
-        browser.type("#id_password", stack.password)
-        browser.click("#sign-in")
-        wait_for(lambda: f"/containers/{cid}/" in browser.url(), 20, "its page after signing in")
+        browser.sign_in(stack.web_url, f"/containers/{cid}/", "admin", stack.password)
 
         # logs: the last lines, then new ones as the container writes them
         first = wait_for(lambda: _log_numbers(browser), 30, "the first log lines")

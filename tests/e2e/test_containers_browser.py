@@ -26,11 +26,7 @@ def _wait_text(browser, css: str, wanted: str, timeout: float) -> str:
 
 def test_run_from_the_form_see_it_running_stop_it_and_remove_it(stack, host_env, browser):
     name = f"page-{uuid.uuid4().hex[:6]}"
-    browser.get(stack.web_url + "/containers/new/")
-    browser.type("#id_username", "admin")
-    browser.type("#id_password", stack.password)
-    browser.click("#sign-in")
-    wait_for(lambda: "/containers/new/" in browser.url(), 20, "the run form after signing in")
+    browser.sign_in(stack.web_url, "/containers/new/", "admin", stack.password)
 
     browser.type("#id_image", "busybox")
     browser.type("#id_name", name)

@@ -36,11 +36,7 @@ def _layer(size: int) -> bytes:
 
 
 def _sign_in(stack, browser, path: str) -> None:
-    browser.get(stack.web_url + path)
-    browser.type("#id_username", "admin")
-    browser.type("#id_password", stack.password)
-    browser.click("#sign-in")
-    wait_for(lambda: path in browser.url(), 20, f"{path} after signing in")
+    browser.sign_in(stack.web_url, path, "admin", stack.password)
 
 
 def _choose_host(browser, host: str) -> None:

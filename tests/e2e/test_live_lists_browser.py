@@ -83,11 +83,7 @@ def test_a_list_reads_itself_once_when_its_socket_is_back(stack, browser):
     # a web process of its own, so the shared one keeps serving the other tests
     port = int(stack.start_web("web-lists").rsplit(":", 1)[1])
     url = f"http://127.0.0.1:{port}"
-    browser.get(url + "/hosts/")
-    browser.type("#id_username", "admin")
-    browser.type("#id_password", stack.password)
-    browser.click("#sign-in")
-    wait_for(lambda: "/hosts/" in browser.url(), 20, "the hosts page after signing in")
+    browser.sign_in(url, "/hosts/", "admin", stack.password)
     _follow(browser)
     host = f'tr.host[data-host="{stack.host_name}"]'
     assert "online" in _text(browser, host)

@@ -20,11 +20,7 @@ def host(stack):
 
 
 def _sign_in(browser, stack, base_url: str, path: str = "/") -> None:
-    browser.get(base_url + path)
-    browser.type("#id_username", "admin")
-    browser.type("#id_password", stack.password)
-    browser.click("#sign-in")
-    wait_for(lambda: "/login/" not in browser.url(), 20, "the sign-in to finish")
+    browser.sign_in(base_url, path, "admin", stack.password)
 
 
 def _reconnect_delay(browser) -> int:

@@ -61,11 +61,7 @@ def test_an_operator_cannot_run_a_privileged_container_by_editing_the_form(
         f"HostGrant.objects.create(team=Team.objects.get(slug={user!r}), "
         f"host=Host.objects.get(name={stack.host_name!r}))",
     )
-    browser.get(stack.web_url + "/containers/new/")
-    browser.type("#id_username", user)
-    browser.type("#id_password", "pw-" + user)
-    browser.click("#sign-in")
-    wait_for(lambda: "/containers/new/" in browser.url(), 20, "the run form after signing in")
+    browser.sign_in(stack.web_url, "/containers/new/", user, "pw-" + user)
     assert browser.script(
         f"return [...document.getElementById('id_host').options].some(o => o.value === {json.dumps(stack.host_name)})"
     ), "the operator's team may run on the stack's host"

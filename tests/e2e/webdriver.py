@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 from e2e_stack import free_port, wait_for
@@ -114,6 +115,27 @@ class Browser:
 
     def screenshot(self, path: Path) -> None:
         path.write_bytes(base64.b64decode(self._call("GET", self._s("/screenshot"))))
+
+    def sign_in(self, base_url: str, path: str, user: str, password: str) -> None:
+        """Open ``path``, sign in on the page it leads to, wait until ``path`` is loaded.
+
+        The sign-in page's own address names ``path`` too (``?next=PATH``): only the
+        address's path, and the document loaded, say the sign-in is over; a script
+        run before that would run on the sign-in page.
+        """
+        self.get(base_url + path)
+        self.type("#id_username", user)
+        self.type("#id_password", password)
+        self.click("#sign-in")
+        wanted = urlsplit(path).path
+        wait_for(
+            lambda: (
+                urlsplit(self.url()).path == wanted
+                and self.script("return document.readyState") == "complete"
+            ),
+            20,
+            f"{path} after signing in",
+        )
 
     def wait_text(self, css: str, wanted: str, timeout: float = 60) -> str:
         return wait_for(
