@@ -195,3 +195,105 @@ def test_a_token_made_longer_keeps_its_socket_open(world):
         return closed
 
     assert async_to_sync(scenario)() is None
+
+
+class _Watcher:
+    """The expiry watch of a socket alone: what it would send, and no socket around it."""
+
+    def __init__(self) -> None:
+        from webapp.accounts.access_watch import FollowsAccess
+
+        class Consumer(FollowsAccess):
+            scope: dict = {}
+            channel_name = "test.watch"
+
+        self.sent: list[dict] = []
+        self.consumer = Consumer()
+        outer = self
+
+        class Layer:
+            async def group_add(self, group: str, channel: str) -> None:
+                pass
+
+            async def group_discard(self, group: str, channel: str) -> None:
+                pass
+
+            async def send(self, channel: str, message: dict) -> None:
+                outer.sent.append(message)
+
+        self.consumer.channel_layer = Layer()  # type: ignore[attr-defined]
+
+
+class _User:
+    pk = 1
+
+
+def _expiries(monkeypatch, *answers):
+    """Make ``credential_expiry`` give ANSWERS in turn (a callable is called; an exception
+    raised); the last is given again. Returns the list of calls made."""
+    calls: list[int] = []
+
+    def fake(scope: dict):
+        calls.append(1)
+        answer = answers[min(len(calls), len(answers)) - 1]
+        if isinstance(answer, Exception):
+            raise answer
+        return answer() if callable(answer) else answer
+
+    monkeypatch.setattr("webapp.accounts.access_watch.credential_expiry", fake)
+    return calls
+
+
+def test_a_socket_gone_while_its_expiry_is_checked_arms_nothing_more(monkeypatch):
+    """The check runs in a thread: a socket that closes meanwhile must not be watched
+    again when it returns (a made-longer expiry would have re-armed the timer)."""
+    import threading
+
+    entered, release = threading.Event(), threading.Event()
+
+    def slow_and_longer():
+        entered.set()
+        release.wait(10)
+        return timezone.now() + timedelta(seconds=0.2)
+
+    calls = _expiries(
+        monkeypatch, lambda: timezone.now() + timedelta(seconds=0.05), slow_and_longer
+    )
+    watcher = _Watcher()
+
+    async def scenario() -> None:
+        await watcher.consumer.follow_access(_User())
+        while not entered.is_set():
+            await asyncio.sleep(0.02)
+        await watcher.consumer.unfollow_access()
+        release.set()
+        await asyncio.sleep(1.5)
+
+    async_to_sync(scenario)()
+    assert len(calls) == 2 and watcher.sent == []
+
+
+def test_an_expiry_that_cannot_be_read_at_the_expiry_closes_and_on_the_way_waits(monkeypatch):
+    """The database away: a step towards a far expiry asks again later (the socket
+    stays); at the expiry itself the socket is told to check its access (fails closed)."""
+    from django.db import OperationalError
+
+    monkeypatch.setattr("webapp.accounts.access_watch.MAX_TIMER", 0.1)
+    monkeypatch.setattr("webapp.accounts.access_watch.EXPIRY_SLACK", 0.05)
+    far = timezone.now() + timedelta(seconds=0.6)
+    calls = _expiries(monkeypatch, far, OperationalError("database away"))
+    watcher = _Watcher()
+
+    async def scenario() -> tuple[int, list[dict], list[dict]]:
+        await watcher.consumer.follow_access(_User())
+        await asyncio.sleep(0.4)  # steps of 0.1 s before the expiry: each failed, none closed
+        before = list(watcher.sent)
+        steps = len(calls)
+        await asyncio.sleep(1.0)  # past the expiry: still unreadable
+        after = list(watcher.sent)
+        await watcher.consumer.unfollow_access()
+        return steps, before, after
+
+    steps, before, after = async_to_sync(scenario)()
+    assert steps >= 3 and before == []
+    assert after == [{"type": "access.changed"}]

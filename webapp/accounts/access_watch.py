@@ -130,39 +130,66 @@ def credential_expiry(scope: dict) -> datetime | None:
 
 class FollowsAccess:
     """A consumer's part: join the user's access group, and be told ``access.changed``
-    when the socket's credential runs out; ``access_changed`` is the consumer's."""
+    when the socket's credential runs out; ``access_changed`` is the consumer's.
+
+    The expiry is watched with one timer at a time, and its check with one task kept
+    here: both end with the socket (``unfollow_access``), none is armed after it. A
+    check that cannot read the expiry (the database away) asks again at the next step
+    of a far expiry, and at the expiry itself fails closed: the socket is told to
+    check its access, as when it changed.
+    """
 
     access_followed: str | None = None
     _expiry_timer: asyncio.TimerHandle | None = None
+    _expiry_task: asyncio.Future | None = None
+    _expiry_known: datetime | None = None
+    _unfollowed = False
 
     async def follow_access(self, user: Any) -> None:
         self.access_followed = access_group(user.pk)
         await self.channel_layer.group_add(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
-        await self._watch_expiry()
+        self._arm_expiry(await database_sync_to_async(credential_expiry)(self.scope))  # type: ignore[attr-defined]
 
     async def unfollow_access(self) -> None:
+        self._unfollowed = True
         if self._expiry_timer is not None:
             self._expiry_timer.cancel()
+        if self._expiry_task is not None and self._expiry_task is not asyncio.current_task():
+            self._expiry_task.cancel()
         if self.access_followed is not None:
             await self.channel_layer.group_discard(self.access_followed, self.channel_name)  # type: ignore[attr-defined]
 
-    async def _watch_expiry(self) -> None:
-        """Arm a timer for the credential's expiry (a moment after it, so the check
-        finds it expired); a far expiry is waited for in steps of ``MAX_TIMER``."""
-        expires = await database_sync_to_async(credential_expiry)(self.scope)  # type: ignore[attr-defined]
-        if expires is None:
+    def _arm_expiry(self, expires: datetime | None) -> None:
+        """Arm the timer for ``expires`` (a moment after it, so the check finds it
+        expired); a far expiry is waited for in steps of ``MAX_TIMER``."""
+        self._expiry_known = expires
+        if expires is None or self._unfollowed:
             return
         delay = max(0.0, (expires - timezone.now()).total_seconds()) + EXPIRY_SLACK
         self._expiry_timer = asyncio.get_running_loop().call_later(
-            min(delay, MAX_TIMER), lambda: asyncio.ensure_future(self._expiry_due())
+            min(delay, MAX_TIMER), self._expiry_fired
         )
 
+    def _expiry_fired(self) -> None:
+        if not self._unfollowed:
+            self._expiry_task = asyncio.ensure_future(self._expiry_due())
+
     async def _expiry_due(self) -> None:
-        expires = await database_sync_to_async(credential_expiry)(self.scope)  # type: ignore[attr-defined]
-        if expires is not None and expires > timezone.now():
-            await self._watch_expiry()  # not yet (a step of a far one, or made longer)
-            return
-        await self.channel_layer.send(self.channel_name, {"type": "access.changed"})  # type: ignore[attr-defined]
+        try:
+            expires = await database_sync_to_async(credential_expiry)(self.scope)  # type: ignore[attr-defined]
+        except Exception:
+            known = self._expiry_known
+            if known is not None and known > timezone.now():
+                log.warning("cannot read a socket's credential expiry; next step", exc_info=True)
+                self._arm_expiry(known)
+                return
+            log.warning("cannot read a socket's credential expiry at it; closing", exc_info=True)
+        else:
+            if expires is not None and expires > timezone.now():
+                self._arm_expiry(expires)  # not yet (a step of a far one, or made longer)
+                return
+        if not self._unfollowed:
+            await self.channel_layer.send(self.channel_name, {"type": "access.changed"})  # type: ignore[attr-defined]
 
 
 def _members(team_ids: Iterable[int]) -> list[int]:
