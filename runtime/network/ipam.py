@@ -10,7 +10,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import struct
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 from runtime.errors import Conflict, InvalidArgument
@@ -19,22 +19,14 @@ IPv4Network = ipaddress.IPv4Network
 IPv4Address = ipaddress.IPv4Address
 
 
-def default_pools() -> list[IPv4Network]:
+#: A pool: a base network cut into subnets of a prefix length (dockerd's base and size).
+Pool = tuple[IPv4Network, int]
+
+
+def default_pools() -> list[Pool]:
     """Docker's local address pools: 172.17–31.0.0/16, then 192.168.0.0/16 in /20s."""
-    pools = [IPv4Network(f"172.{n}.0.0/16") for n in range(17, 32)]
-    pools += list(IPv4Network("192.168.0.0/16").subnets(new_prefix=20))
-    return pools
-
-
-def configured_pools(pools: Iterable[tuple[IPv4Network, int]]) -> Iterator[IPv4Network]:
-    """The subnets an admin's ``default_address_pools`` (base, size) hand out, in order.
-
-    As dockerd's ``default-address-pools``: each base is cut into subnets of
-    ``size`` bits of prefix, the first base's first; they replace Docker's own
-    pools, the default bridge's subnet included (unless set on its own).
-    """
-    for base, size in pools:
-        yield from base.subnets(new_prefix=size)
+    pools: list[Pool] = [(IPv4Network(f"172.{n}.0.0/16"), 16) for n in range(17, 32)]
+    return [*pools, (IPv4Network("192.168.0.0/16"), 20)]
 
 
 def host_routes(path: Path = Path("/proc/net/route")) -> list[IPv4Network]:
@@ -92,14 +84,27 @@ def check_free(subnet: IPv4Network, taken: Iterable[tuple[str, IPv4Network]]) ->
             raise Conflict(f"subnet {subnet} overlaps {other} ({owner})")
 
 
-def pick_subnet(
-    taken: Iterable[IPv4Network], pools: Iterable[IPv4Network] | None = None
-) -> IPv4Network:
-    """Return the first subnet of ``pools`` (Docker's by default) that overlaps nothing taken."""
+def pick_subnet(taken: Iterable[IPv4Network], pools: Iterable[Pool] | None = None) -> IPv4Network:
+    """Return the first subnet of ``pools`` (Docker's by default) that overlaps nothing taken.
+
+    As dockerd's ``default-address-pools``: each base is cut into subnets of its
+    size, the first base's first. A base is never listed whole (10.0.0.0/8 in /30s
+    is four million subnets): from a subnet that overlaps a taken network the walk
+    goes on at the first subnet past it, so it takes as many steps as there are
+    taken networks in the way.
+    """
     taken = list(taken)
-    for net in default_pools() if pools is None else pools:
-        if not any(net.overlaps(t) for t in taken):
-            return net
+    for base, size in default_pools() if pools is None else pools:
+        step = 1 << (32 - size)
+        at = int(base.network_address)
+        end = int(base.broadcast_address)
+        while at <= end:
+            net = IPv4Network((at, size))
+            hit = [t for t in taken if net.overlaps(t)]
+            if not hit:
+                return net
+            past = max(int(t.broadcast_address) for t in hit) + 1
+            at = max(at + step, (past + step - 1) // step * step)
     raise Conflict("all predefined address pools have been fully subnetted")
 
 

@@ -23,7 +23,6 @@ import logging
 import os
 import re
 import sqlite3
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -230,10 +229,9 @@ class NetworkManager:
         taken += [("a host route", r) for r in ipam.host_routes() if str(r) not in ours]
         return taken
 
-    def _pools(self) -> Iterator[ipaddress.IPv4Network] | None:
+    def _pools(self) -> tuple[ipam.Pool, ...] | None:
         """The admin's address pools (host config), or None for Docker's own."""
-        pools = self.paths.config.default_address_pools
-        return ipam.configured_pools(pools) if pools else None
+        return self.paths.config.default_address_pools or None
 
     def _ensure_predefined(self) -> None:
         if self.conn.execute("SELECT 1 FROM networks WHERE name='bridge'").fetchone():

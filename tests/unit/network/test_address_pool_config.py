@@ -24,7 +24,10 @@ def test_pools_are_cut_into_subnets_in_order(tmp_path: Path) -> None:
         tmp_path,
         [{"base": "10.50.0.0/23", "size": 24}, {"base": "10.60.0.0/16", "size": 16}],
     )
-    assert list(ipam.configured_pools(cfg.default_address_pools)) == [
+    taken: list[IPv4Network] = []
+    for _ in range(3):
+        taken.append(ipam.pick_subnet(taken, cfg.default_address_pools))
+    assert taken == [
         IPv4Network("10.50.0.0/24"),
         IPv4Network("10.50.1.0/24"),
         IPv4Network("10.60.0.0/16"),
@@ -34,25 +37,34 @@ def test_pools_are_cut_into_subnets_in_order(tmp_path: Path) -> None:
 def test_a_subnet_overlapping_a_taken_one_is_passed_over(tmp_path: Path) -> None:
     cfg = _load(tmp_path, [{"base": "10.50.0.0/22", "size": 24}])
     taken = [IPv4Network("10.50.0.0/24"), IPv4Network("10.50.1.128/25")]
-    pick = ipam.pick_subnet(taken, ipam.configured_pools(cfg.default_address_pools))
+    pick = ipam.pick_subnet(taken, cfg.default_address_pools)
     assert pick == IPv4Network("10.50.2.0/24")
 
 
 def test_a_spent_pool_says_so(tmp_path: Path) -> None:
     cfg = _load(tmp_path, [{"base": "10.50.0.0/24", "size": 24}])
     with pytest.raises(Conflict, match="fully subnetted"):
-        ipam.pick_subnet(
-            [IPv4Network("10.50.0.0/16")], ipam.configured_pools(cfg.default_address_pools)
-        )
+        ipam.pick_subnet([IPv4Network("10.50.0.0/16")], cfg.default_address_pools)
 
 
 def test_a_huge_pool_is_not_listed_whole(tmp_path: Path) -> None:
     cfg = _load(tmp_path, [{"base": "10.0.0.0/8", "size": 30}])
     # 4 million subnets: the first free one is found without making them all
-    pick = ipam.pick_subnet(
-        [IPv4Network("10.0.0.0/30")], ipam.configured_pools(cfg.default_address_pools)
-    )
+    pick = ipam.pick_subnet([IPv4Network("10.0.0.0/30")], cfg.default_address_pools)
     assert pick == IPv4Network("10.0.0.4/30")
+    # nor walked one by one past what is taken: a route over half of it is one step
+    taken = [IPv4Network("10.0.0.0/9"), IPv4Network("10.128.0.0/30"), IPv4Network("10.128.0.8/29")]
+    assert ipam.pick_subnet(taken, cfg.default_address_pools) == IPv4Network("10.128.0.4/30")
+    taken.append(IPv4Network("10.128.0.4/30"))
+    assert ipam.pick_subnet(taken, cfg.default_address_pools) == IPv4Network("10.128.0.16/30")
+    with pytest.raises(Conflict, match="fully subnetted"):
+        ipam.pick_subnet([IPv4Network("10.0.0.0/8")], cfg.default_address_pools)
+
+
+def test_a_taken_network_not_aligned_to_the_size_is_stepped_past(tmp_path: Path) -> None:
+    cfg = _load(tmp_path, [{"base": "10.50.0.0/16", "size": 24}])
+    taken = [IPv4Network("10.50.0.128/25"), IPv4Network("10.50.1.0/30")]
+    assert ipam.pick_subnet(taken, cfg.default_address_pools) == IPv4Network("10.50.2.0/24")
 
 
 def test_without_pools_docker_s_own_are_used() -> None:
