@@ -14,6 +14,7 @@ import contextlib
 import json
 import os
 import socket
+import stat
 import subprocess
 import sys
 import time
@@ -313,7 +314,8 @@ class ContainerProcesses:
                 process["capabilities"]["effective"] = []
                 process["capabilities"]["permitted"] = []
         if workdir:
-            if not rootfs_mod.check_workdir(rootfs, workdir).is_dir():
+            found = rootfs_mod.stat_inside(rootfs, rootfs_mod.check_workdir(rootfs, workdir))
+            if found is None or not stat.S_ISDIR(found.st_mode):
                 raise InvalidArgument(
                     f"working directory {workdir} does not exist in the container"
                 )
@@ -423,14 +425,14 @@ def stop_signal(c: Container) -> int:
 
 def check_command(rootfs: Path, cmd: str, env: list[str], cwd: str) -> None:
     """Fail like Docker (127/126) before the runtime runs a command that cannot start."""
-    path = rootfs_mod.find_executable(rootfs, cmd, env, cwd)
-    if path is None:
+    found = rootfs_mod.find_executable(rootfs, cmd, env, cwd)
+    if found is None:
         raise CommandNotFound(
             f'failed to create task: exec: "{cmd}": executable file not found in $PATH'
             if "/" not in cmd
             else f'failed to create task: exec: "{cmd}": stat {cmd}: no such file or directory'
         )
-    if path.is_dir() or not os.access(path, os.X_OK):
+    if stat.S_ISDIR(found.st_mode) or not found.st_mode & 0o111:  # root runs any x bit
         raise CommandNotExecutable(f'failed to create task: exec: "{cmd}": permission denied')
 
 

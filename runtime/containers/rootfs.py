@@ -91,13 +91,11 @@ def resolve(rootfs: Path, path: str, follow_last: bool = True) -> Path:
     """Return the host path of a container path, never leaving the rootfs.
 
     Each link on the way is read inside the rootfs (``inroot``), never through a host
-    path a container could have swapped a directory of for a link out of it.
+    path a container could have swapped a directory of for a link out of it. Only for
+    a rootfs no process runs in (a start's copy-up, a build): in a running container
+    the host path could be swapped after this; look up with ``stat_inside`` there.
     """
-    with inroot.opened_root(rootfs) as root:
-        found = inroot.follow_links(path, lambda p: inroot.link_at(root, p), follow_last)
-    if found is None:
-        raise InvalidArgument(f"too many levels of symbolic links in {path}")
-    return rootfs / found.lstrip("/")
+    return rootfs / container_path(rootfs, path, follow_last).lstrip("/")
 
 
 # A passwd or group file larger than this is not one (Docker's reader has no cap;
@@ -182,46 +180,75 @@ def resolve_user(
     return uid, gid, extra, home
 
 
-def check_workdir(rootfs: Path, workdir: str) -> Path:
-    """Return the host path of a working directory, refusing one a process must not use."""
+def check_workdir(rootfs: Path, workdir: str) -> str:
+    """Return the container path a working directory leads to, its links followed inside
+    the rootfs, refusing one a process must not use."""
     if not workdir.startswith("/"):
         raise InvalidArgument(
             f"the working directory {workdir!r} is invalid, it needs to be an absolute path"
         )
-    target = resolve(rootfs, workdir)
+    found = container_path(rootfs, workdir)
     # Judge the path the container will really use, symlinks followed: a cwd in
     # /proc could be a leaked host fd (runc CVE-2024-21626).
-    parts = target.relative_to(rootfs).parts
+    parts = [p for p in found.split("/") if p]
     if parts and parts[0] in ("proc", "sys", "dev"):
         raise InvalidArgument(f"working directory {workdir} is inside /{parts[0]}: refused")
+    return found
+
+
+def container_path(rootfs: Path, path: str, follow_last: bool = True) -> str:
+    """The container path ``path`` leads to, each link on the way read inside the rootfs."""
+    with inroot.opened_root(rootfs) as root:
+        found = inroot.follow_links(path, lambda p: inroot.link_at(root, p), follow_last)
+    if found is None:
+        raise InvalidArgument(f"too many levels of symbolic links in {path}")
+    return found
+
+
+def stat_inside(rootfs: Path, path: str) -> os.stat_result | None:
+    """The stat of what a container path leads to, looked up inside the rootfs (never a
+    host path a running container could swap a directory of for a link), or None."""
     try:
-        inside = target.resolve().is_relative_to(rootfs.resolve())
+        with inroot.opened_root(rootfs) as root:
+            fd = inroot.open_in_root(root, path, os.O_PATH)
     except OSError:
-        inside = False
-    if not inside:
-        raise InvalidArgument(f"working directory {workdir} resolves outside the container")
-    return target
+        return None
+    try:
+        return os.fstat(fd)
+    finally:
+        os.close(fd)
 
 
 def make_workdir(rootfs: Path, workdir: str, uid: int, gid: int) -> None:
-    """Create the WORKDIR inside the rootfs if missing, as Docker does."""
+    """Create the WORKDIR inside the rootfs if missing, as Docker does (the new directory
+    the user's; parents missing too, root's)."""
     target = check_workdir(rootfs, workdir)
-    if not target.exists():
-        target.mkdir(parents=True, mode=0o755)
-        os.chown(target, uid, gid)
-    elif not target.is_dir():
-        raise InvalidArgument(f"working directory {workdir} is not a directory")
+    st = stat_inside(rootfs, target)
+    if st is not None:
+        if not stat.S_ISDIR(st.st_mode):
+            raise InvalidArgument(f"working directory {workdir} is not a directory")
+        return
+    try:
+        with inroot.opened_root(rootfs) as root:
+            fd = inroot.make_dirs(root, target)
+            try:
+                os.chown(f"/proc/self/fd/{fd}", uid, gid)
+            finally:
+                os.close(fd)
+    except OSError as exc:  # a path the container changed while it was made
+        raise InvalidArgument(
+            f"working directory {workdir} could not be made: {exc.strerror or exc}"
+        ) from None
 
 
-def find_executable(rootfs: Path, cmd: str, env: list[str], cwd: str) -> Path | None:
-    """Find a command as the container's exec would (PATH search for a bare name)."""
+def find_executable(rootfs: Path, cmd: str, env: list[str], cwd: str) -> os.stat_result | None:
+    """Find a command as the container's exec would (PATH search for a bare name); return
+    the stat of what it runs, None when there is none."""
     if "/" in cmd:
-        full = cmd if cmd.startswith("/") else os.path.join(cwd, cmd)
-        path = resolve(rootfs, full)
-        return path if path.exists() else None
+        return stat_inside(rootfs, cmd if cmd.startswith("/") else os.path.join(cwd, cmd))
     search = next((e[5:] for e in env if e.startswith("PATH=")), "/usr/bin:/bin")
     for d in search.split(":"):
-        path = resolve(rootfs, os.path.join(d or "/", cmd))
-        if path.is_file():
-            return path
+        st = stat_inside(rootfs, os.path.join(d or "/", cmd))
+        if st is not None and stat.S_ISREG(st.st_mode):
+            return st
     return None

@@ -11,6 +11,7 @@ of the open (openat2 RESOLVE_IN_ROOT), so the host user is never found.
 
 from __future__ import annotations
 
+import contextlib
 import time
 from pathlib import Path
 
@@ -58,5 +59,60 @@ def test_a_container_swapping_its_passwd_dir_for_a_host_link_never_shows_host_us
                 assert uid != 4242, "the host's passwd file was read through the container's link"
         assert refused > 100, f"only {refused} lookups ran while the container swapped /etc"
         assert found == 0, f"{found} lookups found a user the container does not have"
+    finally:
+        wharf("rm", "-f", name, check=False)
+
+
+# mv -T never moves into a directory: a WORKDIR made at /x in a gap (the test's own
+# mkdir) is put back in order instead of nesting the swap deeper every round
+DIR_SWAPPER = """
+mkdir /x
+ln -s {host_dir} /hostlink
+while true; do
+  mv -T /x /x.real; mv -T /hostlink /x
+  mv -T /x /hostlink; mv -T /x.real /x
+  [ -L /hostlink ] || {{ rm -rf /hostlink; ln -s {host_dir} /hostlink; }}
+  [ -e /x.real ] && {{ rm -rf /x; mv -T /x.real /x; }}
+done 2>/dev/null
+"""
+
+
+@pytest.mark.root
+def test_workdir_and_command_lookups_never_see_or_touch_the_host_through_a_swapped_dir(
+    rt, wharf, tmp_path: Path
+) -> None:
+    """The same swap for ``exec -w`` and a command's lookup, and a start's WORKDIR: a
+    check-then-use walk would find the host's directory and program (a leak of what
+    the host holds) and make the working directory in the host's one, chowned to the
+    container's user. Every lookup and the mkdir stay inside the container's root."""
+    host_dir = tmp_path / "host-only"
+    (host_dir / "only-here").mkdir(parents=True)
+    tool = host_dir / "tool"
+    tool.write_text("#!/bin/sh\n")
+    tool.chmod(0o755)
+    before = sorted(p.name for p in host_dir.iterdir())
+    name = f"dirswap-{tmp_path.name[-8:]}"
+    wharf("run", "-d", "--name", name, "busybox", "sh", "-c", DIR_SWAPPER.format(host_dir=host_dir))
+    try:
+        c = rt.containers.get(name)
+        rootfs = rt.containers.run_dir(c.id) / "rootfs"
+        deadline = time.monotonic() + 60
+        while not (rootfs / "hostlink").is_symlink() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        rounds, seen = 0, []
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            rounds += 1
+            if rootfs_mod.stat_inside(rootfs, "/x/only-here") is not None:
+                seen.append("the host's directory")
+            if rootfs_mod.find_executable(rootfs, "/x/tool", [], "/") is not None:
+                seen.append("the host's program")
+            if rootfs_mod.find_executable(rootfs, "tool", ["PATH=/x"], "/") is not None:
+                seen.append("the host's program on the PATH")
+            with contextlib.suppress(InvalidArgument):  # /x was neither, for a moment
+                rootfs_mod.make_workdir(rootfs, f"/x/made-{rounds}", 4242, 4242)
+        assert rounds > 100, f"only {rounds} lookups ran while the container swapped /x"
+        assert seen == [], f"{len(seen)} lookups saw the host: {sorted(set(seen))}"
+        assert sorted(p.name for p in host_dir.iterdir()) == before
     finally:
         wharf("rm", "-f", name, check=False)
