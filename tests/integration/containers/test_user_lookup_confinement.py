@@ -31,6 +31,17 @@ done
 """
 
 
+def _swapping(rt, wharf, name: str, script: str) -> Path:
+    """Run SCRIPT in a container NAME; return its rootfs once the swap has begun."""
+    wharf("run", "-d", "--name", name, "busybox", "sh", "-c", script)
+    rootfs = rt.containers.run_dir(rt.containers.get(name).id) / "rootfs"
+    deadline = time.monotonic() + 60
+    while not (rootfs / "hostlink").is_symlink():
+        assert time.monotonic() < deadline, "the container never began its swap"
+        time.sleep(0.05)
+    return rootfs
+
+
 @pytest.mark.root
 def test_a_container_swapping_its_passwd_dir_for_a_host_link_never_shows_host_users(
     rt, wharf, tmp_path: Path
@@ -40,13 +51,8 @@ def test_a_container_swapping_its_passwd_dir_for_a_host_link_never_shows_host_us
     (host_etc / "passwd").write_text("hostonly:x:4242:4242::/:/bin/sh\n")
     (host_etc / "group").write_text("hostonly:x:4242:\n")
     name = f"swapper-{tmp_path.name[-8:]}"
-    wharf("run", "-d", "--name", name, "busybox", "sh", "-c", SWAPPER.format(host_etc=host_etc))
     try:
-        c = rt.containers.get(name)
-        rootfs = rt.containers.run_dir(c.id) / "rootfs"
-        deadline = time.monotonic() + 60
-        while not (rootfs / "hostlink").is_symlink() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        rootfs = _swapping(rt, wharf, name, SWAPPER.format(host_etc=host_etc))
         refused = found = 0
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
@@ -92,13 +98,8 @@ def test_workdir_and_command_lookups_never_see_or_touch_the_host_through_a_swapp
     tool.chmod(0o755)
     before = sorted(p.name for p in host_dir.iterdir())
     name = f"dirswap-{tmp_path.name[-8:]}"
-    wharf("run", "-d", "--name", name, "busybox", "sh", "-c", DIR_SWAPPER.format(host_dir=host_dir))
     try:
-        c = rt.containers.get(name)
-        rootfs = rt.containers.run_dir(c.id) / "rootfs"
-        deadline = time.monotonic() + 60
-        while not (rootfs / "hostlink").is_symlink() and time.monotonic() < deadline:
-            time.sleep(0.05)
+        rootfs = _swapping(rt, wharf, name, DIR_SWAPPER.format(host_dir=host_dir))
         rounds, seen = 0, []
         deadline = time.monotonic() + 8
         while time.monotonic() < deadline:
