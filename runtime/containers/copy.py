@@ -136,15 +136,11 @@ def copy_entry(
     their mount points (a mount point is never replaced).
     """
     kind = stat.S_IFMT(st.st_mode)
-    if into is not None and into.mount is not None and kind != stat.S_IFDIR:
-        raise cpview.busy(into.at)
+    mounted = into.open_mount_dir(kind == stat.S_IFDIR) if into is not None else None
     if kind == stat.S_IFDIR:
         src = inroot.reopen(fd)
         try:
-            if into is not None and into.mount is not None:
-                dst = into.open_mount_dir()
-            else:
-                dst = inroot.make_dir(dst_dir, name)
+            dst = mounted if mounted is not None else inroot.make_dir(dst_dir, name)
             try:
                 copy_children(src, dst, mode_mask, owners, below, into)
                 _set_meta(dst, st, mode_mask, owners)
@@ -397,9 +393,10 @@ def copy_to(
                         f"destination directory {path} does not exist in container {ctr}"
                     )
                 name = os.path.basename(os.path.abspath(src))
-                shown = (src, path)
-                mode = CONTAINER_MODE_MASK
-                _deliver(fd, st, name, contents, dst, mode, shown, archive, into=view.below)
+                _deliver(
+                    fd, st, name, contents, dst, CONTAINER_MODE_MASK, (src, path), archive,
+                    into=view.below,
+                )  # fmt: skip
     finally:
         os.close(fd)
 

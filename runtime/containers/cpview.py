@@ -145,6 +145,21 @@ class _Trees:
         elif not mount.rw:
             raise ReadOnly("mounted volume is marked read-only")
 
+    def mount_root(self, cpath: str, is_dir: bool) -> int | None:
+        """For an entry a copy makes at ``cpath`` (``is_dir``: a directory): None when no
+        mount is there, else the root fd of the mount's directory (held by the trees),
+        the entry's contents to go there; ``busy`` when the entry or the mount is not a
+        directory (a mount point is never replaced), ``ReadOnly`` when the mount takes
+        no writes."""
+        mount = self.by_dest.get(cpath)
+        if mount is None:
+            return None
+        root, lead = self.tree(mount)
+        if lead or not is_dir:
+            raise busy(cpath)
+        self.writable(mount)
+        return root
+
     def _link(self, cpath: str) -> str | None:
         """The text of the symlink at ``cpath``, read in the tree it lies in, or None."""
         _, root, rel = self.locate(cpath)
@@ -172,14 +187,9 @@ class Below:
     def child(self, name: str) -> Below:
         return Below(posixpath.join(self.at, name), self._trees)
 
-    @property
-    def mount(self) -> Mount | None:
-        """The mount whose destination this entry is, if any."""
-        return self._trees.by_dest.get(self.at)
-
     def open_mount(self) -> tuple[int, os.stat_result] | None:
         """An ``O_PATH`` fd and stat of the source of the mount at this entry, if any."""
-        mount = self.mount
+        mount = self._trees.by_dest.get(self.at)
         if mount is None:
             return None
         fd = self._trees.open_source(mount)
@@ -189,20 +199,11 @@ class Below:
             os.close(fd)
             raise
 
-    def open_mount_dir(self) -> int:
-        """A directory fd to write the mount at this entry through (a directory copied
-        there merges into it); ``busy`` when the mount is a file, ``ReadOnly`` when it
-        takes no writes."""
-        found = self.open_mount()
-        assert found is not None
-        fd, st = found
-        try:
-            if not stat.S_ISDIR(st.st_mode):
-                raise busy(self.at)
-            self._trees.writable(self.mount)
-            return inroot.reopen(fd, os.O_RDONLY | os.O_DIRECTORY)
-        finally:
-            os.close(fd)
+    def open_mount_dir(self, is_dir: bool) -> int | None:
+        """For an entry a copy makes here: None when no mount is here, else a directory
+        fd to write the mount through (``_Trees.mount_root``'s refusals)."""
+        root = self._trees.mount_root(self.at, is_dir)
+        return None if root is None else inroot.reopen(root, os.O_RDONLY | os.O_DIRECTORY)
 
 
 def busy(cpath: str) -> Conflict:
@@ -242,19 +243,10 @@ class View:
         return root, rest, resolved
 
     def mount_top(self, cpath: str, is_dir: bool) -> tuple[int, str] | None:
-        """For an entry a copy makes at ``cpath`` (``is_dir``: a directory): None when no
-        mount is there, else the root fd of the mount's directory and its path in it
-        ("/"), the entry's contents to go there; ``busy`` when the entry or the mount
-        is not a directory (a mount point is never replaced), ``ReadOnly`` when the
-        mount takes no writes."""
-        mount = self._trees.by_dest.get(cpath)
-        if mount is None:
-            return None
-        root, lead = self._trees.tree(mount)
-        if lead or not is_dir:
-            raise busy(cpath)
-        self._trees.writable(mount)
-        return root, "/"
+        """``_Trees.mount_root`` for an archive's entry at ``cpath``, as a place: the
+        mount's root fd and its path in it ("/")."""
+        root = self._trees.mount_root(cpath, is_dir)
+        return None if root is None else (root, "/")
 
 
 @contextlib.contextmanager

@@ -132,7 +132,7 @@ def pin_bind_source(paths: Paths, source: str) -> int:
     """
     fd = open_unlinked(source)
     try:
-        check_bind_source(paths, os.readlink(f"/proc/self/fd/{fd}"), create=False)
+        check_bind_source(paths, os.path.normpath(source), create=False)  # what was opened
         return fd
     except BaseException:
         os.close(fd)
