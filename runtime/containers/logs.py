@@ -24,11 +24,14 @@ def read_log(
     until: str | None = None,
     running: Callable[[], bool] = lambda: False,
 ) -> Iterator[dict]:
-    """Yield records (the last ``tail``, those at or after ``since``), then new ones if following.
+    """Return the records (the last ``tail``, those at or after ``since``), then new ones
+    if following.
 
+    What the files hold is read at the call, not at the first ``next``: a reader that
+    answers first and reads later (an HTTP stream) still has what was written when it
+    was asked, after the container and its log are removed, as ``docker logs`` does.
     ``until`` ends the stream at the first record written after it, following or not.
     """
-    pos = 0
     records: list[dict] = []
     # rotated files first, oldest (highest number) to newest (--log-opt max-file)
     rotated = sorted(
@@ -42,7 +45,7 @@ def read_log(
                 for ln in old.read_bytes().splitlines()
                 if ln
             ]
-    inode = None
+    inode, pos = None, 0
     with contextlib.suppress(FileNotFoundError), open(path, "rb") as f:
         inode = os.fstat(f.fileno()).st_ino
         data = f.read()
@@ -54,9 +57,21 @@ def read_log(
         records = [r for r in records if r["time"] <= until]
     if tail is not None and tail >= 0:
         records = records[len(records) - tail :] if tail else []
-    yield from records
     if not follow or (until and until < _now()):
-        return
+        return iter(records)
+    return _follow(records, path, inode, pos, until, running)
+
+
+def _follow(
+    records: list[dict],
+    path: Path,
+    inode: int | None,
+    pos: int,
+    until: str | None,
+    running: Callable[[], bool],
+) -> Iterator[dict]:
+    """Yield what was read, then the lines appended from ``pos`` until ``running`` says no."""
+    yield from records
     buf = b""
     while True:
         alive = running()  # asked before reading, so the last lines are never missed

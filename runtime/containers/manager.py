@@ -59,7 +59,14 @@ from runtime.containers.process import (
 )
 from runtime.containers.records import ContainerRecords
 from runtime.containers.usage import interface_counters
-from runtime.errors import Conflict, InvalidArgument, NotFound, WharfError, cleanup_step
+from runtime.errors import (
+    Conflict,
+    ContainerNotFound,
+    InvalidArgument,
+    NotFound,
+    WharfError,
+    cleanup_step,
+)
 from runtime.prunefilter import PruneFilter
 
 log = logging.getLogger("wharf.containers")
@@ -836,7 +843,9 @@ class ContainerManager:
 
         ``stopped`` ends a follow as the container's exit does (what was written is
         still read): a reader that lost its viewer stops within one poll, even
-        while the container writes nothing.
+        while the container writes nothing. The container is looked up and its log
+        read at the call (an unknown one raises here, not at the first record), and
+        a follow whose container is removed meanwhile ends as its exit would.
         """
         from runtime.containers.logs import read_log
 
@@ -848,9 +857,12 @@ class ContainerManager:
         def running() -> bool:
             if stopped is not None and stopped():
                 return False
-            return self.records.find(c.id).running and not exit_file.exists()
+            try:
+                return self.records.find(c.id).running and not exit_file.exists()
+            except ContainerNotFound:
+                return False
 
-        yield from read_log(
+        return read_log(
             self.dir(c.id) / "json.log",
             follow=follow,
             tail=tail,

@@ -45,3 +45,20 @@ def test_bad_values_are_errors_not_tracebacks(wharf):
         assert value in line and "Traceback" not in out.stderr
     assert wharf("logs", "--tail", "all", cid).stdout == "a\n"
     assert wharf("logs", "--tail", "0", cid).stdout == ""
+
+
+def test_a_reader_has_what_was_written_when_it_asked_after_a_remove(rt, busybox_image):
+    """A reader that asks, then reads once the container is gone (an Engine API answer
+    whose body docker-py reads after its remove) still reads the log, following or not;
+    a following one ends instead of failing on the vanished record."""
+    from runtime.containers.model import ContainerSpec
+
+    readers = []
+    for follow in (False, True):
+        c = rt.containers.create(ContainerSpec(image="busybox", cmd=["echo", "kept"]))
+        rt.containers.start(c.id)
+        assert rt.containers.wait(c.id, timeout=30) == 0
+        readers.append(rt.containers.logs(c.id, follow=follow))
+        rt.containers.remove(c.id)
+    for records in readers:
+        assert [(r["stream"], r["log"]) for r in records] == [("stdout", "kept\n")]

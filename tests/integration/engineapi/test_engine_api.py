@@ -70,6 +70,21 @@ def test_docker_py_containers_run(client, wharf) -> None:
     assert wharf("ps", "-aq").stdout == ""
 
 
+def test_logs_asked_before_a_remove_still_read_after_it(client, wharf) -> None:
+    """docker-py's ``containers.run(remove=True)`` asks for the logs, waits, removes the
+    container, then reads the answer: the log read at the ask must still be there."""
+    c = client.containers.run("busybox", ["echo", "still here"], detach=True)
+    assert c.wait()["StatusCode"] == 0
+    stream = c.logs(stream=True, follow=True)  # the answer's head is in, its body not read
+    c.remove()
+    assert wharf("ps", "-aq").stdout == ""
+    assert b"".join(stream) == b"still here\n"
+    for follow in (True, False):
+        with pytest.raises(Exception, match="No such container") as info:
+            client.api.logs("nosuch", stream=True, follow=follow)
+        assert info.value.response.status_code == 404
+
+
 def test_exec_runs_in_the_container_with_its_exit_code(docker, client) -> None:
     docker("run", "-d", "--name", "api4", "busybox", "sleep", "60")
     proc = docker("exec", "api4", "sh", "-c", "echo in; echo oops >&2; exit 5", check=False)
