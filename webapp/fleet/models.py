@@ -8,10 +8,11 @@ site secret, and reaches the site through the host API
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import models
+from django.db import models, transaction
 from django.utils import timezone
 
 from webapp.fleet.choices import ADMIN_STATES, SCHEDULABLE_STATES, HostState
@@ -90,18 +91,37 @@ class Host(models.Model):
 
     @classmethod
     def mark_unreachable(cls, now: timezone.datetime | None = None) -> list[str]:
-        """Mark every host whose heartbeat is older than the limit unreachable; return their names."""
-        now = now or timezone.now()
-        limit = now - timedelta(seconds=settings.WHARF_UNREACHABLE_AFTER)
-        stale = cls.objects.filter(
-            models.Q(last_heartbeat__lt=limit) | models.Q(last_heartbeat__isnull=True)
-        )
-        stale = stale.exclude(state=HostState.UNREACHABLE).exclude(state__in=ADMIN_STATES)
-        names = list(stale.values_list("name", flat=True))
-        cls.objects.filter(name__in=names).update(state=HostState.UNREACHABLE)
+        """Mark every host whose heartbeat is older than the limit unreachable; return their names.
+
+        The look and the marking are one transaction that holds the hosts' rows (the
+        write lock on SQLite, taken at its start), so a beat cannot land between
+        them. A judgement that had to wait longer than a beat's interval for the
+        database is void (``DatabaseKeptWaiting``): the hosts' beats were among the
+        writes that waited, and a host must not be condemned for the site's silence.
+        """
+        began = time.monotonic()
+        with transaction.atomic():
+            now = now or timezone.now()
+            limit = now - timedelta(seconds=settings.WHARF_UNREACHABLE_AFTER)
+            stale = cls.objects.select_for_update().filter(
+                models.Q(last_heartbeat__lt=limit) | models.Q(last_heartbeat__isnull=True)
+            )
+            stale = stale.exclude(state=HostState.UNREACHABLE).exclude(state__in=ADMIN_STATES)
+            names = list(stale.values_list("name", flat=True))
+            waited = time.monotonic() - began
+            if waited > settings.WHARF_HEARTBEAT_SECONDS:
+                raise DatabaseKeptWaiting(
+                    f"hosts not judged: the database kept the judgement waiting {waited:.1f} s,"
+                    " longer than a beat's interval"
+                )
+            cls.objects.filter(name__in=names).update(state=HostState.UNREACHABLE)
         for host in cls.objects.filter(name__in=names):
             host.announce()
         return names
+
+
+class DatabaseKeptWaiting(Exception):
+    """The database was held so long that the hosts' beats may not have been recorded."""
 
 
 class HostGrant(models.Model):

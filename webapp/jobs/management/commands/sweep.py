@@ -5,7 +5,10 @@ unsent jobs, jobs past their hard limit (``webapp.jobs.services.sweep``), and
 hourly, the query planner's statistics of SQLite (``webapp.dbstats``). A
 host's silence counts only while the site could have heard it: not in the
 first WHARF_UNREACHABLE_AFTER seconds after this starts or after the
-database was away (its beats were refused then, and are retried).
+database was away (its beats were refused then, and are retried). A judgement
+that waited for the database longer than a beat's interval is void and counts
+as the database away (``Host.mark_unreachable``): it was made while the beats
+that would have cleared the host waited in the same line.
 """
 
 from __future__ import annotations
