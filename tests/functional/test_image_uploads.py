@@ -181,3 +181,25 @@ def test_the_sweeper_removes_uploads_of_jobs_ended_without_a_signal(site, upload
     assert _left(upload_dir) == [f"job-{job_id}"]
     assert sweep()["uploads_removed"] == [job_id]
     assert _left(upload_dir) == []
+
+
+def test_an_upload_whose_job_is_not_seen_yet_stays_until_it_is_an_orphan(site, upload_dir):
+    """The upload is renamed to its job's id inside the transaction recording the job: a
+    sweeper that looks between the rename and the commit sees the file and no job, and
+    must not take the upload from the job about to run (it did: "job N has no upload")."""
+    import os
+    import time
+
+    upload_dir.mkdir(exist_ok=True)
+    unseen = uploads.path_for(999_999)
+    unseen.write_bytes(b"context")
+    part = upload_dir / "part-abc"
+    part.write_bytes(b"half")
+    assert sweep()["uploads_removed"] == []
+    assert _left(upload_dir) == ["job-999999", "part-abc"]
+    # left alone past the grace: a job rolled back after the rename, a killed request
+    old = time.time() - uploads.ORPHAN_SECONDS - 1
+    for entry in (unseen, part):
+        os.utime(entry, (old, old))
+    assert sweep()["uploads_removed"] == [999_999]
+    assert _left(upload_dir) == []

@@ -8,13 +8,15 @@ file removed at once. An accepted upload is renamed to the job's id in the
 transaction that records the job; the host fetches it through the host API
 with its own credential while it runs that job (``webapp.fleet.hostapi``),
 and it is removed when the job ends (``job_ended``) or, for a job that ended
-without that signal (cancelled while queued), by the sweeper.
+without that signal (cancelled while queued), by the sweeper, which also
+removes what no job will take once it has been left alone a while.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
+import time
 from pathlib import Path
 
 from django.conf import settings
@@ -98,19 +100,42 @@ def remove_for(job_id: int) -> None:
     path_for(job_id).unlink(missing_ok=True)
 
 
+# An upload is renamed to its job's id inside the transaction that records the job, so
+# for a moment the file is there and the job is not (to another connection). A file
+# whose job cannot be seen is removed only once it has been left alone this long: a
+# job rolled back after the rename, a request killed mid-upload ("part-" files).
+ORPHAN_SECONDS = 600
+
+
 def sweep_ended() -> list[int]:
-    """Remove uploads whose jobs have ended or are gone; return their job ids."""
+    """Remove uploads whose jobs have ended, and orphans past ``ORPHAN_SECONDS``; return
+    the job ids whose uploads went."""
     from webapp.jobs.choices import ACTIVE_STATES
     from webapp.jobs.models import Job
 
-    held = {}
-    for entry in upload_dir().glob("job-*"):
+    now = time.time()
+    held, orphans = {}, []
+    for entry in upload_dir().iterdir():
         suffix = entry.name.removeprefix("job-")
-        if suffix.isdigit():
+        if entry.name.startswith("job-") and suffix.isdigit():
             held[int(suffix)] = entry
-    active = set(
-        Job.objects.filter(pk__in=held, state__in=ACTIVE_STATES).values_list("pk", flat=True)
-    )
-    for job_id in set(held) - active:
-        held[job_id].unlink(missing_ok=True)
-    return sorted(set(held) - active)
+        elif entry.name.startswith("part-"):
+            orphans.append(entry)
+    states = dict(Job.objects.filter(pk__in=held).values_list("pk", "state"))
+    removed = []
+    for job_id, entry in held.items():
+        seen = job_id in states
+        if (seen and states[job_id] not in ACTIVE_STATES) or (not seen and _left_alone(entry, now)):
+            entry.unlink(missing_ok=True)
+            removed.append(job_id)
+    for entry in orphans:
+        if _left_alone(entry, now):
+            entry.unlink(missing_ok=True)
+    return sorted(removed)
+
+
+def _left_alone(entry: Path, now: float) -> bool:
+    try:
+        return now - entry.stat().st_mtime > ORPHAN_SECONDS
+    except FileNotFoundError:
+        return False
