@@ -67,8 +67,13 @@ def access_changed(user_ids: Iterable[int]) -> None:
         for user_id in ids:
             try:
                 async_to_sync(layer.group_send)(access_group(user_id), {"type": "access.changed"})
-            except Exception:  # noqa: BLE001 - logged; the next check is the next connect
-                log.warning("telling user %s's sockets of an access change failed", user_id)
+            except Exception as exc:  # noqa: BLE001 - logged; the next check is the next connect
+                log.warning(
+                    "user %s's open sockets, if any, were not told of an access change"
+                    " (the channel layer: %s); they check their access when they connect again",
+                    user_id,
+                    exc,
+                )
 
     transaction.on_commit(send)
 
