@@ -247,3 +247,51 @@ def test_an_image_a_job_made_is_its_teams(fleet):
     services.settle_job(late)
     early.refresh_from_db()
     assert early.team == fleet["team"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_image_reported_while_its_job_ends_is_the_jobs_teams(fleet):
+    """The host's report of a built image and the build's end, at once: the report looked
+    for the image's job while it still ran (so stores it unmanaged) and commits after the
+    end looked for unmanaged images. The end waits for the report in flight (the host's
+    inventory cursor) and then sees the image."""
+    import threading
+
+    from django.db import connection, transaction
+
+    from webapp.jobs.services import finish_job
+
+    image = "sha256:" + "e" * 64
+    job = Job.objects.create(
+        kind="image.build", host=fleet["host"], team=fleet["team"], state="running"
+    )
+    if not connection.features.has_select_for_update:
+        # SQLite: every writer takes the one database lock in turn (IMMEDIATE), so the two
+        # cannot overlap there; the report first, then the end, is what can happen
+        Image.objects.create(host=fleet["host"], engine_id=image)
+        finish_job(fleet["host"], job.pk, "succeeded", {"image": image}, "", "")
+        assert Image.objects.get(engine_id=image).team == fleet["team"]
+        return
+    reporting, failures = threading.Event(), []
+
+    def report() -> None:
+        try:
+            with transaction.atomic():
+                services._cursor(fleet["host"])
+                assert services.image_job(fleet["host"], image) is None  # the job still runs
+                Image.objects.create(host=fleet["host"], engine_id=image)
+                reporting.set()
+                threading.Event().wait(1.0)  # the end comes now
+        except BaseException as exc:  # noqa: BLE001 - shown by the test's thread
+            failures.append(exc)
+            reporting.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=report)
+    thread.start()
+    assert reporting.wait(10) and not failures, failures
+    finish_job(fleet["host"], job.pk, "succeeded", {"image": image}, "", "")
+    thread.join(10)
+    assert not failures, failures
+    assert Image.objects.get(engine_id=image).team == fleet["team"]

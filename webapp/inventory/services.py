@@ -222,6 +222,10 @@ def settle_job(job: object) -> None:
     made = result.get("container") if job.state == JobState.SUCCEEDED else None
     image = result.get("image") if job.state == JobState.SUCCEEDED else None
     with transaction.atomic():
+        # after the host's report in flight, if any: a report that looked for the image's
+        # job before this one ended stores the image unmanaged, and this must see it (else,
+        # on PostgreSQL, neither saw the other and the image stayed nobody's)
+        _cursor(job.host)
         if image and job.kind in IMAGE_MAKERS:
             # reported before the job ended: unmanaged until now, the job's team's from now
             for obj in Image.objects.select_related("host").filter(
