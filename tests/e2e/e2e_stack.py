@@ -26,6 +26,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.hosttags import claim_tag, release_tag
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -193,11 +195,18 @@ class Stack:
         """
         token = self.manage("hosts", "token", "--name", name).strip()
         config = self.base / f"host-{name}.json"
+        root = self.base / f"root-{name}"
+        for n in range(1, 200):  # a root whose host tag no live root has (tests/hosttags.py)
+            if claim_tag(root):
+                break
+            root = self.base / f"root-{name}-{n}"
+        else:
+            raise AssertionError(f"no free host tag for {name}'s root")
         env = {
             "PATH": os.environ["PATH"],
             "HOME": "/root",
             "WHARF_HOST_CONFIG": str(config),
-            "WHARF_ROOT": str(self.base / f"root-{name}"),
+            "WHARF_ROOT": str(root),
             "WHARF_RUN": str(self.base / f"run-{name}"),
             "WHARF_TEST_JOBS": "1",
         }
@@ -350,14 +359,17 @@ def release_root(root: str, run: str) -> None:
     from runtime import Runtime
     from runtime.agent import client
 
-    with Runtime(root, run) as rt:
-        if not rt.paths.db.exists():
-            return
-        for c in rt.containers.list(all=True):
-            rt.containers.remove(c.id, force=True)
-        if client.running(rt.paths) or rt.networks.firewall.exists():
-            rt.networks.reset()
-        client.stop(rt.paths)
+    try:
+        with Runtime(root, run) as rt:
+            if not rt.paths.db.exists():
+                return
+            for c in rt.containers.list(all=True):
+                rt.containers.remove(c.id, force=True)
+            if client.running(rt.paths) or rt.networks.firewall.exists():
+                rt.networks.reset()
+            client.stop(rt.paths)
+    finally:
+        release_tag(Path(root))
 
 
 def _postgres_admin(url: str, sql: str) -> None:

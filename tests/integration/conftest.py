@@ -21,6 +21,7 @@ import pytest
 
 from runtime import Runtime
 from runtime.config import Paths
+from tests.hosttags import claim_tag, release_tag
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -79,7 +80,11 @@ def set_host_config(paths: Paths, **settings: Any) -> None:
 @pytest.fixture
 def wharf_paths() -> Iterator[Paths]:
     """A fresh, isolated Wharf host: its own root and run directories."""
-    base = Path(tempfile.mkdtemp(prefix="wharf-test-", dir="/var/tmp"))
+    while True:  # a root whose host tag no live root has (tests/hosttags.py)
+        base = Path(tempfile.mkdtemp(prefix="wharf-test-", dir="/var/tmp"))
+        if claim_tag(base / "root"):
+            break
+        shutil.rmtree(base)
     paths = Paths.from_env(base / "root", base / "run")
     paths.ensure()
     set_host_config(paths, default_address_pools=[address_pool()])
@@ -88,6 +93,7 @@ def wharf_paths() -> Iterator[Paths]:
         release_host_network(paths)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+        release_tag(base / "root")
 
 
 def release_host_network(paths: Paths) -> None:

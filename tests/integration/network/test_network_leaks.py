@@ -25,7 +25,11 @@ def snapshot(paths) -> dict:
         ["nft", "list", "table", "ip", f"wharf_{tag}"], capture_output=True, text=True
     ).stdout
     return {
-        "links": sorted(p.name for p in Path("/sys/class/net").iterdir() if tag in p.name),
+        "links": sorted(
+            p.name
+            for p in Path("/sys/class/net").iterdir()
+            if p.name.startswith((f"wh{tag}-", f"wv{tag}"))  # not another root's random veth
+        ),
         "netns": sorted(p.name for p in netns.iterdir()) if netns.exists() else [],
         "nft": table,
         "mounts": sorted(
