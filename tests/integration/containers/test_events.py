@@ -221,11 +221,17 @@ def test_a_start_connects_and_an_exit_disconnects_the_networks(wharf):
     wharf("network", "disconnect", "evlan2", "evc")
     wharf("kill", "evc")
     wharf("wait", "evc")
-    out = wharf(
-        "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
-        "--filter", "type=network", "--filter", "event=connect", "--filter", "event=disconnect",
-    ).stdout  # fmt: skip
-    events = [json.loads(line) for line in out.splitlines()]
+
+    def network_events() -> list[dict]:
+        out = wharf(
+            "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+            "--filter", "type=network", "--filter", "event=connect", "--filter", "event=disconnect",
+        ).stdout  # fmt: skip
+        return [json.loads(line) for line in out.splitlines()]
+
+    # as with Docker, a wait may return as the exit is being recorded: its events follow
+    wait_for(lambda: len(network_events()) >= 4, "the exit's disconnect event")
+    events = network_events()
     assert [(e["Action"], e["Actor"]["ID"]) for e in events] == [
         ("connect", net),
         ("connect", other),

@@ -32,7 +32,7 @@ def test_run_detached_ps_logs_stop_rm(docker, wharf) -> None:
     import time
 
     deadline = time.monotonic() + 15
-    while "out" not in (logs := docker("logs", "api1")).stdout:
+    while "out" not in (logs := docker("logs", "api1")).stdout or "err" not in logs.stderr:
         assert time.monotonic() < deadline, "the container never logged"
         time.sleep(0.1)
     assert logs.stdout == "out\n"  # stderr apart: the stream framing was kept

@@ -46,7 +46,8 @@ def test_docker_stats_no_stream_shows_cpu_and_memory(docker) -> None:
     rows = {line.split("|")[0]: line.split("|") for line in out}
     assert set(rows) == {"busy", "idle"}
     busy_cpu = float(rows["busy"][1].rstrip("%"))
-    assert busy_cpu > 20, rows["busy"]  # a shell spinning: the delta of two samples
+    # a shell spinning: the delta of two samples (a share of a loaded machine's CPUs)
+    assert busy_cpu > 10, rows["busy"]
     assert float(rows["idle"][1].rstrip("%")) < 5
     used, limit = rows["busy"][2].split(" / ")
     assert limit == "64MiB" and re.fullmatch(r"[\d.]+(B|KiB|MiB)", used)
@@ -132,7 +133,7 @@ def test_docker_stats_streams_a_sample_each_second(docker, docker_host) -> None:
             "timeout",
             "-s",
             "KILL",
-            "4",
+            "8",  # time for two redraws, with the CLI's start, on a loaded machine
             "docker",
             "stats",
             "--format",
@@ -146,4 +147,4 @@ def test_docker_stats_streams_a_sample_each_second(docker, docker_host) -> None:
     )  # the CLI redraws until it is killed (it ignores SIGTERM while streaming)
     samples = re.findall(r"live ([\d.]+)%", proc.stdout)
     assert len(samples) >= 4, proc.stdout  # each redraw prints the row twice
-    assert max(float(s) for s in samples) > 20  # later frames carry the previous sample
+    assert max(float(s) for s in samples) > 10  # later frames carry the previous sample

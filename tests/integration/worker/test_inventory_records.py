@@ -62,6 +62,7 @@ def test_changes_say_what_a_batch_of_events_left(rt, wharf):
     wharf("volume", "create", "inv-gone")
     wharf("run", "-d", "--name", "inv-c", "busybox", "sleep", "1000")
     wharf("kill", "inv-c")
+    wharf("wait", "inv-c")  # the kill sends the signal; the exit is recorded after it
     wharf("volume", "rm", "inv-gone")
     events = rt.events.since(after)
     out = inventory.changes(rt, events)
