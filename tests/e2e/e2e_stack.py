@@ -390,7 +390,7 @@ def start_stack() -> Stack:
             raise AssertionError(f"{tool} is not installed; run scripts/setup.sh")
     base = Path(os.environ.get("TMPDIR", "/var/tmp")) / f"wharf-e2e-{uuid.uuid4().hex[:8]}"
     base.mkdir(parents=True)
-    redis_port, web_port = free_port(), free_port()
+    redis_port = free_port()
     host_name = f"e2e-{uuid.uuid4().hex[:6]}"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTEST", "DJANGO_"))}
     env.update(
@@ -411,7 +411,7 @@ def start_stack() -> Stack:
         WHARF_SIGNIN_ACCOUNT_LIMIT="3",
         WHARF_SIGNIN_ADDRESS_LIMIT="6",
     )
-    stack = Stack(base=base, env=env, web_url=f"http://127.0.0.1:{web_port}", host_name=host_name)
+    stack = Stack(base=base, env=env, web_url="", host_name=host_name)
     db_url = os.environ.get("DATABASE_URL", "")
     if db_url.startswith("postgres"):
         name = f"wharf_e2e_{uuid.uuid4().hex[:8]}"
@@ -435,7 +435,9 @@ def start_stack() -> Stack:
         env["WHARF_ADMIN_PASSWORD"] = stack.password
         stack.manage("ensure_admin")
         stack.token = stack.manage("tokens", "create", "admin").strip()
-        stack.start_web("web", web_port)
+        # the port is chosen as late as can be: another process may take a free port
+        # in the seconds a migration takes
+        stack.web_url = stack.start_web("web")
         stack.start("sweeper", [sys.executable, "manage.py", "sweep", "--forever"])
         stack.enroll(host_name)
         stack.start_worker("worker", host_name)
