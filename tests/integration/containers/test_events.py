@@ -27,6 +27,22 @@ def wait_for(predicate, what: str, timeout: float = 30):
         time.sleep(0.05)
 
 
+def _events_after_exit(wharf, start: float, kind: str, *actions: str, count: int) -> list[dict]:
+    """The KIND events of ACTIONS since START, once COUNT are in: as with Docker, a wait
+    may return as the exit is being recorded, and the exit's events follow it."""
+
+    def read() -> list[dict]:
+        filters = [f"--filter=type={kind}", *(f"--filter=event={a}" for a in actions)]
+        out = wharf(
+            "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
+            *filters,
+        ).stdout  # fmt: skip
+        return [json.loads(line) for line in out.splitlines()]
+
+    wait_for(lambda: len(read()) >= count, f"the exit's {kind} events")
+    return read()
+
+
 def kill_agent(paths) -> None:
     """SIGKILL the host agent of a test root and wait until it is gone."""
     pid = int((paths.run / "agent.pid").read_text())
@@ -222,16 +238,7 @@ def test_a_start_connects_and_an_exit_disconnects_the_networks(wharf):
     wharf("kill", "evc")
     wharf("wait", "evc")
 
-    def network_events() -> list[dict]:
-        out = wharf(
-            "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
-            "--filter", "type=network", "--filter", "event=connect", "--filter", "event=disconnect",
-        ).stdout  # fmt: skip
-        return [json.loads(line) for line in out.splitlines()]
-
-    # as with Docker, a wait may return as the exit is being recorded: its events follow
-    wait_for(lambda: len(network_events()) >= 4, "the exit's disconnect event")
-    events = network_events()
+    events = _events_after_exit(wharf, start, "network", "connect", "disconnect", count=4)
     assert [(e["Action"], e["Actor"]["ID"]) for e in events] == [
         ("connect", net),
         ("connect", other),
@@ -265,16 +272,7 @@ def test_a_start_mounts_and_an_exit_unmounts_the_volumes(wharf):
     wharf("kill", cid)
     wharf("wait", cid)
 
-    def volume_events() -> list[dict]:
-        out = wharf(
-            "events", "--since", str(start), "--until", str(time.time()), "--format", "json",
-            "--filter", "type=volume", "--filter", "event=mount", "--filter", "event=unmount",
-        ).stdout  # fmt: skip
-        return [json.loads(line) for line in out.splitlines()]
-
-    # as with Docker, a wait may return as the exit is being recorded: its events follow
-    wait_for(lambda: len(volume_events()) >= 4, "the exit's unmount events")
-    events = volume_events()
+    events = _events_after_exit(wharf, start, "volume", "mount", "unmount", count=4)
     got = sorted((e["Action"], e["Actor"]["ID"]) for e in events)
     # sorted both sides: the anonymous volume's random id sorts before "evdata" or after it
     assert got == sorted(
