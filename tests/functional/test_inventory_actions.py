@@ -254,7 +254,7 @@ def test_an_image_reported_while_its_job_ends_is_the_jobs_teams(fleet):
     """The host's report of a built image and the build's end, at once: the report looked
     for the image's job while it still ran (so stores it unmanaged) and commits after the
     end looked for unmanaged images. The end waits for the report in flight (the host's
-    inventory cursor) and then sees the image."""
+    row, which reports hold too) and then sees the image."""
     import threading
 
     from django.db import connection, transaction

@@ -38,10 +38,16 @@ def _announce(obj: HostObject, action: str) -> None:
     announce(obj.kind, data, [obj.team_id] if obj.team_id else [], action)
 
 
+def _hold(host_id: int) -> None:
+    """Hold the host's row until the transaction ends: the host's reports, and its jobs'
+    ends (``settle_job``), are applied one at a time, each seeing what the other wrote."""
+    list(Host.objects.select_for_update().filter(pk=host_id).values_list("pk", flat=True))
+
+
 def _cursor(host: Host) -> InventoryCursor:
-    """The host's cursor row, locked until the transaction ends (one report at a time)."""
-    InventoryCursor.objects.get_or_create(host=host)
-    return InventoryCursor.objects.select_for_update().get(host=host)
+    """The host's cursor row, the host held until the transaction ends (``_hold``)."""
+    _hold(host.pk)
+    return InventoryCursor.objects.get_or_create(host=host)[0]
 
 
 def needs_resync(host: Host) -> bool:
@@ -225,7 +231,7 @@ def settle_job(job: object) -> None:
         # after the host's report in flight, if any: a report that looked for the image's
         # job before this one ended stores the image unmanaged, and this must see it (else,
         # on PostgreSQL, neither saw the other and the image stayed nobody's)
-        _cursor(job.host)
+        _hold(job.host_id)
         if image and job.kind in IMAGE_MAKERS:
             # reported before the job ended: unmanaged until now, the job's team's from now
             for obj in Image.objects.select_related("host").filter(

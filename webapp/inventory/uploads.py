@@ -124,8 +124,9 @@ def sweep_ended() -> list[int]:
     states = dict(Job.objects.filter(pk__in=held).values_list("pk", "state"))
     removed = []
     for job_id, entry in held.items():
-        seen = job_id in states
-        if (seen and states[job_id] not in ACTIVE_STATES) or (not seen and _left_alone(entry, now)):
+        state = states.get(job_id)  # None: no job seen (not committed yet, or rolled back)
+        gone = state not in ACTIVE_STATES if state else _left_alone(entry, now)
+        if gone:
             entry.unlink(missing_ok=True)
             removed.append(job_id)
     for entry in orphans:
